@@ -1,0 +1,1 @@
+//! apigw-conformance (under construction).

@@ -1,0 +1,1 @@
+//! apigw-jsonpath (under construction).

@@ -1,0 +1,1 @@
+//! apigw-mapping (under construction).

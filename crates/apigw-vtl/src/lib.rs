@@ -1,0 +1,1 @@
+//! apigw-vtl (under construction).
