@@ -369,11 +369,12 @@ impl<'s> Parser<'s> {
                 break;
             }
             if b == b' ' {
-                return self.err(
-                    ErrorKind::Syntax,
-                    "a name after '.' cannot contain a space; use bracket notation ['my prop']",
-                    self.pos,
-                );
+                let detail = if self.pos == start {
+                    "unexpected ' ': whitespace is not allowed between steps"
+                } else {
+                    "a name after '.' cannot contain a space; use bracket notation ['my prop']"
+                };
+                return self.err(ErrorKind::Syntax, detail, self.pos);
             }
             self.pos += 1;
         }
@@ -491,7 +492,7 @@ impl<'s> Parser<'s> {
             let Some(b) = self.peek() else {
                 return self.err(
                     ErrorKind::Syntax,
-                    format!("the quoted name is never closed with {}", q as char),
+                    format!("the quoted string is never closed with {}", q as char),
                     quote_at,
                 );
             };
