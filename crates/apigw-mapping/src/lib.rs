@@ -1,1 +1,579 @@
-//! apigw-mapping (under construction).
+//! The data plane of AWS API Gateway (REST APIs) for non-proxy integrations: what happens
+//! between "the backend answered" and "the client receives bytes", byte for byte.
+//!
+//! Configure once with [`compile`], then call [`CompiledIntegration::apply`] per request:
+//!
+//! 1. the selection value (status code, Lambda `errorMessage`, MOCK `statusCode`) picks the
+//!    integration response whose `selectionPattern` (a Java regex, whole-string match) fits,
+//!    else the default ([`select`]);
+//! 2. `responseParameters` map headers;
+//! 3. `contentHandling` and `binaryMediaTypes` convert the body ([`content`]);
+//! 4. the `responseTemplates` entry chosen by the client's `Accept` renders the body;
+//! 5. headers are assembled as API Gateway does.
+//!
+//! Everything user-supplied is parsed and validated by [`compile`]; `apply` parses no
+//! configuration.
+//!
+//! # Example
+//! ```
+//! use apigw_mapping::{compile, BackendResponse, IntegrationKind, IntegrationResponse,
+//!                     IntegrationSpec, RequestContext};
+//!
+//! let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+//! spec.integration_responses = vec![
+//!     IntegrationResponse { status_code: "200".into(), ..Default::default() },
+//!     IntegrationResponse {
+//!         status_code: "400".into(),
+//!         selection_pattern: Some(r"4\d{2}".into()),
+//!         ..Default::default()
+//!     },
+//! ];
+//! spec.method_responses = vec!["200".into(), "400".into()];
+//! let compiled = compile(&spec).unwrap();
+//!
+//! let backend = BackendResponse::new(404, "not here");
+//! let response = compiled.apply(&backend, &RequestContext::default());
+//! assert_eq!(response.status, 400);
+//! assert_eq!(&response.body[..], b"not here");
+//! assert_eq!(response.headers["content-type"], "application/json");
+//! ```
+#![deny(missing_docs)]
+
+pub mod content;
+mod error;
+mod headers;
+mod model;
+mod params;
+pub mod select;
+mod templates;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Map, Value};
+
+pub use content::BinaryMediaTypes;
+pub use error::{CompileError, CompileErrorKind, Failure};
+pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
+
+use crate::headers::Assembly;
+use crate::select::{Candidate, Selector};
+use crate::templates::TemplateSet;
+
+/// What the backend answered.
+#[derive(Debug, Clone, Default)]
+pub struct BackendResponse {
+    /// The HTTP status of the integration response (for Lambda: of the Invoke API call).
+    pub status: u16,
+    /// Headers as received, names with their case kept (lookups by
+    /// `integration.response.header.X` are case-sensitive, SPEC §3.3).
+    pub headers: Vec<(String, HeaderValue)>,
+    /// The body as received.
+    pub body: Bytes,
+    /// Lambda only: the Invoke response carried `X-Amz-Function-Error` (a function error).
+    pub function_error: bool,
+}
+
+impl BackendResponse {
+    /// A response with a status and a body, no headers.
+    ///
+    /// # Example
+    /// ```
+    /// let r = apigw_mapping::BackendResponse::new(200, "{}");
+    /// assert_eq!(r.status, 200);
+    /// ```
+    pub fn new(status: u16, body: impl Into<Bytes>) -> BackendResponse {
+        BackendResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            function_error: false,
+        }
+    }
+
+    /// The value of the last header named exactly `name` (case-sensitive).
+    pub fn header_exact(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The value of the first header named `name`, compared case-insensitively (HTTP rules;
+    /// used for `Content-Type`).
+    pub fn header_any_case(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+}
+
+/// The client's method request and the `$context` / `$stageVariables` of the invocation.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// Method request headers as received (names with their case kept), in order.
+    pub headers: Vec<(String, String)>,
+    /// Query string parameters.
+    pub query_string: Vec<(String, String)>,
+    /// Path parameters.
+    pub path_parameters: Vec<(String, String)>,
+    /// Stage variables.
+    pub stage_variables: Vec<(String, String)>,
+    /// The `$context` object (`requestId`, `stage`, `httpMethod`, `resourcePath`,
+    /// `identity`, …).
+    pub context: Map<String, Value>,
+}
+
+impl RequestContext {
+    /// The first header named `name`, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A top-level string field of `$context`.
+    pub fn context_str(&self, name: &str) -> Option<&str> {
+        self.context.get(name).and_then(Value::as_str)
+    }
+}
+
+/// What the client receives (before the transport adds `Date`, `Content-Length` and
+/// `Connection`).
+#[derive(Debug, Clone)]
+pub struct MethodResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers, in API Gateway's assembly order.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// Why a gateway error was returned instead of a mapped response, for the operator's log.
+    pub failure: Option<Failure>,
+}
+
+/// The body API Gateway sends with `API_CONFIGURATION_ERROR` (36 bytes, SPEC §7.1).
+pub const CONFIGURATION_ERROR_BODY: &str = r#"{"message": "Internal server error"}"#;
+
+/// One compiled integration response.
+#[derive(Debug)]
+struct CompiledResponse {
+    status_code: u16,
+    has_method_response: bool,
+    content_handling: Option<ContentHandling>,
+    templates: TemplateSet,
+    /// `responseParameters`, parsed and placed at compile time.
+    parameters: Vec<params::Parameter>,
+}
+
+/// A method's integration responses, compiled once per deployment; immutable, `Send + Sync`,
+/// meant to be shared behind an `Arc`.
+#[derive(Debug)]
+pub struct CompiledIntegration {
+    kind: IntegrationKind,
+    responses: Vec<CompiledResponse>,
+    selector: Selector,
+    binary_media_types: BinaryMediaTypes,
+    request_templates: TemplateSet,
+    warnings: Vec<String>,
+}
+
+/// Compiles a method's integration responses. Fails on configuration that API Gateway would
+/// reject; patterns that do not compile are stored and never match (as AWS stores them
+/// unvalidated), and are listed by [`CompiledIntegration::warnings`].
+///
+/// # Errors
+/// A [`CompileError`] naming the integration response and field at fault.
+pub fn compile(spec: &IntegrationSpec) -> Result<CompiledIntegration, CompileError> {
+    CompiledIntegration::compile(spec)
+}
+
+impl CompiledIntegration {
+    /// See [`compile`].
+    ///
+    /// # Errors
+    /// A [`CompileError`] naming the integration response and field at fault.
+    pub fn compile(spec: &IntegrationSpec) -> Result<CompiledIntegration, CompileError> {
+        let mut responses = Vec::with_capacity(spec.integration_responses.len());
+        for ir in &spec.integration_responses {
+            let origin = format!("integration response {:?}", ir.status_code);
+            let status_code = parse_status_code(&ir.status_code).ok_or_else(|| {
+                CompileError::new(
+                    CompileErrorKind::InvalidStatusCode,
+                    &origin,
+                    format!(
+                        "Value '{}' at 'statusCode' failed to satisfy constraint: Member must \
+                         satisfy regular expression pattern: [1-5]\\d\\d",
+                        ir.status_code
+                    ),
+                )
+            })?;
+            let templates = TemplateSet::compile(
+                ir.response_templates.as_ref(),
+                &format!("{origin}, responseTemplates"),
+            )?;
+            let parameters = params::compile(ir.response_parameters.as_ref(), &origin)?;
+            responses.push(CompiledResponse {
+                status_code,
+                has_method_response: spec.method_responses.contains(&ir.status_code),
+                content_handling: ir.content_handling,
+                templates,
+                parameters,
+            });
+        }
+        let candidates: Vec<Candidate<'_>> = spec
+            .integration_responses
+            .iter()
+            .map(|ir| Candidate {
+                status_code: &ir.status_code,
+                pattern: ir.selection_pattern.as_deref(),
+            })
+            .collect();
+        let selector = Selector::new(&candidates, spec.kind != IntegrationKind::Lambda);
+        let warnings = selector
+            .rejected_patterns()
+            .iter()
+            .map(|(i, msg)| {
+                format!(
+                    "selectionPattern of integration response {:?} never matches: {msg}",
+                    spec.integration_responses[*i].status_code
+                )
+            })
+            .collect();
+        let request_templates = TemplateSet::compile(
+            Some(&spec.request_templates),
+            "integration, requestTemplates",
+        )?;
+        Ok(CompiledIntegration {
+            kind: spec.kind,
+            responses,
+            selector,
+            binary_media_types: BinaryMediaTypes::new(&spec.binary_media_types),
+            request_templates,
+            warnings,
+        })
+    }
+
+    /// Problems that do not prevent deployment (e.g. a `selectionPattern` that cannot match).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Maps a backend answer to what the client receives.
+    pub fn apply(&self, backend: &BackendResponse, request: &RequestContext) -> MethodResponse {
+        if !self.kind.is_mapped() {
+            return passthrough_proxy(backend);
+        }
+        let chosen = match self.select(backend, request) {
+            Ok(Some(i)) => &self.responses[i],
+            Ok(None) => {
+                let selection_value = self.selection_value_for_log(backend, request);
+                return configuration_error(
+                    request,
+                    Failure::NoMatchingResponse { selection_value },
+                );
+            }
+            Err(failure) => return configuration_error(request, failure),
+        };
+        if !chosen.has_method_response {
+            return configuration_error(
+                request,
+                Failure::MissingMethodResponse {
+                    status_code: chosen.status_code.to_string(),
+                },
+            );
+        }
+
+        // MOCK integrations have no integration body (SPEC §2.5).
+        let raw_body = if self.kind == IntegrationKind::Mock {
+            Bytes::new()
+        } else {
+            backend.body.clone()
+        };
+        // Parameters read the raw integration response, before conversion (SPEC §1 step 4).
+        let mut assembly = Assembly::default();
+        let mut body_json = params::LazyBody::new(
+            &raw_body,
+            self.kind == IntegrationKind::Lambda && backend.function_error,
+        );
+        if let Err(failure) = params::evaluate(
+            &chosen.parameters,
+            backend,
+            request,
+            &mut body_json,
+            |placement, value| assembly.mapped(placement, value),
+        ) {
+            return configuration_error(request, failure);
+        }
+
+        let payload_binary = backend
+            .header_any_case("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| self.binary_media_types.matches(ct));
+        let accept = request.header("accept");
+        let accept_binary = accept.is_some_and(|a| {
+            self.binary_media_types
+                .matches(content::first_accept_media_type(a))
+        });
+        let converted = match content::convert(
+            &raw_body,
+            payload_binary,
+            accept_binary,
+            chosen.content_handling,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                return configuration_error(
+                    request,
+                    Failure::Base64Decode {
+                        detail: e.to_string(),
+                    },
+                );
+            }
+        };
+
+        let mime = accept.map_or("application/json", content::first_accept_media_type);
+        let body = match chosen.templates.choose(mime) {
+            Some(templates::Entry {
+                key,
+                source: Some(source),
+            }) => {
+                if !converted.is_text {
+                    return configuration_error(request, Failure::TemplateOnBinaryBody);
+                }
+                match render_response_template(source) {
+                    Ok(b) => b,
+                    Err(detail) => {
+                        return configuration_error(
+                            request,
+                            Failure::TemplateRender {
+                                content_type: key.clone(),
+                                detail,
+                            },
+                        );
+                    }
+                }
+            }
+            _ => converted.bytes,
+        };
+
+        assembly.default_content_type();
+        let mut headers = assembly.map;
+        let trace = matches!(
+            self.kind,
+            IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
+        )
+        .then(|| trace_id(request));
+        headers::add_gateway_headers(
+            &mut headers,
+            request.context_str("requestId"),
+            request.context_str("extendedRequestId"),
+            trace.as_deref(),
+        );
+        MethodResponse {
+            status: chosen.status_code,
+            headers,
+            body,
+            failure: None,
+        }
+    }
+
+    /// Index of the selected response; `Ok(None)` when nothing matches and there is no default.
+    fn select(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+    ) -> Result<Option<usize>, Failure> {
+        Ok(match self.kind {
+            IntegrationKind::Lambda => {
+                if backend.function_error {
+                    self.selector
+                        .select_str(&lambda_error_message(&backend.body))
+                } else if (200..300).contains(&backend.status) {
+                    self.selector.select_str("")
+                } else {
+                    return Err(Failure::LambdaServiceError {
+                        status: backend.status,
+                    });
+                }
+            }
+            IntegrationKind::Mock => match self.mock_status_code(request)? {
+                Some(code) => self.selector.select_status(code),
+                None => self.selector.default_response(),
+            },
+            _ => self.selector.select_status(i64::from(backend.status)),
+        })
+    }
+
+    /// The `statusCode` written by the MOCK request template chosen by the request's
+    /// `Content-Type`. Without a template (or with a passthrough one) the selection value is
+    /// `200`, so a method without templates gets its default (or `2\d{2}`) response; a template
+    /// whose output has no integer `statusCode` selects the default response (`None`).
+    fn mock_status_code(&self, request: &RequestContext) -> Result<Option<i64>, Failure> {
+        let mime = request
+            .header("content-type")
+            .map_or("application/json", content::mime_type);
+        let Some(entry) = self.request_templates.choose_strict(mime) else {
+            return Ok(Some(200));
+        };
+        let Some(source) = &entry.source else {
+            return Ok(Some(200));
+        };
+        if !templates::is_plain_text(source) {
+            return Err(Failure::TemplateRender {
+                content_type: entry.key.clone(),
+                detail: "request templates with VTL markup need the VTL engine (not wired in \
+                         yet)"
+                    .into(),
+            });
+        }
+        Ok(templates::lenient_status_code(source))
+    }
+
+    fn selection_value_for_log(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+    ) -> String {
+        match self.kind {
+            IntegrationKind::Lambda if backend.function_error => {
+                lambda_error_message(&backend.body)
+            }
+            IntegrationKind::Lambda => String::new(),
+            IntegrationKind::Mock => self
+                .mock_status_code(request)
+                .ok()
+                .flatten()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            _ => backend.status.to_string(),
+        }
+    }
+}
+
+/// Renders a response template. Only templates without VTL markup are supported until the VTL
+/// engine is wired in; others fail honestly with a configuration error.
+fn render_response_template(source: &str) -> Result<Bytes, String> {
+    if templates::is_plain_text(source) {
+        Ok(Bytes::copy_from_slice(source.as_bytes()))
+    } else {
+        Err("response templates with VTL markup need the VTL engine (not wired in yet)".into())
+    }
+}
+
+/// Parses `[1-5]\d\d`.
+fn parse_status_code(s: &str) -> Option<u16> {
+    let b = s.as_bytes();
+    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// The selection value of a Lambda function error (SPEC §2.2, §2.4): the `errorMessage`
+/// string; compact JSON for a non-string value; `""` when absent or the payload is not JSON.
+fn lambda_error_message(payload: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(mut m)) => match m.remove("errorMessage") {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// The `X-Amzn-Trace-Id` value: `$context.xrayTraceId` when the caller supplies one, otherwise
+/// a stable id derived from the request id.
+fn trace_id(request: &RequestContext) -> String {
+    if let Some(t) = request.context_str("xrayTraceId") {
+        return t.to_owned();
+    }
+    let seed = request.context_str("requestId").unwrap_or("");
+    // FNV-1a, twice with different offsets, for a 96-bit id.
+    let fnv = |offset: u64| {
+        seed.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
+    format!("Root=1-00000000-{:016x}{:08x}", a, b as u32)
+}
+
+/// Proxy integrations: the backend answer passes through (SPEC §1.1).
+fn passthrough_proxy(backend: &BackendResponse) -> MethodResponse {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &backend.headers {
+        if let Ok(n) = http::HeaderName::from_bytes(name.as_bytes()) {
+            headers.append(n, value.clone());
+        }
+    }
+    MethodResponse {
+        status: backend.status,
+        headers,
+        body: backend.body.clone(),
+        failure: None,
+    }
+}
+
+/// The `API_CONFIGURATION_ERROR` gateway response (SPEC §7.1): 500, 36-byte body,
+/// `x-amzn-ErrorType: InternalServerErrorException`, no `X-Amzn-Trace-Id`.
+fn configuration_error(request: &RequestContext, failure: Failure) -> MethodResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        http::HeaderName::from_static("x-amzn-errortype"),
+        HeaderValue::from_static("InternalServerErrorException"),
+    );
+    headers::add_gateway_headers(
+        &mut headers,
+        request.context_str("requestId"),
+        request.context_str("extendedRequestId"),
+        None,
+    );
+    MethodResponse {
+        status: 500,
+        headers,
+        body: Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
+        failure: Some(failure),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_error_messages() {
+        assert_eq!(
+            lambda_error_message(br#"{"errorMessage": "a\nb", "errorType": "E"}"#),
+            "a\nb"
+        );
+        assert_eq!(
+            lambda_error_message(br#"{"errorMessage": {"x": 1}}"#),
+            r#"{"x":1}"#
+        );
+        assert_eq!(lambda_error_message(b"not json"), "");
+        assert_eq!(lambda_error_message(br#"{"errorType": "E"}"#), "");
+    }
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(parse_status_code("200"), Some(200));
+        assert_eq!(parse_status_code("599"), Some(599));
+        assert_eq!(parse_status_code("600"), None);
+        assert_eq!(parse_status_code("20"), None);
+        assert_eq!(parse_status_code("+20"), None);
+    }
+
+    #[test]
+    fn configuration_error_is_36_bytes() {
+        assert_eq!(CONFIGURATION_ERROR_BODY.len(), 36);
+    }
+}

@@ -1,0 +1,358 @@
+//! `responseParameters`: header mapping (SPEC §3).
+//!
+//! Every key and expression is validated and parsed once, at compile time; header names are
+//! placed (kept, renamed `x-amzn-Remapped-*`, or dropped) then too. Per request, sources are
+//! read from the raw integration response (before content conversion) and the body is parsed
+//! as JSON at most once, and only when a `body.<JSONPath>` source needs it.
+
+use apigw_jsonpath::{JsonPath, QueryResult};
+use http::HeaderValue;
+use serde_json::{Map, Value};
+
+use crate::error::{CompileError, CompileErrorKind, Failure};
+use crate::headers::{self, Placement};
+use crate::{BackendResponse, RequestContext};
+
+/// Where a mapped header's value comes from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// `'literal'`: validated as a header value at compile time.
+    Static(HeaderValue),
+    /// `integration.response.header.NAME`: the last value, name compared case-sensitively.
+    Header(String),
+    /// `integration.response.multivalueheader.NAME`: all values joined with `,`.
+    MultiHeader(String),
+    /// `integration.response.body`: the raw body text (`{}` when empty).
+    Body,
+    /// `integration.response.body.JSONPATH`.
+    BodyPath(JsonPath),
+    /// `context.a.b`: a dotted path into `$context`.
+    Context(Vec<String>),
+    /// `stageVariables.NAME`.
+    StageVariable(String),
+}
+
+/// One compiled `responseParameters` entry.
+#[derive(Debug)]
+pub(crate) struct Parameter {
+    pub(crate) placement: Placement,
+    pub(crate) source: Source,
+}
+
+/// Parses and validates the `responseParameters` of one integration response.
+pub(crate) fn compile(
+    params: Option<&Map<String, Value>>,
+    origin: &str,
+) -> Result<Vec<Parameter>, CompileError> {
+    let mut out = Vec::new();
+    for (key, value) in params.into_iter().flatten() {
+        let bad = |what: &str| {
+            CompileError::new(
+                CompileErrorKind::InvalidMappingExpression,
+                format!("{origin}, responseParameters"),
+                format!("Invalid mapping expression specified: {what}"),
+            )
+        };
+        let name = key
+            .strip_prefix("method.response.header.")
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| bad(key))?;
+        let placement = headers::placement(name).ok_or_else(|| bad(key))?;
+        let Some(expr) = value.as_str() else {
+            return Err(bad(&value.to_string()));
+        };
+        let source = parse_source(expr).ok_or_else(|| bad(expr))?;
+        // An empty literal is never sent (SPEC §3.6): drop it now.
+        if let Source::Static(v) = &source
+            && v.is_empty()
+        {
+            continue;
+        }
+        out.push(Parameter { placement, source });
+    }
+    Ok(out)
+}
+
+/// Parses one source expression; `None` when API Gateway would reject it.
+fn parse_source(expr: &str) -> Option<Source> {
+    if let Some(inner) = expr.strip_prefix('\'') {
+        let lit = inner.strip_suffix('\'')?;
+        return HeaderValue::from_str(lit).ok().map(Source::Static);
+    }
+    let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    if let Some(rest) = expr.strip_prefix("integration.response.") {
+        if let Some(n) = rest.strip_prefix("header.") {
+            return nonempty(n).map(Source::Header);
+        }
+        if let Some(n) = rest.strip_prefix("multivalueheader.") {
+            return nonempty(n).map(Source::MultiHeader);
+        }
+        if rest == "body" {
+            return Some(Source::Body);
+        }
+        if let Some(path) = rest.strip_prefix("body.") {
+            return JsonPath::parse_body_suffix(path).ok().map(Source::BodyPath);
+        }
+        if let Some(index) = rest.strip_prefix("body").filter(|r| r.starts_with('[')) {
+            return JsonPath::parse(&format!("${index}"))
+                .ok()
+                .map(Source::BodyPath);
+        }
+        return None;
+    }
+    if let Some(path) = expr.strip_prefix("context.") {
+        let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
+        return (!parts.iter().any(String::is_empty)).then_some(Source::Context(parts));
+    }
+    if let Some(n) = expr.strip_prefix("stageVariables.") {
+        return nonempty(n).map(Source::StageVariable);
+    }
+    None
+}
+
+/// The integration response body parsed at most once, on first use.
+pub(crate) struct LazyBody<'a> {
+    raw: &'a [u8],
+    lambda_error: bool,
+    parsed: Option<Result<Option<Value>, Failure>>,
+    /// Lambda custom errors: the document with a JSON `errorMessage` string deserialised.
+    deserialised: Option<Option<Value>>,
+}
+
+impl<'a> LazyBody<'a> {
+    pub(crate) fn new(raw: &'a [u8], lambda_error: bool) -> LazyBody<'a> {
+        LazyBody {
+            raw,
+            lambda_error,
+            parsed: None,
+            deserialised: None,
+        }
+    }
+
+    /// The parsed document: `Ok(None)` when the body is not JSON-looking (SPEC §3.4: only a body
+    /// starting with `{`, `[` or `"` is parsed); an error when it starts with `{` and is invalid.
+    fn document(&mut self) -> Result<Option<&Value>, Failure> {
+        if self.parsed.is_none() {
+            let trimmed = self.raw.trim_ascii_start();
+            let parsed = match trimmed.first() {
+                Some(b'{' | b'[' | b'"') => match serde_json::from_slice::<Value>(self.raw) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) if trimmed[0] == b'{' => Err(Failure::InvalidJsonBody {
+                        detail: e.to_string(),
+                    }),
+                    Err(_) => Ok(None),
+                },
+                _ => Ok(None),
+            };
+            self.parsed = Some(parsed);
+        }
+        match self.parsed.as_ref() {
+            Some(Ok(v)) => Ok(v.as_ref()),
+            Some(Err(e)) => Err(e.clone()),
+            None => Ok(None),
+        }
+    }
+
+    /// Evaluates a body path, with the Lambda custom-error second-level parse (SPEC §3.4).
+    fn query(&mut self, path: &JsonPath) -> Result<Option<String>, Failure> {
+        self.document()?;
+        let Some(Ok(Some(doc))) = &self.parsed else {
+            return Ok(None);
+        };
+        if let Some(v) = render(path.query(doc)) {
+            return Ok(Some(v));
+        }
+        if !self.lambda_error {
+            return Ok(None);
+        }
+        let deserialised = self.deserialised.get_or_insert_with(|| {
+            let mut copy = doc.clone();
+            deserialise_strings(&mut copy).then_some(copy)
+        });
+        Ok(deserialised.as_ref().and_then(|d| render(path.query(d))))
+    }
+}
+
+/// Replaces top-level string members that hold a JSON object or array with the parsed value.
+/// Returns whether anything changed.
+fn deserialise_strings(doc: &mut Value) -> bool {
+    let Value::Object(map) = doc else {
+        return false;
+    };
+    let mut changed = false;
+    for v in map.values_mut() {
+        if let Value::String(s) = v {
+            let t = s.trim_start();
+            if (t.starts_with('{') || t.starts_with('['))
+                && let Ok(parsed) = serde_json::from_str::<Value>(s)
+            {
+                *v = parsed;
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// Renders a query result as a header value text (SPEC §3.4): strings verbatim, other values as
+/// compact JSON, several results as a JSON array; nothing or JSON `null` → no header.
+fn render(result: QueryResult<'_>) -> Option<String> {
+    match result {
+        QueryResult::Nothing => None,
+        QueryResult::One(Value::Null) => None,
+        QueryResult::One(Value::String(s)) => Some(s.clone()),
+        QueryResult::One(v) => Some(v.to_string()),
+        QueryResult::Many(list) => {
+            Some(Value::Array(list.into_iter().cloned().collect()).to_string())
+        }
+        QueryResult::Computed(Value::String(s)) => Some(s),
+        QueryResult::Computed(v) => Some(v.to_string()),
+    }
+}
+
+/// Evaluates the parameters of the selected response, in order, handing each value to `emit`.
+/// Missing and empty values are skipped (SPEC §3.3, §3.6), as are values that are not valid
+/// header values (for example containing CR or LF): they can never be sent.
+pub(crate) fn evaluate(
+    params: &[Parameter],
+    backend: &BackendResponse,
+    request: &RequestContext,
+    body: &mut LazyBody<'_>,
+    mut emit: impl FnMut(&Placement, HeaderValue),
+) -> Result<(), Failure> {
+    for p in params {
+        let text: Option<String> = match &p.source {
+            Source::Static(v) => {
+                emit(&p.placement, v.clone());
+                continue;
+            }
+            Source::Header(name) => {
+                if let Some(v) = backend.header_exact(name).filter(|v| !v.is_empty()) {
+                    emit(&p.placement, v.clone());
+                }
+                continue;
+            }
+            Source::MultiHeader(name) => {
+                let mut joined: Vec<u8> = Vec::new();
+                for (n, v) in &backend.headers {
+                    if n == name {
+                        if !joined.is_empty() {
+                            joined.push(b',');
+                        }
+                        joined.extend_from_slice(v.as_bytes());
+                    }
+                }
+                if let Ok(v) = HeaderValue::from_bytes(&joined)
+                    && !v.is_empty()
+                {
+                    emit(&p.placement, v);
+                }
+                continue;
+            }
+            Source::Body => {
+                // The raw text, but a body that starts with `{` must be valid JSON (SPEC §3.4).
+                body.document()?;
+                Some(if body.raw.is_empty() {
+                    "{}".to_owned()
+                } else {
+                    String::from_utf8_lossy(body.raw).into_owned()
+                })
+            }
+            Source::BodyPath(path) => body.query(path)?,
+            Source::Context(parts) => context_value(&request.context, parts),
+            Source::StageVariable(name) => request
+                .stage_variables
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone()),
+        };
+        if let Some(t) = text.filter(|t| !t.is_empty())
+            && let Ok(v) = HeaderValue::from_str(&t)
+        {
+            emit(&p.placement, v);
+        }
+    }
+    Ok(())
+}
+
+/// Walks a dotted path in `$context`; strings verbatim, other values as compact JSON.
+fn context_value(context: &Map<String, Value>, parts: &[String]) -> Option<String> {
+    let (first, rest) = parts.split_first()?;
+    let mut v = context.get(first)?;
+    for p in rest {
+        v = v.get(p)?;
+    }
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Whether any parameter reads the body as JSON (so the body must be parsed).
+#[allow(dead_code)] // used by the explain/analysis API later
+pub(crate) fn reads_body_json(params: &[Parameter]) -> bool {
+    params
+        .iter()
+        .any(|p| matches!(p.source, Source::BodyPath(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_parse() {
+        assert!(matches!(
+            parse_source("'a b, \"c\"'"),
+            Some(Source::Static(_))
+        ));
+        assert!(matches!(
+            parse_source("integration.response.header.ETag"),
+            Some(Source::Header(n)) if n == "ETag"
+        ));
+        assert!(matches!(
+            parse_source("integration.response.multivalueheader.X"),
+            Some(Source::MultiHeader(_))
+        ));
+        assert!(matches!(
+            parse_source("integration.response.body"),
+            Some(Source::Body)
+        ));
+        assert!(matches!(
+            parse_source("integration.response.body.a.b[0]"),
+            Some(Source::BodyPath(_))
+        ));
+        assert!(matches!(
+            parse_source("context.identity.sourceIp"),
+            Some(Source::Context(p)) if p.len() == 2
+        ));
+        assert!(matches!(
+            parse_source("stageVariables.env"),
+            Some(Source::StageVariable(_))
+        ));
+        for bad in [
+            "\"*\"",
+            "true",
+            "integration.response.header.",
+            "integration.response.foo",
+            "context.",
+            "context.a..b",
+            "'unterminated",
+            "'a\nb'",
+        ] {
+            assert!(parse_source(bad).is_none(), "{bad} must be rejected");
+        }
+    }
+
+    #[test]
+    fn compile_rejects_bad_keys_with_aws_text() {
+        let mut m = Map::new();
+        m.insert("method.response.foo".into(), Value::String("'x'".into()));
+        let e = compile(Some(&m), "integration response \"200\"").unwrap_err();
+        assert_eq!(
+            e.detail(),
+            "Invalid mapping expression specified: method.response.foo"
+        );
+    }
+}

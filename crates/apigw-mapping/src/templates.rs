@@ -1,0 +1,224 @@
+//! Choosing a mapping template by content type (SPEC §4.1) and the lenient `statusCode` read
+//! of MOCK integrations (SPEC §2.5).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::error::{CompileError, CompileErrorKind};
+
+/// One template: its key as written and its source (`None` for a passthrough template).
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) key: String,
+    pub(crate) source: Option<Arc<str>>,
+}
+
+/// The templates of one integration response (or of an integration's request side), keyed by
+/// lower-cased MIME type.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TemplateSet {
+    /// Sorted by lower-cased key, so the first entry is the lexicographically first key.
+    entries: Vec<(String, Entry)>,
+}
+
+impl TemplateSet {
+    /// Validates and stores templates; `origin` names the owner for errors.
+    pub(crate) fn compile(
+        templates: Option<&Map<String, Value>>,
+        origin: &str,
+    ) -> Result<TemplateSet, CompileError> {
+        let mut entries = Vec::new();
+        for (key, value) in templates.into_iter().flatten() {
+            if !is_content_type(key) {
+                return Err(CompileError::new(
+                    CompileErrorKind::InvalidTemplate,
+                    origin,
+                    format!("Invalid content type specified: {key}"),
+                ));
+            }
+            let source = match value {
+                Value::Null => None,
+                Value::String(s) if s.is_empty() => None,
+                Value::String(s) => Some(Arc::<str>::from(s.as_str())),
+                other => {
+                    return Err(CompileError::new(
+                        CompileErrorKind::InvalidTemplate,
+                        origin,
+                        format!("template for {key} is not a string: {other}"),
+                    ));
+                }
+            };
+            entries.push((
+                key.to_ascii_lowercase(),
+                Entry {
+                    key: key.clone(),
+                    source,
+                },
+            ));
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(TemplateSet { entries })
+    }
+
+    /// Chooses the template for a MIME type: exact match, else `application/json`, else the
+    /// lexicographically first key (our stand-in for AWS's undefined "first", SPEC §4.1).
+    /// `None` when no template is defined.
+    pub(crate) fn choose(&self, mime: &str) -> Option<&Entry> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let find = |k: &str| {
+            self.entries
+                .binary_search_by(|(key, _)| key.as_str().cmp(k))
+                .ok()
+        };
+        let mime = mime.trim();
+        let exact = if mime.bytes().any(|b| b.is_ascii_uppercase()) {
+            find(&mime.to_ascii_lowercase())
+        } else {
+            find(mime)
+        };
+        let i = exact.or_else(|| find("application/json")).unwrap_or(0);
+        Some(&self.entries[i].1)
+    }
+
+    /// Chooses strictly: exact match, else `application/json`, else nothing.
+    pub(crate) fn choose_strict(&self, mime: &str) -> Option<&Entry> {
+        let lower = mime.trim().to_ascii_lowercase();
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == lower)
+            .or_else(|| self.entries.iter().find(|(k, _)| k == "application/json"))
+            .map(|(_, e)| e)
+    }
+}
+
+/// Whether a template key looks like a content type (`type/subtype`).
+fn is_content_type(key: &str) -> bool {
+    match key.split_once('/') {
+        Some((t, s)) => {
+            !t.is_empty()
+                && !s.is_empty()
+                && !s.contains('/')
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b',' && b != b'"')
+        }
+        None => false,
+    }
+}
+
+/// Whether a template source contains no VTL markup at all, so that rendering it produces the
+/// text unchanged (Velocity copies text without `$`, `#` or `\` verbatim).
+pub(crate) fn is_plain_text(source: &str) -> bool {
+    !source.bytes().any(|b| matches!(b, b'$' | b'#' | b'\\'))
+}
+
+/// Reads the integer `statusCode` property of a MOCK request template's output, leniently:
+/// the key may be quoted or bare (`{statusCode: 200}`, as CDK writes it), and the rest of the
+/// text need not be valid JSON. Returns `None` when there is no integer `statusCode` at the top
+/// of an object.
+pub(crate) fn lenient_status_code(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let key = b"statusCode";
+    let mut from = 0;
+    while let Some(pos) = find(&bytes[from..], key).map(|p| p + from) {
+        from = pos + key.len();
+        // What precedes the key: optional quote, then spaces, then `{` or `,`.
+        let mut i = pos;
+        if i > 0 && matches!(bytes[i - 1], b'"' | b'\'') {
+            i -= 1;
+        }
+        let before = bytes[..i].iter().rev().find(|b| !b.is_ascii_whitespace());
+        if !matches!(before, Some(b'{') | Some(b',')) {
+            continue;
+        }
+        // What follows: optional matching quote, spaces, `:`, spaces, an integer.
+        let mut j = from;
+        if i < pos {
+            if bytes.get(j) != Some(&bytes[i]) {
+                continue;
+            }
+            j += 1;
+        }
+        while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        if bytes.get(j) != Some(&b':') {
+            continue;
+        }
+        j += 1;
+        while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        let start = j;
+        if bytes.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        let digits = j;
+        while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        if j == digits {
+            return None;
+        }
+        // A fraction or exponent makes it a non-integer.
+        if matches!(bytes.get(j), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        return text[start..j].parse().ok();
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(keys: &[&str]) -> TemplateSet {
+        let mut m = Map::new();
+        for k in keys {
+            m.insert((*k).to_owned(), Value::String(format!("t:{k}")));
+        }
+        TemplateSet::compile(Some(&m), "test").unwrap()
+    }
+
+    #[test]
+    fn choice() {
+        let s = set(&["application/xml", "application/json", "text/plain"]);
+        assert_eq!(s.choose("application/xml").unwrap().key, "application/xml");
+        assert_eq!(s.choose("Application/XML").unwrap().key, "application/xml");
+        assert_eq!(s.choose("image/png").unwrap().key, "application/json");
+        let s = set(&["text/plain", "application/xml"]);
+        assert_eq!(s.choose("application/json").unwrap().key, "application/xml");
+        assert!(set(&[]).choose("application/json").is_none());
+    }
+
+    #[test]
+    fn invalid_key() {
+        let mut m = Map::new();
+        m.insert("123".into(), Value::String("x".into()));
+        let e = TemplateSet::compile(Some(&m), "o").unwrap_err();
+        assert!(e.detail().contains("Invalid content type specified: 123"));
+    }
+
+    #[test]
+    fn lenient() {
+        assert_eq!(lenient_status_code("{\"statusCode\": 200}"), Some(200));
+        assert_eq!(lenient_status_code("{statusCode: 500}"), Some(500));
+        assert_eq!(lenient_status_code("{ 'statusCode' : -3 }"), Some(-3));
+        assert_eq!(
+            lenient_status_code("{\"a\": 1, \"statusCode\":404}"),
+            Some(404)
+        );
+        assert_eq!(lenient_status_code("{\"statusCode\": \"200\"}"), None);
+        assert_eq!(lenient_status_code("{\"xstatusCode\": 200}"), None);
+        assert_eq!(lenient_status_code("{\"statusCode\": 2.5}"), None);
+        assert_eq!(lenient_status_code(""), None);
+    }
+}
