@@ -215,7 +215,7 @@ fn run_tool(cmd: &mut Command, what: &str) -> Result<Vec<u8>, String> {
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("odd hex length".into());
     }
     (0..s.len())
@@ -345,6 +345,28 @@ fn render_ours_inline(source: &str, context_json: &serde_json::Value) -> Outcome
     }
 }
 
+thread_local! {
+    /// The message and location of the last panic on this render thread.
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps panics of render threads out of stderr (they are reported per case instead).
+fn install_quiet_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() == Some(RENDER_THREAD) {
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some(info.to_string()));
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+const RENDER_THREAD: &str = "vtl-render";
+
 /// Renders on a separate thread (large stack, timeout) so that a panic, a hang or deep
 /// recursion in one case is reported as that case's mismatch instead of killing the run.
 fn render_ours(source: &str, context_json: &Arc<serde_json::Value>) -> Outcome {
@@ -352,17 +374,15 @@ fn render_ours(source: &str, context_json: &Arc<serde_json::Value>) -> Outcome {
     let src = source.to_owned();
     let ctx = Arc::clone(context_json);
     let spawned = std::thread::Builder::new()
-        .name("vtl-render".into())
+        .name(RENDER_THREAD.into())
         .stack_size(64 << 20)
         .spawn(move || {
             let result = std::panic::catch_unwind(|| render_ours_inline(&src, &ctx));
-            let outcome = result.unwrap_or_else(|p| {
-                let msg = p
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
+            let outcome = result.unwrap_or_else(|_| {
+                let msg = LAST_PANIC
+                    .with(|p| p.borrow_mut().take())
                     .unwrap_or_default();
-                Outcome::Error(format!("PANIC: {msg}"))
+                Outcome::Error(format!("PANIC: {}", msg.replace('\n', " ")))
             });
             // The receiver may have given up (timeout); nothing to do then.
             let _ = tx.send(outcome);
@@ -457,6 +477,7 @@ fn agrees_with_velocity_1_7() {
         Arc::new(serde_json::from_str(&context_text).expect("context.json is JSON"));
     assert!(context_json.is_object(), "context.json must be an object");
 
+    install_quiet_panic_hook();
     let oracle = match run_oracle() {
         Ok(o) => o,
         Err(e) => panic!("the Velocity 1.7 oracle is unavailable: {e}"),
