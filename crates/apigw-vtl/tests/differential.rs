@@ -8,7 +8,7 @@
 //! `tests/differential/known-differences.txt`.
 //!
 //! Needs `java`, `javac` (JDK 17) and the Velocity 1.7 jars (Debian: `apt-get install -y
-//! velocity default-jdk-headless`); `VELOCITY_JARS` (a path list) overrides the search of
+//! velocity openjdk-17-jdk-headless`); `VELOCITY_JARS` (a path list) overrides the search of
 //! `/usr/share/java`. See `tests/differential/README.md`.
 //!
 //! Environment knobs: `VTL_DIFF_FILTER=substring` limits the detailed report to matching
@@ -26,7 +26,7 @@ use apigw_vtl::{Context, NullRendering, Options, Template, Value};
 const DIFF_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/differential");
 const WORK_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/vtl-oracle");
 const INSTALL_HINT: &str = "install the oracle with `apt-get update && apt-get install -y \
-     velocity default-jdk-headless` (Debian: velocity 1.7 pulls libcommons-collections3-java \
+     velocity openjdk-17-jdk-headless` (Debian: velocity 1.7 pulls libcommons-collections3-java \
      and libcommons-lang-java; jars land in /usr/share/java), or point VELOCITY_JARS at \
      velocity-1.7.jar, commons-collections-3.x.jar and commons-lang-2.x.jar (a path list)";
 /// How long one of our renders may take before it is reported as hanging.
