@@ -1,6 +1,6 @@
 //! The zero-allocation walker for definite paths (names and single indexes only).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One definite step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +20,27 @@ pub(crate) enum Seg {
 pub(crate) fn walk<'v>(segs: &[Seg], mut v: &'v Value) -> Option<&'v Value> {
     for seg in segs {
         v = match (seg, v) {
-            (Seg::Key(k), Value::Object(map)) => map.get(&**k)?,
+            (Seg::Key(k), Value::Object(map)) => member(map, k)?,
             (Seg::Index(i), Value::Array(items)) => items.get(resolve(*i, items.len())?)?,
             _ => return None,
         };
     }
     Some(v)
+}
+
+/// Below this many members a linear scan over the (insertion-ordered, contiguous) entries
+/// beats hashing the key with the map's SipHash.
+const LINEAR_SCAN_MAX: usize = 8;
+
+/// `map.get(key)`, without hashing for small objects (keys are unique, so both find the
+/// same entry).
+#[inline]
+fn member<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= LINEAR_SCAN_MAX {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
 }
 
 /// Jayway's `effectiveIndex`: `index < 0 ? length + index : index`; `None` if still negative.
@@ -42,6 +57,21 @@ pub(crate) fn resolve(index: i32, len: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_small_and_large_objects() {
+        for n in [0, 1, LINEAR_SCAN_MAX, LINEAR_SCAN_MAX + 1, 40] {
+            let mut m = Map::new();
+            for i in 0..n {
+                m.insert(format!("k{i}"), Value::from(i));
+            }
+            for i in 0..n {
+                assert_eq!(member(&m, &format!("k{i}")), Some(&Value::from(i)));
+            }
+            assert_eq!(member(&m, "missing"), None);
+            assert_eq!(member(&m, ""), None);
+        }
+    }
 
     #[test]
     fn resolve_negative_and_out_of_range() {
