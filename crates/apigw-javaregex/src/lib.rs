@@ -1,1 +1,102 @@
-//! apigw-javaregex (under construction).
+//! Java `java.util.regex` patterns on the Rust `regex` engines.
+//!
+//! API Gateway matches `selectionPattern`s, and VTL templates call
+//! `String.matches`, `replaceAll`, `replaceFirst` and `split`, with Java's
+//! regex dialect. Java and Rust syntax look alike but disagree silently
+//! (`\d` and `\w` are ASCII in Java, `.` excludes `\r` and `\u2028`, `(?U)`
+//! means Unicode classes, `a*+` is possessive, …). This crate **parses the
+//! Java pattern itself** and emits an explicit Rust pattern: every class is
+//! spelled out as code point ranges, every anchor as the exact assertion
+//! Java implements. Patterns that need backtracking features go to
+//! `fancy-regex`; everything else runs on the `regex` crate.
+//!
+//! # Example
+//!
+//! ```
+//! use apigw_javaregex::{JavaRegex, PatternSet};
+//!
+//! let re = JavaRegex::new(r".*\[BadRequest\].*").unwrap();
+//! assert!(re.matches("[BadRequest] missing field"));
+//! assert!(!re.matches("[BadRequest]\nsecond line")); // '.' stops at line terminators
+//!
+//! let set = PatternSet::new(&[r"2\d{2}", r"4\d{2}", r"(\n|.)+"]).unwrap();
+//! assert_eq!(set.first_match("404"), Some(1));
+//!
+//! let re = JavaRegex::new(r"(\w+)@(\w+)").unwrap();
+//! assert_eq!(re.replace_all("joe@example", "$2 <- $1").unwrap(), "example <- joe");
+//! assert_eq!(JavaRegex::new(",").unwrap().split("a,b,,", 0), ["a", "b"]);
+//! ```
+//!
+//! # Semantics
+//!
+//! The reference is OpenJDK 17's `java.util.regex`; the test suite runs a
+//! corpus of patterns through a real JVM and compares (see
+//! `tests/java_differential.rs`). In particular:
+//!
+//! * `\d \w \s` and the POSIX classes `\p{Alpha}`, `\p{Punct}`, … are ASCII
+//!   unless `(?U)` (`UNICODE_CHARACTER_CLASS`) is on; `\h \v \R` follow Java.
+//! * `(?i)` folds ASCII only; `(?iu)` folds Unicode (simple case folding).
+//! * `.` excludes `\n \r \u0085 \u2028 \u2029` (only `\n` under `(?d)`),
+//!   `^`/`$` under `(?m)` know the same terminators and never split `\r\n`,
+//!   and `$`/`\Z` without `(?m)` also match before a final line terminator.
+//! * `\b` uses Java 17's definition (letters, digits, `_`, marks), `\Q…\E`
+//!   is rewritten as Java rewrites it, class intersection `&&` and nested
+//!   classes follow Java's evaluation (including its quirks).
+//! * `{` that does not start a valid repetition is an error, as in Java.
+//! * Replacement strings use Java's syntax (`$1`, `${name}`, `\$`); `split`
+//!   follows `String.split`.
+//!
+//! Not supported (compile error [`ErrorKind::Unsupported`]): `\G`, `\X`,
+//! `\b{g}`, `\N{name}`, `(?c)` (CANON_EQ).
+//!
+//! # Known differences
+//!
+//! * Unicode tables are those of `regex-syntax` (a newer Unicode version than
+//!   JDK 17's); blocks (`\p{InGreek}`) come from a table generated from
+//!   JDK 17.
+//! * Unicode case-insensitive matching uses simple case folding, Java
+//!   compares `toUpperCase`/`toLowerCase`; a few characters (`ı`, `İ`, `ſ`,
+//!   …) differ, as do case-insensitive back-references to non-ASCII text.
+//! * Java's `\b` treats a non-spacing mark as a word character only after a
+//!   letter or digit; here a non-spacing mark always is one.
+//! * Java works on UTF-16 and can report an empty match between the two
+//!   halves of a surrogate pair; Rust strings cannot, so searches advance by
+//!   whole characters.
+//! * Huge repetition counts that Java accepts (`a{100000}`) exceed the size
+//!   budget here.
+//!
+//! # Untrusted input
+//!
+//! Patterns and inputs may come from users. Budgets ([`Limits`]) bound
+//! compile time, memory and matching time; the defaults are:
+//!
+//! | budget | default | when exceeded |
+//! | --- | --- | --- |
+//! | `max_pattern_len` | 64 KiB | [`ErrorKind::PatternTooLong`] |
+//! | `nest_limit` | 64 levels of groups/classes | [`ErrorKind::NestTooDeep`] |
+//! | `size_limit` | 1 MiB per compiled program (for a [`PatternSet`], for the combined automaton) | [`ErrorKind::CompiledTooBig`] |
+//! | `dfa_size_limit` | 1 MiB lazy-DFA cache per program and thread | slower matching, never an error |
+//! | `backtrack_limit` | 1 000 000 steps per match attempt | [`MatchError`] |
+//!
+//! The `regex` engine matches in time linear in the input; only patterns
+//! that need the backtracking engine ([`JavaRegex::uses_backtracking`]) can
+//! run out of budget. Compiling is never done on a request path in this
+//! workspace: compile once and reuse (`JavaRegex` is `Send + Sync` and cheap
+//! to clone). Nothing in this crate panics on any pattern or input.
+
+#![deny(missing_docs)]
+
+mod blocks;
+mod emit;
+mod engine;
+mod error;
+mod limits;
+mod parse;
+mod props;
+mod regex;
+mod set;
+
+pub use crate::error::{Error, ErrorKind, MatchError, ReplaceError, SetError};
+pub use crate::limits::Limits;
+pub use crate::regex::JavaRegex;
+pub use crate::set::PatternSet;

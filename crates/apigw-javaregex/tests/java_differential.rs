@@ -1,0 +1,403 @@
+//! Differential test against OpenJDK's `java.util.regex`.
+//!
+//! The corpus (`tests/corpus/*.txt`, format described at the top of each
+//! file) is turned into one request file, `tests/java/JavaRegexOracle.java`
+//! is compiled with `javac` and run ONCE for the whole corpus, and every
+//! answer is compared with this crate's. `javac`/`java` must be installed
+//! (CI installs a JDK); without them this test fails.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use apigw_javaregex::JavaRegex;
+
+/// Cases where we knowingly differ from Java: (pattern, op, input, reason).
+/// A case listed here is still run; it is reported, not failed. A listed
+/// case that agrees with Java fails the test, so the list stays honest.
+const KNOWN_DIFFERENCES: &[(&str, char, &str, &str)] = &[
+    (
+        "\\X",
+        'p',
+        "",
+        "\\X (grapheme clusters) is rejected as unsupported",
+    ),
+    (
+        "\\b{g}",
+        'p',
+        "",
+        "\\b{g} (grapheme boundaries) is rejected as unsupported",
+    ),
+    (
+        "\\N{LATIN SMALL LETTER A}",
+        'p',
+        "",
+        "\\N{name} needs Unicode name tables; rejected as unsupported",
+    ),
+    ("a\\Gb", 'p', "", "\\G is rejected as unsupported"),
+    (
+        "x{100000}",
+        'p',
+        "",
+        "repetition count exceeds the 1 MiB compiled-size budget",
+    ),
+    (
+        "",
+        'a',
+        "😀",
+        "Java can match between the two UTF-16 halves of a supplementary character",
+    ),
+    ("(?c)a", 'p', "", "(?c) CANON_EQ is rejected as unsupported"),
+    (
+        "x{2147483647}",
+        'p',
+        "",
+        "repetition count exceeds the 1 MiB compiled-size budget",
+    ),
+    (
+        "x*",
+        'f',
+        "😀😀",
+        "Java can match between the two UTF-16 halves of a supplementary character",
+    ),
+    (
+        "x*",
+        'a',
+        "é😀",
+        "Java can match between the two UTF-16 halves of a supplementary character",
+    ),
+    (
+        "",
+        'f',
+        "é😀",
+        "Java can match between the two UTF-16 halves of a supplementary character",
+    ),
+    (
+        "",
+        's',
+        "😀é",
+        "Java can match between the two UTF-16 halves of a supplementary character",
+    ),
+];
+
+struct Case {
+    line: usize,
+    pattern: String,
+    op: char,
+    input: String,
+    arg: String,
+}
+
+/// Decodes `«HEX»` escapes (one code point each).
+fn decode(s: &str, file: &str, line: usize) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('«') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + '«'.len_utf8()..];
+        let j = after
+            .find('»')
+            .unwrap_or_else(|| panic!("{file}:{line}: unclosed «"));
+        let cp = u32::from_str_radix(&after[..j], 16)
+            .unwrap_or_else(|_| panic!("{file}:{line}: bad «{}»", &after[..j]));
+        out.push(char::from_u32(cp).unwrap_or_else(|| panic!("{file}:{line}: not a char: {cp:X}")));
+        rest = &after[j + '»'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn load_corpus(dir: &Path) -> Vec<Case> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&f).expect("read corpus");
+        let mut pattern: Option<String> = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line = n + 1;
+            if raw.is_empty() || raw.starts_with('#') {
+                continue;
+            }
+            let mut chars = raw.chars();
+            let op = chars.next().unwrap();
+            let rest = chars.as_str();
+            let rest = rest.strip_prefix(' ').unwrap_or(rest);
+            let (field, arg) = match (rest.strip_prefix("⇒ "), rest.split_once(" ⇒ ")) {
+                (Some(b), _) => ("", b),
+                (None, Some((a, b))) => (a, b),
+                (None, None) => (rest, ""),
+            };
+            let field = decode(field, &name, line);
+            let arg = decode(arg, &name, line);
+            match op {
+                'p' => {
+                    pattern = Some(field.clone());
+                    cases.push(Case {
+                        line,
+                        pattern: field,
+                        op: 'p',
+                        input: String::new(),
+                        arg: String::new(),
+                    });
+                }
+                'm' | 'f' | 'a' | 'r' | 's' => {
+                    let pattern = pattern
+                        .clone()
+                        .unwrap_or_else(|| panic!("{name}:{line}: no pattern yet"));
+                    if op == 's' {
+                        arg.parse::<i32>()
+                            .unwrap_or_else(|_| panic!("{name}:{line}: split needs ⇒ limit"));
+                    }
+                    cases.push(Case {
+                        line,
+                        pattern,
+                        op,
+                        input: field,
+                        arg,
+                    });
+                }
+                _ => panic!("{name}:{line}: unknown op {op:?}"),
+            }
+        }
+    }
+    cases
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().fold(String::new(), |mut acc, b| {
+        let _ = write!(acc, "{b:02x}");
+        acc
+    })
+}
+
+fn unhex(h: &str) -> String {
+    let bytes: Vec<u8> = (0..h.len() / 2)
+        .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn find_tool(name: &str) -> PathBuf {
+    if let Ok(home) = std::env::var("JAVA_HOME") {
+        let p = Path::new(&home).join("bin").join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    let ok = Command::new(name)
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "`{name}` not found: the Java differential test needs a JDK (17) on PATH or in JAVA_HOME. \
+         Install one (e.g. `apt-get install openjdk-17-jdk-headless`); this test never passes without it."
+    );
+    PathBuf::from(name)
+}
+
+/// What Java said, normalised for comparison.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    CompileError(Option<usize>),
+    Compiled,
+    Matches(bool),
+    Spans(Vec<(usize, usize)>),
+    Replaced(String),
+    ReplaceFailed,
+    Split(Vec<String>),
+}
+
+fn parse_java(line: &str) -> Answer {
+    let f: Vec<&str> = line.split('\t').collect();
+    match f[0] {
+        "E" => Answer::CompileError(f[1].parse().ok()),
+        "K" => Answer::Compiled,
+        "T" => Answer::Matches(true),
+        "N" => Answer::Matches(false),
+        "L" => Answer::Spans(
+            f[1].split(';')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let (a, b) = s.split_once(',').unwrap();
+                    (a.parse().unwrap(), b.parse().unwrap())
+                })
+                .collect(),
+        ),
+        "R" => Answer::Replaced(unhex(f[1])),
+        "X" => Answer::ReplaceFailed,
+        "S" => {
+            let n: usize = f[1].parse().unwrap();
+            Answer::Split(f[2].split(',').take(n).map(unhex).collect())
+        }
+        other => panic!("unexpected oracle answer {other:?} ({line})"),
+    }
+}
+
+fn rust_answer(c: &Case) -> Answer {
+    let re = match JavaRegex::new(&c.pattern) {
+        Ok(re) => re,
+        Err(e) => return Answer::CompileError(Some(e.char_offset())),
+    };
+    match c.op {
+        'p' => Answer::Compiled,
+        'm' => Answer::Matches(re.is_full_match(&c.input).expect("budget")),
+        'f' => Answer::Spans(
+            re.find_all(&c.input)
+                .expect("budget")
+                .into_iter()
+                .map(|r| (r.start, r.end))
+                .collect(),
+        ),
+        'a' => re
+            .replace_all(&c.input, &c.arg)
+            .map_or(Answer::ReplaceFailed, Answer::Replaced),
+        'r' => re
+            .replace_first(&c.input, &c.arg)
+            .map_or(Answer::ReplaceFailed, Answer::Replaced),
+        's' => Answer::Split(re.split(&c.input, c.arg.parse().unwrap())),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn agrees_with_java() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases = load_corpus(&root.join("tests/corpus"));
+    assert!(cases.len() >= 600, "corpus has only {} cases", cases.len());
+
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("javaregex-oracle");
+    std::fs::create_dir_all(&work).unwrap();
+    let javac = find_tool("javac");
+    let java = find_tool("java");
+    let status = Command::new(&javac)
+        .arg("-d")
+        .arg(&work)
+        .arg(root.join("tests/java/JavaRegexOracle.java"))
+        .status()
+        .expect("run javac");
+    assert!(status.success(), "javac failed");
+
+    let mut req = String::new();
+    for c in &cases {
+        let op = match c.op {
+            'p' => "C",
+            'm' => "M",
+            'f' => "F",
+            'a' => "A",
+            'r' => "P",
+            's' => "S",
+            _ => unreachable!(),
+        };
+        let _ = writeln!(
+            req,
+            "{op}\t{}\t{}\t{}",
+            hex(&c.pattern),
+            hex(&c.input),
+            hex(&c.arg)
+        );
+    }
+    let req_path = work.join("requests.txt");
+    let ans_path = work.join("answers.txt");
+    std::fs::write(&req_path, req).unwrap();
+    let out = Command::new(&java)
+        .arg("-Xss64m")
+        .arg("-cp")
+        .arg(&work)
+        .arg("JavaRegexOracle")
+        .arg(&req_path)
+        .arg(&ans_path)
+        .output()
+        .expect("run java");
+    assert!(
+        out.status.success(),
+        "java failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers = std::fs::read_to_string(&ans_path).unwrap();
+    let answers: Vec<&str> = answers.lines().collect();
+    assert_eq!(
+        answers.len(),
+        cases.len(),
+        "oracle answered {} of {} cases",
+        answers.len(),
+        cases.len()
+    );
+
+    let mut failures = Vec::new();
+    let mut known_seen = Vec::new();
+    let mut agree = 0;
+    let (mut index_cases, mut index_agree, mut index_diffs) = (0, 0, Vec::<String>::new());
+    for (c, a) in cases.iter().zip(&answers) {
+        let rust = rust_answer(c);
+        let java = parse_java(a);
+        // Error indexes are compared separately (reported, not failed).
+        let (java, rust) = match (java, rust) {
+            (Answer::CompileError(j), Answer::CompileError(r)) => {
+                if c.op == 'p' {
+                    index_cases += 1;
+                    if j == r {
+                        index_agree += 1;
+                    } else {
+                        index_diffs.push(format!("{:?}: java {j:?} rust {r:?}", c.pattern));
+                    }
+                }
+                (Answer::CompileError(None), Answer::CompileError(None))
+            }
+            (Answer::CompileError(_), r) => (Answer::CompileError(None), r),
+            (j, Answer::CompileError(_)) => (j, Answer::CompileError(None)),
+            (j, r) => (j, r),
+        };
+        let known = KNOWN_DIFFERENCES
+            .iter()
+            .find(|k| k.0 == c.pattern && k.1 == c.op && k.2 == c.input);
+        if java == rust {
+            agree += 1;
+            if let Some(k) = known {
+                failures.push(format!(
+                    "line {}: listed as known difference but agrees now: {:?}",
+                    c.line, k
+                ));
+            }
+        } else if let Some(k) = known {
+            known_seen.push(format!("{:?} {} {:?}: {}", c.pattern, c.op, c.input, k.3));
+        } else {
+            failures.push(format!(
+                "line {}: pattern {:?} op {} input {:?} arg {:?}\n    java: {:?}\n    rust: {:?}\n    translation: {:?}",
+                c.line,
+                c.pattern,
+                c.op,
+                c.input,
+                c.arg,
+                java,
+                rust,
+                JavaRegex::new(&c.pattern).map(|r| r.translations().1.to_owned()).ok()
+            ));
+        }
+    }
+    eprintln!(
+        "java differential: {} cases, {agree} agree ({:.1} %), {} known differences",
+        cases.len(),
+        100.0 * agree as f64 / cases.len() as f64,
+        known_seen.len()
+    );
+    eprintln!("error index agrees with Java for {index_agree} of {index_cases} rejected patterns");
+    for d in &index_diffs {
+        eprintln!("  index: {d}");
+    }
+    for k in &known_seen {
+        eprintln!("  known: {k}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements with Java:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
