@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
-use crate::parse::{Expr, Operand, Path, Root, Step};
+use crate::parse::{CmpOp, Expr, Operand, Path, Root, Step};
 
 /// A pre-parsed jsonpath-rust query and the RFC 9535 text it came from.
 #[derive(Debug, Clone)]
@@ -123,11 +123,36 @@ fn expr(e: &Expr, out: &mut String) -> Result<(), Unsupported> {
             out.push(')');
         }
         Expr::Cmp { left, op, right } => {
-            out.push('(');
-            operand(left, out)?;
-            let _ = write!(out, " {} ", op.as_str());
-            operand(right, out)?;
-            out.push(')');
+            let coerced = match op {
+                CmpOp::Eq | CmpOp::Ne => coercion(left, right),
+                _ => None,
+            };
+            match coerced {
+                None => {
+                    out.push('(');
+                    operand(left, out)?;
+                    let _ = write!(out, " {} ", op.as_str());
+                    operand(right, out)?;
+                    out.push(')');
+                }
+                // Jayway's `==` between a number and a string converts one to the other
+                // (ValueNodes.NumberNode/StringNode.equals); RFC 9535 never does. Emit
+                // `(P == lit || P == converted)`, negated for `!=`.
+                Some((path, alt)) => {
+                    if *op == CmpOp::Ne {
+                        out.push('!');
+                    }
+                    out.push_str("((");
+                    operand(left, out)?;
+                    out.push_str(" == ");
+                    operand(right, out)?;
+                    out.push_str(") || (");
+                    operand(path, out)?;
+                    out.push_str(" == ");
+                    out.push_str(&alt);
+                    out.push_str("))");
+                }
+            }
         }
     }
     Ok(())
@@ -157,13 +182,130 @@ fn operand(o: &Operand, out: &mut String) -> Result<(), Unsupported> {
         Operand::Int(n) => {
             let _ = write!(out, "{:e}", *n as f64);
         }
-        Operand::Float(f) => {
+        Operand::Float(f, _) => {
             let _ = write!(out, "{f:e}");
         }
         Operand::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Operand::Null => out.push_str("null"),
     }
     Ok(())
+}
+
+/// For `path == literal` (either order) with a string or number literal: the path operand
+/// and the RFC 9535 text of the literal converted the way Jayway converts it.
+///
+/// - A number literal N also equals a string whose text is `BigDecimal(N).toString()`
+///   (only plain decimals are converted; scientific notation is left alone).
+/// - A string literal S that Java's `BigDecimal` can parse also equals any number
+///   numerically equal to it.
+///
+/// Jayway's conversion is asymmetric (with the literal on the left it converts the
+/// document's number with Java's `toString`); both orders are treated like the
+/// path-on-the-left case here.
+fn coercion<'a>(left: &'a Operand, right: &'a Operand) -> Option<(&'a Operand, String)> {
+    let (path, lit) = match (left, right) {
+        (p @ Operand::Path(..), l) | (l, p @ Operand::Path(..)) => (p, l),
+        _ => return None,
+    };
+    match lit {
+        Operand::Int(n) => {
+            let mut q = String::new();
+            quote(&n.to_string(), &mut q);
+            Some((path, q))
+        }
+        Operand::Float(_, text) => {
+            let plain = bigdecimal_plain_string(text)?;
+            let mut q = String::new();
+            quote(&plain, &mut q);
+            Some((path, q))
+        }
+        Operand::Str(s) => {
+            let f = java_bigdecimal(s)?;
+            let mut out = String::new();
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                let _ = write!(out, "{}", f as i64);
+            } else {
+                let _ = write!(out, "{f:e}");
+            }
+            Some((path, out))
+        }
+        _ => None,
+    }
+}
+
+/// `new BigDecimal(text).toString()` for a literal without an exponent, when Java prints
+/// it without scientific notation (adjusted exponent >= -6); `None` otherwise.
+fn bigdecimal_plain_string(text: &str) -> Option<String> {
+    let (neg, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if digits.contains(['e', 'E']) {
+        return None;
+    }
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    let unscaled = format!("{int}{frac}");
+    let significant = unscaled.trim_start_matches('0');
+    let precision = significant.len().max(1);
+    let adjusted = precision as i64 - 1 - frac.len() as i64;
+    if adjusted < -6 {
+        return None;
+    }
+    let mut out = String::new();
+    if neg && !significant.is_empty() {
+        out.push('-');
+    }
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+/// The value of `new BigDecimal(s)` as an `f64`, if Java would parse it.
+fn java_bigdecimal(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let int_start = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let mut digits = i - int_start;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        digits += i - frac_start;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp_start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == exp_start {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    // Rust's float parser takes the same shapes, except a leading '+' and "1." / ".5",
+    // which it accepts too.
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// A single-quoted RFC 9535 string literal.
@@ -239,6 +381,28 @@ pub(crate) fn depth_exceeds(doc: &Value, limit: usize) -> bool {
 mod tests {
     use super::depth_exceeds;
     use serde_json::json;
+
+    #[test]
+    fn bigdecimal_strings() {
+        use super::{bigdecimal_plain_string as b, java_bigdecimal as j};
+        assert_eq!(b("1.50").as_deref(), Some("1.50"));
+        assert_eq!(b("-0.0").as_deref(), Some("0.0"));
+        assert_eq!(b("007.5").as_deref(), Some("7.5"));
+        assert_eq!(b("-2.25").as_deref(), Some("-2.25"));
+        assert_eq!(b("0.000001").as_deref(), Some("0.000001"));
+        assert_eq!(b("0.0000001"), None);
+        assert_eq!(b("1e3"), None);
+        assert_eq!(j("1"), Some(1.0));
+        assert_eq!(j("+1.5"), Some(1.5));
+        assert_eq!(j(".5"), Some(0.5));
+        assert_eq!(j("1."), Some(1.0));
+        assert_eq!(j("-2E2"), Some(-200.0));
+        for bad in [
+            "", "+", ".", "1e", " 1", "1 ", "0x10", "NaN", "inf", "1_0", "e5",
+        ] {
+            assert_eq!(j(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn depth_counts_containers() {

@@ -106,7 +106,9 @@ pub(crate) enum Operand {
     Path(Path, usize),
     Str(String),
     Int(i64),
-    Float(f64),
+    /// A non-integer number and its literal text (Jayway compares it with strings as
+    /// `BigDecimal.toString()` of that text).
+    Float(f64, Box<str>),
     Bool(bool),
     Null,
 }
@@ -921,7 +923,7 @@ impl<'s> Parser<'s> {
             return Ok(Operand::Int(n));
         }
         match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Operand::Float(f)),
+            Ok(f) if f.is_finite() => Ok(Operand::Float(f, text.into())),
             _ => self.err(
                 ErrorKind::Syntax,
                 format!("'{text}' is not a usable number"),

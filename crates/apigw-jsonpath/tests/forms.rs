@@ -238,6 +238,41 @@ fn filters() {
 }
 
 #[test]
+fn filter_equality_converts_numbers_and_strings_like_jayway() {
+    let d = json!({"xs": [
+        {"v": 1}, {"v": "1"}, {"v": 1.5}, {"v": "1.5"}, {"v": "1.50"}, {"v": "01"},
+        {"v": true}, {"v": "true"}, {"v": null}, {"v": 1.50}
+    ]});
+    let ids = |path: &str| -> Vec<usize> {
+        let p = JsonPath::parse(path).unwrap();
+        let all = d["xs"].as_array().unwrap();
+        p.query(&d)
+            .iter()
+            .map(|m| all.iter().position(|x| std::ptr::eq(x, m)).unwrap())
+            .collect()
+    };
+    // number literal: numbers numerically, strings equal to BigDecimal.toString()
+    assert_eq!(ids("$.xs[?(@.v == 1)]"), [0, 1]);
+    assert_eq!(ids("$.xs[?(@.v == 1.50)]"), [2, 4, 9]);
+    assert_eq!(ids("$.xs[?(1 == @.v)]"), [0, 1]);
+    // string literal: strings exactly, numbers equal to its BigDecimal value
+    assert_eq!(ids("$.xs[?(@.v == '1')]"), [0, 1]);
+    assert_eq!(ids("$.xs[?(@.v == '1.5')]"), [2, 3, 9]);
+    assert_eq!(ids("$.xs[?(@.v == '01')]"), [0, 5]);
+    assert_eq!(ids("$.xs[?(@.v == 'true')]"), [7]);
+    assert_eq!(ids("$.xs[?(@.v == true)]"), [6]);
+    assert_eq!(ids("$.xs[?(@.v != 1)]"), [2, 3, 4, 5, 6, 7, 8, 9]);
+    // No conversion for ordering comparisons.
+    assert_eq!(ids("$.xs[?(@.v >= 1)]"), [0, 2, 9]);
+    assert_eq!(ids("$.xs[?(@.v > '1')]"), [3, 4, 7]);
+    let p = JsonPath::parse("$.xs[?(@.v == 1)]").unwrap();
+    assert_eq!(
+        p.rfc9535(),
+        Some("$['xs'][?((@['v'] == 1) || (@['v'] == '1'))]")
+    );
+}
+
+#[test]
 fn length_function() {
     assert_eq!(one("$.a.b.length()"), Some(json!(5)));
     assert_eq!(one("$.items.size()"), Some(json!(4)));
