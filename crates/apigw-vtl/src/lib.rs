@@ -1,1 +1,249 @@
-//! apigw-vtl (under construction).
+//! A byte-exact reimplementation of Apache Velocity 1.7's template language
+//! (VTL), as AWS API Gateway runs it for mapping templates.
+//!
+//! Compile a template once, render it many times into a reusable buffer:
+//!
+//! ```
+//! use apigw_vtl::{Context, Options, Template, Value};
+//!
+//! let tpl = Template::compile(
+//!     "#set($n = $items.size())\n#foreach($i in $items)$i#if($foreach.hasNext), #end#end ($n)",
+//!     &Options::default(),
+//! )?;
+//! let mut ctx = Context::new();
+//! ctx.insert("items", Value::list(vec![Value::int(1), Value::string("two")]));
+//! let mut out = String::new();
+//! tpl.render(&ctx, &mut out)?;
+//! assert_eq!(out, "1, two (2)");
+//! # Ok::<(), apigw_vtl::Error>(())
+//! ```
+//!
+//! # Behaviour
+//!
+//! The lexer is a port of Velocity 1.7's JavaCC token manager (lexical
+//! states, state stack, MORE tokens), so whitespace comes out as Velocity
+//! prints it: `#set(...)`, `#if(...)`, `#foreach(...)`, `#else` and `#end`
+//! eat a following newline (with trailing blanks) but not the indentation
+//! before them, except that a `#set` starting a token also eats the blanks
+//! before it.
+//!
+//! Values follow Java: `Integer`/`Long`/`Double` arithmetic with Velocity's
+//! widening on overflow, division by zero gives `null`, `Double.toString`
+//! formatting, `List`/`Map` `toString`, UTF-16 string indexes. Regular
+//! expression methods (`matches`, `replaceAll`, `replaceFirst`, `split`) use
+//! Java regex syntax.
+//!
+//! Undefined references print as written in stock Velocity
+//! ([`NullRendering::Literal`]); API Gateway prints nothing
+//! ([`NullRendering::Empty`], the default).
+//!
+//! # Untrusted templates
+//!
+//! Every budget in [`Limits`] has a default and produces an
+//! [`ErrorKind::LimitExceeded`] error. No input panics.
+
+#![deny(missing_docs)]
+
+mod analysis;
+mod ast;
+mod error;
+mod host;
+mod jregex;
+mod lexer;
+mod methods;
+mod parser;
+mod render;
+mod value;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use analysis::{Analysis, MemberUse};
+pub use error::{Error, ErrorKind};
+pub use host::{Call, Host, Object};
+pub use value::Value;
+
+/// How a null or undefined reference prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NullRendering {
+    /// As written in the template (`$foo`), like stock Velocity.
+    Literal,
+    /// As the empty string, like API Gateway (the default).
+    #[default]
+    Empty,
+}
+
+/// Budgets for untrusted templates. Each is checked with a clear
+/// [`ErrorKind::LimitExceeded`] error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum template source size in bytes (default 256 KiB; API Gateway
+    /// caps mapping templates at 300 KB including everything else).
+    pub max_template_bytes: usize,
+    /// Maximum nesting of blocks and expressions at compile time
+    /// (default 64).
+    pub max_nesting: usize,
+    /// Maximum macro call depth (default 20, Velocity's
+    /// `velocimacro.max.depth`); also bounds nested `#evaluate` and
+    /// `#define` rendering.
+    pub max_call_depth: usize,
+    /// Maximum total `#foreach` iterations per render (default 100 000).
+    pub max_loop_iterations: u64,
+    /// Maximum output size in bytes per render (default 10 MiB, API
+    /// Gateway's payload limit).
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_template_bytes: 256 * 1024,
+            max_nesting: 64,
+            max_call_depth: 20,
+            max_loop_iterations: 100_000,
+            max_output_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// Compile and render options.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// How null and undefined references print.
+    pub null_rendering: NullRendering,
+    /// Budgets.
+    pub limits: Limits,
+}
+
+/// The variables a render starts with, plus an optional [`Host`] consulted
+/// for names that are not set.
+///
+/// Values set with `#set` during a render never leak into the `Context`.
+#[derive(Default)]
+pub struct Context<'h> {
+    vars: HashMap<String, Value>,
+    host: Option<&'h dyn Host>,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("vars", &self.vars)
+            .field("host", &self.host.is_some())
+            .finish()
+    }
+}
+
+impl<'h> Context<'h> {
+    /// Creates an empty context.
+    pub fn new() -> Self {
+        Context {
+            vars: HashMap::new(),
+            host: None,
+        }
+    }
+
+    /// Sets a variable (a `null` value makes the name undefined, as
+    /// `VelocityContext.put` of null does not define it usefully).
+    pub fn insert(&mut self, name: impl Into<String>, value: Value) -> &mut Self {
+        self.vars.insert(name.into(), value);
+        self
+    }
+
+    /// Attaches a host for names that are not set.
+    pub fn with_host(mut self, host: &'h dyn Host) -> Self {
+        self.host = Some(host);
+        self
+    }
+
+    /// Attaches or replaces the host.
+    pub fn set_host(&mut self, host: &'h dyn Host) -> &mut Self {
+        self.host = Some(host);
+        self
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.vars.get(name) {
+            return Some(v.clone());
+        }
+        self.host.and_then(|h| h.lookup(name))
+    }
+}
+
+/// A compiled template: immutable, `Send + Sync`, cheap to share in an
+/// `Arc`.
+#[derive(Debug)]
+pub struct Template {
+    inner: Arc<render::Program>,
+    options: Options,
+    analysis: Analysis,
+}
+
+impl Template {
+    /// Compiles a template.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Syntax`] when Velocity 1.7 would reject the template,
+    /// [`ErrorKind::Unsupported`] for `#parse`/`#include`,
+    /// [`ErrorKind::LimitExceeded`] when it is too big or too deeply nested.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Options, Template};
+    /// let err = Template::compile("#parse('x.vm')", &Options::default()).unwrap_err();
+    /// assert_eq!(err.kind(), apigw_vtl::ErrorKind::Unsupported);
+    /// ```
+    pub fn compile(src: &str, options: &Options) -> Result<Template, Error> {
+        let prog = render::Program::compile(src, options, parser::Names::default())?;
+        let analysis = analysis::analyze(&prog);
+        Ok(Template {
+            inner: Arc::new(prog),
+            options: options.clone(),
+            analysis,
+        })
+    }
+
+    /// Renders into `out` (appending).
+    ///
+    /// # Errors
+    ///
+    /// Errors of kind [`ErrorKind::Render`] (a method threw, as Velocity's
+    /// `MethodInvocationException`), [`ErrorKind::LimitExceeded`] or
+    /// [`ErrorKind::Host`]. On error `out` holds partial output.
+    pub fn render(&self, ctx: &Context<'_>, out: &mut String) -> Result<(), Error> {
+        render::render(&self.inner, &self.options, ctx, out)
+    }
+
+    /// Renders into a new `String`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Template::render`].
+    pub fn render_to_string(&self, ctx: &Context<'_>) -> Result<String, Error> {
+        let mut s = String::new();
+        self.render(ctx, &mut s)?;
+        Ok(s)
+    }
+
+    /// Returns the static analysis of the template: the top-level names it
+    /// reads and the members (with literal arguments) used on them.
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    /// Returns the options the template was compiled with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+}
+
+#[cfg(test)]
+mod send_sync {
+    fn is_send_sync<T: Send + Sync>() {}
+    #[test]
+    fn template_is_send_sync() {
+        is_send_sync::<super::Template>();
+    }
+}

@@ -1,0 +1,164 @@
+//! The compiled form of a template: a tree of nodes with names resolved to
+//! slot numbers and all literal text owned. Everything here is immutable and
+//! `Send + Sync`.
+
+use std::sync::Arc;
+
+/// A byte range of the source, for error reporting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// A name interned into the template's slot table.
+pub(crate) type NameId = u32;
+
+#[derive(Debug)]
+pub(crate) enum Node {
+    Text(Box<str>),
+    Ref(Box<RefNode>),
+    Set(Box<SetNode>),
+    If(Box<IfNode>),
+    Foreach(Box<ForeachNode>),
+    /// `#macro` definitions are hoisted into the template; the node stays
+    /// only for `#break` scoping and renders nothing.
+    MacroDef(Arc<MacroDef>),
+    Call(Box<CallNode>),
+    Define(Box<DefineNode>),
+    Evaluate(Box<(Expr, Span)>),
+    Break(Span),
+    Stop,
+    /// `#literal() … #end`: the block's source text.
+    Literal(Box<str>),
+}
+
+#[derive(Debug)]
+pub(crate) struct SetNode {
+    pub lhs: RefNode,
+    pub rhs: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub(crate) struct IfNode {
+    pub branches: Vec<(Expr, Vec<Node>)>,
+    pub otherwise: Option<Vec<Node>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ForeachNode {
+    pub var: NameId,
+    pub iter: Expr,
+    pub body: Vec<Node>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub(crate) struct MacroDef {
+    pub name: Box<str>,
+    pub params: Vec<(NameId, Box<str>)>,
+    pub body: Vec<Node>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CallNode {
+    pub name: Box<str>,
+    pub args: Vec<Expr>,
+    /// Source text printed when no such macro exists.
+    pub literal: Box<str>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub(crate) struct DefineNode {
+    pub name: NameId,
+    pub body: Arc<Vec<Node>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RefKind {
+    Normal,
+    Quiet,
+    /// An identifier that is not really a reference; prints its root.
+    Runt,
+}
+
+#[derive(Debug)]
+pub(crate) struct RefNode {
+    pub kind: RefKind,
+    pub root: NameId,
+    pub root_name: Box<str>,
+    pub parts: Vec<Part>,
+    pub escaped: bool,
+    pub esc_prefix: Box<str>,
+    pub more_prefix: Box<str>,
+    /// The reference as written (`$a.b`), Velocity's `literal()`.
+    pub literal: Box<str>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub(crate) enum Part {
+    Prop(Box<str>, Span),
+    Method(Box<str>, Vec<Expr>, Span),
+    Index(Expr, Span),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+#[derive(Debug)]
+pub(crate) enum Expr {
+    Str(Arc<str>),
+    Interp(Box<Interp>),
+    Int(i32),
+    Long(i64),
+    BigInt(i128),
+    Double(f64),
+    Bool(bool),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Range(Box<(Expr, Expr)>),
+    Ref(Box<RefNode>),
+    Word(Box<str>),
+    Not(Box<Expr>),
+    Bin(BinOp, Box<(Expr, Expr)>, Span),
+}
+
+#[derive(Debug)]
+pub(crate) struct Interp {
+    pub nodes: Vec<Node>,
+    pub strip_last: bool,
+}
+
+impl Expr {
+    /// Velocity's `literal()` of an expression node, used when a null
+    /// operand is concatenated to a string.
+    pub fn literal(&self) -> String {
+        match self {
+            Expr::Ref(r) => r.literal.to_string(),
+            Expr::Str(s) => s.to_string(),
+            Expr::Word(w) => w.to_string(),
+            Expr::Int(i) => i.to_string(),
+            Expr::Long(i) => i.to_string(),
+            Expr::BigInt(i) => i.to_string(),
+            Expr::Bool(b) => b.to_string(),
+            _ => String::new(),
+        }
+    }
+}

@@ -1,0 +1,903 @@
+//! The interpreter: walks the compiled tree with Velocity 1.7's semantics.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::ast::*;
+use crate::error::{Error, ErrorKind};
+use crate::host::Call;
+use crate::methods;
+use crate::parser::{Names, Parser};
+use crate::value::{JMap, LoopScope, V, Value, java_equals};
+use crate::{Context, NullRendering, Options};
+
+/// Names every program interns first, in this order.
+const VELOCITY_COUNT: NameId = 0;
+const FOREACH: NameId = 1;
+const VELOCITY_HAS_NEXT: NameId = 2;
+
+#[derive(Debug)]
+pub(crate) struct Program {
+    pub src: Box<str>,
+    pub nodes: Vec<Node>,
+    pub macros: HashMap<Box<str>, Arc<MacroDef>>,
+    pub names: Names,
+}
+
+impl Program {
+    pub fn compile(src: &str, options: &Options, mut names: Names) -> Result<Program, Error> {
+        let limits = &options.limits;
+        if src.len() > limits.max_template_bytes {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "template is {} bytes, more than the limit of {} bytes",
+                    src.len(),
+                    limits.max_template_bytes
+                ),
+            ));
+        }
+        names.intern("velocityCount");
+        names.intern("foreach");
+        names.intern("velocityHasNext");
+        let out = Parser::new(src, &mut names, &[], limits.max_nesting).parse_template()?;
+        let mut macros = HashMap::new();
+        for m in out.macros {
+            macros.entry(m.name.clone()).or_insert(m);
+        }
+        Ok(Program {
+            src: src.into(),
+            nodes: out.nodes,
+            macros,
+            names,
+        })
+    }
+}
+
+pub(crate) enum Flow {
+    Break,
+    Stop,
+    Err(Error),
+}
+
+impl From<Error> for Flow {
+    fn from(e: Error) -> Flow {
+        Flow::Err(e)
+    }
+}
+
+type R<T> = Result<T, Flow>;
+
+fn rerr(offset: u32, msg: impl Into<String>) -> Flow {
+    Flow::Err(Error::pending(ErrorKind::Render, msg, offset as usize))
+}
+
+#[derive(Clone)]
+enum Slot {
+    Unresolved,
+    Val(Value),
+    Removed,
+}
+
+/// A macro invocation's local context (Velocity's `ProxyVMContext`).
+pub(crate) struct Env<'e> {
+    vals: RefCell<Vec<(NameId, Option<Value>)>>,
+    args: Vec<(NameId, &'e Expr)>,
+    caller: Option<&'e Env<'e>>,
+}
+
+impl Env<'_> {
+    fn root() -> Env<'static> {
+        Env {
+            vals: RefCell::new(Vec::new()),
+            args: Vec::new(),
+            caller: None,
+        }
+    }
+}
+
+struct Renderer<'p, 'c> {
+    prog: &'p Program,
+    opts: &'p Options,
+    ctx: &'c Context<'c>,
+    slots: Vec<Slot>,
+    dyn_names: Option<Names>,
+    dyn_macros: HashMap<Box<str>, Arc<MacroDef>>,
+    iterations: u64,
+    depth: usize,
+    base: usize,
+}
+
+pub(crate) fn render(
+    prog: &Program,
+    opts: &Options,
+    ctx: &Context<'_>,
+    out: &mut String,
+) -> Result<(), Error> {
+    let mut r = Renderer {
+        prog,
+        opts,
+        ctx,
+        slots: vec![Slot::Unresolved; prog.names.list.len()],
+        dyn_names: None,
+        dyn_macros: HashMap::new(),
+        iterations: 0,
+        depth: 0,
+        base: out.len(),
+    };
+    let env = Env::root();
+    match r.nodes(&prog.nodes, &env, out) {
+        Ok(()) | Err(Flow::Break) | Err(Flow::Stop) => Ok(()),
+        Err(Flow::Err(e)) => Err(e.resolve(&prog.src)),
+    }
+}
+
+fn is_constant(e: &Expr) -> bool {
+    !matches!(
+        e,
+        Expr::Range(_)
+            | Expr::Ref(_)
+            | Expr::List(_)
+            | Expr::Map(_)
+            | Expr::Str(_)
+            | Expr::Interp(_)
+    )
+}
+
+impl<'p, 'c> Renderer<'p, 'c> {
+    fn name(&self, id: NameId) -> &str {
+        if let Some(n) = &self.dyn_names {
+            return n.list.get(id as usize).map_or("", |s| s);
+        }
+        self.prog.names.list.get(id as usize).map_or("", |s| s)
+    }
+
+    fn global(&mut self, id: NameId) -> Value {
+        let i = id as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, Slot::Unresolved);
+        }
+        match &self.slots[i] {
+            Slot::Val(v) => v.clone(),
+            Slot::Removed => Value::null(),
+            Slot::Unresolved => {
+                let v = self.ctx.lookup(self.name(id));
+                match v {
+                    Some(v) => {
+                        self.slots[i] = Slot::Val(v.clone());
+                        v
+                    }
+                    None => {
+                        self.slots[i] = Slot::Removed;
+                        Value::null()
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_global(&mut self, id: NameId, v: Option<Value>) {
+        let i = id as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, Slot::Unresolved);
+        }
+        self.slots[i] = match v {
+            Some(v) => Slot::Val(v),
+            None => Slot::Unresolved,
+        };
+    }
+
+    fn get_var(&mut self, id: NameId, env: &Env<'_>) -> R<Value> {
+        let mut e = env;
+        while let Some(caller) = e.caller {
+            let mut hidden = false;
+            if let Some((_, v)) = e.vals.borrow().iter().find(|(n, _)| *n == id) {
+                match v {
+                    Some(v) => return Ok(v.clone()),
+                    None => hidden = true,
+                }
+            }
+            if !hidden {
+                if let Some((_, ex)) = e.args.iter().find(|(n, _)| *n == id) {
+                    return self.value(ex, caller);
+                }
+            }
+            e = caller;
+        }
+        Ok(self.global(id))
+    }
+
+    fn set_var(&mut self, id: NameId, v: Option<Value>, env: &Env<'_>) {
+        let mut e = env;
+        while let Some(caller) = e.caller {
+            let mut vals = e.vals.borrow_mut();
+            match vals.iter_mut().find(|(n, _)| *n == id) {
+                Some(slot) => slot.1 = v.clone(),
+                None => vals.push((id, v.clone())),
+            }
+            drop(vals);
+            e = caller;
+        }
+        self.set_global(id, v);
+    }
+
+    fn check_output(&self, out: &str) -> R<()> {
+        let max = self.opts.limits.max_output_bytes;
+        if out.len().saturating_sub(self.base) > max {
+            return Err(Flow::Err(Error::new(
+                ErrorKind::LimitExceeded,
+                format!("output exceeds the limit of {max} bytes"),
+            )));
+        }
+        Ok(())
+    }
+
+    fn nodes<'a>(&mut self, nodes: &'a [Node], env: &'a Env<'a>, out: &mut String) -> R<()> {
+        for n in nodes {
+            match n {
+                Node::Text(t) => out.push_str(t),
+                Node::Ref(r) => self.render_ref(r, env, out)?,
+                Node::Set(s) => self.set(s, env)?,
+                Node::If(i) => {
+                    let mut done = false;
+                    for (c, body) in &i.branches {
+                        if self.truthy(c, env)? {
+                            self.nodes(body, env, out)?;
+                            done = true;
+                            break;
+                        }
+                    }
+                    if !done {
+                        if let Some(b) = &i.otherwise {
+                            self.nodes(b, env, out)?;
+                        }
+                    }
+                }
+                Node::Foreach(f) => self.foreach(f, env, out)?,
+                Node::MacroDef(_) => {}
+                Node::Call(c) => self.call_macro(c, env, out)?,
+                Node::Define(d) => {
+                    self.set_var(d.name, Some(Value(V::Block(d.body.clone()))), env);
+                }
+                Node::Evaluate(e) => self.evaluate(&e.0, e.1, env, out)?,
+                Node::Break(_) => return Err(Flow::Break),
+                Node::Stop => return Err(Flow::Stop),
+                Node::Literal(t) => out.push_str(t),
+            }
+            self.check_output(out)?;
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, offset: u32, what: &str) -> R<()> {
+        if self.depth >= self.opts.limits.max_call_depth {
+            return Err(Flow::Err(Error::pending(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "max calling depth of {} was exceeded ({what})",
+                    self.opts.limits.max_call_depth
+                ),
+                offset as usize,
+            )));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn null_string<'a>(&self, r: &'a RefNode, env: &'a Env<'a>) -> &'a str {
+        if r.parts.is_empty() && r.literal.len() == r.root_name.len() + 1 {
+            let mut e = env;
+            while let Some(caller) = e.caller {
+                if e.vals.borrow().iter().any(|(n, _)| *n == r.root) {
+                    return &r.literal;
+                }
+                if let Some((_, ex)) = e.args.iter().find(|(n, _)| *n == r.root) {
+                    if let Expr::Ref(a) = ex {
+                        return &a.literal;
+                    }
+                    return &r.literal;
+                }
+                e = caller;
+            }
+        }
+        &r.literal
+    }
+
+    fn render_ref<'a>(&mut self, r: &'a RefNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        if r.kind == RefKind::Runt {
+            out.push_str(&r.root_name);
+            return Ok(());
+        }
+        let v = self.eval_ref(r, env)?;
+        if r.escaped {
+            out.push_str(&r.esc_prefix);
+            if v.is_null() {
+                out.push('\\');
+            }
+            out.push_str(self.null_string(r, env));
+            return Ok(());
+        }
+        if v.is_null() {
+            match self.opts.null_rendering {
+                NullRendering::Literal => {
+                    out.push_str(&r.esc_prefix);
+                    out.push_str(&r.esc_prefix);
+                    out.push_str(&r.more_prefix);
+                    if r.kind != RefKind::Quiet {
+                        out.push_str(self.null_string(r, env));
+                    }
+                }
+                NullRendering::Empty => {
+                    out.push_str(&r.esc_prefix);
+                    out.push_str(&r.more_prefix);
+                }
+            }
+            return Ok(());
+        }
+        out.push_str(&r.esc_prefix);
+        out.push_str(&r.more_prefix);
+        self.write_value(&v, env, r.span.start, out)
+    }
+
+    fn write_value(&mut self, v: &Value, env: &Env<'_>, offset: u32, out: &mut String) -> R<()> {
+        match &v.0 {
+            V::Str(s) => out.push_str(s),
+            V::Block(b) => {
+                let b = b.clone();
+                self.enter(offset, "#define")?;
+                let r = self.nodes(&b, env, out);
+                self.depth -= 1;
+                match r {
+                    Ok(()) | Err(Flow::Break) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            _ => v.write_java(out),
+        }
+        Ok(())
+    }
+
+    fn stringify(&mut self, v: &Value, env: &Env<'_>, offset: u32) -> R<String> {
+        let mut s = String::new();
+        self.write_value(v, env, offset, &mut s)?;
+        Ok(s)
+    }
+
+    pub(crate) fn eval_ref(&mut self, r: &RefNode, env: &Env<'_>) -> R<Value> {
+        let mut v = self.get_var(r.root, env)?;
+        for p in &r.parts {
+            if v.is_null() {
+                return Ok(v);
+            }
+            v = self.apply_part(&v, p, env)?;
+        }
+        Ok(v)
+    }
+
+    fn apply_part(&mut self, v: &Value, p: &Part, env: &Env<'_>) -> R<Value> {
+        Ok(match p {
+            Part::Prop(name, _) => methods::get_property(v, name),
+            Part::Method(name, args, sp) => {
+                let mut a = Vec::with_capacity(args.len());
+                for e in args {
+                    a.push(self.value(e, env)?);
+                }
+                // #define blocks are strings to their callers
+                if let V::Block(_) = v.0 {
+                    let s = self.stringify(v, env, sp.start)?;
+                    return self.invoke(&Value::string(s), name, &a, *sp);
+                }
+                self.invoke(v, name, &a, *sp)?
+            }
+            Part::Index(e, sp) => {
+                let k = self.value(e, env)?;
+                methods::index(v, &k).map_err(|m| rerr(sp.start, m))?
+            }
+        })
+    }
+
+    fn invoke(&mut self, v: &Value, name: &str, args: &[Value], sp: Span) -> R<Value> {
+        if let V::Object(o) = &v.0 {
+            return match o.call_method(name, args) {
+                Ok(Call::Value(v)) => Ok(v),
+                Ok(Call::Void) => Ok(Value::string("")),
+                Ok(Call::NotFound) => {
+                    Ok(methods::call_common(v, name, args).unwrap_or_else(Value::null))
+                }
+                Err(e) => {
+                    if e.has_pos() {
+                        Err(Flow::Err(e))
+                    } else {
+                        Err(Flow::Err(Error::pending(
+                            e.kind(),
+                            e.detail().to_string(),
+                            sp.start as usize,
+                        )))
+                    }
+                }
+            };
+        }
+        match methods::call(v, name, args) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Ok(Value::null()),
+            Err(m) => Err(rerr(sp.start, m)),
+        }
+    }
+
+    fn set<'a>(&mut self, s: &'a SetNode, env: &'a Env<'a>) -> R<()> {
+        let v = self.value(&s.rhs, env)?;
+        if v.is_null() {
+            return Ok(());
+        }
+        let lhs = &s.lhs;
+        if lhs.parts.is_empty() {
+            self.set_var(lhs.root, Some(v), env);
+            return Ok(());
+        }
+        let mut base = self.get_var(lhs.root, env)?;
+        let n = lhs.parts.len();
+        for p in &lhs.parts[..n - 1] {
+            if base.is_null() {
+                return Ok(());
+            }
+            base = self.apply_part(&base, p, env)?;
+        }
+        if base.is_null() {
+            return Ok(());
+        }
+        match &lhs.parts[n - 1] {
+            Part::Prop(name, sp) => methods::set_property(&base, name, v).map_err(|m| match m {
+                methods::SetErr::Msg(m) => rerr(sp.start, m),
+                methods::SetErr::Host(e) => Flow::Err(e),
+            })?,
+            Part::Index(e, sp) => {
+                let k = self.value(e, env)?;
+                methods::set_index(&base, k, v).map_err(|m| rerr(sp.start, m))?;
+            }
+            Part::Method(..) => {}
+        }
+        Ok(())
+    }
+
+    fn foreach<'a>(&mut self, f: &'a ForeachNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        let it = self.value(&f.iter, env)?;
+        enum Items {
+            Live(Rc<RefCell<Vec<Value>>>),
+            Owned(Vec<Value>),
+        }
+        let items = match &it.0 {
+            V::List(l) | V::Array(l) => Items::Live(l.clone()),
+            V::Map(m) => Items::Owned(m.borrow().entries.iter().map(|(_, v)| v.clone()).collect()),
+            V::Iter(it) => {
+                let mut b = it.borrow_mut();
+                let rest = b.0[b.1.min(b.0.len())..].to_vec();
+                b.1 = b.0.len();
+                Items::Owned(rest)
+            }
+            V::Object(o) => match o.iterate() {
+                Some(v) => Items::Owned(v),
+                None => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        let len_of = |items: &Items| match items {
+            Items::Live(l) => l.borrow().len(),
+            Items::Owned(v) => v.len(),
+        };
+        let saved_var = self.get_var(f.var, env)?;
+        let saved_count = self.get_var(VELOCITY_COUNT, env)?;
+        let saved_has_next = self.get_var(VELOCITY_HAS_NEXT, env)?;
+        let saved_scope = self.get_var(FOREACH, env)?;
+        let scope = Rc::new(LoopScope {
+            index: std::cell::Cell::new(0),
+            has_next: std::cell::Cell::new(false),
+            parent: saved_scope.clone(),
+        });
+        self.set_var(FOREACH, Some(Value(V::Loop(scope.clone()))), env);
+        let mut i = 0usize;
+        let mut result = Ok(());
+        loop {
+            let len = len_of(&items);
+            if i >= len {
+                break;
+            }
+            self.iterations += 1;
+            if self.iterations > self.opts.limits.max_loop_iterations {
+                result = Err(Flow::Err(Error::pending(
+                    ErrorKind::LimitExceeded,
+                    format!(
+                        "more than {} #foreach iterations",
+                        self.opts.limits.max_loop_iterations
+                    ),
+                    f.span.start as usize,
+                )));
+                break;
+            }
+            let item = match &items {
+                Items::Live(l) => l.borrow().get(i).cloned().unwrap_or_else(Value::null),
+                Items::Owned(v) => v[i].clone(),
+            };
+            let has_next = i + 1 < len;
+            scope.index.set(i);
+            scope.has_next.set(has_next);
+            self.set_var(VELOCITY_COUNT, Some(Value::int((i + 1) as i32)), env);
+            self.set_var(VELOCITY_HAS_NEXT, Some(Value::bool(has_next)), env);
+            self.set_var(f.var, Some(item), env);
+            match self.nodes(&f.body, env, out) {
+                Ok(()) => {}
+                Err(Flow::Break) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+            i += 1;
+        }
+        let restore = |v: Value| if v.is_null() { None } else { Some(v) };
+        self.set_var(VELOCITY_COUNT, restore(saved_count), env);
+        self.set_var(VELOCITY_HAS_NEXT, restore(saved_has_next), env);
+        self.set_var(FOREACH, restore(saved_scope), env);
+        self.set_var(f.var, restore(saved_var), env);
+        result
+    }
+
+    fn find_macro(&self, name: &str) -> Option<Arc<MacroDef>> {
+        if let Some(m) = self.prog.macros.get(name) {
+            return Some(m.clone());
+        }
+        self.dyn_macros.get(name).cloned()
+    }
+
+    fn call_macro<'a>(&mut self, c: &'a CallNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        let Some(def) = self.find_macro(&c.name) else {
+            out.push_str(&c.literal);
+            return Ok(());
+        };
+        let mut vals = Vec::new();
+        let mut args = Vec::new();
+        for (i, (pid, _)) in def.params.iter().enumerate() {
+            match c.args.get(i) {
+                None => {}
+                Some(e) if is_constant(e) => vals.push((*pid, Some(self.value(e, env)?))),
+                Some(e) => args.push((*pid, e)),
+            }
+        }
+        let new_env = Env {
+            vals: RefCell::new(vals),
+            args,
+            caller: Some(env),
+        };
+        self.enter(c.span.start, &format!("macro #{}", c.name))?;
+        let r = self.nodes(&def.body, &new_env, out);
+        self.depth -= 1;
+        match r {
+            Ok(()) | Err(Flow::Break) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn evaluate<'a>(
+        &mut self,
+        e: &'a Expr,
+        span: Span,
+        env: &'a Env<'a>,
+        out: &mut String,
+    ) -> R<()> {
+        let v = self.value(e, env)?;
+        if v.is_null() {
+            return Ok(());
+        }
+        let text = self.stringify(&v, env, span.start)?;
+        self.enter(span.start, "#evaluate")?;
+        let names = self
+            .dyn_names
+            .take()
+            .unwrap_or_else(|| self.prog.names.clone());
+        let compiled = Program::compile(&text, self.opts, names.clone());
+        let prog = match compiled {
+            Ok(p) => p,
+            Err(err) => {
+                self.dyn_names = Some(names);
+                self.depth -= 1;
+                let mut e2 = Error::new(err.kind(), format!("in #evaluate: {err}"));
+                e2 = Error::pending(e2.kind(), e2.detail().to_string(), span.start as usize);
+                return Err(Flow::Err(e2));
+            }
+        };
+        let Program {
+            src,
+            nodes,
+            macros,
+            names,
+        } = prog;
+        self.dyn_names = Some(names);
+        for (k, m) in macros {
+            self.dyn_macros.entry(k).or_insert(m);
+        }
+        let r = self.nodes(&nodes, env, out);
+        self.depth -= 1;
+        match r {
+            Ok(()) | Err(Flow::Break) => Ok(()),
+            Err(Flow::Err(e)) => Err(Flow::Err(e.resolve(&src))),
+            Err(f) => Err(f),
+        }
+    }
+
+    // ---------------- expressions ----------------
+
+    /// Velocity's `Node.evaluate`: the boolean value of a condition.
+    fn truthy<'a>(&mut self, e: &'a Expr, env: &'a Env<'a>) -> R<bool> {
+        Ok(match e {
+            Expr::Ref(r) => {
+                let v = self.eval_ref(r, env)?;
+                match v.0 {
+                    V::Null => false,
+                    V::Bool(b) => b,
+                    _ => true,
+                }
+            }
+            Expr::Bool(b) => *b,
+            Expr::Not(x) => !self.truthy(x, env)?,
+            Expr::Bin(BinOp::And, lr, _) => self.truthy(&lr.0, env)? && self.truthy(&lr.1, env)?,
+            Expr::Bin(BinOp::Or, lr, _) => self.truthy(&lr.0, env)? || self.truthy(&lr.1, env)?,
+            Expr::Bin(
+                op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge),
+                lr,
+                _,
+            ) => {
+                let l = self.value(&lr.0, env)?;
+                let r = self.value(&lr.1, env)?;
+                compare(*op, &l, &r)
+            }
+            _ => false,
+        })
+    }
+
+    pub(crate) fn value<'a>(&mut self, e: &'a Expr, env: &'a Env<'a>) -> R<Value> {
+        Ok(match e {
+            Expr::Ref(r) => self.eval_ref(r, env)?,
+            Expr::Str(s) => Value(V::Str(s.clone())),
+            Expr::Interp(i) => {
+                let mut s = String::new();
+                match self.nodes(&i.nodes, env, &mut s) {
+                    Ok(()) => {}
+                    Err(Flow::Break) => {}
+                    Err(e) => return Err(e),
+                }
+                if i.strip_last {
+                    s.pop();
+                }
+                Value::string(s)
+            }
+            Expr::Int(i) => Value::int(*i),
+            Expr::Long(i) => Value::long(*i),
+            Expr::BigInt(i) => Value(V::BigInt(*i)),
+            Expr::Double(d) => Value::double(*d),
+            Expr::Bool(b) => Value::bool(*b),
+            Expr::Word(w) => Value::string(&**w),
+            Expr::List(items) => {
+                let mut v = Vec::with_capacity(items.len());
+                for x in items {
+                    v.push(self.value(x, env)?);
+                }
+                Value::list(v)
+            }
+            Expr::Map(items) => {
+                let mut m = JMap::default();
+                for (k, x) in items {
+                    let k = self.value(k, env)?;
+                    let x = self.value(x, env)?;
+                    m.put(k, x);
+                }
+                Value::jmap(m)
+            }
+            Expr::Range(ab) => {
+                let a = self.value(&ab.0, env)?;
+                let b = self.value(&ab.1, env)?;
+                let (Some(a), Some(b)) = (int_value(&a), int_value(&b)) else {
+                    return Ok(Value::null());
+                };
+                let n = (i64::from(a) - i64::from(b)).unsigned_abs() + 1;
+                if n > self.opts.limits.max_loop_iterations {
+                    return Err(Flow::Err(Error::new(
+                        ErrorKind::LimitExceeded,
+                        format!("range [{a}..{b}] is longer than the loop iteration limit"),
+                    )));
+                }
+                let v: Vec<Value> = if a <= b {
+                    (a..=b).map(Value::int).collect()
+                } else {
+                    (b..=a).rev().map(Value::int).collect()
+                };
+                Value::list(v)
+            }
+            Expr::Not(x) => Value::bool(!self.truthy(x, env)?),
+            Expr::Bin(op, lr, sp) => match op {
+                BinOp::And
+                | BinOp::Or
+                | BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Gt
+                | BinOp::Le
+                | BinOp::Ge => Value::bool(self.truthy(e, env)?),
+                _ => {
+                    let l = self.value(&lr.0, env)?;
+                    let r = self.value(&lr.1, env)?;
+                    if *op == BinOp::Add && (matches!(l.0, V::Str(_)) || matches!(r.0, V::Str(_))) {
+                        let ls = if l.is_null() {
+                            lr.0.literal()
+                        } else {
+                            self.stringify(&l, env, sp.start)?
+                        };
+                        let rs = if r.is_null() {
+                            lr.1.literal()
+                        } else {
+                            self.stringify(&r, env, sp.start)?
+                        };
+                        return Ok(Value::string(ls + &rs));
+                    }
+                    math(*op, &l, &r)
+                }
+            },
+        })
+    }
+}
+
+fn int_value(v: &Value) -> Option<i32> {
+    match v.0 {
+        V::Int(i) => Some(i),
+        V::Long(i) => Some(i as i32),
+        V::BigInt(i) => Some(i as i32),
+        V::Double(d) => Some(d as i32),
+        _ => None,
+    }
+}
+
+enum Num {
+    I(i128, u8),
+    D(f64),
+}
+
+fn num(v: &Value) -> Option<Num> {
+    Some(match v.0 {
+        V::Int(i) => Num::I(i128::from(i), 1),
+        V::Long(i) => Num::I(i128::from(i), 2),
+        V::BigInt(i) => Num::I(i, 3),
+        V::Double(d) => Num::D(d),
+        _ => return None,
+    })
+}
+
+fn as_f64(n: &Num) -> f64 {
+    match *n {
+        Num::I(i, _) => i as f64,
+        Num::D(d) => d,
+    }
+}
+
+/// Velocity's `MathUtils.wrapPrimitive`: the smallest of the operands'
+/// types that holds the result, widening on overflow.
+fn wrap(v: i128, rank: u8) -> Value {
+    if rank <= 1 {
+        if let Ok(i) = i32::try_from(v) {
+            return Value::int(i);
+        }
+    }
+    if rank <= 2 {
+        if let Ok(i) = i64::try_from(v) {
+            return Value::long(i);
+        }
+    }
+    Value(V::BigInt(v))
+}
+
+pub(crate) fn math(op: BinOp, l: &Value, r: &Value) -> Value {
+    let (Some(a), Some(b)) = (num(l), num(r)) else {
+        return Value::null();
+    };
+    // division by zero gives null
+    if matches!(op, BinOp::Div | BinOp::Mod) {
+        let zero = match b {
+            Num::I(i, _) => i == 0,
+            Num::D(d) => d == 0.0,
+        };
+        if zero {
+            return Value::null();
+        }
+    }
+    match (&a, &b) {
+        (Num::I(x, ra), Num::I(y, rb)) => {
+            let rank = (*ra).max(*rb);
+            let big = rank == 3;
+            let (x, y) = (*x, *y);
+            let res = if big {
+                match op {
+                    BinOp::Add => x.wrapping_add(y),
+                    BinOp::Sub => x.wrapping_sub(y),
+                    BinOp::Mul => x.wrapping_mul(y),
+                    BinOp::Div => x.wrapping_div(y),
+                    _ => x.wrapping_rem(y),
+                }
+            } else {
+                let (x, y) = (x as i64, y as i64);
+                match op {
+                    BinOp::Add => x
+                        .checked_add(y)
+                        .map_or(i128::from(x) + i128::from(y), i128::from),
+                    BinOp::Sub => x
+                        .checked_sub(y)
+                        .map_or(i128::from(x) - i128::from(y), i128::from),
+                    BinOp::Mul => x
+                        .checked_mul(y)
+                        .map_or(i128::from(x) * i128::from(y), i128::from),
+                    BinOp::Div => i128::from(x.wrapping_div(y)),
+                    _ => i128::from(x.wrapping_rem(y)),
+                }
+            };
+            wrap(res, rank)
+        }
+        _ => {
+            let (x, y) = (as_f64(&a), as_f64(&b));
+            Value::double(match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                BinOp::Div => x / y,
+                _ => x % y,
+            })
+        }
+    }
+}
+
+fn num_cmp(a: &Num, b: &Num) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Num::I(x, _), Num::I(y, _)) => Some(x.cmp(y)),
+        _ => as_f64(a).partial_cmp(&as_f64(b)),
+    }
+}
+
+/// Velocity 1.7's comparison nodes.
+pub(crate) fn compare(op: BinOp, l: &Value, r: &Value) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        BinOp::Eq | BinOp::Ne => {
+            let eq = velocity_eq(l, r);
+            if op == BinOp::Eq { eq } else { !eq }
+        }
+        _ => {
+            let (Some(a), Some(b)) = (num(l), num(r)) else {
+                return false;
+            };
+            let Some(o) = num_cmp(&a, &b) else {
+                return false;
+            };
+            match op {
+                BinOp::Lt => o == Less,
+                BinOp::Gt => o == Greater,
+                BinOp::Le => o != Greater,
+                _ => o != Less,
+            }
+        }
+    }
+}
+
+fn velocity_eq(l: &Value, r: &Value) -> bool {
+    if l.is_null() || r.is_null() {
+        return l.is_null() && r.is_null();
+    }
+    if let (Some(a), Some(b)) = (num(l), num(r)) {
+        return num_cmp(&a, &b) == Some(std::cmp::Ordering::Equal);
+    }
+    let same_class = match (&l.0, &r.0) {
+        (V::List(_), V::List(_)) | (V::Array(_), V::Array(_)) | (V::Map(_), V::Map(_)) => true,
+        (V::Object(_), V::Object(_)) => true,
+        _ => std::mem::discriminant(&l.0) == std::mem::discriminant(&r.0),
+    };
+    if same_class {
+        return java_equals(l, r);
+    }
+    l.to_string() == r.to_string()
+}

@@ -1,0 +1,529 @@
+//! Runtime values with Java semantics: reference-shared lists and maps
+//! (`Rc<RefCell<…>>`, so `#set($b = $a)` aliases), insertion-ordered maps
+//! (Velocity 1.7 map literals are `LinkedHashMap`s), Java number types and
+//! Java's `toString` forms.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::ast::Node;
+use crate::host::Object;
+
+/// A value in a template: what references evaluate to and what the caller
+/// puts in a [`Context`](crate::Context).
+///
+/// Values behave like the Java objects Velocity sees: `Value::int` is an
+/// `Integer`, `Value::long` a `Long`, `Value::double` a `Double`, strings are
+/// `String`s, `Value::list` an `ArrayList` and `Value::map` a
+/// `LinkedHashMap`. Lists and maps are shared by reference: cloning a
+/// `Value` clones the handle, not the contents.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::Value;
+/// let v = Value::map(vec![("a".into(), Value::int(1)), ("b".into(), Value::list(vec![Value::double(1.0)]))]);
+/// assert_eq!(v.to_string(), "{a=1, b=[1.0]}");
+/// ```
+#[derive(Clone)]
+pub struct Value(pub(crate) V);
+
+#[derive(Clone)]
+pub(crate) enum V {
+    Null,
+    Bool(bool),
+    Int(i32),
+    Long(i64),
+    BigInt(i128),
+    Double(f64),
+    Char(u16),
+    Str(Arc<str>),
+    List(Rc<RefCell<Vec<Value>>>),
+    /// A Java `String[]` (from `split`): list methods work, it prints as
+    /// `[Ljava.lang.String;@…`.
+    Array(Rc<RefCell<Vec<Value>>>),
+    Map(Rc<RefCell<JMap>>),
+    Entry(Rc<(Value, Value)>),
+    Object(Rc<dyn Object>),
+    /// A `#define` block, rendered where referenced.
+    Block(Arc<Vec<Node>>),
+    /// `$foreach`.
+    Loop(Rc<LoopScope>),
+    /// A `java.lang.Class` (from `getClass()`), by Java name.
+    Class(&'static str),
+    /// A `java.util.Iterator` over a snapshot, with its position.
+    Iter(Rc<RefCell<(Vec<Value>, usize)>>),
+}
+
+/// The `$foreach` scope object.
+#[derive(Debug)]
+pub(crate) struct LoopScope {
+    pub index: Cell<usize>,
+    pub has_next: Cell<bool>,
+    pub parent: Value,
+}
+
+/// An insertion-ordered map with Java key equality.
+#[derive(Default, Clone)]
+pub(crate) struct JMap {
+    pub entries: Vec<(Value, Value)>,
+}
+
+impl JMap {
+    pub fn find(&self, k: &Value) -> Option<usize> {
+        // fast path for string keys
+        if let V::Str(ks) = &k.0 {
+            return self
+                .entries
+                .iter()
+                .position(|(e, _)| matches!(&e.0, V::Str(s) if **s == **ks));
+        }
+        self.entries.iter().position(|(e, _)| java_equals(e, k))
+    }
+
+    pub fn get(&self, k: &Value) -> Option<&Value> {
+        self.find(k).map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_str(&self, k: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(e, _)| matches!(&e.0, V::Str(s) if &**s == k))
+            .map(|(_, v)| v)
+    }
+
+    pub fn put(&mut self, k: Value, v: Value) -> Value {
+        match self.find(&k) {
+            Some(i) => std::mem::replace(&mut self.entries[i].1, v),
+            None => {
+                self.entries.push((k, v));
+                Value::null()
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: &Value) -> Value {
+        match self.find(k) {
+            Some(i) => self.entries.remove(i).1,
+            None => Value::null(),
+        }
+    }
+}
+
+impl Value {
+    /// Returns Java `null`.
+    pub fn null() -> Value {
+        Value(V::Null)
+    }
+
+    /// Returns a `Boolean`.
+    pub fn bool(b: bool) -> Value {
+        Value(V::Bool(b))
+    }
+
+    /// Returns an `Integer`.
+    pub fn int(i: i32) -> Value {
+        Value(V::Int(i))
+    }
+
+    /// Returns a `Long`.
+    pub fn long(i: i64) -> Value {
+        Value(V::Long(i))
+    }
+
+    /// Returns a `Double`.
+    pub fn double(d: f64) -> Value {
+        Value(V::Double(d))
+    }
+
+    /// Returns a `String`.
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value(V::Str(s.into()))
+    }
+
+    /// Returns an `ArrayList` with these elements.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value(V::List(Rc::new(RefCell::new(items))))
+    }
+
+    /// Returns a `LinkedHashMap` with these entries, in this order (a later
+    /// duplicate key replaces the earlier value in place).
+    pub fn map(entries: Vec<(String, Value)>) -> Value {
+        let mut m = JMap {
+            entries: Vec::with_capacity(entries.len()),
+        };
+        for (k, v) in entries {
+            m.put(Value::string(k), v);
+        }
+        Value(V::Map(Rc::new(RefCell::new(m))))
+    }
+
+    /// Returns a host object (see [`Object`]).
+    pub fn object(o: Rc<dyn Object>) -> Value {
+        Value(V::Object(o))
+    }
+
+    pub(crate) fn jmap(m: JMap) -> Value {
+        Value(V::Map(Rc::new(RefCell::new(m))))
+    }
+
+    /// Returns whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self.0, V::Null)
+    }
+
+    /// Returns the string if this is a `String`.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.0 {
+            V::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Returns the boolean if this is a `Boolean`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.0 {
+            V::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Returns the value as `i64` if this is an `Integer` or `Long`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.0 {
+            V::Int(i) => Some(i64::from(i)),
+            V::Long(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Returns the value as `f64` if this is any number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.0 {
+            V::Int(i) => Some(f64::from(i)),
+            V::Long(i) => Some(i as f64),
+            V::BigInt(i) => Some(i as f64),
+            V::Double(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Returns a copy of the elements if this is a list.
+    pub fn as_list(&self) -> Option<Vec<Value>> {
+        match &self.0 {
+            V::List(l) | V::Array(l) => Some(l.borrow().clone()),
+            _ => None,
+        }
+    }
+
+    /// Returns a copy of the entries (keys printed as Java strings) if this
+    /// is a map.
+    pub fn as_map(&self) -> Option<Vec<(String, Value)>> {
+        match &self.0 {
+            V::Map(m) => Some(
+                m.borrow()
+                    .entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Returns the host object if this is one.
+    pub fn as_object(&self) -> Option<&Rc<dyn Object>> {
+        match &self.0 {
+            V::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_number(&self) -> bool {
+        matches!(self.0, V::Int(_) | V::Long(_) | V::BigInt(_) | V::Double(_))
+    }
+
+    pub(crate) fn is_integral(&self) -> bool {
+        matches!(self.0, V::Int(_) | V::Long(_) | V::BigInt(_))
+    }
+
+    /// Java class name, for `getClass()` and Velocity's mixed-type `==`.
+    pub(crate) fn class_name(&self) -> &'static str {
+        match &self.0 {
+            V::Null => "null",
+            V::Bool(_) => "java.lang.Boolean",
+            V::Int(_) => "java.lang.Integer",
+            V::Long(_) => "java.lang.Long",
+            V::BigInt(_) => "java.math.BigInteger",
+            V::Double(_) => "java.lang.Double",
+            V::Char(_) => "java.lang.Character",
+            V::Str(_) => "java.lang.String",
+            V::List(_) => "java.util.ArrayList",
+            V::Array(_) => "[Ljava.lang.String;",
+            V::Map(_) => "java.util.LinkedHashMap",
+            V::Entry(_) => "java.util.LinkedHashMap$Entry",
+            V::Object(_) => "java.lang.Object",
+            V::Block(_) => "org.apache.velocity.runtime.directive.Block$Reference",
+            V::Loop(_) => "org.apache.velocity.runtime.directive.ForeachScope",
+            V::Class(_) => "java.lang.Class",
+            V::Iter(_) => "java.util.ArrayList$Itr",
+        }
+    }
+
+    /// Appends Java's `toString()` of this value.
+    pub(crate) fn write_java(&self, out: &mut String) {
+        self.write_java_in(out, 0);
+    }
+
+    fn write_java_in(&self, out: &mut String, depth: usize) {
+        if depth > 200 {
+            // Java would throw StackOverflowError on such a cycle.
+            out.push_str("...");
+            return;
+        }
+        match &self.0 {
+            V::Null => out.push_str("null"),
+            V::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            V::Int(i) => {
+                use fmt::Write;
+                let _ = write!(out, "{i}");
+            }
+            V::Long(i) => {
+                use fmt::Write;
+                let _ = write!(out, "{i}");
+            }
+            V::BigInt(i) => {
+                use fmt::Write;
+                let _ = write!(out, "{i}");
+            }
+            V::Double(d) => write_double(*d, out),
+            V::Char(c) => out.push_str(&String::from_utf16_lossy(&[*c])),
+            V::Str(s) => out.push_str(s),
+            V::List(l) => {
+                let l_rc = l;
+                let Ok(l) = l.try_borrow() else {
+                    out.push_str("(this Collection)");
+                    return;
+                };
+                out.push('[');
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match &v.0 {
+                        V::List(x) if Rc::ptr_eq(x, l_rc) => out.push_str("(this Collection)"),
+                        _ => v.write_java_in(out, depth + 1),
+                    }
+                }
+                out.push(']');
+            }
+            V::Array(a) => {
+                use fmt::Write;
+                let _ = write!(
+                    out,
+                    "[Ljava.lang.String;@{:x}",
+                    (Rc::as_ptr(a) as usize >> 4) & 0x7fff_ffff
+                );
+            }
+            V::Map(m) => {
+                let m_rc = m;
+                let Ok(m) = m.try_borrow() else {
+                    out.push_str("(this Map)");
+                    return;
+                };
+                out.push('{');
+                for (i, (k, v)) in m.entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let this = |x: &Value| matches!(&x.0, V::Map(y) if Rc::ptr_eq(y, m_rc));
+                    if this(k) {
+                        out.push_str("(this Map)");
+                    } else {
+                        k.write_java_in(out, depth + 1);
+                    }
+                    out.push('=');
+                    if this(v) {
+                        out.push_str("(this Map)");
+                    } else {
+                        v.write_java_in(out, depth + 1);
+                    }
+                }
+                out.push('}');
+            }
+            V::Entry(e) => {
+                e.0.write_java_in(out, depth + 1);
+                out.push('=');
+                e.1.write_java_in(out, depth + 1);
+            }
+            V::Object(o) => o.write_string(out),
+            V::Block(_) => out.push_str("org.apache.velocity.runtime.directive.Block$Reference"),
+            V::Loop(_) => out.push_str("org.apache.velocity.runtime.directive.ForeachScope"),
+            V::Class(n) => {
+                out.push_str("class ");
+                out.push_str(n);
+            }
+            V::Iter(i) => {
+                use fmt::Write;
+                let _ = write!(
+                    out,
+                    "java.util.ArrayList$Itr@{:x}",
+                    (Rc::as_ptr(i) as usize >> 4) & 0x7fff_ffff
+                );
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Formats the value as Java's `toString()` would.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.write_java(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            V::Null => f.write_str("null"),
+            V::Str(s) => write!(f, "{s:?}"),
+            V::Object(o) => write!(f, "{o:?}"),
+            _ => write!(f, "{}({self})", self.class_name()),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::string(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::string(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::bool(b)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::int(i)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::long(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(d: f64) -> Value {
+        Value::double(d)
+    }
+}
+
+/// Appends Java's `Double.toString(d)`.
+pub(crate) fn write_double(d: f64, out: &mut String) {
+    if d.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if d.is_infinite() {
+        out.push_str(if d > 0.0 { "Infinity" } else { "-Infinity" });
+        return;
+    }
+    if d == 0.0 {
+        out.push_str(if d.is_sign_negative() { "-0.0" } else { "0.0" });
+        return;
+    }
+    let a = d.abs();
+    if (1e-3..1e7).contains(&a) {
+        let s = format!("{d}");
+        out.push_str(&s);
+        if !s.contains('.') {
+            out.push_str(".0");
+        }
+    } else {
+        let s = format!("{d:e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        out.push_str(mant);
+        if !mant.contains('.') {
+            out.push_str(".0");
+        }
+        out.push('E');
+        out.push_str(exp);
+    }
+}
+
+/// Java `equals` between two values (`Integer.equals(Long)` is false).
+pub(crate) fn java_equals(a: &Value, b: &Value) -> bool {
+    java_equals_in(a, b, 0)
+}
+
+fn java_equals_in(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > 200 {
+        return false;
+    }
+    match (&a.0, &b.0) {
+        (V::Null, V::Null) => true,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::Int(x), V::Int(y)) => x == y,
+        (V::Long(x), V::Long(y)) => x == y,
+        (V::BigInt(x), V::BigInt(y)) => x == y,
+        (V::Double(x), V::Double(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+        (V::Char(x), V::Char(y)) => x == y,
+        (V::Str(x), V::Str(y)) => x == y,
+        (V::List(x) | V::Array(x), V::List(y) | V::Array(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (Ok(x), Ok(y)) = (x.try_borrow(), y.try_borrow()) else {
+                return false;
+            };
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| java_equals_in(p, q, depth + 1))
+        }
+        (V::Map(x), V::Map(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (Ok(x), Ok(y)) = (x.try_borrow(), y.try_borrow()) else {
+                return false;
+            };
+            x.entries.len() == y.entries.len()
+                && x.entries
+                    .iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| java_equals_in(v, w, depth + 1)))
+        }
+        (V::Entry(x), V::Entry(y)) => {
+            java_equals_in(&x.0, &y.0, depth + 1) && java_equals_in(&x.1, &y.1, depth + 1)
+        }
+        (V::Object(x), V::Object(y)) => {
+            Rc::ptr_eq(x, y) || x.to_string_value() == y.to_string_value()
+        }
+        (V::Class(x), V::Class(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Java's `String.hashCode`.
+pub(crate) fn string_hash(s: &str) -> i32 {
+    let mut h: i32 = 0;
+    for u in s.encode_utf16() {
+        h = h.wrapping_mul(31).wrapping_add(i32::from(u));
+    }
+    h
+}
