@@ -388,6 +388,37 @@ impl JsonPath {
     }
 }
 
+impl JsonPath {
+    /// Like [`JsonPath::get`], but when a step meets a *string* that holds a JSON object
+    /// or array, the string is parsed and the walk continues inside it.
+    ///
+    /// This is what API Gateway does for `integration.response.body.<suffix>` on Lambda
+    /// custom errors, where `errorMessage` is itself JSON text (SPEC §3.4). The final
+    /// value is returned as found (a string is not parsed). Borrowed when no string had to
+    /// be parsed; otherwise the value is cloned out of the parsed string.
+    ///
+    /// For paths that are not singular this is [`JsonPath::get`] (no parsing).
+    ///
+    /// ```
+    /// use apigw_jsonpath::JsonPath;
+    /// use serde_json::json;
+    ///
+    /// let body = json!({"errorMessage": "{\"errorType\":\"InvalidParameter\",\"code\":400}"});
+    /// let p = JsonPath::parse_body_suffix("errorMessage.errorType").unwrap();
+    /// assert_eq!(p.get(&body), None);
+    /// assert_eq!(p.get_parsing_json_strings(&body).as_deref(), Some(&json!("InvalidParameter")));
+    /// ```
+    pub fn get_parsing_json_strings<'v>(
+        &self,
+        doc: &'v Value,
+    ) -> Option<std::borrow::Cow<'v, Value>> {
+        match &self.plan {
+            Plan::Singular(segs) => singular::walk_parsing_strings(segs, doc),
+            _ => self.get(doc).map(std::borrow::Cow::Borrowed),
+        }
+    }
+}
+
 impl fmt::Display for JsonPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.src)

@@ -80,6 +80,10 @@ pub(crate) enum Expr {
 pub(crate) enum CmpOp {
     Eq,
     Ne,
+    /// Jayway's type-safe `===` (no number/string conversion).
+    StrictEq,
+    /// Jayway's type-safe `!==`.
+    StrictNe,
     Lt,
     Le,
     Gt,
@@ -89,8 +93,8 @@ pub(crate) enum CmpOp {
 impl CmpOp {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            CmpOp::Eq => "==",
-            CmpOp::Ne => "!=",
+            CmpOp::Eq | CmpOp::StrictEq => "==",
+            CmpOp::Ne | CmpOp::StrictNe => "!=",
             CmpOp::Lt => "<",
             CmpOp::Le => "<=",
             CmpOp::Gt => ">",
@@ -781,7 +785,11 @@ impl<'s> Parser<'s> {
 
     fn op(&mut self) -> Result<Option<CmpOp>> {
         let rest = &self.src[self.pos..self.end];
-        let (op, len) = if rest.starts_with("==") {
+        let (op, len) = if rest.starts_with("===") {
+            (CmpOp::StrictEq, 3)
+        } else if rest.starts_with("!==") {
+            (CmpOp::StrictNe, 3)
+        } else if rest.starts_with("==") {
             (CmpOp::Eq, 2)
         } else if rest.starts_with("!=") {
             (CmpOp::Ne, 2)

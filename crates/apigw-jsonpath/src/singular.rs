@@ -1,5 +1,7 @@
 //! The zero-allocation walker for definite paths (names and single indexes only).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 /// One definite step.
@@ -19,13 +21,71 @@ pub(crate) enum Seg {
 #[inline]
 pub(crate) fn walk<'v>(segs: &[Seg], mut v: &'v Value) -> Option<&'v Value> {
     for seg in segs {
-        v = match (seg, v) {
-            (Seg::Key(k), Value::Object(map)) => member(map, k)?,
-            (Seg::Index(i), Value::Array(items)) => items.get(resolve(*i, items.len())?)?,
-            _ => return None,
-        };
+        v = step(seg, v)?;
     }
     Some(v)
+}
+
+/// One step from `v`, or `None`.
+#[inline]
+fn step<'v>(seg: &Seg, v: &'v Value) -> Option<&'v Value> {
+    match (seg, v) {
+        (Seg::Key(k), Value::Object(map)) => member(map, k),
+        (Seg::Index(i), Value::Array(items)) => items.get(resolve(*i, items.len())?),
+        _ => None,
+    }
+}
+
+/// Like [`walk`], but a step that meets a string holding a JSON object or array parses
+/// it and continues inside (API Gateway's Lambda custom-error behaviour for
+/// `integration.response.body.errorMessage.errorType`). The final value is never parsed.
+pub(crate) fn walk_parsing_strings<'v>(segs: &[Seg], doc: &'v Value) -> Option<Cow<'v, Value>> {
+    let mut i = 0;
+    let mut v = doc;
+    while i < segs.len() {
+        match step(&segs[i], v) {
+            Some(next) => {
+                v = next;
+                i += 1;
+            }
+            None => break,
+        }
+    }
+    if i == segs.len() {
+        return Some(Cow::Borrowed(v));
+    }
+    let mut owned = parse_container(v)?;
+    loop {
+        let mut cur = &owned;
+        while i < segs.len() {
+            match step(&segs[i], cur) {
+                Some(next) => {
+                    cur = next;
+                    i += 1;
+                }
+                None => break,
+            }
+        }
+        if i == segs.len() {
+            return Some(Cow::Owned(cur.clone()));
+        }
+        owned = parse_container(cur)?;
+    }
+}
+
+/// A JSON string whose text is a JSON object or array, parsed (serde_json's own depth
+/// limit of 128 applies).
+fn parse_container(v: &Value) -> Option<Value> {
+    let Value::String(text) = v else {
+        return None;
+    };
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(|p| p.is_object() || p.is_array())
 }
 
 /// Below this many members a linear scan over the (insertion-ordered, contiguous) entries

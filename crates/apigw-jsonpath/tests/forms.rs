@@ -265,6 +265,10 @@ fn filter_equality_converts_numbers_and_strings_like_jayway() {
     // No conversion for ordering comparisons.
     assert_eq!(ids("$.xs[?(@.v >= 1)]"), [0, 2, 9]);
     assert_eq!(ids("$.xs[?(@.v > '1')]"), [3, 4, 7]);
+    // Jayway's type-safe operators do not convert.
+    assert_eq!(ids("$.xs[?(@.v === 1)]"), [0]);
+    assert_eq!(ids("$.xs[?(@.v === '1')]"), [1]);
+    assert_eq!(ids("$.xs[?(@.v !== 1)]"), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let p = JsonPath::parse("$.xs[?(@.v == 1)]").unwrap();
     assert_eq!(
         p.rfc9535(),
@@ -376,4 +380,51 @@ fn deep_documents_do_not_overflow() {
             }
         }
     }
+}
+
+#[test]
+fn parsing_json_strings_for_lambda_errors() {
+    use std::borrow::Cow;
+    let body = json!({
+        "errorMessage": "{\"errorType\":\"Bad\",\"trace\":{\"line\":3},\"list\":\"[1,{\\\"k\\\":\\\"deep\\\"}]\"}",
+        "plain": {"a": "not json", "b": " [7, 8]", "c": "{\"x\": 1}"},
+        "num": "123"
+    });
+    let get = |s: &str| {
+        JsonPath::parse_body_suffix(s)
+            .unwrap()
+            .get_parsing_json_strings(&body)
+    };
+    assert_eq!(
+        get("errorMessage.errorType").as_deref(),
+        Some(&json!("Bad"))
+    );
+    assert_eq!(
+        get("errorMessage.trace").as_deref(),
+        Some(&json!({"line": 3}))
+    );
+    assert_eq!(get("errorMessage.trace.line").as_deref(), Some(&json!(3)));
+    // Strings inside parsed strings are parsed too.
+    assert_eq!(
+        get("errorMessage.list[1].k").as_deref(),
+        Some(&json!("deep"))
+    );
+    assert_eq!(get("errorMessage.list[-2]").as_deref(), Some(&json!(1)));
+    assert_eq!(get("errorMessage.missing"), None);
+    assert_eq!(get("plain.a.x"), None);
+    assert_eq!(get("plain.b[1]").as_deref(), Some(&json!(8)));
+    assert_eq!(get("num.x"), None);
+    // The final value is not parsed, and nothing is parsed when not needed.
+    assert!(matches!(
+        get("plain.c"),
+        Some(Cow::Borrowed(Value::String(_)))
+    ));
+    assert!(matches!(get("errorMessage"), Some(Cow::Borrowed(_))));
+    assert!(matches!(get("errorMessage.errorType"), Some(Cow::Owned(_))));
+    // Not singular: plain `get`.
+    let p = JsonPath::parse("$.plain.*").unwrap();
+    assert_eq!(
+        p.get_parsing_json_strings(&body).as_deref(),
+        Some(&json!("not json"))
+    );
 }
