@@ -1,0 +1,1323 @@
+//! Unit tests of the operations, their AWS error texts, the wire protocol, persistence,
+//! concurrency and SigV4 through `handle`.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::ops::kind_of;
+use crate::{ApiError, Config, Credentials, ErrorKind, JsonInput, STATE_FILE, Store};
+
+fn open_config() -> Config {
+    Config {
+        auth_disabled: true,
+        ..Config::default()
+    }
+}
+
+fn store() -> Store {
+    Store::in_memory(open_config())
+}
+
+fn obj(v: Value) -> JsonInput {
+    v.as_object().expect("object").clone()
+}
+
+/// An API with `/pets` (GET with a MOCK integration).
+struct Fx {
+    s: Store,
+    api: String,
+    root: String,
+    rid: String,
+}
+
+fn fixture_in(s: Store) -> Fx {
+    let api = s.create_rest_api(&obj(json!({"name": "pets"}))).unwrap();
+    let id = api["id"].as_str().unwrap().to_owned();
+    let root = api["rootResourceId"].as_str().unwrap().to_owned();
+    let r = s
+        .create_resource(&id, &root, &obj(json!({"pathPart": "pets"})))
+        .unwrap();
+    let rid = r["id"].as_str().unwrap().to_owned();
+    s.put_method(&id, &rid, "GET", &obj(json!({"authorizationType": "NONE"})))
+        .unwrap();
+    s.put_integration(&id, &rid, "GET", &obj(json!({"type": "MOCK"})))
+        .unwrap();
+    Fx {
+        s,
+        api: id,
+        root,
+        rid,
+    }
+}
+
+fn fixture() -> Fx {
+    fixture_in(store())
+}
+
+impl Fx {
+    fn put_ir(&self, code: &str, input: Value) -> Result<Value, ApiError> {
+        self.s
+            .put_integration_response(&self.api, &self.rid, "GET", code, &obj(input))
+    }
+    fn update_ir(&self, code: &str, ops: Value) -> Result<Value, ApiError> {
+        self.s.update_integration_response(
+            &self.api,
+            &self.rid,
+            "GET",
+            code,
+            &obj(json!({ "patchOperations": ops })),
+        )
+    }
+    fn put_mr(&self, code: &str, params: Value) {
+        self.s
+            .put_method_response(
+                &self.api,
+                &self.rid,
+                "GET",
+                code,
+                &obj(json!({ "responseParameters": params })),
+            )
+            .unwrap();
+    }
+}
+
+fn err(r: Result<Value, ApiError>) -> (ErrorKind, String) {
+    let e = r.unwrap_err();
+    (e.kind(), e.message().to_owned())
+}
+
+const MAPPING_PREFIX: &str =
+    "Invalid mapping expression specified: Validation Result: warnings : [], errors : [";
+
+// ------------------------------------------------------------------ integration responses
+
+#[test]
+fn put_integration_response_shape_and_full_replace() {
+    let f = fixture();
+    let r = f
+        .put_ir(
+            "200",
+            json!({"selectionPattern": "", "responseTemplates": {"application/json": "\"created\""}}),
+        )
+        .unwrap();
+    assert_eq!(
+        r,
+        json!({"statusCode": "200", "selectionPattern": "",
+               "responseTemplates": {"application/json": "\"created\""}})
+    );
+    // Full replace: the template is gone after a put without it.
+    let r = f
+        .put_ir(
+            "200",
+            json!({"selectionPattern": "2\\d{2}", "contentHandling": "CONVERT_TO_TEXT"}),
+        )
+        .unwrap();
+    assert_eq!(
+        r,
+        json!({"statusCode": "200", "selectionPattern": "2\\d{2}", "contentHandling": "CONVERT_TO_TEXT"})
+    );
+    let got =
+        f.s.get_integration_response(&f.api, &f.rid, "GET", "200")
+            .unwrap();
+    assert_eq!(got, r);
+    // Without anything: only the status code.
+    assert_eq!(
+        f.put_ir("201", json!({})).unwrap(),
+        json!({"statusCode": "201"})
+    );
+    // The integration lists both.
+    let integ = f.s.get_integration(&f.api, &f.rid, "GET").unwrap();
+    assert_eq!(
+        integ["integrationResponses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["200", "201"]
+    );
+    f.s.delete_integration_response(&f.api, &f.rid, "GET", "200")
+        .unwrap();
+    assert_eq!(
+        err(f.s.get_integration_response(&f.api, &f.rid, "GET", "200")),
+        (
+            ErrorKind::NotFound,
+            "Invalid Response status code specified".into()
+        )
+    );
+}
+
+#[test]
+fn empty_and_null_templates_are_stored_as_null() {
+    let f = fixture();
+    let r = f
+        .put_ir(
+            "200",
+            json!({"responseTemplates": {"application/json": "", "text/plain": null, "application/xml": "x"}}),
+        )
+        .unwrap();
+    assert_eq!(
+        r["responseTemplates"],
+        json!({"application/json": null, "text/plain": null, "application/xml": "x"})
+    );
+    let r = f.put_ir("200", json!({"responseTemplates": {}})).unwrap();
+    assert_eq!(r, json!({"statusCode": "200", "responseTemplates": {}}));
+}
+
+#[test]
+fn status_code_validation() {
+    let f = fixture();
+    let want = (
+        ErrorKind::Validation,
+        "1 validation error detected: Value 'wrong' at 'statusCode' failed to satisfy \
+         constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+            .to_owned(),
+    );
+    assert_eq!(err(f.put_ir("wrong", json!({}))), want);
+    assert_eq!(
+        err(f.s.get_integration_response(&f.api, &f.rid, "GET", "wrong")),
+        want
+    );
+    assert_eq!(err(f.put_ir("600", json!({}))).0, ErrorKind::Validation);
+}
+
+#[test]
+fn not_found_texts() {
+    let f = fixture();
+    let res = "Invalid Resource identifier specified".to_owned();
+    let nf = ErrorKind::NotFound;
+    assert_eq!(
+        err(f
+            .s
+            .put_integration_response("nope", &f.rid, "GET", "200", &obj(json!({})))),
+        (nf, res.clone())
+    );
+    assert_eq!(
+        err(f.s.get_integration_response("nope", &f.rid, "GET", "200")),
+        (nf, res.clone())
+    );
+    assert_eq!(
+        err(f
+            .s
+            .delete_integration_response("nope", &f.rid, "GET", "200")),
+        (nf, res.clone())
+    );
+    assert_eq!(
+        err(f
+            .s
+            .put_integration_response(&f.api, "badresource", "GET", "200", &obj(json!({})))),
+        (nf, res)
+    );
+    let method = "Invalid Method identifier specified".to_owned();
+    assert_eq!(
+        err(f
+            .s
+            .put_integration_response(&f.api, &f.rid, "POST", "200", &obj(json!({})))),
+        (nf, method.clone())
+    );
+    assert_eq!(
+        err(f.s.get_integration_response(&f.api, &f.rid, "POST", "200")),
+        (nf, method)
+    );
+    let integ = "Invalid Integration identifier specified".to_owned();
+    assert_eq!(
+        err(f
+            .s
+            .delete_integration_response(&f.api, &f.rid, "POST", "200")),
+        (nf, integ.clone())
+    );
+    f.s.put_method(
+        &f.api,
+        &f.rid,
+        "POST",
+        &obj(json!({"authorizationType": "NONE"})),
+    )
+    .unwrap();
+    assert_eq!(
+        err(f.s.get_integration_response(&f.api, &f.rid, "POST", "200")),
+        (nf, integ.clone())
+    );
+    assert_eq!(
+        err(f
+            .s
+            .put_integration_response(&f.api, &f.rid, "POST", "200", &obj(json!({})))),
+        (nf, integ)
+    );
+    assert_eq!(
+        err(f
+            .s
+            .delete_integration_response(&f.api, &f.rid, "GET", "404")),
+        (nf, "Invalid Response status code specified".into())
+    );
+}
+
+#[test]
+fn template_key_and_value_validation() {
+    let f = fixture();
+    assert_eq!(
+        err(f.put_ir("200", json!({"responseTemplates": {"123": "{}"}}))),
+        (
+            ErrorKind::BadRequest,
+            "Validation Result: warnings : [], errors : [Invalid content type specified: 123]"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(f.put_ir("200", json!({"responseTemplates": {"application/json": 123}}))),
+        (
+            ErrorKind::Serialization,
+            "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(f.put_ir("200", json!({"selectionPattern": true}))),
+        (
+            ErrorKind::Serialization,
+            "class java.lang.Boolean can not be converted to an String".into()
+        )
+    );
+    // Nothing was stored by the failed puts.
+    assert_eq!(
+        err(f.s.get_integration_response(&f.api, &f.rid, "GET", "200")).0,
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn content_handling_enum() {
+    let f = fixture();
+    assert_eq!(
+        err(f.put_ir("200", json!({"contentHandling": "CONVERT_TO_JSON"}))),
+        (
+            ErrorKind::Validation,
+            "1 validation error detected: Value 'CONVERT_TO_JSON' at \
+             'putIntegrationResponseInput.contentHandling' failed to satisfy constraint: Member \
+             must satisfy enum value set: [CONVERT_TO_BINARY, CONVERT_TO_TEXT]"
+                .into()
+        )
+    );
+    // Both violations are reported together.
+    let (k, m) = err(f.put_ir("2000", json!({"contentHandling": "X"})));
+    assert_eq!(k, ErrorKind::Validation);
+    assert!(
+        m.starts_with("2 validation errors detected: Value '2000' at 'statusCode'"),
+        "{m}"
+    );
+}
+
+#[test]
+fn response_parameters_validation() {
+    let f = fixture();
+    // Without a method response.
+    assert_eq!(
+        err(f.put_ir(
+            "200",
+            json!({"responseParameters": {"method.response.header.X": "'a'"}})
+        )),
+        (
+            ErrorKind::BadRequest,
+            format!("{MAPPING_PREFIX}No method response exists for method.]")
+        )
+    );
+    // Without parameters, no method response is needed.
+    f.put_ir("200", json!({"selectionPattern": ""})).unwrap();
+    f.put_mr(
+        "200",
+        json!({"method.response.header.X": false, "method.response.header.Y": true}),
+    );
+    assert_eq!(
+        err(f.put_ir(
+            "200",
+            json!({"responseParameters": {"method.response.header.Z": "'a'"}})
+        )),
+        (
+            ErrorKind::BadRequest,
+            format!(
+                "{MAPPING_PREFIX}Invalid mapping expression parameter specified: method.response.header.Z]"
+            )
+        )
+    );
+    assert_eq!(
+        err(f.put_ir(
+            "200",
+            json!({"responseParameters": {"method.response.header.X": "\"*\""}})
+        )),
+        (
+            ErrorKind::BadRequest,
+            format!("{MAPPING_PREFIX}Invalid mapping expression specified: \"*\"]")
+        )
+    );
+    assert_eq!(
+        err(f.put_ir(
+            "200",
+            json!({"responseParameters": {"integration.response.header.Content-Type": "true"}})
+        )),
+        (
+            ErrorKind::BadRequest,
+            format!(
+                "{MAPPING_PREFIX}Invalid mapping expression specified: true, Invalid mapping \
+                 expression specified: integration.response.header.Content-Type]"
+            )
+        )
+    );
+    assert_eq!(
+        err(f.put_ir(
+            "200",
+            json!({"responseParameters": {"method.response.header.X": true}})
+        )),
+        (
+            ErrorKind::Serialization,
+            "class java.lang.Boolean can not be converted to an String".into()
+        )
+    );
+    let ok = f
+        .put_ir(
+            "200",
+            json!({"responseParameters": {
+                "method.response.header.X": "integration.response.body.a.b",
+                "method.response.header.Y": "'*'"}}),
+        )
+        .unwrap();
+    assert_eq!(ok["responseParameters"]["method.response.header.Y"], "'*'");
+}
+
+#[test]
+fn update_integration_response_patch_ops() {
+    let f = fixture();
+    f.put_ir("200", json!({"selectionPattern": ""})).unwrap();
+    let r = f
+        .update_ir(
+            "200",
+            json!([
+                {"op": "replace", "path": "/selectionPattern", "value": "2\\d{2}"},
+                {"op": "add", "path": "/responseTemplates/application~1json", "value": "{}"},
+                {"op": "add", "path": "/responseTemplates/text~1plain", "value": ""},
+                {"op": "replace", "path": "/contentHandling", "value": "CONVERT_TO_BINARY"}
+            ]),
+        )
+        .unwrap();
+    assert_eq!(
+        r,
+        json!({"statusCode": "200", "selectionPattern": "2\\d{2}",
+               "responseTemplates": {"application/json": "{}", "text/plain": null},
+               "contentHandling": "CONVERT_TO_BINARY"})
+    );
+    let r = f
+        .update_ir(
+            "200",
+            json!([{"op": "remove", "path": "/responseTemplates/text~1plain"},
+                   {"op": "remove", "path": "/contentHandling"}]),
+        )
+        .unwrap();
+    assert_eq!(r["responseTemplates"], json!({"application/json": "{}"}));
+    assert!(r.get("contentHandling").is_none());
+
+    assert_eq!(
+        err(f.update_ir("200", json!([{"op": "bad", "path": "/selectionPattern", "value": "x"}]))),
+        (
+            ErrorKind::Validation,
+            "1 validation error detected: Value 'bad' at \
+             'updateIntegrationResponseInput.patchOperations.1.member.op' failed to satisfy \
+             constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(f.update_ir(
+            "200",
+            json!([{"op": "replace", "path": "/statusCode", "value": "201"}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Invalid patch path /statusCode".into()
+        )
+    );
+    assert_eq!(
+        err(f.update_ir(
+            "200",
+            json!([{"op": "remove", "path": "/responseParameters/method.response.header.X"}])
+        )),
+        (
+            ErrorKind::NotFound,
+            "Invalid parameter name specified".into()
+        )
+    );
+    assert_eq!(
+        err(f.update_ir(
+            "404",
+            json!([{"op": "replace", "path": "/selectionPattern", "value": "x"}])
+        )),
+        (
+            ErrorKind::NotFound,
+            "Invalid Response status code specified".into()
+        )
+    );
+    // Parameters are validated as on put, and a failed update changes nothing.
+    assert_eq!(
+        err(f.update_ir(
+            "200",
+            json!([{"op": "replace", "path": "/selectionPattern", "value": "changed"},
+                   {"op": "add", "path": "/responseParameters/method.response.header.X", "value": "'a'"}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            format!("{MAPPING_PREFIX}No method response exists for method.]")
+        )
+    );
+    let now =
+        f.s.get_integration_response(&f.api, &f.rid, "GET", "200")
+            .unwrap();
+    assert_eq!(now["selectionPattern"], "2\\d{2}");
+    f.put_mr("200", json!({"method.response.header.X": false}));
+    let r = f
+        .update_ir(
+            "200",
+            json!([{"op": "add", "path": "/responseParameters/method.response.header.X", "value": "'a'"}]),
+        )
+        .unwrap();
+    assert_eq!(
+        r["responseParameters"],
+        json!({"method.response.header.X": "'a'"})
+    );
+    assert_eq!(
+        err(f.update_ir(
+            "200",
+            json!([{"op": "replace", "path": "/contentHandling", "value": "NOPE"}])
+        ))
+        .0,
+        ErrorKind::BadRequest
+    );
+}
+
+// ------------------------------------------------------------------ other operations
+
+#[test]
+fn rest_api_lifecycle() {
+    let s = store();
+    let a = s
+        .create_rest_api(&obj(
+            json!({"name": "x", "binaryMediaTypes": ["image/png"], "unknownMember": 1}),
+        ))
+        .unwrap();
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(id.len(), 10);
+    assert_eq!(a["binaryMediaTypes"], json!(["image/png"]));
+    assert_eq!(s.get_rest_api(id).unwrap(), a);
+    assert_eq!(s.get_rest_apis().unwrap()["item"][0]["id"], json!(id));
+    let u = s
+        .update_rest_api(
+            id,
+            &obj(json!({"patchOperations": [
+                {"op": "add", "path": "/binaryMediaTypes/image~1jpeg"},
+                {"op": "remove", "path": "/binaryMediaTypes/image~1png"},
+                {"op": "replace", "path": "/name", "value": "y"}]})),
+        )
+        .unwrap();
+    assert_eq!(u["binaryMediaTypes"], json!(["image/jpeg"]));
+    assert_eq!(u["name"], "y");
+    assert_eq!(
+        err(s.get_rest_api("nope")),
+        (
+            ErrorKind::NotFound,
+            "Invalid API identifier specified 123456789012:nope".into()
+        )
+    );
+    s.delete_rest_api(id).unwrap();
+    assert_eq!(err(s.get_rest_api(id)).0, ErrorKind::NotFound);
+    assert_eq!(
+        err(s.create_rest_api(&obj(json!({})))).0,
+        ErrorKind::BadRequest
+    );
+}
+
+#[test]
+fn resources() {
+    let f = fixture();
+    let s = &f.s;
+    let child = s
+        .create_resource(&f.api, &f.rid, &obj(json!({"pathPart": "{id}"})))
+        .unwrap();
+    assert_eq!(child["path"], "/pets/{id}");
+    assert_eq!(child["parentId"], json!(f.rid));
+    assert_eq!(
+        err(s.create_resource(&f.api, &f.root, &obj(json!({"pathPart": "pets"})))),
+        (
+            ErrorKind::Conflict,
+            "Another resource with the same parent already has this name: pets".into()
+        )
+    );
+    assert_eq!(
+        err(s.create_resource(&f.api, &f.root, &obj(json!({"pathPart": "a/b"})))).0,
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        err(s.create_resource(&f.api, &f.rid, &obj(json!({"pathPart": "{other}"})))).0,
+        ErrorKind::BadRequest
+    );
+    let greedy = s
+        .create_resource(&f.api, &f.root, &obj(json!({"pathPart": "{proxy+}"})))
+        .unwrap();
+    let gid = greedy["id"].as_str().unwrap();
+    assert_eq!(
+        err(s.create_resource(&f.api, gid, &obj(json!({"pathPart": "x"})))),
+        (
+            ErrorKind::BadRequest,
+            "Cannot create a child of a resource with a greedy path variable: {proxy+}".into()
+        )
+    );
+    let all = s.get_resources(&f.api, false).unwrap();
+    let paths: Vec<&str> = all["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/", "/pets", "/pets/{id}", "/{proxy+}"]);
+    let pets = s.get_resource(&f.api, &f.rid, false).unwrap();
+    assert_eq!(pets["resourceMethods"], json!({"GET": {}}));
+    let embedded = s.get_resource(&f.api, &f.rid, true).unwrap();
+    assert_eq!(
+        embedded["resourceMethods"]["GET"]["methodIntegration"]["type"],
+        "MOCK"
+    );
+    // Deleting /pets removes /pets/{id} too.
+    s.delete_resource(&f.api, &f.rid).unwrap();
+    let cid = child["id"].as_str().unwrap();
+    assert_eq!(
+        err(s.get_resource(&f.api, cid, false)),
+        (
+            ErrorKind::NotFound,
+            "Invalid Resource identifier specified".into()
+        )
+    );
+    assert_eq!(
+        err(s.delete_resource(&f.api, &f.root)).0,
+        ErrorKind::BadRequest
+    );
+}
+
+#[test]
+fn methods() {
+    let f = fixture();
+    let s = &f.s;
+    assert_eq!(
+        err(s.put_method(
+            &f.api,
+            &f.rid,
+            "GET",
+            &obj(json!({"authorizationType": "NONE"}))
+        )),
+        (
+            ErrorKind::Conflict,
+            "Method already exists for this resource".into()
+        )
+    );
+    assert_eq!(
+        err(s.put_method(
+            &f.api,
+            &f.rid,
+            "FOO",
+            &obj(json!({"authorizationType": "NONE"}))
+        ))
+        .0,
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        err(s.put_method(&f.api, &f.rid, "POST", &obj(json!({})))),
+        (
+            ErrorKind::Validation,
+            "1 validation error detected: Value null at 'putMethodInput.authorizationType' \
+             failed to satisfy constraint: Member must not be null"
+                .into()
+        )
+    );
+    let any = s
+        .put_method(
+            &f.api,
+            &f.rid,
+            "ANY",
+            &obj(json!({"authorizationType": "NONE", "requestParameters": {"method.request.path.id": true}})),
+        )
+        .unwrap();
+    assert_eq!(
+        any,
+        json!({"httpMethod": "ANY", "authorizationType": "NONE", "apiKeyRequired": false,
+               "requestParameters": {"method.request.path.id": true}})
+    );
+    let u = s
+        .update_method(
+            &f.api,
+            &f.rid,
+            "ANY",
+            &obj(json!({"patchOperations": [{"op": "replace", "path": "/apiKeyRequired", "value": "true"}]})),
+        )
+        .unwrap();
+    assert_eq!(u["apiKeyRequired"], true);
+    let got = s.get_method(&f.api, &f.rid, "GET").unwrap();
+    assert_eq!(got["methodIntegration"]["type"], "MOCK");
+    s.delete_method(&f.api, &f.rid, "ANY").unwrap();
+    assert_eq!(
+        err(s.get_method(&f.api, &f.rid, "ANY")),
+        (
+            ErrorKind::NotFound,
+            "Invalid Method identifier specified".into()
+        )
+    );
+}
+
+#[test]
+fn method_responses() {
+    let f = fixture();
+    let s = &f.s;
+    let r = s
+        .put_method_response(
+            &f.api,
+            &f.rid,
+            "GET",
+            "200",
+            &obj(
+                json!({"responseParameters": {"method.response.header.X": true},
+                        "responseModels": {"application/json": "Empty"}}),
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        r,
+        json!({"statusCode": "200", "responseParameters": {"method.response.header.X": true},
+               "responseModels": {"application/json": "Empty"}})
+    );
+    assert_eq!(
+        err(s.put_method_response(&f.api, &f.rid, "GET", "200", &obj(json!({})))).0,
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        err(s.put_method_response(&f.api, &f.rid, "GET", "abc", &obj(json!({})))).0,
+        ErrorKind::Validation
+    );
+    let u = s
+        .update_method_response(
+            &f.api,
+            &f.rid,
+            "GET",
+            "200",
+            &obj(json!({"patchOperations": [
+                {"op": "add", "path": "/responseParameters/method.response.header.Y", "value": "false"},
+                {"op": "remove", "path": "/responseParameters/method.response.header.X"}]})),
+        )
+        .unwrap();
+    assert_eq!(
+        u["responseParameters"],
+        json!({"method.response.header.Y": false})
+    );
+    assert_eq!(
+        err(s.update_method_response(
+            &f.api,
+            &f.rid,
+            "GET",
+            "200",
+            &obj(json!({"patchOperations": [{"op": "remove", "path": "/responseParameters/method.response.header.Q"}]}))
+        )),
+        (ErrorKind::NotFound, "Invalid parameter name specified".into())
+    );
+    assert_eq!(
+        s.get_method_response(&f.api, &f.rid, "GET", "200").unwrap(),
+        u
+    );
+    s.delete_method_response(&f.api, &f.rid, "GET", "200")
+        .unwrap();
+    assert_eq!(
+        err(s.get_method_response(&f.api, &f.rid, "GET", "200")),
+        (
+            ErrorKind::NotFound,
+            "Invalid Response status code specified".into()
+        )
+    );
+}
+
+#[test]
+fn integrations() {
+    let f = fixture();
+    let s = &f.s;
+    let put = |v: Value| s.put_integration(&f.api, &f.rid, "GET", &obj(v));
+    assert_eq!(
+        err(put(json!({"type": "HTTPS"}))),
+        (
+            ErrorKind::Validation,
+            "1 validation error detected: Value 'HTTPS' at 'putIntegrationInput.type' failed to \
+             satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, \
+             HTTP_PROXY, AWS]"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(put(json!({"type": "HTTP", "uri": "https://example.com"}))),
+        (
+            ErrorKind::BadRequest,
+            "Enumeration value for HttpMethod must be non-empty".into()
+        )
+    );
+    assert_eq!(
+        err(put(
+            json!({"type": "HTTP", "httpMethod": "GET", "uri": "ftp://x"})
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Invalid HTTP endpoint specified for URI".into()
+        )
+    );
+    assert_eq!(
+        err(put(json!({"type": "MOCK", "timeoutInMillis": 30000}))).0,
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        err(put(
+            json!({"type": "MOCK", "requestTemplates": {"json": "{}"}})
+        ))
+        .0,
+        ErrorKind::BadRequest
+    );
+    f.put_ir("200", json!({})).unwrap();
+    let r = put(
+        json!({"type": "HTTP", "httpMethod": "POST", "uri": "https://example.com/x",
+                       "requestTemplates": {"application/json": ""}}),
+    )
+    .unwrap();
+    assert_eq!(r["type"], "HTTP");
+    assert_eq!(r["httpMethod"], "POST");
+    assert_eq!(r["passthroughBehavior"], "WHEN_NO_MATCH");
+    assert_eq!(r["timeoutInMillis"], 29000);
+    assert_eq!(r["connectionType"], "INTERNET");
+    assert_eq!(r["requestTemplates"], json!({"application/json": null}));
+    // Integration responses survive a re-put of the integration.
+    assert_eq!(r["integrationResponses"]["200"]["statusCode"], "200");
+    let lambda = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations";
+    put(json!({"type": "AWS_PROXY", "httpMethod": "POST", "uri": lambda})).unwrap();
+    assert_eq!(
+        err(put(json!({"type": "AWS_PROXY", "httpMethod": "POST",
+                       "uri": "arn:aws:apigateway:us-east-1:sqs:path/123/q"})))
+        .0,
+        ErrorKind::BadRequest
+    );
+    let u = s
+        .update_integration(
+            &f.api,
+            &f.rid,
+            "GET",
+            &obj(json!({"patchOperations": [
+                {"op": "replace", "path": "/timeoutInMillis", "value": "1000"},
+                {"op": "add", "path": "/requestTemplates/application~1json", "value": "{\"statusCode\": 200}"}]})),
+        )
+        .unwrap();
+    assert_eq!(u["timeoutInMillis"], 1000);
+    assert_eq!(
+        u["requestTemplates"]["application/json"],
+        "{\"statusCode\": 200}"
+    );
+    s.delete_integration(&f.api, &f.rid, "GET").unwrap();
+    assert_eq!(
+        err(s.get_integration(&f.api, &f.rid, "GET")),
+        (
+            ErrorKind::NotFound,
+            "Invalid Integration identifier specified".into()
+        )
+    );
+}
+
+#[test]
+fn gateway_responses() {
+    let f = fixture();
+    let s = &f.s;
+    let d = s
+        .get_gateway_response(&f.api, "API_CONFIGURATION_ERROR")
+        .unwrap();
+    assert_eq!(d["defaultResponse"], true);
+    assert_eq!(d["statusCode"], "500");
+    let p = s
+        .put_gateway_response(
+            &f.api,
+            "DEFAULT_4XX",
+            &obj(json!({"statusCode": "418", "responseTemplates": {"application/json": "{\"m\":1}"}})),
+        )
+        .unwrap();
+    assert_eq!(p["defaultResponse"], false);
+    assert_eq!(s.get_gateway_response(&f.api, "DEFAULT_4XX").unwrap(), p);
+    assert_eq!(
+        s.get_gateway_responses(&f.api).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .len(),
+        21
+    );
+    assert_eq!(
+        err(s.put_gateway_response(&f.api, "NOPE", &obj(json!({})))).0,
+        ErrorKind::Validation
+    );
+    s.delete_gateway_response(&f.api, "DEFAULT_4XX").unwrap();
+    assert_eq!(
+        err(s.delete_gateway_response(&f.api, "DEFAULT_4XX")).0,
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn deployments_and_stages() {
+    let s = store();
+    let a = s.create_rest_api(&obj(json!({"name": "x"}))).unwrap();
+    let id = a["id"].as_str().unwrap();
+    let root = a["rootResourceId"].as_str().unwrap();
+    assert_eq!(
+        err(s.create_deployment(id, &obj(json!({})))),
+        (
+            ErrorKind::BadRequest,
+            "The REST API doesn't contain any methods".into()
+        )
+    );
+    s.put_method(id, root, "GET", &obj(json!({"authorizationType": "NONE"})))
+        .unwrap();
+    assert_eq!(
+        err(s.create_deployment(id, &obj(json!({})))),
+        (
+            ErrorKind::BadRequest,
+            "No integration defined for method".into()
+        )
+    );
+    s.put_integration(id, root, "GET", &obj(json!({"type": "MOCK"})))
+        .unwrap();
+    let proxy = s
+        .create_resource(id, root, &obj(json!({"pathPart": "{proxy+}"})))
+        .unwrap();
+    let pid = proxy["id"].as_str().unwrap();
+    s.put_method(id, pid, "ANY", &obj(json!({"authorizationType": "NONE"})))
+        .unwrap();
+    s.put_integration(id, pid, "ANY", &obj(json!({"type": "MOCK"})))
+        .unwrap();
+    let d = s
+        .create_deployment(
+            id,
+            &obj(json!({"stageName": "dev", "variables": {"env": "test"}})),
+        )
+        .unwrap();
+    let did = d["id"].as_str().unwrap();
+    assert_eq!(s.get_deployment(id, did).unwrap(), d);
+    let st = s.get_stage(id, "dev").unwrap();
+    assert_eq!(st["deploymentId"], json!(did));
+    assert_eq!(st["variables"], json!({"env": "test"}));
+
+    let (snap, vars) = s.stage_snapshot(id, "dev").unwrap();
+    assert_eq!(vars["env"], "test");
+    let root_get = snap.route("GET", "/").unwrap();
+    assert_eq!(root_get.method.resource_path, "/");
+    let deep = snap.route("POST", "/a/b/c").unwrap();
+    assert_eq!(deep.method.http_method, "ANY");
+    assert_eq!(
+        deep.path_parameters,
+        vec![("proxy".to_owned(), "a/b/c".to_owned())]
+    );
+    assert!(snap.route("POST", "/").is_none());
+    // The snapshot is shared, not recompiled.
+    let (again, _) = s.stage_snapshot(id, "dev").unwrap();
+    assert!(Arc::ptr_eq(&snap, &again));
+    // Later changes do not alter the deployed snapshot.
+    s.delete_method(id, pid, "ANY").unwrap();
+    let (still, _) = s.stage_snapshot(id, "dev").unwrap();
+    assert!(still.route("POST", "/a").is_some());
+
+    assert_eq!(
+        err(s.create_stage(id, &obj(json!({"stageName": "dev", "deploymentId": did})))),
+        (ErrorKind::Conflict, "Stage already exists".into())
+    );
+    assert_eq!(
+        err(s.create_stage(id, &obj(json!({"stageName": "p", "deploymentId": "nope"})))),
+        (
+            ErrorKind::NotFound,
+            "Invalid Deployment identifier specified".into()
+        )
+    );
+    assert_eq!(
+        err(s.create_stage(id, &obj(json!({"stageName": "../x", "deploymentId": did})))).0,
+        ErrorKind::BadRequest
+    );
+    s.create_stage(id, &obj(json!({"stageName": "prod", "deploymentId": did})))
+        .unwrap();
+    let u = s
+        .update_stage(
+            id,
+            "prod",
+            &obj(json!({"patchOperations": [{"op": "replace", "path": "/variables/url", "value": "example.com"}]})),
+        )
+        .unwrap();
+    assert_eq!(u["variables"], json!({"url": "example.com"}));
+    assert_eq!(
+        s.get_stages(id).unwrap()["item"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        err(s.delete_deployment(id, did)),
+        (
+            ErrorKind::BadRequest,
+            "Active stages pointing to this deployment must be moved or deleted".into()
+        )
+    );
+    s.delete_stage(id, "prod").unwrap();
+    s.delete_stage(id, "dev").unwrap();
+    s.delete_deployment(id, did).unwrap();
+    assert_eq!(
+        err(s.get_deployment(id, did)),
+        (
+            ErrorKind::NotFound,
+            "Invalid Deployment identifier specified".into()
+        )
+    );
+    assert_eq!(
+        err(s.get_stage(id, "dev")),
+        (
+            ErrorKind::NotFound,
+            "Invalid Stage identifier specified".into()
+        )
+    );
+}
+
+// ------------------------------------------------------------------ wire protocol
+
+fn call(s: &Store, method: &str, path: &str, body: &str) -> crate::Response {
+    s.handle(method, path, "", &[], body.as_bytes())
+}
+
+#[test]
+fn protocol_round_trip() {
+    let s = store();
+    let r = call(&s, "POST", "/restapis", r#"{"name": "pets"}"#);
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-amzn-RequestId").map(str::len), Some(36));
+    let api = r.json();
+    let id = api["id"].as_str().unwrap();
+    let root = api["rootResourceId"].as_str().unwrap();
+    let base = format!("/restapis/{id}/resources/{root}/methods/GET");
+    assert_eq!(
+        call(&s, "PUT", &base, r#"{"authorizationType": "NONE"}"#).status,
+        201
+    );
+    assert_eq!(
+        call(
+            &s,
+            "PUT",
+            &format!("{base}/integration"),
+            r#"{"type": "MOCK"}"#
+        )
+        .status,
+        201
+    );
+    let r = call(
+        &s,
+        "PUT",
+        &format!("{base}/integration/responses/200"),
+        r#"{"selectionPattern": "", "responseTemplates": {"application/json": ""}}"#,
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        r.json(),
+        json!({"statusCode": "200", "selectionPattern": "", "responseTemplates": {"application/json": null}})
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("{base}/integration/responses/200"),
+        r#"{"patchOperations": [{"op": "replace", "path": "/selectionPattern", "value": "x"}]}"#,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["selectionPattern"], "x");
+    let r = call(
+        &s,
+        "DELETE",
+        &format!("{base}/integration/responses/200"),
+        "",
+    );
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    let r = call(&s, "GET", &format!("{base}/integration/responses/200"), "");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-amzn-ErrorType"), Some("NotFoundException"));
+    assert_eq!(
+        r.json(),
+        json!({"message": "Invalid Response status code specified"})
+    );
+    let r = call(&s, "PUT", &format!("{base}/responses/200"), "{}");
+    assert_eq!(r.status, 201);
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("{base}/responses/200"),
+        r#"{"patchOperations": []}"#,
+    );
+    assert_eq!(
+        r.status, 201,
+        "UpdateMethodResponse answers 201 in AWS's model"
+    );
+    let r = call(
+        &s,
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        r#"{"stageName": "dev"}"#,
+    );
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    assert_eq!(
+        call(&s, "GET", &format!("/restapis/{id}/stages/dev"), "").status,
+        200
+    );
+    assert_eq!(
+        call(&s, "GET", &format!("/restapis/{id}/stages"), "").json()["item"][0]["stageName"],
+        "dev"
+    );
+    let r = call(&s, "DELETE", &format!("/restapis/{id}"), "");
+    assert_eq!((r.status, r.body.len()), (202, 0));
+}
+
+#[test]
+fn protocol_errors_are_aws_shaped() {
+    let s = store();
+    let r = call(&s, "POST", "/restapis", "{not json");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("x-amzn-ErrorType"), Some("SerializationException"));
+    assert!(r.json()["message"].is_string());
+
+    let r = call(&s, "POST", "/restapis", "[1]");
+    assert_eq!(
+        r.json()["message"],
+        "Start of list found where not expected."
+    );
+
+    let r = call(&s, "GET", "/nothing/here", "");
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.header("x-amzn-ErrorType"),
+        Some("UnknownOperationException")
+    );
+
+    let r = call(&s, "GET", "/restapis/..%2F..%2Fetc", "");
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.json()["message"],
+        "Invalid API identifier specified 123456789012:../../etc"
+    );
+    let r = call(&s, "GET", "/restapis/../resources", "");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-amzn-ErrorType"), Some("NotFoundException"));
+
+    let small = Store::in_memory(Config {
+        max_body_bytes: 10,
+        ..open_config()
+    });
+    let r = call(
+        &small,
+        "POST",
+        "/restapis",
+        r#"{"name": "longer than ten"}"#,
+    );
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        r.header("x-amzn-ErrorType"),
+        Some("RequestEntityTooLargeException")
+    );
+    assert!(
+        small.get_rest_apis().unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+// ------------------------------------------------------------------ SigV4 through handle
+
+/// Requests signed by botocore 1.43 (`SigV4Auth`, service `apigateway`, region `eu-west-1`,
+/// clock fixed at 2026-11-26T09:30:00Z, key AKIDEXAMPLE / AWS's documentation example secret)
+/// for `http://localhost:4566`.
+#[test]
+fn sigv4_vectors_from_botocore() {
+    let signed = Store::in_memory(Config {
+        credentials: vec![Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+        }],
+        ..Config::default()
+    });
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_685_400 + 60);
+    let h = |auth: &str, with_ct: bool| {
+        let mut v = vec![
+            ("Host".to_owned(), "localhost:4566".to_owned()),
+            ("X-Amz-Date".to_owned(), "20261126T093000Z".to_owned()),
+            ("Authorization".to_owned(), auth.to_owned()),
+        ];
+        if with_ct {
+            v.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        v
+    };
+    let body = br#"{"name": "pets", "binaryMediaTypes": ["image/png"]}"#;
+    let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/eu-west-1/apigateway/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=e87f4d697278a04deeaa3322d9f0d8ba3516725e64b36d1b84283e230b4b4fbd";
+    let r = signed.handle_at("POST", "/restapis", "", &h(auth, true), body, now);
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    assert_eq!(r.json()["binaryMediaTypes"], json!(["image/png"]));
+
+    // Tampered body.
+    let r = signed.handle_at(
+        "POST",
+        "/restapis",
+        "",
+        &h(auth, true),
+        br#"{"name": "evil"}"#,
+        now,
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("x-amzn-ErrorType"),
+        Some("InvalidSignatureException")
+    );
+
+    // A GET with an encoded path segment and a query string.
+    let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/eu-west-1/apigateway/aws4_request, SignedHeaders=host;x-amz-date, Signature=daf8821eb7b2779487bdbf88d16fb8b3661fb70da7fe75de9b54a98f4356b463";
+    let r = signed.handle_at(
+        "GET",
+        "/restapis/abc%2Fdef/resources",
+        "embed=methods&limit=5",
+        &h(auth, false),
+        b"",
+        now,
+    );
+    assert_eq!(r.status, 404, "signature accepted, then the id is unknown");
+    assert_eq!(r.json()["message"], "Invalid Resource identifier specified");
+    let r = signed.handle_at(
+        "GET",
+        "/restapis/abc%2Fdef/resources",
+        "embed=methods&limit=6",
+        &h(auth, false),
+        b"",
+        now,
+    );
+    assert_eq!(r.status, 403);
+
+    let r = signed.handle_at("GET", "/restapis", "", &[], b"", now);
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("x-amzn-ErrorType"),
+        Some("MissingAuthenticationTokenException")
+    );
+    assert_eq!(r.json()["message"], "Missing Authentication Token");
+}
+
+// ------------------------------------------------------------------ persistence
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "apigw-control-test-{name}-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn persistence_reloads_everything() {
+    let dir = temp_dir("reload");
+    let f = fixture_in(Store::open(&dir, open_config()).unwrap());
+    f.put_ir(
+        "200",
+        json!({"selectionPattern": "", "responseTemplates": {"application/json": ""}}),
+    )
+    .unwrap();
+    f.s.create_deployment(&f.api, &obj(json!({"stageName": "dev"})))
+        .unwrap();
+    let before = f.s.get_integration(&f.api, &f.rid, "GET").unwrap();
+    drop(f.s);
+    let s = Store::open(&dir, open_config()).unwrap();
+    assert_eq!(s.get_integration(&f.api, &f.rid, "GET").unwrap(), before);
+    let (snap, _) = s.stage_snapshot(&f.api, "dev").unwrap();
+    assert!(snap.route("GET", "/pets").is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn interrupted_write_leaves_previous_state() {
+    let dir = temp_dir("crash");
+    let s = Store::open(&dir, open_config()).unwrap();
+    let a = s.create_rest_api(&obj(json!({"name": "kept"}))).unwrap();
+    let previous = std::fs::read(dir.join(STATE_FILE)).unwrap();
+    // A crash after writing part of the next state: the temporary file is all that changed.
+    std::fs::write(
+        dir.join(".state.json.tmp.999.0"),
+        b"{\"version\": 1, \"rest_a",
+    )
+    .unwrap();
+    drop(s);
+    let s = Store::open(&dir, open_config()).unwrap();
+    assert_eq!(
+        s.get_rest_api(a["id"].as_str().unwrap()).unwrap()["name"],
+        "kept"
+    );
+    assert_eq!(std::fs::read(dir.join(STATE_FILE)).unwrap(), previous);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, [std::ffi::OsString::from(STATE_FILE)]);
+    // A failed operation writes nothing.
+    let before = std::fs::read(dir.join(STATE_FILE)).unwrap();
+    assert!(s.create_rest_api(&obj(json!({"name": 5}))).is_err());
+    assert_eq!(std::fs::read(dir.join(STATE_FILE)).unwrap(), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn corrupt_state_file_is_refused_and_kept() {
+    let dir = temp_dir("corrupt");
+    std::fs::write(dir.join(STATE_FILE), b"{torn").unwrap();
+    let e = Store::open(&dir, open_config()).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(std::fs::read(dir.join(STATE_FILE)).unwrap(), b"{torn");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ------------------------------------------------------------------ concurrency
+
+#[test]
+fn concurrent_puts_are_all_kept() {
+    let dir = temp_dir("threads");
+    let f = Arc::new(fixture_in(Store::open(&dir, open_config()).unwrap()));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let f = Arc::clone(&f);
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let code = format!("{}{:02}", t + 2, i);
+                    f.put_ir(&code, json!({"selectionPattern": code})).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let integ = f.s.get_integration(&f.api, &f.rid, "GET").unwrap();
+    assert_eq!(
+        integ["integrationResponses"].as_object().unwrap().len(),
+        100
+    );
+    let reloaded = Store::open(&dir, open_config()).unwrap();
+    let integ2 = reloaded.get_integration(&f.api, &f.rid, "GET").unwrap();
+    assert_eq!(integ, integ2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn kind_helper() {
+    let f = fixture();
+    assert_eq!(
+        kind_of(&f.put_ir("x", json!({}))),
+        Some(ErrorKind::Validation)
+    );
+}

@@ -1,0 +1,224 @@
+//! Validation rules of the control plane, with AWS's message texts.
+
+use crate::error::{ApiError, STATUS_CODE_CONSTRAINT, Violations};
+
+/// `[1-5]\d\d`.
+pub(crate) fn is_status_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// Records a status-code violation at `field` (AWS reports the bare `statusCode`).
+pub(crate) fn check_status_code(v: &mut Violations, code: &str) {
+    if !is_status_code(code) {
+        v.push(code, "statusCode", STATUS_CODE_CONSTRAINT);
+    }
+}
+
+/// The `contentHandling` enum.
+pub(crate) const CONTENT_HANDLING: [&str; 2] = ["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"];
+
+/// Records an enum violation.
+pub(crate) fn check_enum(v: &mut Violations, value: &str, field: &str, allowed: &[&str]) {
+    if !allowed.contains(&value) {
+        v.push(
+            value,
+            field,
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                allowed.join(", ")
+            ),
+        );
+    }
+}
+
+/// HTTP methods a method can be put for.
+pub(crate) const HTTP_METHODS: [&str; 8] = [
+    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+];
+
+/// Checks an `httpMethod` path member.
+pub(crate) fn check_http_method(m: &str) -> Result<(), ApiError> {
+    if HTTP_METHODS.contains(&m) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Invalid HttpMethod specified. Valid options are {}",
+            HTTP_METHODS.join(",")
+        )))
+    }
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// Whether `s` is a media type `type/subtype` (with optional `; parameters`), as required of
+/// template keys and binary media types.
+pub(crate) fn is_content_type(s: &str) -> bool {
+    let essence = s.split(';').next().unwrap_or("").trim();
+    let Some((t, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    !t.is_empty()
+        && !sub.is_empty()
+        && t.chars().all(is_token_char)
+        && sub.chars().all(is_token_char)
+}
+
+/// Formats API Gateway's template/mapping validation message:
+/// `Validation Result: warnings : [], errors : [e1, e2]`.
+pub(crate) fn validation_result(errors: &[String]) -> String {
+    format!(
+        "Validation Result: warnings : [], errors : [{}]",
+        errors.join(", ")
+    )
+}
+
+/// Checks the keys of a template map (`responseTemplates`, `requestTemplates`).
+pub(crate) fn check_template_keys<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+) -> Result<(), ApiError> {
+    let errors: Vec<String> = keys
+        .into_iter()
+        .filter(|k| !is_content_type(k))
+        .map(|k| format!("Invalid content type specified: {k}"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(validation_result(&errors)))
+    }
+}
+
+/// Validates one `responseParameters` source expression of an integration response
+/// (SPEC §3.2). Returns `false` when API Gateway rejects it.
+///
+/// TODO(apigw-mapping): switch to `apigw_mapping::validate_response_parameter` once it is
+/// public, so the data plane and the control plane share one grammar (requested from the
+/// lead). This copy follows `apigw-mapping/src/params.rs` (`parse_source`), except that
+/// `body.<JSONPath>` is only checked for being non-empty and free of whitespace.
+pub(crate) fn is_response_source(expr: &str) -> bool {
+    if let Some(inner) = expr.strip_prefix('\'') {
+        return match inner.strip_suffix('\'') {
+            Some(lit) => lit.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)),
+            None => false,
+        };
+    }
+    let name_ok = |s: &str| !s.is_empty() && !s.chars().any(char::is_whitespace);
+    if let Some(rest) = expr.strip_prefix("integration.response.") {
+        if let Some(n) = rest.strip_prefix("header.") {
+            return name_ok(n);
+        }
+        if let Some(n) = rest.strip_prefix("multivalueheader.") {
+            return name_ok(n);
+        }
+        if rest == "body" {
+            return true;
+        }
+        if let Some(path) = rest.strip_prefix("body.") {
+            return name_ok(path);
+        }
+        return false;
+    }
+    if let Some(path) = expr.strip_prefix("context.") {
+        return path.split('.').all(name_ok);
+    }
+    if let Some(n) = expr.strip_prefix("stageVariables.") {
+        return name_ok(n);
+    }
+    false
+}
+
+/// Whether `key` is a well-formed integration-response mapping destination
+/// (`method.response.header.<name>`, the name a valid HTTP header token).
+pub(crate) fn is_response_destination(key: &str) -> bool {
+    key.strip_prefix("method.response.header.")
+        .is_some_and(|n| !n.is_empty() && n.chars().all(is_token_char))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes() {
+        for ok in ["100", "200", "599"] {
+            assert!(is_status_code(ok));
+        }
+        for bad in ["600", "099", "20", "2000", "wrong", "", "2a0"] {
+            assert!(!is_status_code(bad));
+        }
+    }
+
+    #[test]
+    fn content_types() {
+        for ok in [
+            "application/json",
+            "text/plain; charset=utf-8",
+            "image/*",
+            "*/*",
+        ] {
+            assert!(is_content_type(ok), "{ok}");
+        }
+        for bad in ["123", "application", "/json", "a/", "a b/c", ""] {
+            assert!(!is_content_type(bad), "{bad}");
+        }
+        let e =
+            check_template_keys(&["123".to_owned(), "application/json".to_owned()]).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Validation Result: warnings : [], errors : [Invalid content type specified: 123]"
+        );
+    }
+
+    #[test]
+    fn sources() {
+        for ok in [
+            "'*'",
+            "'a b, \"c\"'",
+            "''",
+            "integration.response.header.ETag",
+            "integration.response.multivalueheader.X",
+            "integration.response.body",
+            "integration.response.body.a.b[0]",
+            "context.identity.sourceIp",
+            "stageVariables.env",
+        ] {
+            assert!(is_response_source(ok), "{ok}");
+        }
+        for bad in [
+            "\"*\"",
+            "true",
+            "integration.response.header.",
+            "integration.response.foo",
+            "context.",
+            "context.a..b",
+            "'unterminated",
+            "'a\nb'",
+            "method.request.header.X",
+        ] {
+            assert!(!is_response_source(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn destinations() {
+        assert!(is_response_destination("method.response.header.X-Id"));
+        assert!(!is_response_destination("method.response.header."));
+        assert!(!is_response_destination("method.response.foo"));
+        assert!(!is_response_destination(
+            "integration.response.header.Content-Type"
+        ));
+        assert!(!is_response_destination("method.response.header.a b"));
+    }
+
+    #[test]
+    fn http_methods() {
+        assert!(check_http_method("ANY").is_ok());
+        assert_eq!(
+            check_http_method("FOO").unwrap_err().message(),
+            "Invalid HttpMethod specified. Valid options are ANY,DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+        );
+    }
+}
