@@ -7,22 +7,128 @@ use serde_json::Value;
 
 use crate::parse::{CmpOp, Expr, Operand, Path, Root, Step};
 
-/// A pre-parsed jsonpath-rust query and the RFC 9535 text it came from.
+/// How an indefinite path runs.
 #[derive(Debug, Clone)]
 pub(crate) struct General {
-    pub(crate) query: JpQuery,
+    pub(crate) stages: Vec<Stage>,
+    /// The whole path as RFC 9535 text (what [`JsonPath::rfc9535`](crate::JsonPath::rfc9535)
+    /// shows).
     pub(crate) rfc: Box<str>,
-    /// Whether the path (or a filter in it) uses `..`; the document depth is then checked
-    /// before running, because jsonpath-rust's descent is recursive.
-    pub(crate) scans: bool,
+    /// Whether the path (or a filter in it) uses `..`, or filters objects (which clones
+    /// them); the document depth is then checked first, because jsonpath-rust's descent and
+    /// serde_json's `clone` are recursive.
+    pub(crate) check_depth: bool,
+}
+
+/// One stage; each maps every node from the previous stage to a list, in order.
+#[derive(Debug, Clone)]
+pub(crate) enum Stage {
+    /// A jsonpath-rust query run with the node as its root.
+    Query(JpQuery),
+    /// A filter with Jayway's semantics: on an array, the elements that pass (the
+    /// jsonpath-rust query `$[?…]`); on an object, the object itself if it passes; nothing
+    /// on anything else.
+    Filter(JpQuery),
+}
+
+fn run_one<'v>(q: &JpQuery, root: &'v Value) -> Result<Vec<&'v Value>, String> {
+    jsonpath_rust::query::js_path_process(q, root)
+        .map(|refs| refs.into_iter().map(|r| r.val).collect())
+        .map_err(|e| e.to_string())
 }
 
 impl General {
-    /// Runs the query; results in the engine's (document) order.
+    /// Runs the stages; results in document order.
     pub(crate) fn run<'v>(&self, doc: &'v Value) -> Result<Vec<&'v Value>, String> {
-        jsonpath_rust::query::js_path_process(&self.query, doc)
-            .map(|refs| refs.into_iter().map(|r| r.val).collect())
-            .map_err(|e| e.to_string())
+        let mut nodes = vec![doc];
+        for stage in &self.stages {
+            let mut next = Vec::new();
+            for n in nodes {
+                match stage {
+                    Stage::Query(q) => next.extend(run_one(q, n)?),
+                    Stage::Filter(q) => match n {
+                        Value::Array(_) => next.extend(run_one(q, n)?),
+                        Value::Object(_) => {
+                            // Jayway tests the object itself: run the filter over a
+                            // one-element array holding a copy.
+                            let wrapped = Value::Array(vec![n.clone()]);
+                            if !run_one(q, &wrapped)?.is_empty() {
+                                next.push(n);
+                            }
+                        }
+                        _ => {}
+                    },
+                }
+            }
+            nodes = next;
+        }
+        Ok(nodes)
+    }
+}
+
+/// Splits `path` into stages: filters run as [`Stage::Filter`] unless one refers to the
+/// document root `$` (its `$` would see the stage's node, so such paths run as one
+/// jsonpath-rust query, with RFC 9535's filter-on-object semantics).
+pub(crate) fn plan(path: &Path) -> Result<Vec<(String, bool)>, Unsupported> {
+    let has_filter = path.steps.iter().any(|s| matches!(s.step, Step::Filter(_)));
+    let root_in_filter = path.steps.iter().any(|s| match &s.step {
+        Step::Filter(e) => expr_refs_root(e),
+        _ => false,
+    });
+    let mut out = Vec::new();
+    if !has_filter || root_in_filter {
+        let mut q = String::new();
+        translate(path, true, &mut q)?;
+        out.push((q, false));
+        return Ok(out);
+    }
+    let mut chunk: Vec<crate::parse::Spanned> = Vec::new();
+    let flush = |chunk: &mut Vec<crate::parse::Spanned>, out: &mut Vec<(String, bool)>| {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let mut q = String::new();
+        translate(
+            &Path {
+                root: Root::Doc,
+                steps: std::mem::take(chunk),
+            },
+            true,
+            &mut q,
+        )?;
+        out.push((q, false));
+        Ok::<(), Unsupported>(())
+    };
+    for s in &path.steps {
+        if let Step::Filter(e) = &s.step {
+            flush(&mut chunk, &mut out)?;
+            let mut q = String::from("$[?");
+            expr(e, &mut q)?;
+            q.push(']');
+            out.push((q, true));
+        } else {
+            chunk.push(s.clone());
+        }
+    }
+    flush(&mut chunk, &mut out)?;
+    Ok(out)
+}
+
+fn expr_refs_root(e: &Expr) -> bool {
+    let path_refs_root = |p: &Path| {
+        p.root == Root::Doc
+            || p.steps.iter().any(|s| match &s.step {
+                Step::Filter(inner) => expr_refs_root(inner),
+                _ => false,
+            })
+    };
+    match e {
+        Expr::Or(items) | Expr::And(items) => items.iter().any(expr_refs_root),
+        Expr::Not(inner) => expr_refs_root(inner),
+        Expr::Exists(p, _) => path_refs_root(p),
+        Expr::Cmp { left, right, .. } => [left, right]
+            .into_iter()
+            .any(|o| matches!(o, Operand::Path(p, _) if path_refs_root(p))),
     }
 }
 

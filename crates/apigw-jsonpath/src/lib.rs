@@ -75,18 +75,32 @@
 //!   by a name list, or by an index/slice that is not the last step (Jayway's scan applies
 //!   those differently); `['a','b']` as the last step after an indefinite step (Jayway
 //!   merges per match).
-//! - **Known difference not detected at parse time:** Jayway applies a filter to an
-//!   *object* by testing the object itself (`$.store[?(@.open)]` returns `[store]` when
-//!   `store.open` exists); jsonpath-rust (RFC 9535) tests the object's members instead.
-//!   Filters on arrays, the usual case, agree.
+//! - **Filters on objects** follow Jayway: a filter applied to an *object* tests the object
+//!   itself (`$.store[?(@.open)]` is `[store]` when `store.open` exists), while on an array
+//!   it tests the elements; RFC 9535 (and jsonpath-rust) would test the object's members.
+//!   This crate runs such paths in stages (jsonpath-rust for the steps between filters and
+//!   for each filter's predicate). Remaining differences: a filter whose expression uses
+//!   the document root `$` runs as one jsonpath-rust query, so *on an object* it tests the
+//!   members (RFC); and a filter nested inside a filter's path (`@.a[?(…)]`) also has RFC
+//!   semantics on objects.
+//! - **Filter equality** follows Jayway's number/string conversion: `@.v == 1` also matches
+//!   the string `"1"` (`BigDecimal.toString()` of the literal, so `== 1.50` matches
+//!   `"1.50"`, not `"1.5"`), and `@.v == '1'` also matches numbers equal to 1. `===` and
+//!   `!==` (Jayway's type-safe forms) do not convert. Jayway's conversion is asymmetric
+//!   with the literal on the left (`1 == @.v`); this crate treats both orders like
+//!   `@.v == 1`. Path-to-path comparisons (`@.a == @.b`) do not convert. Ordering
+//!   operators compare numbers with numbers and strings with strings, as both do (Java
+//!   compares UTF-16 units, RFC 9535 code points: they differ only between characters
+//!   above U+FFFF and U+E000..U+FFFF).
 //!
 //! # Untrusted input
 //!
 //! Parsing never panics and is bounded by [`Limits`]: path length (default 4096 bytes) and
 //! nesting of filters and parentheses (default 32). Querying never panics; the walker is
-//! iterative. Paths that use `..` check the document depth first (iteratively) because
-//! jsonpath-rust's descent is recursive: deeper than [`Limits::max_scan_depth`] (default
-//! 400, json-smart's own nesting limit, so API Gateway never sees deeper bodies) makes
+//! iterative. Paths that use `..` or filters check the document depth first (iteratively)
+//! because jsonpath-rust's descent and serde_json's `clone` (used to test an object
+//! against a filter) are recursive: deeper than [`Limits::max_scan_depth`] (default 400,
+//! json-smart's own nesting limit, so API Gateway never sees deeper bodies) makes
 //! [`JsonPath::try_query`] fail and [`JsonPath::query`] return an empty list.
 //!
 //! # Performance
@@ -128,8 +142,8 @@ pub struct Limits {
     pub max_path_len: usize,
     /// Deepest nesting of filters, parentheses and `!` inside filters. Default 32.
     pub max_nesting: usize,
-    /// For paths that use `..`: deepest accepted document nesting. Default 400
-    /// (json-smart's limit).
+    /// For paths that use `..` or filters: deepest accepted document nesting (arrays and
+    /// objects). Default 400 (json-smart's limit).
     pub max_scan_depth: usize,
 }
 
@@ -297,7 +311,9 @@ impl JsonPath {
         matches!(self.plan, Plan::Singular(_))
     }
 
-    /// The RFC 9535 text handed to jsonpath-rust, for indefinite paths.
+    /// The path translated to RFC 9535 text, for indefinite paths. Without filters this is
+    /// exactly the query jsonpath-rust runs; with filters, the path runs in stages (see the
+    /// crate docs on filters on objects).
     ///
     /// ```
     /// use apigw_jsonpath::JsonPath;
@@ -319,8 +335,8 @@ impl JsonPath {
             .unwrap_or_else(|_| QueryResult::Many(Vec::new()))
     }
 
-    /// Evaluates the path; fails only for paths using `..` on a document nested deeper
-    /// than [`Limits::max_scan_depth`], or if jsonpath-rust reports an error.
+    /// Evaluates the path; fails only for paths using `..` or filters on a document nested
+    /// deeper than [`Limits::max_scan_depth`], or if jsonpath-rust reports an error.
     pub fn try_query<'v>(&self, doc: &'v Value) -> Result<QueryResult<'v>, Error> {
         Ok(match &self.plan {
             Plan::Singular(segs) => match singular::walk(segs, doc) {
@@ -346,11 +362,11 @@ impl JsonPath {
                 _ => QueryResult::Nothing,
             },
             Plan::General(g) => {
-                if g.scans && general::depth_exceeds(doc, self.limits.max_scan_depth) {
+                if g.check_depth && general::depth_exceeds(doc, self.limits.max_scan_depth) {
                     return Err(Error::new(
                         ErrorKind::DocumentTooDeep,
                         format!(
-                            "the document nests deeper than {} levels, the limit for '..'",
+                            "the document nests deeper than {} levels, the limit for '..' and filters",
                             self.limits.max_scan_depth
                         ),
                         &self.src,
@@ -516,17 +532,28 @@ fn compile(src: &str, limits: &Limits, mode: Mode) -> Result<JsonPath, Error> {
     }
     let mut rfc = String::with_capacity(src.len() + 16);
     general::translate(&path, true, &mut rfc).map_err(|(detail, at)| unsupported(&detail, at))?;
-    let query = jsonpath_rust::parser::parse_json_path(&rfc).map_err(|e| {
-        Error::new(
-            ErrorKind::Engine,
-            format!("jsonpath-rust rejected the translation {rfc:?}: {e}"),
-            src,
-            0,
-        )
-    })?;
+    let planned = general::plan(&path).map_err(|(detail, at)| unsupported(&detail, at))?;
+    let mut stages = Vec::with_capacity(planned.len());
+    let mut filters = false;
+    for (text, is_filter) in planned {
+        let query = jsonpath_rust::parser::parse_json_path(&text).map_err(|e| {
+            Error::new(
+                ErrorKind::Engine,
+                format!("jsonpath-rust rejected the translation {text:?}: {e}"),
+                src,
+                0,
+            )
+        })?;
+        filters |= is_filter;
+        stages.push(if is_filter {
+            general::Stage::Filter(query)
+        } else {
+            general::Stage::Query(query)
+        });
+    }
     done(Plan::General(Box::new(General {
-        query,
-        scans: general::uses_scan(&path),
+        stages,
+        check_depth: filters || general::uses_scan(&path),
         rfc: rfc.into(),
     })))
 }

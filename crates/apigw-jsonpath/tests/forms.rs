@@ -277,6 +277,40 @@ fn filter_equality_converts_numbers_and_strings_like_jayway() {
 }
 
 #[test]
+fn filter_on_an_object_tests_the_object_itself() {
+    let d = json!({
+        "store": {"open": true, "name": "s1", "staff": {"n": 2}},
+        "list": [{"open": true, "id": 1}, {"id": 2}],
+        "xs": [[1, 2], {"open": 1}]
+    });
+    // Jayway's PredicatePathToken: on a map, test the map itself.
+    assert_eq!(many_in(&d, "$.store[?(@.open)]"), json!([d["store"]]));
+    assert_eq!(many_in(&d, "$.store[?(@.open)].name"), json!(["s1"]));
+    assert_eq!(many_in(&d, "$.store[?(@.closed)]"), json!([]));
+    assert_eq!(many_in(&d, "$.store[?(@.staff.n > 1)].staff.n"), json!([2]));
+    assert_eq!(many_in(&d, "$[?(@.store)].list[?(@.open)].id"), json!([1]));
+    // On arrays: the elements, as before.
+    assert_eq!(many_in(&d, "$.list[?(@.open)].id"), json!([1]));
+    // Mixed, in document order: the object passes as a whole, the array by elements.
+    assert_eq!(
+        many_in(&d, "$.xs[*][?(@ > 1 || @.open)]"),
+        json!([2, {"open": 1}])
+    );
+    // Primitives give nothing.
+    assert_eq!(many_in(&d, "$.store.name[?(@)]"), json!([]));
+    // A filter using `$` runs on jsonpath-rust as one query (RFC semantics: members).
+    assert_eq!(
+        many_in(&d, "$.store[?($.store.open)]"),
+        json!([true, "s1", {"n": 2}])
+    );
+}
+
+fn many_in(d: &Value, path: &str) -> Value {
+    let p = JsonPath::parse(path).unwrap_or_else(|e| panic!("{path}: {e:#}"));
+    p.query(d).to_value().unwrap()
+}
+
+#[test]
 fn length_function() {
     assert_eq!(one("$.a.b.length()"), Some(json!(5)));
     assert_eq!(one("$.items.size()"), Some(json!(4)));
@@ -365,12 +399,19 @@ fn deep_documents_do_not_overflow() {
     let err = scan.try_query(&v).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DocumentTooDeep);
     assert_eq!(scan.query(&v), QueryResult::Many(vec![]));
+    // Filters clone objects (recursively): same guard.
+    let filter = JsonPath::parse("$[?(@.a)]").unwrap();
+    assert_eq!(
+        filter.try_query(&v).unwrap_err().kind(),
+        ErrorKind::DocumentTooDeep
+    );
     // At the limit (400 nested containers), `..` works on a default test-thread stack.
     let mut w = json!({"x": 1});
     for _ in 0..399 {
         w = wrap(w);
     }
     assert_eq!(scan.query(&w), QueryResult::Many(vec![&json!(1)]));
+    assert_eq!(filter.query(&w), QueryResult::Many(vec![&w]));
     // serde_json's Drop is recursive: unwind the deep values iteratively.
     for mut deep in [v, w] {
         while let Some(Value::Object(mut m)) = Some(deep) {
