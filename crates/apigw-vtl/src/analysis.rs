@@ -86,13 +86,17 @@ fn nodes(ns: &[Node], a: &mut Analysis) {
                 for e in &c.args {
                     expr(e, a);
                 }
+                if let Some((b, _)) = &c.body {
+                    nodes(b, a);
+                }
             }
             Node::Define(d) => nodes(&d.body, a),
             Node::Evaluate(e) => {
                 a.dynamic = true;
                 expr(&e.0, a);
             }
-            Node::MacroDef(_) | Node::Text(_) | Node::Break(_) | Node::Stop | Node::Literal(_) => {}
+            Node::MacroDef(_) | Node::Text(_) | Node::Break(..) | Node::Stop | Node::Literal(_) => {
+            }
         }
     }
 }

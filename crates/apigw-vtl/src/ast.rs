@@ -27,7 +27,7 @@ pub(crate) enum Node {
     Call(Box<CallNode>),
     Define(Box<DefineNode>),
     Evaluate(Box<(Expr, Span)>),
-    Break(Span),
+    Break(Option<Box<Expr>>, Span),
     Stop,
     /// `#literal() … #end`: the block's source text.
     Literal(Box<str>),
@@ -67,6 +67,9 @@ pub(crate) struct CallNode {
     pub args: Vec<Expr>,
     /// Source text printed when no such macro exists.
     pub literal: Box<str>,
+    /// The body of a block macro call `#@name(...) body #end`, with the
+    /// slot of `$bodyContent`.
+    pub body: Option<(Arc<Vec<Node>>, NameId)>,
     pub span: Span,
 }
 

@@ -319,10 +319,9 @@ impl<'s> Lexer<'s> {
     }
 
     fn string_literal_len(&self, i: usize) -> usize {
-        // Velocity 1.7: `"` ( ~["\""] | escape | `""` )* `"` and
-        // `'` ( ~["'"] | `''` )* `'`; the longest match wins, so a quote
-        // right after a backslash (an escape) or a doubled quote continues
-        // the literal.
+        // Velocity 1.7: `"` ( ~["\""] | `""` )* `"` and
+        // `'` ( ~["'"] | `''` )* `'`: a doubled quote continues the
+        // literal, a backslash escapes nothing.
         let q = self.at(i);
         if q != b'"' && q != b'\'' {
             return 0;
@@ -334,10 +333,6 @@ impl<'s> Lexer<'s> {
                 best = j + 1 - i;
                 if self.at(j + 1) == q {
                     j += 2;
-                    continue;
-                }
-                if q == b'"' && j - 1 > i && self.src[j - 1] == b'\\' {
-                    j += 1;
                     continue;
                 }
                 break;
@@ -807,8 +802,8 @@ impl<'s> Lexer<'s> {
                 }
             }
             Tk::Dot => {
+                // The image keeps any MORE prefix (`$.name` prints as is).
                 *end -= 1;
-                *start = *end - 1;
                 self.state = St::RefModifier;
             }
             Tk::RCurly => {

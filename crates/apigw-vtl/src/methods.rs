@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::error::Error;
 use crate::jregex;
-use crate::value::{JMap, V, Value, java_equals, string_hash};
+use crate::value::{JMap, V, Value, ViewKind, java_equals, string_hash, view_items};
 
 type MResult = Result<Option<Value>, String>;
 
@@ -17,7 +17,7 @@ fn utf16(s: &str) -> Vec<u16> {
 }
 
 fn from16(u: &[u16]) -> Value {
-    Value::string(String::from_utf16_lossy(u))
+    Value::string(crate::value::from_utf16_java(u))
 }
 
 fn threw(class: &str, method: &str, exc: &str) -> String {
@@ -130,7 +130,7 @@ fn hash_code_in(v: &Value, depth: usize) -> i32 {
             }
             h
         }
-        V::Entry(e) => hash_code_in(&e.0, depth + 1) ^ hash_code_in(&e.1, depth + 1),
+        V::Entry(e) => hash_code_in(&e.key, depth + 1) ^ hash_code_in(&e.value(), depth + 1),
         _ => string_hash(&v.to_string()),
     }
 }
@@ -138,7 +138,17 @@ fn hash_code_in(v: &Value, depth: usize) -> i32 {
 /// `$v.name`: Velocity's property lookup (`getName()`, `get("name")` on
 /// maps, `isName()`).
 pub(crate) fn get_property(v: &Value, name: &str) -> Value {
-    if name == "class" {
+    // Velocity tries getFoo()/getfoo() and isFoo(): the case of the first
+    // letter does not matter for Java getters (it does for map keys).
+    let lowered;
+    let lname: &str = match name.chars().next() {
+        Some(c) if c.is_ascii_uppercase() => {
+            lowered = format!("{}{}", c.to_ascii_lowercase(), &name[1..]);
+            &lowered
+        }
+        _ => name,
+    };
+    if lname == "class" {
         return match &v.0 {
             V::Object(o) => o.get_property(name).unwrap_or_else(Value::null),
             _ => Value(V::Class(v.class_name())),
@@ -151,39 +161,50 @@ pub(crate) fn get_property(v: &Value, name: &str) -> Value {
             .cloned()
             .unwrap_or_else(Value::null),
         V::Object(o) => o.get_property(name).unwrap_or_else(Value::null),
-        V::Str(s) => match name {
+        V::Str(s) => match lname {
             "empty" => Value::bool(s.is_empty()),
             "blank" => Value::bool(s.chars().all(char::is_whitespace)),
             _ => Value::null(),
         },
-        V::List(l) => match name {
+        V::List(l) => match lname {
             "empty" => Value::bool(l.borrow().is_empty()),
             _ => Value::null(),
         },
-        V::Entry(e) => match name {
-            "key" | "Key" => e.0.clone(),
-            "value" | "Value" => e.1.clone(),
+        V::Entry(e) => match lname {
+            "key" => e.key.clone(),
+            "value" => e.value(),
             _ => Value::null(),
         },
         V::Loop(s) => {
             let i = s.index.get();
-            match name {
+            match lname {
                 "index" => Value::int(i as i32),
                 "count" => Value::int(i as i32 + 1),
                 "hasNext" => Value::bool(s.has_next.get()),
                 "first" => Value::bool(i == 0),
                 "last" => Value::bool(!s.has_next.get()),
                 "parent" => s.parent.clone(),
+                "topmost" => {
+                    let mut cur = v.clone();
+                    while let V::Loop(s) = &cur.0 {
+                        if !matches!(s.parent.0, V::Loop(_)) {
+                            break;
+                        }
+                        let p = s.parent.clone();
+                        cur = p;
+                    }
+                    cur
+                }
                 _ => Value::null(),
             }
         }
-        V::Class(n) => match name {
+        V::Class(n) => match lname {
             "name" => Value::string(*n),
             "simpleName" => Value::string(n.rsplit('.').next().unwrap_or(n)),
             _ => Value::null(),
         },
-        V::Double(d) => match name {
-            "naN" | "NaN" => Value::bool(d.is_nan()),
+        V::Double(d) => match lname {
+            "naN" => Value::bool(d.is_nan()),
             "infinite" => Value::bool(d.is_infinite()),
             _ => Value::null(),
         },
@@ -297,10 +318,22 @@ pub(crate) fn call(v: &Value, name: &str, args: &[Value]) -> MResult {
         V::List(l) | V::Array(l) => list_method(v, l, name, args)?,
         V::Map(m) => map_method(m, name, args)?,
         V::Entry(e) => match (name, args.len()) {
-            ("getKey", 0) => Some(e.0.clone()),
-            ("getValue", 0) => Some(e.1.clone()),
+            ("getKey", 0) => Some(e.key.clone()),
+            ("getValue", 0) => Some(e.value()),
+            ("setValue", 1) => {
+                let old = e.value();
+                if let Some(m) = &e.map {
+                    let mut mb = m.borrow_mut();
+                    if let Some(i) = mb.find(&e.key) {
+                        mb.entries[i].1 = args[0].clone();
+                    }
+                }
+                *e.value.borrow_mut() = args[0].clone();
+                Some(old)
+            }
             _ => None,
         },
+        V::MapView(m, kind) => view_method(v, m, *kind, name, args)?,
         V::Int(_) | V::Long(_) | V::BigInt(_) | V::Double(_) => number_method(v, name, args)?,
         V::Bool(b) => match (name, args.len()) {
             ("booleanValue", 0) => Some(Value::bool(*b)),
@@ -608,7 +641,7 @@ fn java_replace(s: &str, from: &str, to: &str) -> String {
             out.push(c);
             out.extend_from_slice(&t);
         }
-        return String::from_utf16_lossy(&out);
+        return crate::value::from_utf16_java(&out);
     }
     s.replace(from, to)
 }
@@ -720,6 +753,32 @@ fn list_method(v: &Value, l: &Rc<RefCell<Vec<Value>>>, name: &str, a: &[Value]) 
                 }
             }
         }
+        ("sort", 1) if a[0].is_null() => {
+            let mut lb = l.borrow_mut();
+            let all_str = lb.iter().all(|x| matches!(x.0, V::Str(_)));
+            let same_num = lb
+                .windows(2)
+                .all(|w| std::mem::discriminant(&w[0].0) == std::mem::discriminant(&w[1].0))
+                && lb
+                    .iter()
+                    .all(|x| matches!(x.0, V::Int(_) | V::Long(_) | V::Double(_)));
+            if all_str {
+                lb.sort_by(|x, y| {
+                    let (p, q) = (x.as_str().unwrap_or(""), y.as_str().unwrap_or(""));
+                    p.encode_utf16().cmp(q.encode_utf16())
+                });
+            } else if same_num || lb.len() <= 1 {
+                lb.sort_by(|x, y| {
+                    x.as_f64()
+                        .unwrap_or(0.0)
+                        .partial_cmp(&y.as_f64().unwrap_or(0.0))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+            } else {
+                return Err(threw(class, name, "java.lang.ClassCastException"));
+            }
+            Value::string("")
+        }
         ("clear", 0) => {
             if is_array {
                 return Err(unsupported());
@@ -771,6 +830,51 @@ fn list_method(v: &Value, l: &Rc<RefCell<Vec<Value>>>, name: &str, a: &[Value]) 
 
 const MAP: &str = "java.util.LinkedHashMap";
 
+fn view_method(
+    v: &Value,
+    m: &Rc<RefCell<JMap>>,
+    kind: ViewKind,
+    name: &str,
+    a: &[Value],
+) -> MResult {
+    let items = || view_items(v).unwrap_or_default();
+    Ok(Some(match (name, a.len()) {
+        ("size", 0) => Value::int(m.borrow().entries.len() as i32),
+        ("isEmpty", 0) => Value::bool(m.borrow().entries.is_empty()),
+        ("contains", 1) => Value::bool(items().iter().any(|x| java_equals(x, &a[0]))),
+        ("iterator", 0) => Value(V::Iter(Rc::new(RefCell::new((items(), 0))))),
+        ("remove", 1) => {
+            let mut mb = m.borrow_mut();
+            let pos = match kind {
+                ViewKind::Keys => mb.find(&a[0]),
+                ViewKind::Values => mb.entries.iter().position(|(_, x)| java_equals(x, &a[0])),
+                ViewKind::Entries => match &a[0].0 {
+                    V::Entry(e) => mb
+                        .find(&e.key)
+                        .filter(|&i| java_equals(&mb.entries[i].1, &e.value())),
+                    _ => None,
+                },
+            };
+            match pos {
+                Some(i) => {
+                    mb.entries.remove(i);
+                    mb.modcount += 1;
+                    Value::bool(true)
+                }
+                None => Value::bool(false),
+            }
+        }
+        ("clear", 0) => {
+            let mut mb = m.borrow_mut();
+            mb.entries.clear();
+            mb.modcount += 1;
+            Value::string("")
+        }
+        ("toArray", 0) => Value(V::Array(Rc::new(RefCell::new(items())))),
+        _ => return Ok(None),
+    }))
+}
+
 fn map_method(m: &Rc<RefCell<JMap>>, name: &str, a: &[Value]) -> MResult {
     let n = a.len();
     Ok(Some(match (name, n) {
@@ -802,7 +906,9 @@ fn map_method(m: &Rc<RefCell<JMap>>, name: &str, a: &[Value]) -> MResult {
         ("isEmpty", 0) => Value::bool(m.borrow().entries.is_empty()),
         ("remove", 1) => m.borrow_mut().remove(&a[0]),
         ("clear", 0) => {
-            m.borrow_mut().entries.clear();
+            let mut mb = m.borrow_mut();
+            mb.entries.clear();
+            mb.modcount += 1;
             Value::string("")
         }
         ("putAll", 1) => match &a[0].0 {
@@ -817,15 +923,9 @@ fn map_method(m: &Rc<RefCell<JMap>>, name: &str, a: &[Value]) -> MResult {
             V::Null => return Err(threw(MAP, name, "java.lang.NullPointerException")),
             _ => return Ok(None),
         },
-        ("keySet", 0) => Value::list(m.borrow().entries.iter().map(|(k, _)| k.clone()).collect()),
-        ("values", 0) => Value::list(m.borrow().entries.iter().map(|(_, v)| v.clone()).collect()),
-        ("entrySet", 0) => Value::list(
-            m.borrow()
-                .entries
-                .iter()
-                .map(|(k, v)| Value(V::Entry(Rc::new((k.clone(), v.clone())))))
-                .collect(),
-        ),
+        ("keySet", 0) => Value(V::MapView(m.clone(), ViewKind::Keys)),
+        ("values", 0) => Value(V::MapView(m.clone(), ViewKind::Values)),
+        ("entrySet", 0) => Value(V::MapView(m.clone(), ViewKind::Entries)),
         _ => return Ok(None),
     }))
 }

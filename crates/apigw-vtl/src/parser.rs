@@ -426,7 +426,19 @@ impl<'s, 'n> Parser<'s, 'n> {
             let off = self.off();
             return Err(self.err_at(off, "expected a reference after #set("));
         }
-        let lhs = self.reference()?;
+        let mut lhs = self.reference()?;
+        if lhs.parts.is_empty() {
+            // Velocity sets the context key `firstToken.image.substring(1)`:
+            // `$!x` sets "!x", `${x}` sets "{".
+            let key = if lhs.literal.starts_with("${") {
+                "{".to_string()
+            } else if lhs.literal.starts_with("$!{") {
+                "!{".to_string()
+            } else {
+                lhs.literal.get(1..).unwrap_or("").to_string()
+            };
+            lhs.root = self.names.intern(&key);
+        }
         self.opt(Tk::Whitespace)?;
         self.expect(Tk::Equals, "\"=\" in #set")?;
         let rhs = self.expression()?;
@@ -1019,6 +1031,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             || name.starts_with('@');
         let mut args: Vec<Expr> = Vec::new();
         let mut arg_spans: Vec<usize> = Vec::new();
+        let mut arg_toks: Vec<usize> = Vec::new();
         let mut end_off = wt.end;
         if self.lex.is_left_parenthesis() {
             self.opt(Tk::Whitespace)?;
@@ -1040,6 +1053,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 let pos = args.len();
                 let off = self.off();
                 arg_spans.push(off);
+                arg_toks.push(self.cur);
                 let e = if self.peek(0)? == Tk::Word {
                     let i = self.next()?;
                     let w = self.image(i);
@@ -1113,32 +1127,18 @@ impl<'s, 'n> Parser<'s, 'n> {
         };
         match name.as_str() {
             "foreach" => {
-                if args.len() != 3 {
-                    return Err(self.err_at(
-                        wt.start,
-                        "#foreach requires three arguments: #foreach($item in $list)",
-                    ));
-                }
-                let mut it = args.into_iter();
-                let var = it.next();
-                let inw = it.next();
-                let iter = it.next().unwrap_or(Expr::Bool(false));
-                let Some(Expr::Ref(var)) = var else {
-                    return Err(self.err_at(
-                        arg_spans[0],
-                        "the first argument of #foreach must be a reference",
-                    ));
-                };
-                if !matches!(&inw, Some(Expr::Word(w)) if &**w == "in") {
-                    return Err(
-                        self.err_at(arg_spans[1], "syntax error in #foreach: expected \"in\"")
-                    );
-                }
-                // Velocity takes the loop variable from the first token's
-                // image minus its `$`.
-                let vname = var.literal.get(1..).unwrap_or("").to_string();
-                let vname = vname.split(['.', '[']).next().unwrap_or("").to_string();
+                // Velocity 1.7 checks neither the "in" nor the argument
+                // count; the loop variable is `firstToken.image.substring(1)`.
+                let vname = arg_toks
+                    .first()
+                    .map(|&t| self.image(t).get(1..).unwrap_or("").to_string())
+                    .unwrap_or_default();
                 let var_id = self.names.intern(&vname);
+                let iter = if args.len() >= 3 {
+                    args.into_iter().nth(2).unwrap_or(Expr::Bool(false))
+                } else {
+                    Expr::Bool(false)
+                };
                 out.push(Node::Foreach(Box::new(ForeachNode {
                     var: var_id,
                     iter,
@@ -1190,9 +1190,15 @@ impl<'s, 'n> Parser<'s, 'n> {
                 out.push(Node::Literal(self.src[body_start..body_end].into()));
             }
             _ => {
-                // `#@name(...) body #end` block macro calls: not supported,
-                // rendered as written.
-                out.push(Node::Literal(self.src[wt.start..span.end as usize].into()));
+                // `#@name(...) body #end`: a block macro call.
+                let body_id = self.names.intern("bodyContent");
+                out.push(Node::Call(Box::new(CallNode {
+                    name: name[1..].into(),
+                    args,
+                    literal: self.src[wt.start..span.end as usize].into(),
+                    body: Some((Arc::new(body), body_id)),
+                    span,
+                })));
             }
         }
         Ok(())
@@ -1227,7 +1233,10 @@ impl<'s, 'n> Parser<'s, 'n> {
                 let a = args.into_iter().next().unwrap_or(Expr::Bool(false));
                 out.push(Node::Evaluate(Box::new((a, span))));
             }
-            "break" => out.push(Node::Break(span)),
+            "break" => {
+                let arg = args.into_iter().next().map(Box::new);
+                out.push(Node::Break(arg, span));
+            }
             "foreach" | "macro" | "define" | "literal" => {
                 // a block directive without arguments renders nothing in 1.7
                 // (its init fails); reject it clearly
@@ -1239,6 +1248,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                     name: name.into(),
                     args,
                     literal: self.src[start..end].into(),
+                    body: None,
                     span,
                 })));
             }
@@ -1275,5 +1285,5 @@ fn unescape_unicode(s: &str) -> String {
         units.extend_from_slice(ch.encode_utf16(&mut buf));
         i += ch.len_utf8();
     }
-    String::from_utf16_lossy(&units)
+    crate::value::from_utf16_java(&units)
 }

@@ -57,7 +57,10 @@ impl Program {
 }
 
 pub(crate) enum Flow {
+    /// `#break`: ends the innermost `#foreach` (or the template).
     Break,
+    /// `#break($foreach…)`: ends the loop with this scope.
+    BreakTo(usize),
     Stop,
     Err(Error),
 }
@@ -129,7 +132,7 @@ pub(crate) fn render(
     };
     let env = Env::root();
     match r.nodes(&prog.nodes, &env, out) {
-        Ok(()) | Err(Flow::Break) | Err(Flow::Stop) => Ok(()),
+        Ok(()) | Err(Flow::Break) | Err(Flow::BreakTo(_)) | Err(Flow::Stop) => Ok(()),
         Err(Flow::Err(e)) => Err(e.resolve(&prog.src)),
     }
 }
@@ -262,7 +265,26 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     self.set_var(d.name, Some(Value(V::Block(d.body.clone()))), env);
                 }
                 Node::Evaluate(e) => self.evaluate(&e.0, e.1, env, out)?,
-                Node::Break(_) => return Err(Flow::Break),
+                Node::Break(arg, sp) => {
+                    let Some(arg) = arg else {
+                        return Err(Flow::Break);
+                    };
+                    let v = self.value(arg, env)?;
+                    if let V::Loop(s) = &v.0 {
+                        return Err(Flow::BreakTo(Rc::as_ptr(s) as usize));
+                    }
+                    let shown = if v.is_null() {
+                        arg.literal()
+                    } else {
+                        v.to_string()
+                    };
+                    return Err(rerr(
+                        sp.start,
+                        format!(
+                            "{shown} is not a valid org.apache.velocity.runtime.directive.Scope instance"
+                        ),
+                    ));
+                }
                 Node::Stop => return Err(Flow::Stop),
                 Node::Literal(t) => out.push_str(t),
             }
@@ -349,10 +371,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 self.enter(offset, "#define")?;
                 let r = self.nodes(&b, env, out);
                 self.depth -= 1;
-                match r {
-                    Ok(()) | Err(Flow::Break) => {}
-                    Err(e) => return Err(e),
-                }
+                r?;
             }
             _ => v.write_java(out),
         }
@@ -466,10 +485,27 @@ impl<'p, 'c> Renderer<'p, 'c> {
         enum Items {
             Live(Rc<RefCell<Vec<Value>>>),
             Owned(Vec<Value>),
+            /// A map's values or view, with the map's modification count.
+            Map(Vec<Value>, Rc<RefCell<JMap>>, u64),
         }
         let items = match &it.0 {
             V::List(l) | V::Array(l) => Items::Live(l.clone()),
-            V::Map(m) => Items::Owned(m.borrow().entries.iter().map(|(_, v)| v.clone()).collect()),
+            V::Map(m) => {
+                let mb = m.borrow();
+                Items::Map(
+                    mb.entries.iter().map(|(_, v)| v.clone()).collect(),
+                    m.clone(),
+                    mb.modcount,
+                )
+            }
+            V::MapView(m, _) => {
+                let mc = m.borrow().modcount;
+                Items::Map(
+                    crate::value::view_items(&it).unwrap_or_default(),
+                    m.clone(),
+                    mc,
+                )
+            }
             V::Iter(it) => {
                 let mut b = it.borrow_mut();
                 let rest = b.0[b.1.min(b.0.len())..].to_vec();
@@ -484,8 +520,15 @@ impl<'p, 'c> Renderer<'p, 'c> {
         };
         let len_of = |items: &Items| match items {
             Items::Live(l) => l.borrow().len(),
-            Items::Owned(v) => v.len(),
+            Items::Owned(v) | Items::Map(v, ..) => v.len(),
         };
+        let cme = |offset: u32| {
+            rerr(
+                offset,
+                "Invocation of #foreach threw exception java.util.ConcurrentModificationException",
+            )
+        };
+        let mut last_len = len_of(&items);
         let saved_var = self.get_var(f.var, env)?;
         let saved_count = self.get_var(VELOCITY_COUNT, env)?;
         let saved_has_next = self.get_var(VELOCITY_HAS_NEXT, env)?;
@@ -503,6 +546,20 @@ impl<'p, 'c> Renderer<'p, 'c> {
             if i >= len {
                 break;
             }
+            // Java's iterators fail on the next `next()` after a structural
+            // change.
+            match &items {
+                Items::Live(_) if i > 0 && len != last_len => {
+                    result = Err(cme(f.span.start));
+                    break;
+                }
+                Items::Map(_, m, mc) if i > 0 && m.borrow().modcount != *mc => {
+                    result = Err(cme(f.span.start));
+                    break;
+                }
+                _ => {}
+            }
+            last_len = len;
             self.iterations += 1;
             if self.iterations > self.opts.limits.max_loop_iterations {
                 result = Err(Flow::Err(Error::pending(
@@ -517,7 +574,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
             }
             let item = match &items {
                 Items::Live(l) => l.borrow().get(i).cloned().unwrap_or_else(Value::null),
-                Items::Owned(v) => v[i].clone(),
+                Items::Owned(v) | Items::Map(v, ..) => v[i].clone(),
             };
             let has_next = i + 1 < len;
             scope.index.set(i);
@@ -528,6 +585,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
             match self.nodes(&f.body, env, out) {
                 Ok(()) => {}
                 Err(Flow::Break) => break,
+                Err(Flow::BreakTo(p)) if p == Rc::as_ptr(&scope) as usize => break,
                 Err(e) => {
                     result = Err(e);
                     break;
@@ -564,6 +622,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 Some(e) => args.push((*pid, e)),
             }
         }
+        if let Some((body, id)) = &c.body {
+            vals.push((*id, Some(Value(V::Block(body.clone())))));
+        }
         let new_env = Env {
             vals: RefCell::new(vals),
             args,
@@ -572,9 +633,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
         self.enter(c.span.start, &format!("macro #{}", c.name))?;
         let r = self.nodes(&def.body, &new_env, out);
         self.depth -= 1;
+        // an unscoped #break ends the macro
         match r {
-            Ok(()) | Err(Flow::Break) => Ok(()),
-            Err(e) => Err(e),
+            Err(Flow::Break) => Ok(()),
+            r => r,
         }
     }
 
@@ -619,9 +681,8 @@ impl<'p, 'c> Renderer<'p, 'c> {
         let r = self.nodes(&nodes, env, out);
         self.depth -= 1;
         match r {
-            Ok(()) | Err(Flow::Break) => Ok(()),
             Err(Flow::Err(e)) => Err(Flow::Err(e.resolve(&src))),
-            Err(f) => Err(f),
+            r => r,
         }
     }
 
@@ -661,11 +722,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
             Expr::Str(s) => Value(V::Str(s.clone())),
             Expr::Interp(i) => {
                 let mut s = String::new();
-                match self.nodes(&i.nodes, env, &mut s) {
-                    Ok(()) => {}
-                    Err(Flow::Break) => {}
-                    Err(e) => return Err(e),
-                }
+                self.nodes(&i.nodes, env, &mut s)?;
                 if i.strip_last {
                     s.pop();
                 }

@@ -45,7 +45,9 @@ pub(crate) enum V {
     /// `[Ljava.lang.String;@…`.
     Array(Rc<RefCell<Vec<Value>>>),
     Map(Rc<RefCell<JMap>>),
-    Entry(Rc<(Value, Value)>),
+    Entry(Rc<Entry>),
+    /// A live `keySet()`/`values()`/`entrySet()` view of a map.
+    MapView(Rc<RefCell<JMap>>, ViewKind),
     Object(Rc<dyn Object>),
     /// A `#define` block, rendered where referenced.
     Block(Arc<Vec<Node>>),
@@ -55,6 +57,34 @@ pub(crate) enum V {
     Class(&'static str),
     /// A `java.util.Iterator` over a snapshot, with its position.
     Iter(Rc<RefCell<(Vec<Value>, usize)>>),
+}
+
+/// Which view of a map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ViewKind {
+    Keys,
+    Values,
+    Entries,
+}
+
+/// A `Map.Entry`, live when it came from a map's `entrySet()`.
+pub(crate) struct Entry {
+    pub key: Value,
+    pub value: RefCell<Value>,
+    pub map: Option<Rc<RefCell<JMap>>>,
+}
+
+impl Entry {
+    pub fn value(&self) -> Value {
+        if let Some(m) = &self.map {
+            if let Ok(m) = m.try_borrow() {
+                if let Some(v) = m.get(&self.key) {
+                    return v.clone();
+                }
+            }
+        }
+        self.value.borrow().clone()
+    }
 }
 
 /// The `$foreach` scope object.
@@ -69,6 +99,8 @@ pub(crate) struct LoopScope {
 #[derive(Default, Clone)]
 pub(crate) struct JMap {
     pub entries: Vec<(Value, Value)>,
+    /// Structural modifications, for `ConcurrentModificationException`.
+    pub modcount: u64,
 }
 
 impl JMap {
@@ -99,6 +131,7 @@ impl JMap {
             Some(i) => std::mem::replace(&mut self.entries[i].1, v),
             None => {
                 self.entries.push((k, v));
+                self.modcount += 1;
                 Value::null()
             }
         }
@@ -106,7 +139,10 @@ impl JMap {
 
     pub fn remove(&mut self, k: &Value) -> Value {
         match self.find(k) {
-            Some(i) => self.entries.remove(i).1,
+            Some(i) => {
+                self.modcount += 1;
+                self.entries.remove(i).1
+            }
             None => Value::null(),
         }
     }
@@ -153,6 +189,7 @@ impl Value {
     pub fn map(entries: Vec<(String, Value)>) -> Value {
         let mut m = JMap {
             entries: Vec::with_capacity(entries.len()),
+            modcount: 0,
         };
         for (k, v) in entries {
             m.put(Value::string(k), v);
@@ -264,6 +301,9 @@ impl Value {
             V::Array(_) => "[Ljava.lang.String;",
             V::Map(_) => "java.util.LinkedHashMap",
             V::Entry(_) => "java.util.LinkedHashMap$Entry",
+            V::MapView(_, ViewKind::Keys) => "java.util.LinkedHashMap$LinkedKeySet",
+            V::MapView(_, ViewKind::Values) => "java.util.LinkedHashMap$LinkedValues",
+            V::MapView(_, ViewKind::Entries) => "java.util.LinkedHashMap$LinkedEntrySet",
             V::Object(_) => "java.lang.Object",
             V::Block(_) => "org.apache.velocity.runtime.directive.Block$Reference",
             V::Loop(_) => "org.apache.velocity.runtime.directive.ForeachScope",
@@ -299,7 +339,7 @@ impl Value {
                 let _ = write!(out, "{i}");
             }
             V::Double(d) => write_double(*d, out),
-            V::Char(c) => out.push_str(&String::from_utf16_lossy(&[*c])),
+            V::Char(c) => out.push_str(&crate::value::from_utf16_java(&[*c])),
             V::Str(s) => out.push_str(s),
             V::List(l) => {
                 let l_rc = l;
@@ -354,9 +394,30 @@ impl Value {
                 out.push('}');
             }
             V::Entry(e) => {
-                e.0.write_java_in(out, depth + 1);
+                e.key.write_java_in(out, depth + 1);
                 out.push('=');
-                e.1.write_java_in(out, depth + 1);
+                e.value().write_java_in(out, depth + 1);
+            }
+            V::MapView(m, kind) => {
+                let Ok(m) = m.try_borrow() else {
+                    return;
+                };
+                out.push('[');
+                for (i, (k, v)) in m.entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match kind {
+                        ViewKind::Keys => k.write_java_in(out, depth + 1),
+                        ViewKind::Values => v.write_java_in(out, depth + 1),
+                        ViewKind::Entries => {
+                            k.write_java_in(out, depth + 1);
+                            out.push('=');
+                            v.write_java_in(out, depth + 1);
+                        }
+                    }
+                }
+                out.push(']');
             }
             V::Object(o) => o.write_string(out),
             V::Block(_) => out.push_str("org.apache.velocity.runtime.directive.Block$Reference"),
@@ -433,6 +494,14 @@ impl From<f64> for Value {
     }
 }
 
+/// Decodes UTF-16 as Java writes it to a UTF-8 stream: an unpaired
+/// surrogate becomes `?`.
+pub(crate) fn from_utf16_java(u: &[u16]) -> String {
+    char::decode_utf16(u.iter().copied())
+        .map(|r| r.unwrap_or('?'))
+        .collect()
+}
+
 /// Appends Java's `Double.toString(d)`.
 pub(crate) fn write_double(d: f64, out: &mut String) {
     if d.is_nan() {
@@ -448,6 +517,11 @@ pub(crate) fn write_double(d: f64, out: &mut String) {
         return;
     }
     let a = d.abs();
+    if a == 4.9e-324 {
+        // Java's FloatingDecimal prints the smallest subnormal with two digits.
+        out.push_str(if d < 0.0 { "-4.9E-324" } else { "4.9E-324" });
+        return;
+    }
     if (1e-3..1e7).contains(&a) {
         let s = format!("{d}");
         out.push_str(&s);
@@ -508,14 +582,48 @@ fn java_equals_in(a: &Value, b: &Value, depth: usize) -> bool {
                     .iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| java_equals_in(v, w, depth + 1)))
         }
+        (V::MapView(..), V::MapView(..)) => {
+            let (Some(x), Some(y)) = (view_items(a), view_items(b)) else {
+                return false;
+            };
+            x.len() == y.len()
+                && x.iter()
+                    .all(|p| y.iter().any(|q| java_equals_in(p, q, depth + 1)))
+        }
         (V::Entry(x), V::Entry(y)) => {
-            java_equals_in(&x.0, &y.0, depth + 1) && java_equals_in(&x.1, &y.1, depth + 1)
+            java_equals_in(&x.key, &y.key, depth + 1)
+                && java_equals_in(&x.value(), &y.value(), depth + 1)
         }
         (V::Object(x), V::Object(y)) => {
             Rc::ptr_eq(x, y) || x.to_string_value() == y.to_string_value()
         }
         (V::Class(x), V::Class(y)) => x == y,
         _ => false,
+    }
+}
+
+/// The current elements of a map view (or list).
+pub(crate) fn view_items(v: &Value) -> Option<Vec<Value>> {
+    match &v.0 {
+        V::MapView(m_rc, kind) => {
+            let m = m_rc.borrow();
+            Some(
+                m.entries
+                    .iter()
+                    .map(|(k, x)| match kind {
+                        ViewKind::Keys => k.clone(),
+                        ViewKind::Values => x.clone(),
+                        ViewKind::Entries => Value(V::Entry(Rc::new(Entry {
+                            key: k.clone(),
+                            value: RefCell::new(x.clone()),
+                            map: Some(m_rc.clone()),
+                        }))),
+                    })
+                    .collect(),
+            )
+        }
+        V::List(l) | V::Array(l) => Some(l.borrow().clone()),
+        _ => None,
     }
 }
 
