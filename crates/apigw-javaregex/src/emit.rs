@@ -78,9 +78,13 @@ pub(crate) fn push_class(out: &mut String, c: &ClassUnicode) {
 
 fn is_zero_width(n: &Node) -> bool {
     match n {
-        Node::Look(_)
+        Node::Empty
+        | Node::Look(_)
         | Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => true,
-        Node::Group(GroupKind::NonCapture, inner) => is_zero_width(inner),
+        Node::Group(GroupKind::NonCapture, inner) | Node::Repeat { node: inner, .. } => {
+            is_zero_width(inner)
+        }
+        Node::Concat(items) | Node::Alt(items) => items.iter().all(is_zero_width),
         _ => false,
     }
 }

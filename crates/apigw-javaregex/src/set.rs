@@ -3,7 +3,9 @@
 use std::fmt;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
+use regex_automata::dfa::{Automaton, StartKind, dense};
 use regex_automata::util::pool::Pool;
+use regex_automata::util::start;
 use regex_automata::{Anchored, Input, MatchKind, meta};
 
 use crate::engine::{Engine, rust_nest_limit};
@@ -25,8 +27,10 @@ struct State {
 /// multi-pattern automaton and checked in a single pass over the input;
 /// patterns that need backtracking (look-around, back-references, …) are
 /// kept aside and tried one by one afterwards, only when they could still
-/// win. The per-thread search state is pooled, so [`first_match`]
-/// allocates nothing.
+/// win. The plain patterns are compiled to one dense DFA when it fits in
+/// `Limits::dfa_size_limit` (one table lookup per input byte, no mutable
+/// state), otherwise to `regex-automata`'s meta engine with a pooled
+/// per-thread cache; either way [`first_match`] allocates nothing.
 ///
 /// [`first_match`]: PatternSet::first_match
 ///
@@ -43,11 +47,23 @@ struct State {
 /// ```
 pub struct PatternSet {
     len: usize,
-    plain: Option<meta::Regex>,
+    plain: Plain,
     /// Original index of each pattern in `plain`.
     plain_index: Vec<usize>,
-    pool: Option<Pool<State, StateFn>>,
     fancy: Vec<(usize, Engine)>,
+}
+
+/// The combined automaton of the patterns `regex` can run.
+enum Plain {
+    None,
+    Dense {
+        dfa: Box<dense::DFA<Vec<u32>>>,
+        start: regex_automata::util::primitives::StateID,
+    },
+    Meta {
+        re: meta::Regex,
+        pool: Pool<State, StateFn>,
+    },
 }
 
 impl fmt::Debug for PatternSet {
@@ -55,6 +71,14 @@ impl fmt::Debug for PatternSet {
         f.debug_struct("PatternSet")
             .field("len", &self.len)
             .field("plain_index", &self.plain_index)
+            .field(
+                "engine",
+                &match self.plain {
+                    Plain::None => "none",
+                    Plain::Dense { .. } => "dense DFA",
+                    Plain::Meta { .. } => "meta",
+                },
+            )
             .field(
                 "fancy",
                 &self.fancy.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
@@ -115,8 +139,10 @@ impl PatternSet {
                 plain_index.push(i);
             }
         }
-        let (plain, pool) = if plain_src.is_empty() {
-            (None, None)
+        let plain = if plain_src.is_empty() {
+            Plain::None
+        } else if let Some(p) = build_dense(&plain_src, limits) {
+            p
         } else {
             let re = meta::Regex::builder()
                 .configure(
@@ -155,13 +181,15 @@ impl PatternSet {
                 cache: re2.create_cache(),
                 set: regex_automata::PatternSet::new(n),
             });
-            (Some(re), Some(Pool::new(create)))
+            Plain::Meta {
+                re,
+                pool: Pool::new(create),
+            }
         };
         Ok(PatternSet {
             len: patterns.len(),
             plain,
             plain_index,
-            pool,
             fancy,
         })
     }
@@ -208,17 +236,40 @@ impl PatternSet {
     /// Runs the single pass and calls `f` with the original index of every
     /// plain pattern that matches, in ascending order.
     fn plain_matches(&self, s: &str, mut f: impl FnMut(usize) -> bool) {
-        let (Some(re), Some(pool)) = (&self.plain, &self.pool) else {
-            return;
-        };
-        let mut guard = pool.get();
-        let state = &mut *guard;
-        state.set.clear();
-        let input = Input::new(s).anchored(Anchored::Yes);
-        re.which_overlapping_matches_with(&mut state.cache, &input, &mut state.set);
-        for pid in state.set.iter() {
-            if !f(self.plain_index[pid.as_usize()]) {
-                break;
+        match &self.plain {
+            Plain::None => {}
+            Plain::Dense { dfa, start } => {
+                // Every pattern is anchored at both ends, so walk the whole
+                // input and read the matches off the final state.
+                let mut state = *start;
+                for &b in s.as_bytes() {
+                    state = dfa.next_state(state, b);
+                    if dfa.is_dead_state(state) {
+                        return;
+                    }
+                }
+                state = dfa.next_eoi_state(state);
+                if dfa.is_match_state(state) {
+                    // Pattern ids in a match state are in ascending order.
+                    for i in 0..dfa.match_len(state) {
+                        let pid = dfa.match_pattern(state, i);
+                        if !f(self.plain_index[pid.as_usize()]) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Plain::Meta { re, pool } => {
+                let mut guard = pool.get();
+                let state = &mut *guard;
+                state.set.clear();
+                let input = Input::new(s).anchored(Anchored::Yes);
+                re.which_overlapping_matches_with(&mut state.cache, &input, &mut state.set);
+                for pid in state.set.iter() {
+                    if !f(self.plain_index[pid.as_usize()]) {
+                        break;
+                    }
+                }
             }
         }
     }
@@ -277,4 +328,37 @@ impl PatternSet {
         all.sort_unstable();
         all.into_iter()
     }
+}
+
+/// Largest dense DFA we try to build. Sets of `.*word.*` patterns explode
+/// when determinized ahead of time; a small cap keeps the failed attempt
+/// cheap (a few milliseconds) while small sets, such as status-code
+/// patterns, still get the fastest engine.
+const DENSE_LIMIT: usize = 64 * 1024;
+
+/// Builds one dense DFA for all plain patterns, or `None` when it would
+/// exceed the budget (the caller then uses the lazy meta engine).
+fn build_dense(patterns: &[String], limits: &Limits) -> Option<Plain> {
+    let dfa = dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .match_kind(MatchKind::All)
+                .start_kind(StartKind::Anchored)
+                .minimize(false)
+                .dfa_size_limit(Some(DENSE_LIMIT.min(limits.dfa_size_limit)))
+                .determinize_size_limit(Some(DENSE_LIMIT.min(limits.dfa_size_limit))),
+        )
+        .syntax(regex_automata::util::syntax::Config::new().nest_limit(rust_nest_limit(limits)))
+        .thompson(
+            regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(limits.size_limit)),
+        )
+        .build_many(patterns)
+        .ok()?;
+    let start = dfa
+        .start_state(&start::Config::new().anchored(Anchored::Yes))
+        .ok()?;
+    Some(Plain::Dense {
+        dfa: Box::new(dfa),
+        start,
+    })
 }
