@@ -95,8 +95,7 @@ fn nodes(ns: &[Node], a: &mut Analysis) {
                 a.dynamic = true;
                 expr(&e.0, a);
             }
-            Node::MacroDef(_) | Node::Text(_) | Node::Break(..) | Node::Stop | Node::Literal(_) => {
-            }
+            Node::MacroDef | Node::Text(_) | Node::Break(..) | Node::Stop | Node::Literal(_) => {}
         }
     }
 }

@@ -23,7 +23,7 @@ pub(crate) enum Node {
     Foreach(Box<ForeachNode>),
     /// `#macro` definitions are hoisted into the template; the node stays
     /// only for `#break` scoping and renders nothing.
-    MacroDef(Arc<MacroDef>),
+    MacroDef,
     Call(Box<CallNode>),
     Define(Box<DefineNode>),
     Evaluate(Box<(Expr, Span)>),
@@ -37,7 +37,6 @@ pub(crate) enum Node {
 pub(crate) struct SetNode {
     pub lhs: RefNode,
     pub rhs: Expr,
-    pub span: Span,
 }
 
 #[derive(Debug)]

@@ -84,10 +84,10 @@ impl Error {
 
     /// Gives a pending offset its position in `src`.
     pub(crate) fn resolve(mut self, src: &str) -> Error {
-        if self.0.pos.is_none() {
-            if let Some(off) = self.0.pending.take() {
-                self.set_pos(src, off);
-            }
+        if self.0.pos.is_none()
+            && let Some(off) = self.0.pending.take()
+        {
+            self.set_pos(src, off);
         }
         self
     }
@@ -161,12 +161,7 @@ impl fmt::Display for Error {
             if f.alternate() {
                 let prefix = format!("{:>4} | ", p.line);
                 write!(f, "\n{prefix}{}\n", p.excerpt)?;
-                let caret_col: usize = p
-                    .excerpt
-                    .chars()
-                    .take(p.column - 1)
-                    .map(|c| if c == '\t' { 1 } else { 1 })
-                    .sum();
+                let caret_col: usize = p.excerpt.chars().take(p.column - 1).map(|_| 1).sum();
                 write!(f, "{:>4} | {}^", "", " ".repeat(caret_col))?;
             }
         }

@@ -65,10 +65,10 @@ pub(crate) fn matches(p: &str, s: &str) -> Result<bool, String> {
 }
 
 pub(crate) fn replace_all(p: &str, s: &str, r: &str) -> Result<String, String> {
-    if let (Some(l), Some(rl)) = (literal_pattern(p), literal_replacement(r)?) {
-        if !l.is_empty() {
-            return Ok(s.replace(&l, &rl));
-        }
+    if let (Some(l), Some(rl)) = (literal_pattern(p), literal_replacement(r)?)
+        && !l.is_empty()
+    {
+        return Ok(s.replace(&l, &rl));
     }
     compile(p)?
         .replace_all(s, r)
@@ -76,10 +76,10 @@ pub(crate) fn replace_all(p: &str, s: &str, r: &str) -> Result<String, String> {
 }
 
 pub(crate) fn replace_first(p: &str, s: &str, r: &str) -> Result<String, String> {
-    if let (Some(l), Some(rl)) = (literal_pattern(p), literal_replacement(r)?) {
-        if !l.is_empty() {
-            return Ok(s.replacen(&l, &rl, 1));
-        }
+    if let (Some(l), Some(rl)) = (literal_pattern(p), literal_replacement(r)?)
+        && !l.is_empty()
+    {
+        return Ok(s.replacen(&l, &rl, 1));
     }
     compile(p)?
         .replace_first(s, r)
@@ -87,10 +87,10 @@ pub(crate) fn replace_first(p: &str, s: &str, r: &str) -> Result<String, String>
 }
 
 pub(crate) fn split(p: &str, s: &str, limit: i32) -> Result<Vec<String>, String> {
-    if let Some(l) = literal_pattern(p) {
-        if !l.is_empty() {
-            return Ok(split_literal(s, &l, limit));
-        }
+    if let Some(l) = literal_pattern(p)
+        && !l.is_empty()
+    {
+        return Ok(split_literal(s, &l, limit));
     }
     Ok(compile(p)?.split(s, limit))
 }

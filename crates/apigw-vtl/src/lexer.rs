@@ -249,7 +249,7 @@ impl<'s> Lexer<'s> {
             j += 1;
         }
         let n = j - i;
-        if n % 2 == 0 || self.at(j) != b'#' {
+        if n.is_multiple_of(2) || self.at(j) != b'#' {
             return 0;
         }
         let w = self.word_len(j + 1).max(self.bracketed_word_len(j + 1));
@@ -750,33 +750,27 @@ impl<'s> Lexer<'s> {
             }
             Tk::RParen => self.rparen_handler(),
             Tk::RefMod2RParen => self.state = St::Reference,
-            Tk::SetDirective => {
-                if !self.in_comment {
-                    self.in_directive = true;
-                    self.push();
-                    self.in_set = true;
-                    self.state = St::Directive;
-                    self.lparen += 1;
-                }
+            Tk::SetDirective if !self.in_comment => {
+                self.in_directive = true;
+                self.push();
+                self.in_set = true;
+                self.state = St::Directive;
+                self.lparen += 1;
             }
-            Tk::SingleLineCommentStart => {
-                if !self.in_comment {
-                    if st == St::Reference {
-                        self.pop();
-                    }
-                    self.in_comment = true;
-                    self.push();
-                    self.state = St::SingleLineComment;
+            Tk::SingleLineCommentStart if !self.in_comment => {
+                if st == St::Reference {
+                    self.pop();
                 }
+                self.in_comment = true;
+                self.push();
+                self.state = St::SingleLineComment;
             }
             Tk::SingleLineComment | Tk::FormalComment | Tk::MultiLineComment | Tk::TextBlock => {
                 self.in_comment = false;
                 self.pop();
             }
-            Tk::StringLiteral => {
-                if st == St::Directive && !self.in_set && self.lparen == 0 {
-                    self.pop();
-                }
+            Tk::StringLiteral if st == St::Directive && !self.in_set && self.lparen == 0 => {
+                self.pop();
             }
             Tk::Newline => {
                 self.pop();
@@ -796,10 +790,8 @@ impl<'s> Lexer<'s> {
                     self.pop();
                 }
             }
-            Tk::FloatLiteral => {
-                if self.lparen == 0 && !self.in_set && st != St::RefMod2 {
-                    self.pop();
-                }
+            Tk::FloatLiteral if self.lparen == 0 && !self.in_set && st != St::RefMod2 => {
+                self.pop();
             }
             Tk::Dot => {
                 // The image keeps any MORE prefix (`$.name` prints as is).

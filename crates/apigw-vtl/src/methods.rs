@@ -231,12 +231,11 @@ fn ioobe(class: &str, i: i32, len: usize) -> String {
 /// `$v[key]` (Velocity's `ASTIndex`: negative integers count from the end).
 pub(crate) fn index(v: &Value, k: &Value) -> Result<Value, String> {
     let mut k = k.clone();
-    if let V::Int(i) = k.0 {
-        if i < 0 {
-            if let Some(n) = list_len(v) {
-                k = Value::int(i + n as i32);
-            }
-        }
+    if let V::Int(i) = k.0
+        && i < 0
+        && let Some(n) = list_len(v)
+    {
+        k = Value::int(i + n as i32);
     }
     match &v.0 {
         V::List(l) | V::Array(l) => {
@@ -265,19 +264,14 @@ fn int_arg_strict(v: &Value) -> Option<i32> {
     }
 }
 
-pub(crate) enum SetErr {
-    Msg(String),
-    Host(Error),
-}
-
 /// `#set($v.name = x)`.
-pub(crate) fn set_property(v: &Value, name: &str, x: Value) -> Result<(), SetErr> {
+pub(crate) fn set_property(v: &Value, name: &str, x: Value) -> Result<(), Error> {
     match &v.0 {
         V::Map(m) => {
             m.borrow_mut().put(Value::string(name), x);
             Ok(())
         }
-        V::Object(o) => o.set_property(name, x).map(|_| ()).map_err(SetErr::Host),
+        V::Object(o) => o.set_property(name, x).map(|_| ()),
         _ => Ok(()),
     }
 }
@@ -645,8 +639,6 @@ fn java_replace(s: &str, from: &str, to: &str) -> String {
     }
     s.replace(from, to)
 }
-
-const LIST: &str = "java.util.ArrayList";
 
 fn list_method(v: &Value, l: &Rc<RefCell<Vec<Value>>>, name: &str, a: &[Value]) -> MResult {
     let class = v.class_name();

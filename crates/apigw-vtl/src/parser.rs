@@ -419,7 +419,7 @@ impl<'s, 'n> Parser<'s, 'n> {
 
     fn set_directive(&mut self) -> PResult<Node> {
         let st = self.next()?;
-        let start = self.tok(st).start;
+        let _ = st;
         self.opt(Tk::Whitespace)?;
         let k = self.peek(0)?;
         if !(k == Tk::Identifier || k == Tk::LCurly) {
@@ -443,17 +443,10 @@ impl<'s, 'n> Parser<'s, 'n> {
         self.expect(Tk::Equals, "\"=\" in #set")?;
         let rhs = self.expression()?;
         let rp = self.expect(Tk::RParen, "\")\" closing #set")?;
-        let end = self.tok(rp).end;
+        let _ = rp;
         self.lex.in_set = false;
         self.opt(Tk::Newline)?;
-        Ok(Node::Set(Box::new(SetNode {
-            lhs,
-            rhs,
-            span: Span {
-                start: start as u32,
-                end: end as u32,
-            },
-        })))
+        Ok(Node::Set(Box::new(SetNode { lhs, rhs })))
     }
 
     // ---------------- references ----------------
@@ -563,7 +556,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             let r = if first_clean.starts_with("$!{") {
                 ident.clone()
             } else {
-                first_clean[2..].to_string()
+                first_clean.get(2..).unwrap_or("").to_string()
             };
             (RefKind::Quiet, r)
         } else if first_clean == "${" {
@@ -1102,11 +1095,9 @@ impl<'s, 'n> Parser<'s, 'n> {
         if !block {
             return self.finish_line_directive(out, &name, args, wt.start, end_off, true);
         }
-        if is_macro_def {
-            if let Some(Expr::Word(w)) = args.first() {
-                // registered before the body so recursion parses as a call
-                self.macro_names.push(w.to_string());
-            }
+        if is_macro_def && let Some(Expr::Word(w)) = args.first() {
+            // registered before the body so recursion parses as a call
+            self.macro_names.push(w.to_string());
         }
         let body_start = end_off;
         let body = self.statements()?;
@@ -1171,7 +1162,8 @@ impl<'s, 'n> Parser<'s, 'n> {
                     body,
                 });
                 self.macros.push(def.clone());
-                out.push(Node::MacroDef(def));
+                out.push(Node::MacroDef);
+                drop(def);
             }
             "define" => {
                 let Some(Expr::Ref(r)) = args.first() else {

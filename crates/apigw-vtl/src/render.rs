@@ -202,10 +202,8 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     None => hidden = true,
                 }
             }
-            if !hidden {
-                if let Some((_, ex)) = e.args.iter().find(|(n, _)| *n == id) {
-                    return self.value(ex, caller);
-                }
+            if !hidden && let Some((_, ex)) = e.args.iter().find(|(n, _)| *n == id) {
+                return self.value(ex, caller);
             }
             e = caller;
         }
@@ -252,14 +250,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
                             break;
                         }
                     }
-                    if !done {
-                        if let Some(b) = &i.otherwise {
-                            self.nodes(b, env, out)?;
-                        }
+                    if !done && let Some(b) = &i.otherwise {
+                        self.nodes(b, env, out)?;
                     }
                 }
                 Node::Foreach(f) => self.foreach(f, env, out)?,
-                Node::MacroDef(_) => {}
+                Node::MacroDef => {}
                 Node::Call(c) => self.call_macro(c, env, out)?,
                 Node::Define(d) => {
                     self.set_var(d.name, Some(Value(V::Block(d.body.clone()))), env);
@@ -467,9 +463,16 @@ impl<'p, 'c> Renderer<'p, 'c> {
             return Ok(());
         }
         match &lhs.parts[n - 1] {
-            Part::Prop(name, sp) => methods::set_property(&base, name, v).map_err(|m| match m {
-                methods::SetErr::Msg(m) => rerr(sp.start, m),
-                methods::SetErr::Host(e) => Flow::Err(e),
+            Part::Prop(name, sp) => methods::set_property(&base, name, v).map_err(|e| {
+                if e.has_pos() {
+                    Flow::Err(e)
+                } else {
+                    Flow::Err(Error::pending(
+                        e.kind(),
+                        e.detail().to_string(),
+                        sp.start as usize,
+                    ))
+                }
             })?,
             Part::Index(e, sp) => {
                 let k = self.value(e, env)?;
@@ -838,15 +841,15 @@ fn as_f64(n: &Num) -> f64 {
 /// Velocity's `MathUtils.wrapPrimitive`: the smallest of the operands'
 /// types that holds the result, widening on overflow.
 fn wrap(v: i128, rank: u8) -> Value {
-    if rank <= 1 {
-        if let Ok(i) = i32::try_from(v) {
-            return Value::int(i);
-        }
+    if rank <= 1
+        && let Ok(i) = i32::try_from(v)
+    {
+        return Value::int(i);
     }
-    if rank <= 2 {
-        if let Ok(i) = i64::try_from(v) {
-            return Value::long(i);
-        }
+    if rank <= 2
+        && let Ok(i) = i64::try_from(v)
+    {
+        return Value::long(i);
     }
     Value(V::BigInt(v))
 }

@@ -76,12 +76,11 @@ pub(crate) struct Entry {
 
 impl Entry {
     pub fn value(&self) -> Value {
-        if let Some(m) = &self.map {
-            if let Ok(m) = m.try_borrow() {
-                if let Some(v) = m.get(&self.key) {
-                    return v.clone();
-                }
-            }
+        if let Some(m) = &self.map
+            && let Ok(m) = m.try_borrow()
+            && let Some(v) = m.get(&self.key)
+        {
+            return v.clone();
         }
         self.value.borrow().clone()
     }
@@ -276,14 +275,6 @@ impl Value {
             V::Object(o) => Some(o),
             _ => None,
         }
-    }
-
-    pub(crate) fn is_number(&self) -> bool {
-        matches!(self.0, V::Int(_) | V::Long(_) | V::BigInt(_) | V::Double(_))
-    }
-
-    pub(crate) fn is_integral(&self) -> bool {
-        matches!(self.0, V::Int(_) | V::Long(_) | V::BigInt(_))
     }
 
     /// Java class name, for `getClass()` and Velocity's mixed-type `==`.
