@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
-use crate::parse::{CmpOp, Expr, Operand, Path, Root, Step};
+use crate::parse::{CmpOp, Expr, Operand, Path, Root, Spanned, Step};
+use crate::singular::Seg;
 
 /// How an indefinite path runs.
 #[derive(Debug, Clone)]
@@ -23,6 +24,9 @@ pub(crate) struct General {
 /// One stage; each maps every node from the previous stage to a list, in order.
 #[derive(Debug, Clone)]
 pub(crate) enum Stage {
+    /// Names and single indexes between filters: the zero-allocation walker (same
+    /// semantics as jsonpath-rust there, see the property tests).
+    Walk(Box<[Seg]>),
     /// A jsonpath-rust query run with the node as its root.
     Query(JpQuery),
     /// A filter with Jayway's semantics: on an array, the elements that pass (the
@@ -45,6 +49,7 @@ impl General {
             let mut next = Vec::new();
             for n in nodes {
                 match stage {
+                    Stage::Walk(segs) => next.extend(crate::singular::walk(segs, n)),
                     Stage::Query(q) => next.extend(run_one(q, n)?),
                     Stage::Filter(q) => match n {
                         Value::Array(_) => next.extend(run_one(q, n)?),
@@ -66,10 +71,17 @@ impl General {
     }
 }
 
+/// A stage before its queries are parsed by jsonpath-rust.
+pub(crate) enum Planned {
+    Walk(Vec<Seg>),
+    Query(String),
+    Filter(String),
+}
+
 /// Splits `path` into stages: filters run as [`Stage::Filter`] unless one refers to the
 /// document root `$` (its `$` would see the stage's node, so such paths run as one
 /// jsonpath-rust query, with RFC 9535's filter-on-object semantics).
-pub(crate) fn plan(path: &Path) -> Result<Vec<(String, bool)>, Unsupported> {
+pub(crate) fn plan(path: &Path) -> Result<Vec<Planned>, Unsupported> {
     let has_filter = path.steps.iter().any(|s| matches!(s.step, Step::Filter(_)));
     let root_in_filter = path.steps.iter().any(|s| match &s.step {
         Step::Filter(e) => expr_refs_root(e),
@@ -79,33 +91,39 @@ pub(crate) fn plan(path: &Path) -> Result<Vec<(String, bool)>, Unsupported> {
     if !has_filter || root_in_filter {
         let mut q = String::new();
         translate(path, true, &mut q)?;
-        out.push((q, false));
+        out.push(Planned::Query(q));
         return Ok(out);
     }
-    let mut chunk: Vec<crate::parse::Spanned> = Vec::new();
-    let flush = |chunk: &mut Vec<crate::parse::Spanned>, out: &mut Vec<(String, bool)>| {
+    let flush = |chunk: &mut Vec<Spanned>, out: &mut Vec<Planned>| {
         if chunk.is_empty() {
+            return Ok(());
+        }
+        let steps = std::mem::take(chunk);
+        let segs: Vec<Seg> = steps.iter().map_while(|s| crate::to_seg(&s.step)).collect();
+        if segs.len() == steps.len() {
+            out.push(Planned::Walk(segs));
             return Ok(());
         }
         let mut q = String::new();
         translate(
             &Path {
                 root: Root::Doc,
-                steps: std::mem::take(chunk),
+                steps,
             },
             true,
             &mut q,
         )?;
-        out.push((q, false));
+        out.push(Planned::Query(q));
         Ok::<(), Unsupported>(())
     };
+    let mut chunk: Vec<Spanned> = Vec::new();
     for s in &path.steps {
         if let Step::Filter(e) = &s.step {
             flush(&mut chunk, &mut out)?;
             let mut q = String::from("$[?");
             expr(e, &mut q)?;
             q.push(']');
-            out.push((q, true));
+            out.push(Planned::Filter(q));
         } else {
             chunk.push(s.clone());
         }

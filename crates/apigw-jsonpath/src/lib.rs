@@ -449,7 +449,7 @@ impl std::str::FromStr for JsonPath {
     }
 }
 
-fn to_seg(step: &Step) -> Option<Seg> {
+pub(crate) fn to_seg(step: &Step) -> Option<Seg> {
     match step {
         Step::Name(n) => Some(Seg::Key(n.clone())),
         Step::Index(i) => Some(Seg::Index(*i)),
@@ -535,20 +535,24 @@ fn compile(src: &str, limits: &Limits, mode: Mode) -> Result<JsonPath, Error> {
     let planned = general::plan(&path).map_err(|(detail, at)| unsupported(&detail, at))?;
     let mut stages = Vec::with_capacity(planned.len());
     let mut filters = false;
-    for (text, is_filter) in planned {
-        let query = jsonpath_rust::parser::parse_json_path(&text).map_err(|e| {
+    let engine = |text: &str| {
+        jsonpath_rust::parser::parse_json_path(text).map_err(|e| {
             Error::new(
                 ErrorKind::Engine,
                 format!("jsonpath-rust rejected the translation {text:?}: {e}"),
                 src,
                 0,
             )
-        })?;
-        filters |= is_filter;
-        stages.push(if is_filter {
-            general::Stage::Filter(query)
-        } else {
-            general::Stage::Query(query)
+        })
+    };
+    for p in planned {
+        stages.push(match p {
+            general::Planned::Walk(segs) => general::Stage::Walk(segs.into()),
+            general::Planned::Query(text) => general::Stage::Query(engine(&text)?),
+            general::Planned::Filter(text) => {
+                filters = true;
+                general::Stage::Filter(engine(&text)?)
+            }
         });
     }
     done(Plan::General(Box::new(General {
