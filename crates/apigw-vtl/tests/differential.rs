@@ -424,8 +424,20 @@ fn visible(bytes: &[u8]) -> String {
     out
 }
 
+/// Outputs longer than this are shown truncated in the report.
+const SHOW_BYTES: usize = 4096;
+
 fn describe(o: &Outcome) -> String {
     match o {
+        Outcome::Ok(bytes) if bytes.len() > SHOW_BYTES => {
+            let head = &bytes[..SHOW_BYTES];
+            format!(
+                "ok ({} bytes; first {SHOW_BYTES} shown) {}\n{}",
+                bytes.len(),
+                escaped(head),
+                visible(head)
+            )
+        }
         Outcome::Ok(bytes) => format!("ok {}\n{}", escaped(bytes), visible(bytes)),
         Outcome::Error(msg) => {
             let first: String = msg.lines().next().unwrap_or("").chars().take(300).collect();
