@@ -52,7 +52,7 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Repr {
     kind: ErrorKind,
     detail: Cow<'static, str>,
@@ -79,6 +79,7 @@ struct Repr {
 /// ```
 ///
 /// The message text is not part of the stable API; the kind, offset and column are.
+#[derive(Clone)]
 pub struct Error(Box<Repr>);
 
 impl Error {

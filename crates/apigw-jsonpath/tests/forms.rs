@@ -469,3 +469,14 @@ fn parsing_json_strings_for_lambda_errors() {
         Some(&json!("not json"))
     );
 }
+
+#[test]
+fn compiled_paths_are_thread_safe_and_static() {
+    fn assert_traits<T: Send + Sync + 'static + Clone>() {}
+    assert_traits::<JsonPath>();
+    assert_traits::<apigw_jsonpath::Error>();
+    let p = JsonPath::parse("$.items[?(@.x > 2)].id").unwrap();
+    let d = doc();
+    let handle = std::thread::spawn(move || p.query(&d).to_value());
+    assert_eq!(handle.join().unwrap(), Some(json!([2, 3])));
+}
