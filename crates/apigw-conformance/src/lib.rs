@@ -16,6 +16,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod control;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -109,7 +111,7 @@ pub fn load_file(path: &Path) -> Result<Vec<Case>, String> {
 pub fn run(case: &Case) -> Result<(), String> {
     match case.kind.as_str() {
         "data" => run_data(&case.raw),
-        "control" => Err("control-plane cases need apigw-control (not built yet)".into()),
+        "control" => control::run(&case.raw),
         other => Err(format!("unknown case kind {other:?}")),
     }
 }
