@@ -81,14 +81,19 @@ pub(crate) enum Planned {
 /// Splits `path` into stages: filters run as [`Stage::Filter`] unless one refers to the
 /// document root `$` (its `$` would see the stage's node, so such paths run as one
 /// jsonpath-rust query, with RFC 9535's filter-on-object semantics).
+///
+/// A union (`[0,1]`, `['a','b']`) after an indefinite step also starts a new stage, so it
+/// runs once per node: jsonpath-rust applies a union's selectors one after the other to
+/// all nodes (`A[0], B[0], A[1], B[1]`), Jayway node by node (`A[0], A[1], B[0], B[1]`).
 pub(crate) fn plan(path: &Path) -> Result<Vec<Planned>, Unsupported> {
     let has_filter = path.steps.iter().any(|s| matches!(s.step, Step::Filter(_)));
-    let root_in_filter = path.steps.iter().any(|s| match &s.step {
-        Step::Filter(e) => expr_refs_root(e),
-        _ => false,
-    });
+    let late_union = |i: usize| {
+        matches!(path.steps[i].step, Step::Names(_) | Step::Indexes(_))
+            && path.steps[..i].iter().any(|s| !s.step.is_definite())
+    };
+    let has_late_union = (0..path.steps.len()).any(late_union);
     let mut out = Vec::new();
-    if !has_filter || root_in_filter {
+    if !(has_filter || has_late_union) || filters_refer_to_root(path) {
         let mut q = String::new();
         translate(path, true, &mut q)?;
         out.push(Planned::Query(q));
@@ -117,7 +122,10 @@ pub(crate) fn plan(path: &Path) -> Result<Vec<Planned>, Unsupported> {
         Ok::<(), Unsupported>(())
     };
     let mut chunk: Vec<Spanned> = Vec::new();
-    for s in &path.steps {
+    for (i, s) in path.steps.iter().enumerate() {
+        if late_union(i) {
+            flush(&mut chunk, &mut out)?;
+        }
         if let Step::Filter(e) = &s.step {
             flush(&mut chunk, &mut out)?;
             let mut q = String::from("$[?");
@@ -130,6 +138,14 @@ pub(crate) fn plan(path: &Path) -> Result<Vec<Planned>, Unsupported> {
     }
     flush(&mut chunk, &mut out)?;
     Ok(out)
+}
+
+/// Whether a filter of `path` (at any depth) uses a `$`-rooted path.
+pub(crate) fn filters_refer_to_root(path: &Path) -> bool {
+    path.steps.iter().any(|s| match &s.step {
+        Step::Filter(e) => expr_refs_root(e),
+        _ => false,
+    })
 }
 
 fn expr_refs_root(e: &Expr) -> bool {

@@ -69,12 +69,14 @@
 //!   [`QueryResult::Computed`].
 //! - **Definite vs indefinite** follows Jayway's `isPathDefinite`: names, single indexes,
 //!   the trailing merge and the trailing function are definite; everything else is not.
+//! - **Unions after an indefinite step** (`$.m[*][0,2]`, `$.o[*]['b','a'].v`) give Jayway's
+//!   node-by-node order (`m[0][0], m[0][2], m[1][0], …`); jsonpath-rust alone would order
+//!   by selector, so such paths run in stages (see below).
 //! - **Rejected because jsonpath-rust would silently differ from Jayway** (all
-//!   [`ErrorKind::Unsupported`]): a union (`[0,1]`, `['a','b']`) after an indefinite step
-//!   (jsonpath-rust orders by selector, Jayway by node); `..` directly followed by a filter,
-//!   by a name list, or by an index/slice that is not the last step (Jayway's scan applies
-//!   those differently); `['a','b']` as the last step after an indefinite step (Jayway
-//!   merges per match).
+//!   [`ErrorKind::Unsupported`]): `..` directly followed by a filter, by a list of names or
+//!   indexes, or by an index/slice that is not the last step (Jayway's scan applies those
+//!   differently); `['a','b']` as the last step after an indefinite step (Jayway merges
+//!   per match); a union after an indefinite step when a filter uses `$`.
 //! - **Filters on objects** follow Jayway: a filter applied to an *object* tests the object
 //!   itself (`$.store[?(@.open)]` is `[store]` when `store.open` exists), while on an array
 //!   it tests the elements; RFC 9535 (and jsonpath-rust) would test the object's members.
@@ -495,9 +497,14 @@ fn compile(src: &str, limits: &Limits, mode: Mode) -> Result<JsonPath, Error> {
                     s.offset,
                 ));
             }
-            Step::Names(_) | Step::Indexes(_) if upstream_indefinite => {
+            // Staged evaluation runs such a union once per node (Jayway's order); it is not
+            // possible when a filter refers to `$` (see `general::plan`).
+            Step::Names(_) | Step::Indexes(_)
+                if upstream_indefinite && general::filters_refer_to_root(&path) =>
+            {
                 return Err(unsupported(
-                    "a union after an indefinite step (result order would differ from Jayway)",
+                    "a union after an indefinite step in a path whose filter uses '$' \
+                     (result order would differ from Jayway)",
                     s.offset,
                 ));
             }
@@ -517,6 +524,7 @@ fn compile(src: &str, limits: &Limits, mode: Mode) -> Result<JsonPath, Error> {
                 let bad = match next.step {
                     Step::Filter(_) => Some("'..' directly followed by a filter"),
                     Step::Names(_) => Some("'..' followed by a list of names"),
+                    Step::Indexes(_) => Some("'..' followed by a list of indexes"),
                     Step::Index(_) | Step::Indexes(_) | Step::Slice { .. } if i + 1 != last => {
                         Some("'..' followed by an index or slice and further steps")
                     }

@@ -136,6 +136,26 @@ fn unions() {
 }
 
 #[test]
+fn unions_after_indefinite_steps_are_node_by_node() {
+    let d = json!({"m": [[1, 2, 3], [4, 5, 6]], "o": [{"a": 1, "b": 2, "c": {"z": 0}}, {"a": 3, "b": 4}]});
+    let run = |p: &str| JsonPath::parse(p).unwrap().query(&d).to_value().unwrap();
+    // Jayway: for each row, its [0] then its [2] (jsonpath-rust alone: 1, 4, 3, 6).
+    assert_eq!(run("$.m[*][0,2]"), json!([1, 3, 4, 6]));
+    assert_eq!(run("$.m[*][-1,0]"), json!([3, 1, 6, 4]));
+    assert_eq!(run("$.m[?(@[0] > 0)][2,1]"), json!([3, 2, 6, 5]));
+    // Names that are not last iterate, node by node.
+    let d = json!({"o": [{"a": {"v": 1}, "b": {"v": 2}}, {"a": {"v": 3}, "b": {"v": 4}}]});
+    let p = JsonPath::parse("$.o[*]['b','a'].v").unwrap();
+    assert_eq!(p.query(&d).to_value(), Some(json!([2, 1, 4, 3])));
+    // jsonpath-rust on the same RFC 9535 text orders by selector.
+    let raw = jsonpath_rust::query::js_path_vals(p.rfc9535().unwrap(), &d).unwrap();
+    assert_eq!(raw, [&json!(2), &json!(4), &json!(1), &json!(3)]);
+    // With a filter that uses `$`, staging is impossible: rejected.
+    let e = JsonPath::parse("$.m[?(@[0] > $.n)][0,1]").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+}
+
+#[test]
 fn merge_of_names_is_one_object() {
     assert_eq!(
         run("$['name','id','missing']"),
