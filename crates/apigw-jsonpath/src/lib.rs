@@ -525,7 +525,7 @@ fn compile(src: &str, limits: &Limits, mode: Mode) -> Result<JsonPath, Error> {
                     Step::Filter(_) => Some("'..' directly followed by a filter"),
                     Step::Names(_) => Some("'..' followed by a list of names"),
                     Step::Indexes(_) => Some("'..' followed by a list of indexes"),
-                    Step::Index(_) | Step::Indexes(_) | Step::Slice { .. } if i + 1 != last => {
+                    Step::Index(_) | Step::Slice { .. } if i + 1 != last => {
                         Some("'..' followed by an index or slice and further steps")
                     }
                     _ => None,
