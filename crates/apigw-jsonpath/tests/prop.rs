@@ -148,6 +148,32 @@ proptest! {
         }
     }
 
+    /// Random paths built from every supported step: querying random documents never
+    /// panics, and the result shape matches `is_definite`.
+    #[test]
+    fn random_paths_on_random_documents(
+        doc in json_doc(),
+        steps in prop::collection::vec(prop::sample::select(&[
+            ".a", ".b", "['c-d']", "[0]", "[-1]", "[*]", ".*", "..a", "..*", "[0,1]", "['a','b']",
+            "[1:]", "[:2]", "[-2:]", "[?(@.a)]", "[?(@.b == 1)]", "[?(@ > 0 || @.a == 'b')]",
+            "[?(!@.a && @.b != null)]", "[?(@.a === '1')]", ".length()",
+        ][..]), 0..5),
+    ) {
+        let src = format!("${}", steps.concat());
+        let Ok(p) = JsonPath::parse(&src) else {
+            return Ok(());
+        };
+        let r = p.try_query(&doc).unwrap();
+        match r {
+            QueryResult::Nothing | QueryResult::One(_) | QueryResult::Computed(_) => {
+                prop_assert!(p.is_definite(), "{src}")
+            }
+            QueryResult::Many(_) => prop_assert!(!p.is_definite(), "{src}"),
+        }
+        let _ = p.get(&doc);
+        let _ = p.get_parsing_json_strings(&doc);
+    }
+
     #[test]
     fn parse_never_panics_on_path_like_text(src in "[$@.\\[\\]()'\"*?,:0-9abxé =!<>&|\\\\/{}-]{0,40}") {
         let doc = serde_json::json!({"a": [1, {"b": 2}], "x": {"a": "s"}});
