@@ -4,6 +4,7 @@ use std::fmt;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
 use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::hybrid;
 use regex_automata::util::pool::Pool;
 use regex_automata::util::start;
 use regex_automata::{Anchored, Input, MatchKind, meta};
@@ -14,6 +15,7 @@ use crate::limits::Limits;
 use crate::regex::translate;
 
 type StateFn = Box<dyn Fn() -> State + Send + Sync + UnwindSafe + RefUnwindSafe>;
+type LazyFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
 struct State {
     cache: meta::Cache,
@@ -27,10 +29,11 @@ struct State {
 /// multi-pattern automaton and checked in a single pass over the input;
 /// patterns that need backtracking (look-around, back-references, …) are
 /// kept aside and tried one by one afterwards, only when they could still
-/// win. The plain patterns are compiled to one dense DFA when it fits in
-/// `Limits::dfa_size_limit` (one table lookup per input byte, no mutable
-/// state), otherwise to `regex-automata`'s meta engine with a pooled
-/// per-thread cache; either way [`first_match`] allocates nothing.
+/// win. The plain patterns are compiled to one dense DFA when it is small
+/// (one table lookup per input byte, no mutable state), otherwise to a lazy
+/// DFA with a pooled per-thread cache (falling back to `regex-automata`'s
+/// meta engine if the lazy DFA gives up); either way [`first_match`]
+/// allocates nothing once the caches are warm.
 ///
 /// [`first_match`]: PatternSet::first_match
 ///
@@ -60,10 +63,18 @@ enum Plain {
         dfa: Box<dense::DFA<Vec<u32>>>,
         start: regex_automata::util::primitives::StateID,
     },
-    Meta {
-        re: meta::Regex,
-        pool: Pool<State, StateFn>,
+    Lazy {
+        dfa: Box<hybrid::dfa::DFA>,
+        caches: Pool<hybrid::dfa::Cache, LazyFn>,
+        meta: Box<MetaSet>,
     },
+    Meta(Box<MetaSet>),
+}
+
+/// The general multi-pattern engine.
+struct MetaSet {
+    re: meta::Regex,
+    pool: Pool<State, StateFn>,
 }
 
 impl fmt::Debug for PatternSet {
@@ -76,7 +87,8 @@ impl fmt::Debug for PatternSet {
                 &match self.plain {
                     Plain::None => "none",
                     Plain::Dense { .. } => "dense DFA",
-                    Plain::Meta { .. } => "meta",
+                    Plain::Lazy { .. } => "lazy DFA",
+                    Plain::Meta(_) => "meta",
                 },
             )
             .field(
@@ -144,46 +156,27 @@ impl PatternSet {
         } else if let Some(p) = build_dense(&plain_src, limits) {
             p
         } else {
-            let re = meta::Regex::builder()
-                .configure(
-                    meta::Config::new()
-                        .match_kind(MatchKind::All)
-                        .nfa_size_limit(Some(limits.size_limit))
-                        .onepass_size_limit(Some(limits.size_limit))
-                        .dfa_size_limit(Some(limits.size_limit))
-                        .hybrid_cache_capacity(limits.dfa_size_limit),
-                )
-                .syntax(
-                    regex_automata::util::syntax::Config::new().nest_limit(rust_nest_limit(limits)),
-                )
-                .build_many(&plain_src)
-                .map_err(|e| {
-                    let last = *plain_index.last().unwrap_or(&0);
-                    let too_big = e.size_limit().is_some();
-                    let kind = if too_big {
-                        ErrorKind::CompiledTooBig
-                    } else {
-                        ErrorKind::Internal
-                    };
-                    SetError {
-                        index: last,
-                        error: Error::new(
-                            kind,
-                            format!("combined pattern set: {e}"),
-                            patterns[last],
-                            0,
-                        ),
-                    }
-                })?;
-            let re2 = re.clone();
-            let n = re.pattern_len();
-            let create: StateFn = Box::new(move || State {
-                cache: re2.create_cache(),
-                set: regex_automata::PatternSet::new(n),
-            });
-            Plain::Meta {
-                re,
-                pool: Pool::new(create),
+            let meta = Box::new(build_meta(&plain_src, limits).map_err(|e| {
+                let last = *plain_index.last().unwrap_or(&0);
+                let too_big = e.size_limit().is_some();
+                let kind = if too_big {
+                    ErrorKind::CompiledTooBig
+                } else {
+                    ErrorKind::Internal
+                };
+                SetError {
+                    index: last,
+                    error: Error::new(
+                        kind,
+                        format!("combined pattern set: {e}"),
+                        patterns[last],
+                        0,
+                    ),
+                }
+            })?);
+            match build_lazy(&plain_src, limits) {
+                Some((dfa, caches)) => Plain::Lazy { dfa, caches, meta },
+                None => Plain::Meta(meta),
             }
         };
         Ok(PatternSet {
@@ -235,7 +228,9 @@ impl PatternSet {
 
     /// Runs the single pass and calls `f` with the original index of every
     /// plain pattern that matches, in ascending order.
-    fn plain_matches(&self, s: &str, mut f: impl FnMut(usize) -> bool) {
+    /// Runs the single pass and calls `f` with the original index of every
+    /// plain pattern that matches (in no particular order).
+    fn plain_matches(&self, s: &str, mut f: impl FnMut(usize)) {
         match &self.plain {
             Plain::None => {}
             Plain::Dense { dfa, start } => {
@@ -250,27 +245,36 @@ impl PatternSet {
                 }
                 state = dfa.next_eoi_state(state);
                 if dfa.is_match_state(state) {
-                    // Pattern ids in a match state are in ascending order.
                     for i in 0..dfa.match_len(state) {
-                        let pid = dfa.match_pattern(state, i);
-                        if !f(self.plain_index[pid.as_usize()]) {
-                            break;
+                        f(self.plain_index[dfa.match_pattern(state, i).as_usize()]);
+                    }
+                }
+            }
+            Plain::Lazy { dfa, caches, meta } => {
+                let mut cache = caches.get();
+                match lazy_walk(dfa, &mut cache, s.as_bytes()) {
+                    Ok(None) => {}
+                    Ok(Some(sid)) => {
+                        for i in 0..dfa.match_len(&cache, sid) {
+                            f(self.plain_index[dfa.match_pattern(&cache, sid, i).as_usize()]);
                         }
                     }
+                    Err(()) => self.meta_matches(meta, s, f),
                 }
             }
-            Plain::Meta { re, pool } => {
-                let mut guard = pool.get();
-                let state = &mut *guard;
-                state.set.clear();
-                let input = Input::new(s).anchored(Anchored::Yes);
-                re.which_overlapping_matches_with(&mut state.cache, &input, &mut state.set);
-                for pid in state.set.iter() {
-                    if !f(self.plain_index[pid.as_usize()]) {
-                        break;
-                    }
-                }
-            }
+            Plain::Meta(meta) => self.meta_matches(meta, s, f),
+        }
+    }
+
+    fn meta_matches(&self, meta: &MetaSet, s: &str, mut f: impl FnMut(usize)) {
+        let mut guard = meta.pool.get();
+        let state = &mut *guard;
+        state.set.clear();
+        let input = Input::new(s).anchored(Anchored::Yes);
+        meta.re
+            .which_overlapping_matches_with(&mut state.cache, &input, &mut state.set);
+        for pid in state.set.iter() {
+            f(self.plain_index[pid.as_usize()]);
         }
     }
 
@@ -290,8 +294,9 @@ impl PatternSet {
     pub fn first_match(&self, s: &str) -> Option<usize> {
         let mut best = None;
         self.plain_matches(s, |i| {
-            best = Some(i);
-            false
+            if best.is_none_or(|b| i < b) {
+                best = Some(i);
+            }
         });
         for (i, e) in &self.fancy {
             if best.is_some_and(|b| b < *i) {
@@ -316,10 +321,7 @@ impl PatternSet {
     /// ```
     pub fn matching(&self, s: &str) -> impl Iterator<Item = usize> + use<> {
         let mut all = Vec::new();
-        self.plain_matches(s, |i| {
-            all.push(i);
-            true
-        });
+        self.plain_matches(s, |i| all.push(i));
         for (i, e) in &self.fancy {
             if e.is_match(s).unwrap_or(false) {
                 all.push(*i);
@@ -361,4 +363,87 @@ fn build_dense(patterns: &[String], limits: &Limits) -> Option<Plain> {
         dfa: Box::new(dfa),
         start,
     })
+}
+
+fn build_meta(
+    patterns: &[String],
+    limits: &Limits,
+) -> Result<MetaSet, Box<regex_automata::meta::BuildError>> {
+    let re = meta::Regex::builder()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::All)
+                .nfa_size_limit(Some(limits.size_limit))
+                .onepass_size_limit(Some(limits.size_limit))
+                .dfa_size_limit(Some(limits.size_limit))
+                .hybrid_cache_capacity(limits.dfa_size_limit),
+        )
+        .syntax(regex_automata::util::syntax::Config::new().nest_limit(rust_nest_limit(limits)))
+        .build_many(patterns)
+        .map_err(Box::new)?;
+    let re2 = re.clone();
+    let n = re.pattern_len();
+    let create: StateFn = Box::new(move || State {
+        cache: re2.create_cache(),
+        set: regex_automata::PatternSet::new(n),
+    });
+    Ok(MetaSet {
+        re,
+        pool: Pool::new(create),
+    })
+}
+
+/// Builds the lazy DFA, or `None` when it cannot handle the patterns (for
+/// example a Unicode `\b`).
+fn build_lazy(
+    patterns: &[String],
+    limits: &Limits,
+) -> Option<(Box<hybrid::dfa::DFA>, Pool<hybrid::dfa::Cache, LazyFn>)> {
+    let dfa = hybrid::dfa::DFA::builder()
+        .configure(
+            hybrid::dfa::DFA::config()
+                .match_kind(MatchKind::All)
+                .starts_for_each_pattern(false)
+                .cache_capacity(limits.dfa_size_limit)
+                .skip_cache_capacity_check(true),
+        )
+        .syntax(regex_automata::util::syntax::Config::new().nest_limit(rust_nest_limit(limits)))
+        .thompson(
+            regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(limits.size_limit)),
+        )
+        .build_many(patterns)
+        .ok()?;
+    let dfa2 = dfa.clone();
+    let create: LazyFn = Box::new(move || dfa2.create_cache());
+    Some((Box::new(dfa), Pool::new(create)))
+}
+
+/// Walks the whole input through the lazy DFA from its anchored start.
+/// Returns the final (after end-of-input) state when it is a match state,
+/// `None` when nothing matches, `Err` when the lazy DFA gave up (cache
+/// thrashing or a quit byte) and the caller must use the meta engine.
+fn lazy_walk(
+    dfa: &hybrid::dfa::DFA,
+    cache: &mut hybrid::dfa::Cache,
+    bytes: &[u8],
+) -> Result<Option<hybrid::LazyStateID>, ()> {
+    let mut sid = dfa
+        .start_state(cache, &start::Config::new().anchored(Anchored::Yes))
+        .map_err(|_| ())?;
+    for &b in bytes {
+        sid = dfa.next_state(cache, sid, b).map_err(|_| ())?;
+        if sid.is_tagged() {
+            if sid.is_dead() {
+                return Ok(None);
+            }
+            if sid.is_quit() {
+                return Err(());
+            }
+        }
+    }
+    sid = dfa.next_eoi_state(cache, sid).map_err(|_| ())?;
+    if sid.is_quit() {
+        return Err(());
+    }
+    Ok(sid.is_match().then_some(sid))
 }
