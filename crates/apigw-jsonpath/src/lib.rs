@@ -55,10 +55,12 @@
 //!   unsupported**: Jayway does not normalise it like RFC 9535 (it walks the raw range), so
 //!   the general engine would silently disagree.
 //! - **Filters** `[?(…)]` with `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`,
-//!   parentheses, `@`/`$` paths, string, number, `true`, `false`, `null` literals, and
-//!   existence tests `[?(@.n)]`. Jayway's `=~`, `in`, `nin`, `subsetof`, `anyof`, `noneof`,
-//!   `size`, `empty`, `contains`, regex and JSON literals, and functions inside filters
-//!   are rejected as unsupported. The RFC form without parentheses, `[?@.x]`, is a syntax
+//!   parentheses, `@`/`$` paths, string, number, `true`, `false`, `null` literals,
+//!   existence tests `[?(@.n)]`, Jayway's type-safe `===` / `!==`, and `in` / `nin` with a
+//!   path on the left and a list of literals on the right (`[?(@.s in ['a', 1])]`, the
+//!   same equality as `==`). Jayway's `=~`, `subsetof`, `anyof`, `noneof`, `size`,
+//!   `empty`, `contains`, regex and JSON literals, and functions inside filters are
+//!   rejected as unsupported. The RFC form without parentheses, `[?@.x]`, is a syntax
 //!   error, as in Jayway. Compared paths must be names and single indexes.
 //! - **Functions.** A trailing `.length()` (or its Jayway alias `.size()`) after a definite
 //!   path gives the number of elements of an array or members of an object, or null for
@@ -540,6 +542,19 @@ fn compile(src: &str, limits: &Limits, mode: Mode) -> Result<JsonPath, Error> {
     }
     let mut rfc = String::with_capacity(src.len() + 16);
     general::translate(&path, true, &mut rfc).map_err(|(detail, at)| unsupported(&detail, at))?;
+    // `in` lists repeat their path once per element: bound what jsonpath-rust must parse.
+    let max_rfc = limits.max_path_len.saturating_mul(8);
+    if rfc.len() > max_rfc {
+        return Err(Error::new(
+            ErrorKind::TooLong,
+            format!(
+                "the translated query is {} bytes long; the limit is 8 x max_path_len = {max_rfc}",
+                rfc.len()
+            ),
+            src,
+            0,
+        ));
+    }
     let planned = general::plan(&path).map_err(|(detail, at)| unsupported(&detail, at))?;
     let mut stages = Vec::with_capacity(planned.len());
     let mut filters = false;

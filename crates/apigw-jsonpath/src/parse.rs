@@ -84,6 +84,10 @@ pub(crate) enum CmpOp {
     StrictEq,
     /// Jayway's type-safe `!==`.
     StrictNe,
+    /// `in [literals]`: desugared by the parser into `==` alternatives.
+    In,
+    /// `nin [literals]`: desugared by the parser into a negated `in`.
+    Nin,
     Lt,
     Le,
     Gt,
@@ -99,6 +103,8 @@ impl CmpOp {
             CmpOp::Le => "<=",
             CmpOp::Gt => ">",
             CmpOp::Ge => ">=",
+            CmpOp::In => "in",
+            CmpOp::Nin => "nin",
         }
     }
 }
@@ -147,7 +153,7 @@ const JAYWAY_FUNCTIONS: &[&str] = &[
 
 /// Jayway filter word operators this crate does not implement.
 const JAYWAY_WORD_OPS: &[&str] = &[
-    "in", "nin", "subsetof", "anyof", "noneof", "size", "empty", "contains",
+    "subsetof", "anyof", "noneof", "size", "empty", "contains", "all", "matches", "type",
 ];
 
 pub(crate) struct Parser<'s> {
@@ -779,8 +785,79 @@ impl<'s> Parser<'s> {
             };
         };
         self.skip_ws();
+        if matches!(op, CmpOp::In | CmpOp::Nin) {
+            return self.in_list(left, left_at, op);
+        }
         let right = self.operand()?;
         Ok(Expr::Cmp { left, op, right })
+    }
+
+    /// `path in [lit, …]` / `path nin [lit, …]`, desugared into `==` alternatives
+    /// (Jayway's `ValueListNode.contains` uses the same `equals` as `==`).
+    fn in_list(&mut self, left: Operand, left_at: usize, op: CmpOp) -> Result<Expr> {
+        if !matches!(left, Operand::Path(..)) {
+            return self.err(
+                ErrorKind::Unsupported,
+                "'in'/'nin' are supported only with a path on the left",
+                left_at,
+            );
+        }
+        let open = self.pos;
+        if self.peek() != Some(b'[') {
+            return self.err(
+                ErrorKind::Unsupported,
+                "'in'/'nin' are supported only with a literal list [..] on the right",
+                open,
+            );
+        }
+        self.pos += 1;
+        let mut alts = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b']') && alts.is_empty() {
+                return self.err(ErrorKind::Unsupported, "an empty 'in' list", open);
+            }
+            let at = self.pos;
+            let lit = self.operand()?;
+            if matches!(lit, Operand::Path(..)) {
+                return self.err(
+                    ErrorKind::Unsupported,
+                    "only literals are supported in an 'in' list",
+                    at,
+                );
+            }
+            alts.push(Expr::Cmp {
+                left: left.clone(),
+                op: CmpOp::Eq,
+                right: lit,
+            });
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return self.err(ErrorKind::Syntax, "'[' is never closed with ']'", open),
+                Some(_) => {
+                    return self.err(
+                        ErrorKind::Syntax,
+                        "expected ',' or ']' in the list",
+                        self.pos,
+                    );
+                }
+            }
+        }
+        let any = if alts.len() == 1 {
+            alts.pop().unwrap_or(Expr::Or(Vec::new()))
+        } else {
+            Expr::Or(alts)
+        };
+        Ok(if op == CmpOp::Nin {
+            Expr::Not(Box::new(any))
+        } else {
+            any
+        })
     }
 
     fn op(&mut self) -> Result<Option<CmpOp>> {
@@ -812,7 +889,12 @@ impl<'s> Parser<'s> {
                 .split(|c: char| !c.is_ascii_alphabetic())
                 .next()
                 .unwrap_or("");
-            if JAYWAY_WORD_OPS.contains(&word.to_ascii_lowercase().as_str()) {
+            let lower = word.to_ascii_lowercase();
+            if lower == "in" || lower == "nin" {
+                self.pos += word.len();
+                return Ok(Some(if lower == "in" { CmpOp::In } else { CmpOp::Nin }));
+            }
+            if JAYWAY_WORD_OPS.contains(&lower.as_str()) {
                 return self.err(
                     ErrorKind::Unsupported,
                     format!("the filter operator '{word}' is not supported"),

@@ -38,7 +38,12 @@ const CASES: &[(&str, ErrorKind, usize)] = &[
     ("$[?(@x)]", ErrorKind::Syntax, 6),
     ("$[?(@.x == 'a)]", ErrorKind::Syntax, 12),
     ("$[?(@.x =~ /a/)]", ErrorKind::Unsupported, 9),
-    ("$[?(@.x in ['a'])]", ErrorKind::Unsupported, 9),
+    ("$[?(@.x anyof ['a'])]", ErrorKind::Unsupported, 9),
+    ("$[?(@.x in [])]", ErrorKind::Unsupported, 12),
+    ("$[?(@.x in $.y)]", ErrorKind::Unsupported, 12),
+    ("$[?('a' in ['a'])]", ErrorKind::Unsupported, 5),
+    ("$[?(@.x in [@.y])]", ErrorKind::Unsupported, 13),
+    ("$[?(@.x in ['a' 'b'])]", ErrorKind::Syntax, 17),
     ("$[?(@.x == /a/)]", ErrorKind::Unsupported, 12),
     ("$[?(@.x == {})]", ErrorKind::Unsupported, 12),
     ("$[?(@.x[*] == 1)]", ErrorKind::Unsupported, 8),
@@ -133,6 +138,15 @@ fn limits() {
     assert_eq!(
         JsonPath::parse(&nots).unwrap_err().kind(),
         ErrorKind::TooDeep
+    );
+
+    // A long `in` list repeats its (long) path in the translation.
+    let list = vec!["1"; 600].join(",");
+    let wide_in = format!("$[?(@.{} in [{list}])]", "a".repeat(100));
+    assert!(wide_in.len() < 4096);
+    assert_eq!(
+        JsonPath::parse(&wide_in).unwrap_err().kind(),
+        ErrorKind::TooLong
     );
 
     let nested_filters = format!("${}", "[?(@.a".repeat(40)) + &")]".repeat(40);
