@@ -1,46 +1,972 @@
-//! OpenAPI / Swagger import and export (SPEC §9).
+//! OpenAPI / Swagger import and export (SPEC §9): Swagger 2.0 and OpenAPI 3.0, JSON or YAML,
+//! with the `x-amazon-apigateway-integration` (its `responses` keyed by selection pattern,
+//! `default` meaning no pattern), `x-amazon-apigateway-binary-media-types` and
+//! `x-amazon-apigateway-gateway-responses` extensions.
+//!
+//! An import is built in a scratch store through the ordinary operations (so every validation
+//! and error text is the same as for the individual calls) and then swapped in atomically.
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::model::{DeployedDefinition, Resource, RestApi};
+use crate::ops::JsonInput;
+use crate::store::{Config, Store};
 
-impl Store {
-    /// `ImportRestApi` (`POST /restapis?mode=import`).
-    ///
-    /// # Errors
-    /// Not implemented yet: always a `BadRequestException` saying so.
-    pub fn import_rest_api(
-        &self,
-        _body: &[u8],
-        _fail_on_warnings: Option<&str>,
-    ) -> Result<Value, ApiError> {
-        Err(not_yet())
-    }
+/// HTTP methods as OpenAPI path-item keys, with API Gateway's `ANY` extension.
+const METHOD_KEYS: [(&str, &str); 8] = [
+    ("get", "GET"),
+    ("put", "PUT"),
+    ("post", "POST"),
+    ("delete", "DELETE"),
+    ("options", "OPTIONS"),
+    ("head", "HEAD"),
+    ("patch", "PATCH"),
+    ("x-amazon-apigateway-any-method", "ANY"),
+];
 
-    /// `PutRestApi` (`PUT /restapis/{id}?mode=merge|overwrite`).
-    ///
-    /// # Errors
-    /// Not implemented yet: always a `BadRequestException` saying so.
-    pub fn put_rest_api(&self, _id: &str, _body: &[u8], _mode: &str) -> Result<Value, ApiError> {
-        Err(not_yet())
-    }
+fn invalid_input(detail: &str) -> ApiError {
+    ApiError::bad_request(
+        format!("Invalid OpenAPI input. {detail}")
+            .trim_end()
+            .to_owned(),
+    )
+}
 
-    /// `GetExport` (`GET /restapis/{id}/stages/{stage}/exports/{swagger|oas30}`).
-    ///
-    /// # Errors
-    /// Not implemented yet: always a `BadRequestException` saying so.
-    pub fn get_export(
-        &self,
-        _id: &str,
-        _stage: &str,
-        _kind: &str,
-        _extensions: Option<&str>,
-    ) -> Result<Value, ApiError> {
-        Err(not_yet())
+/// Converts a YAML value to JSON; mapping keys that are numbers or booleans (`200:`) become
+/// strings, as OpenAPI means them.
+fn yaml_to_json(v: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                json!(i)
+            } else if let Some(u) = n.as_u64() {
+                json!(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match yaml_to_json(k) {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => yaml_to_json(t.value),
     }
 }
 
-fn not_yet() -> ApiError {
-    ApiError::bad_request("OpenAPI import and export are not implemented yet in apigw-control")
+/// Parses an OpenAPI document (JSON when it starts with `{`, else YAML).
+pub(crate) fn parse_document(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let trimmed = body.trim_ascii_start();
+    let doc = if trimmed.starts_with(b"{") {
+        serde_json::from_slice::<Value>(body).map_err(|e| invalid_input(&e.to_string()))?
+    } else {
+        let y: serde_yaml_ng::Value =
+            serde_yaml_ng::from_slice(body).map_err(|e| invalid_input(&e.to_string()))?;
+        yaml_to_json(y)
+    };
+    let Value::Object(doc) = doc else {
+        return Err(invalid_input("The document is not an object."));
+    };
+    let swagger = doc.get("swagger").and_then(Value::as_str);
+    let openapi = doc.get("openapi").and_then(Value::as_str);
+    match (swagger, openapi) {
+        (Some("2.0"), _) => {}
+        (_, Some(v)) if v.starts_with("3.") => {}
+        _ => {
+            return Err(invalid_input(
+                "Only Swagger 2.0 and OpenAPI 3.x documents are supported.",
+            ));
+        }
+    }
+    Ok(doc)
+}
+
+fn obj(v: &Value) -> JsonInput {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+/// A string value, with numbers (YAML `statusCode: 200`) turned into text.
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// How an import applies to an existing API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A new API, or `PutRestApi mode=overwrite`: the definition replaces everything.
+    Overwrite,
+    /// `PutRestApi mode=merge`: paths are added, methods in the document replace existing
+    /// ones, binary media types are appended.
+    Merge,
+}
+
+fn step_error(what: &str, method: &str, path: &str, e: &ApiError) -> ApiError {
+    ApiError::bad_request(format!(
+        "Errors found during import:\n\tUnable to {what} on '{method}' for resource at path \
+         '{path}': {}",
+        e.message()
+    ))
+}
+
+/// Applies the document's paths and extensions to API `id` of the scratch store.
+fn apply_document(
+    scratch: &Store,
+    id: &str,
+    doc: &Map<String, Value>,
+    mode: Mode,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let binary: Vec<String> = doc
+        .get("x-amazon-apigateway-binary-media-types")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| text(Some(v))).collect())
+        .unwrap_or_default();
+    scratch.mutate(|s| {
+        let api = s.rest_apis.get_mut(id).expect("scratch API");
+        match mode {
+            Mode::Overwrite => api.binary_media_types = binary.clone(),
+            Mode::Merge => {
+                for b in &binary {
+                    if !api.binary_media_types.contains(b) {
+                        api.binary_media_types.push(b.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(grs) = doc
+        .get("x-amazon-apigateway-gateway-responses")
+        .and_then(Value::as_object)
+    {
+        for (t, g) in grs {
+            let mut input = obj(g);
+            if let Some(code) = text(input.get("statusCode")) {
+                input.insert("statusCode".into(), Value::String(code));
+            }
+            scratch.put_gateway_response(id, t, &input)?;
+        }
+    }
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            warnings.push(format!("Parse issue: path {path} is not an object"));
+            continue;
+        };
+        let rid = ensure_resource(scratch, id, path)?;
+        let shared_params = item.get("parameters").and_then(Value::as_array);
+        for (key, http_method) in METHOD_KEYS {
+            let Some(op) = item.get(key).and_then(Value::as_object) else {
+                continue;
+            };
+            if mode == Mode::Merge {
+                let _ = scratch.delete_method(id, &rid, http_method);
+            }
+            import_method(
+                scratch,
+                id,
+                &rid,
+                path,
+                http_method,
+                op,
+                shared_params,
+                warnings,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The resource at `path`, created (with its ancestors) when missing.
+fn ensure_resource(scratch: &Store, id: &str, path: &str) -> Result<String, ApiError> {
+    let root = scratch.read(|s| Ok(s.rest_apis[id].root_resource_id.clone()))?;
+    let mut current = root;
+    let mut current_path = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        current_path = format!("{current_path}/{part}");
+        let existing = scratch.read(|s| {
+            Ok(s.rest_apis[id]
+                .resources
+                .values()
+                .find(|r| r.path == current_path)
+                .map(|r| r.id.clone()))
+        })?;
+        current = match existing {
+            Some(rid) => rid,
+            None => {
+                let r = scratch
+                    .create_resource(id, &current, &obj(&json!({"pathPart": part})))
+                    .map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "Errors found during import:\n\tUnable to create resource at path \
+                             '{current_path}': {}",
+                            e.message()
+                        ))
+                    })?;
+                r["id"].as_str().unwrap_or_default().to_owned()
+            }
+        };
+    }
+    Ok(current)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn import_method(
+    scratch: &Store,
+    id: &str,
+    rid: &str,
+    path: &str,
+    http_method: &str,
+    op: &Map<String, Value>,
+    shared_params: Option<&Vec<Value>>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let mut method = Map::new();
+    method.insert("authorizationType".into(), json!("NONE"));
+    if let Some(o) = op.get("operationId").and_then(Value::as_str) {
+        method.insert("operationName".into(), json!(o));
+    }
+    let mut request_parameters = Map::new();
+    for p in shared_params.into_iter().flatten().chain(
+        op.get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten(),
+    ) {
+        let (Some(name), Some(location)) = (
+            p.get("name").and_then(Value::as_str),
+            p.get("in").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let loc = match location {
+            "path" => "path",
+            "query" => "querystring",
+            "header" => "header",
+            _ => continue,
+        };
+        let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
+        request_parameters.insert(format!("method.request.{loc}.{name}"), json!(required));
+    }
+    if !request_parameters.is_empty() {
+        method.insert(
+            "requestParameters".into(),
+            Value::Object(request_parameters),
+        );
+    }
+    scratch
+        .put_method(id, rid, http_method, &method)
+        .map_err(|e| step_error("put method", http_method, path, &e))?;
+
+    // Method responses: the status codes of `responses`, with their headers.
+    if let Some(responses) = op.get("responses").and_then(Value::as_object) {
+        for (code, r) in responses {
+            if code == "default" {
+                continue;
+            }
+            let mut input = Map::new();
+            if let Some(headers) = r.get("headers").and_then(Value::as_object) {
+                let params: Map<String, Value> = headers
+                    .keys()
+                    .map(|h| (format!("method.response.header.{h}"), json!(false)))
+                    .collect();
+                input.insert("responseParameters".into(), Value::Object(params));
+            }
+            scratch
+                .put_method_response(id, rid, http_method, code, &input)
+                .map_err(|e| step_error("put method response", http_method, path, &e))?;
+        }
+    }
+
+    let Some(integration) = op
+        .get("x-amazon-apigateway-integration")
+        .and_then(Value::as_object)
+    else {
+        warnings.push(format!(
+            "No integration defined for method '{http_method}' at path '{path}'"
+        ));
+        return Ok(());
+    };
+    let mut input = Map::new();
+    for (k, v) in integration {
+        match k.as_str() {
+            "type" | "passthroughBehavior" | "contentHandling" | "connectionType" => {
+                if let Some(t) = text(Some(v)) {
+                    input.insert(k.clone(), json!(t.to_ascii_uppercase()));
+                }
+            }
+            "httpMethod" => {
+                if let Some(t) = text(Some(v)) {
+                    input.insert(k.clone(), json!(t.to_ascii_uppercase()));
+                }
+            }
+            "timeoutInMillis" => {
+                input.insert(k.clone(), v.clone());
+            }
+            "uri" | "credentials" | "cacheNamespace" | "cacheKeyParameters"
+            | "requestTemplates" | "requestParameters" => {
+                input.insert(k.clone(), v.clone());
+            }
+            _ => {}
+        }
+    }
+    scratch
+        .put_integration(id, rid, http_method, &input)
+        .map_err(|e| step_error("put integration", http_method, path, &e))?;
+
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (pattern, r) in integration
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let Some(r) = r.as_object() else { continue };
+        let Some(code) = text(r.get("statusCode")) else {
+            warnings.push(format!(
+                "Integration response '{pattern}' of '{http_method}' at '{path}' has no statusCode"
+            ));
+            continue;
+        };
+        if let Some(previous) = seen.insert(code.clone(), pattern.clone()) {
+            warnings.push(format!(
+                "Integration responses '{previous}' and '{pattern}' of '{http_method}' at \
+                 '{path}' share statusCode {code}; the later one is kept"
+            ));
+        }
+        let mut ir = Map::new();
+        if pattern != "default" {
+            ir.insert("selectionPattern".into(), json!(pattern));
+        }
+        for k in ["responseTemplates", "responseParameters"] {
+            if let Some(v) = r.get(k) {
+                ir.insert(k.into(), v.clone());
+            }
+        }
+        if let Some(ch) = text(r.get("contentHandling")) {
+            ir.insert("contentHandling".into(), json!(ch.to_ascii_uppercase()));
+        }
+        scratch
+            .put_integration_response(id, rid, http_method, &code, &ir)
+            .map_err(|e| step_error("put integration response", http_method, path, &e))?;
+    }
+    Ok(())
+}
+
+fn scratch_store() -> Store {
+    Store::in_memory(Config {
+        auth_disabled: true,
+        ..Config::default()
+    })
+}
+
+impl Store {
+    /// `ImportRestApi` (`POST /restapis?mode=import`): creates a REST API from a Swagger 2.0
+    /// or OpenAPI 3.0 document (JSON or YAML). The answer is the new API, with `warnings`
+    /// when there are any; `failonwarnings=true` turns warnings into a
+    /// `BadRequestException`.
+    ///
+    /// # Errors
+    /// `BadRequestException` for an unreadable document, an unsupported version, a missing
+    /// `info.title`, or any definition the individual operations would refuse (the message
+    /// says which step failed, with the operation's own text).
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_control::{Config, Store};
+    /// let store = Store::in_memory(Config { auth_disabled: true, ..Config::default() });
+    /// let doc = br#"
+    /// swagger: "2.0"
+    /// info: {title: pets}
+    /// paths:
+    ///   /pets:
+    ///     get:
+    ///       responses: {"200": {description: ok}}
+    ///       x-amazon-apigateway-integration:
+    ///         type: mock
+    ///         requestTemplates: {application/json: '{"statusCode": 200}'}
+    ///         responses:
+    ///           default: {statusCode: 200}
+    /// "#;
+    /// let api = store.import_rest_api(doc, None).unwrap();
+    /// assert_eq!(api["name"], "pets");
+    /// ```
+    pub fn import_rest_api(
+        &self,
+        body: &[u8],
+        fail_on_warnings: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let doc = parse_document(body)?;
+        let info = doc.get("info").cloned().unwrap_or(Value::Null);
+        let Some(name) = text(info.get("title")).filter(|t| !t.is_empty()) else {
+            return Err(invalid_input("The info.title field is required."));
+        };
+        let scratch = scratch_store();
+        let mut create = Map::new();
+        create.insert("name".into(), json!(name));
+        if let Some(d) = text(info.get("description")) {
+            create.insert("description".into(), json!(d));
+        }
+        if let Some(v) = text(info.get("version")) {
+            create.insert("version".into(), json!(v));
+        }
+        let created = scratch.create_rest_api(&create)?;
+        let scratch_id = created["id"].as_str().unwrap_or_default().to_owned();
+        let mut warnings = Vec::new();
+        apply_document(&scratch, &scratch_id, &doc, Mode::Overwrite, &mut warnings)?;
+        if fail_on_warnings == Some("true") && !warnings.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "Warnings found during import:\n\t{}",
+                warnings.join("\n\t")
+            )));
+        }
+        let mut api = scratch.read(|s| Ok(s.rest_apis[&scratch_id].clone()))?;
+        let out = self.mutate(|s| {
+            let id = crate::ids::fresh_id(10, |c| s.rest_apis.contains_key(c));
+            api.id.clone_from(&id);
+            let out = api.to_json();
+            s.rest_apis.insert(id, api);
+            Ok(out)
+        })?;
+        Ok(with_warnings(out, &warnings))
+    }
+
+    /// `PutRestApi` (`PUT /restapis/{id}?mode=merge|overwrite`): updates an existing API from
+    /// a document. `overwrite` replaces resources, methods, binary media types and gateway
+    /// responses; `merge` (the default) adds the document's paths, replaces the methods it
+    /// names, and appends binary media types (SPEC §9.4). Deployments and stages are kept.
+    ///
+    /// # Errors
+    /// As [`Store::import_rest_api`]; `NotFoundException` for an unknown id.
+    pub fn put_rest_api(&self, id: &str, body: &[u8], mode: &str) -> Result<Value, ApiError> {
+        let doc = parse_document(body)?;
+        let mode = match mode {
+            "overwrite" => Mode::Overwrite,
+            "merge" => Mode::Merge,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid mode specified: {other}. Valid modes are merge and overwrite"
+                )));
+            }
+        };
+        let existing = self.read(|s| {
+            s.rest_apis.get(id).cloned().ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "Invalid API identifier specified {}:{id}",
+                    self.config.account_id
+                ))
+            })
+        })?;
+        let scratch = scratch_store();
+        let mut start = existing.clone();
+        if mode == Mode::Overwrite {
+            let root = existing.resources[&existing.root_resource_id].clone();
+            start.resources = BTreeMap::from([(
+                root.id.clone(),
+                Resource {
+                    methods: BTreeMap::new(),
+                    ..root
+                },
+            )]);
+            start.gateway_responses.clear();
+        }
+        scratch.mutate(|s| {
+            s.rest_apis.insert(id.to_owned(), start);
+            Ok(())
+        })?;
+        let mut warnings = Vec::new();
+        apply_document(&scratch, id, &doc, mode, &mut warnings)?;
+        let built = scratch.read(|s| Ok(s.rest_apis[id].clone()))?;
+        let out = self.mutate(|s| {
+            let api = s.rest_apis.get_mut(id).ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "Invalid API identifier specified {}:{id}",
+                    self.config.account_id
+                ))
+            })?;
+            api.resources = built.resources;
+            api.binary_media_types = built.binary_media_types;
+            api.gateway_responses = built.gateway_responses;
+            Ok(api.to_json())
+        })?;
+        Ok(with_warnings(out, &warnings))
+    }
+
+    /// `GetExport` (`GET /restapis/{id}/stages/{stage}/exports/{swagger|oas30}`): the
+    /// stage's deployed definition as a JSON document. With `extensions=integrations` (or
+    /// `apigateway`), the `x-amazon-apigateway-integration` objects are included, with
+    /// lower-case `type` / `passthroughBehavior` and integration responses keyed by selection
+    /// pattern (`default` when there is none, SPEC §9.5).
+    ///
+    /// # Errors
+    /// `NotFoundException` for an unknown API or stage; `BadRequestException` for an unknown
+    /// export type.
+    pub fn get_export(
+        &self,
+        id: &str,
+        stage: &str,
+        kind: &str,
+        extensions: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let oas3 = match kind {
+            "swagger" => false,
+            "oas30" => true,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid export type specified: {other}"
+                )));
+            }
+        };
+        let with_integrations = extensions.is_some_and(|e| {
+            e.split(',')
+                .any(|x| matches!(x.trim(), "integrations" | "apigateway"))
+        });
+        let (api, def) = self.read(|s| {
+            let a = s
+                .rest_apis
+                .get(id)
+                .ok_or_else(crate::store::invalid_resource)?;
+            let st = a
+                .stages
+                .get(stage)
+                .ok_or_else(|| ApiError::not_found("Invalid Stage identifier specified"))?;
+            let d = a
+                .deployments
+                .get(&st.deployment_id)
+                .ok_or_else(|| ApiError::not_found("Invalid Deployment identifier specified"))?;
+            Ok((a.clone(), d.definition.clone()))
+        })?;
+        Ok(export(
+            &api,
+            &def,
+            stage,
+            &self.config.region,
+            oas3,
+            with_integrations,
+        ))
+    }
+}
+
+fn with_warnings(mut out: Value, warnings: &[String]) -> Value {
+    if let Some(m) = out.as_object_mut().filter(|_| !warnings.is_empty()) {
+        m.insert("warnings".into(), json!(warnings));
+    }
+    out
+}
+
+fn export(
+    api: &RestApi,
+    def: &DeployedDefinition,
+    stage: &str,
+    region: &str,
+    oas3: bool,
+    with_integrations: bool,
+) -> Value {
+    let mut paths = BTreeMap::new();
+    for res in def.resources.values() {
+        let mut item = Map::new();
+        for (m, method) in &res.methods {
+            let key = if m == "ANY" {
+                "x-amazon-apigateway-any-method".to_owned()
+            } else {
+                m.to_ascii_lowercase()
+            };
+            let mut op = Map::new();
+            if let Some(o) = &method.operation_name {
+                op.insert("operationId".into(), json!(o));
+            }
+            let params: Vec<Value> = method
+                .request_parameters
+                .iter()
+                .flatten()
+                .filter_map(|(k, required)| {
+                    let rest = k.strip_prefix("method.request.")?;
+                    let (loc, name) = rest.split_once('.')?;
+                    let loc = match loc {
+                        "querystring" => "query",
+                        other => other,
+                    };
+                    let mut p = json!({"name": name, "in": loc,
+                                       "required": required.as_bool().unwrap_or(false)});
+                    if oas3 {
+                        p["schema"] = json!({"type": "string"});
+                    } else {
+                        p["type"] = json!("string");
+                    }
+                    Some(p)
+                })
+                .collect();
+            if !params.is_empty() {
+                op.insert("parameters".into(), Value::Array(params));
+            }
+            let mut responses = Map::new();
+            for (code, mr) in &method.method_responses {
+                let mut r = Map::new();
+                r.insert("description".into(), json!(format!("{code} response")));
+                let headers: Map<String, Value> = mr
+                    .response_parameters
+                    .iter()
+                    .flatten()
+                    .filter_map(|(k, _)| {
+                        let h = k.strip_prefix("method.response.header.")?;
+                        let schema = if oas3 {
+                            json!({"schema": {"type": "string"}})
+                        } else {
+                            json!({"type": "string"})
+                        };
+                        Some((h.to_owned(), schema))
+                    })
+                    .collect();
+                if !headers.is_empty() {
+                    r.insert("headers".into(), Value::Object(headers));
+                }
+                responses.insert(code.clone(), Value::Object(r));
+            }
+            op.insert("responses".into(), Value::Object(responses));
+            if let (true, Some(integ)) = (with_integrations, &method.integration) {
+                let mut x = Map::new();
+                x.insert("type".into(), json!(integ.kind.to_ascii_lowercase()));
+                if let Some(h) = &integ.http_method {
+                    x.insert("httpMethod".into(), json!(h));
+                }
+                if let Some(u) = &integ.uri {
+                    x.insert("uri".into(), json!(u));
+                }
+                let mut irs = Map::new();
+                for ir in integ.integration_responses.values() {
+                    let key = ir
+                        .selection_pattern
+                        .clone()
+                        .filter(|p| !p.is_empty())
+                        .unwrap_or_else(|| "default".into());
+                    let mut r = Map::new();
+                    r.insert("statusCode".into(), json!(ir.status_code));
+                    if let Some(p) = &ir.response_parameters {
+                        r.insert("responseParameters".into(), Value::Object(p.clone()));
+                    }
+                    if let Some(t) = &ir.response_templates {
+                        r.insert("responseTemplates".into(), Value::Object(t.clone()));
+                    }
+                    if let Some(c) = &ir.content_handling {
+                        r.insert("contentHandling".into(), json!(c));
+                    }
+                    irs.insert(key, Value::Object(r));
+                }
+                x.insert("responses".into(), Value::Object(irs));
+                if let Some(t) = &integ.request_templates {
+                    x.insert("requestTemplates".into(), Value::Object(t.clone()));
+                }
+                if let Some(p) = &integ.request_parameters {
+                    x.insert("requestParameters".into(), Value::Object(p.clone()));
+                }
+                if let Some(p) = &integ.passthrough_behavior {
+                    x.insert("passthroughBehavior".into(), json!(p.to_ascii_lowercase()));
+                }
+                if let Some(c) = &integ.content_handling {
+                    x.insert("contentHandling".into(), json!(c));
+                }
+                x.insert("timeoutInMillis".into(), json!(integ.timeout_in_millis));
+                op.insert("x-amazon-apigateway-integration".into(), Value::Object(x));
+            }
+            item.insert(key, Value::Object(op));
+        }
+        if !item.is_empty() {
+            paths.insert(res.path.clone(), Value::Object(item));
+        }
+    }
+    let host = format!("{}.execute-api.{region}.amazonaws.com", api.id);
+    let mut info = Map::new();
+    info.insert(
+        "version".into(),
+        json!(api.version.clone().unwrap_or_else(|| "1.0".into())),
+    );
+    info.insert("title".into(), json!(api.name));
+    if let Some(d) = &api.description {
+        info.insert("description".into(), json!(d));
+    }
+    let mut doc = Map::new();
+    if oas3 {
+        doc.insert("openapi".into(), json!("3.0.1"));
+        doc.insert("info".into(), Value::Object(info));
+        doc.insert(
+            "servers".into(),
+            json!([{"url": format!("https://{host}/{{basePath}}"),
+                    "variables": {"basePath": {"default": stage}}}]),
+        );
+    } else {
+        doc.insert("swagger".into(), json!("2.0"));
+        doc.insert("info".into(), Value::Object(info));
+        doc.insert("host".into(), json!(host));
+        doc.insert("basePath".into(), json!(format!("/{stage}")));
+        doc.insert("schemes".into(), json!(["https"]));
+    }
+    doc.insert("paths".into(), Value::Object(paths.into_iter().collect()));
+    if !def.binary_media_types.is_empty() {
+        doc.insert(
+            "x-amazon-apigateway-binary-media-types".into(),
+            json!(def.binary_media_types),
+        );
+    }
+    if with_integrations && !def.gateway_responses.is_empty() {
+        let g: Map<String, Value> = def
+            .gateway_responses
+            .iter()
+            .map(|(k, g)| {
+                let mut v = serde_json::to_value(g).unwrap_or(Value::Null);
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("responseType");
+                }
+                (k.clone(), v)
+            })
+            .collect();
+        doc.insert(
+            "x-amazon-apigateway-gateway-responses".into(),
+            Value::Object(g),
+        );
+    }
+    Value::Object(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn store() -> Store {
+        scratch_store()
+    }
+
+    const SWAGGER_YAML: &str = r#"
+swagger: "2.0"
+info:
+  title: pets
+  version: "1.0"
+x-amazon-apigateway-binary-media-types: [image/png]
+x-amazon-apigateway-gateway-responses:
+  DEFAULT_4XX:
+    statusCode: 418
+    responseTemplates: {application/json: '{"m": "$context.error.messageString"}'}
+paths:
+  /pets/{id}:
+    parameters:
+      - {name: id, in: path, required: true, type: string}
+    get:
+      operationId: getPet
+      responses:
+        200:
+          description: ok
+          headers: {X-Id: {type: string}}
+        400: {description: bad}
+      x-amazon-apigateway-integration:
+        type: http
+        httpMethod: GET
+        uri: https://example.com/pets/{id}
+        passthroughBehavior: when_no_match
+        responses:
+          default:
+            statusCode: 200
+            responseParameters: {method.response.header.X-Id: integration.response.body.id}
+            responseTemplates: {application/json: ''}
+          "4\\d{2}":
+            statusCode: "400"
+            contentHandling: CONVERT_TO_TEXT
+"#;
+
+    #[test]
+    fn import_swagger_yaml() {
+        let s = store();
+        let api = s.import_rest_api(SWAGGER_YAML.as_bytes(), None).unwrap();
+        let id = api["id"].as_str().unwrap();
+        assert_eq!(api["name"], "pets");
+        assert_eq!(api["binaryMediaTypes"], json!(["image/png"]));
+        assert!(api.get("warnings").is_none(), "{api}");
+        let res = s.get_resources(id, true).unwrap();
+        let pet = res["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/pets/{id}")
+            .unwrap();
+        let get = &pet["resourceMethods"]["GET"];
+        assert_eq!(get["operationName"], "getPet");
+        assert_eq!(
+            get["requestParameters"],
+            json!({"method.request.path.id": true})
+        );
+        assert_eq!(
+            get["methodResponses"]["200"]["responseParameters"],
+            json!({"method.response.header.X-Id": false})
+        );
+        let integ = &get["methodIntegration"];
+        assert_eq!(integ["type"], "HTTP");
+        assert_eq!(integ["passthroughBehavior"], "WHEN_NO_MATCH");
+        // `default` imports without selectionPattern; the key is the pattern otherwise.
+        assert_eq!(
+            integ["integrationResponses"]["200"],
+            json!({"statusCode": "200",
+                   "responseParameters": {"method.response.header.X-Id": "integration.response.body.id"},
+                   "responseTemplates": {"application/json": null}})
+        );
+        assert_eq!(
+            integ["integrationResponses"]["400"],
+            json!({"statusCode": "400", "selectionPattern": "4\\d{2}", "contentHandling": "CONVERT_TO_TEXT"})
+        );
+        assert_eq!(
+            s.get_gateway_response(id, "DEFAULT_4XX").unwrap()["statusCode"],
+            "418"
+        );
+    }
+
+    #[test]
+    fn import_openapi3_json_and_export_round_trip() {
+        let s = store();
+        let doc = json!({
+            "openapi": "3.0.1",
+            "info": {"title": "mock"},
+            "paths": {"/": {"x-amazon-apigateway-any-method": {
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                    "responses": {"default": {"statusCode": "200"}, "5\\d{2}": {"statusCode": "200"}}
+                }}}}
+        });
+        let api = s.import_rest_api(doc.to_string().as_bytes(), None).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        // Two responses for one statusCode: the later wins, with a warning.
+        assert_eq!(api["warnings"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            err_kind(s.import_rest_api(doc.to_string().as_bytes(), Some("true"))),
+            Some(ErrorKind::BadRequest)
+        );
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let out = s
+            .get_export(&id, "dev", "swagger", Some("integrations"))
+            .unwrap();
+        assert_eq!(out["swagger"], "2.0");
+        assert_eq!(out["basePath"], "/dev");
+        let x =
+            &out["paths"]["/"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"];
+        assert_eq!(x["type"], "mock");
+        assert_eq!(x["passthroughBehavior"], "when_no_match");
+        assert_eq!(x["responses"], json!({"5\\d{2}": {"statusCode": "200"}}));
+        let plain = s.get_export(&id, "dev", "oas30", None).unwrap();
+        assert_eq!(plain["openapi"], "3.0.1");
+        assert!(
+            plain["paths"]["/"]["x-amazon-apigateway-any-method"]
+                .get("x-amazon-apigateway-integration")
+                .is_none()
+        );
+        // The export imports again.
+        let again = s.import_rest_api(out.to_string().as_bytes(), None).unwrap();
+        assert_eq!(again["name"], "mock");
+    }
+
+    fn err_kind(r: Result<Value, ApiError>) -> Option<ErrorKind> {
+        r.err().map(|e| e.kind())
+    }
+
+    #[test]
+    fn put_rest_api_merge_and_overwrite_binary_media_types() {
+        let s = store();
+        let created = s
+            .create_rest_api(&obj(
+                &json!({"name": "x", "binaryMediaTypes": ["image/heif"]}),
+            ))
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let doc = br#"{"swagger": "2.0", "info": {"title": "x"},
+                       "x-amazon-apigateway-binary-media-types": ["image/png", "image/jpg"],
+                       "paths": {"/a": {"get": {"responses": {},
+                         "x-amazon-apigateway-integration": {"type": "mock"}}}}}"#;
+        let merged = s.put_rest_api(&id, doc, "merge").unwrap();
+        assert_eq!(
+            merged["binaryMediaTypes"],
+            json!(["image/heif", "image/png", "image/jpg"])
+        );
+        let over = s.put_rest_api(&id, doc, "overwrite").unwrap();
+        assert_eq!(over["binaryMediaTypes"], json!(["image/png", "image/jpg"]));
+        assert_eq!(over["id"], json!(id));
+        let paths: Vec<String> = s.get_resources(&id, false).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["path"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(paths, ["/", "/a"]);
+    }
+
+    #[test]
+    fn import_errors() {
+        let s = store();
+        for bad in [
+            &b"{not json"[..],
+            b"just: [a",
+            b"[1, 2]",
+            b"{\"swagger\": \"1.2\", \"info\": {\"title\": \"x\"}}",
+        ] {
+            let e = s.import_rest_api(bad, None).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                ErrorKind::BadRequest,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+            assert!(
+                e.message().starts_with("Invalid OpenAPI input."),
+                "{}",
+                e.message()
+            );
+        }
+        assert_eq!(
+            s.import_rest_api(br#"{"swagger": "2.0", "info": {}}"#, None)
+                .unwrap_err()
+                .message(),
+            "Invalid OpenAPI input. The info.title field is required."
+        );
+        // A definition the operations refuse: the step and AWS's text are reported, and
+        // nothing is created.
+        let doc = br#"{"swagger": "2.0", "info": {"title": "x"}, "paths": {"/a": {"get": {
+            "responses": {},
+            "x-amazon-apigateway-integration": {"type": "mock", "responses": {
+                "default": {"statusCode": "200",
+                            "responseParameters": {"method.response.header.X": "'a'"}}}}}}}}"#;
+        let e = s.import_rest_api(doc, None).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Errors found during import:\n\tUnable to put integration response on 'GET' for \
+             resource at path '/a': Invalid mapping expression specified: Validation Result: \
+             warnings : [], errors : [No method response exists for method.]"
+        );
+        assert!(
+            s.get_rest_apis().unwrap()["item"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

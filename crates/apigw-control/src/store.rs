@@ -63,6 +63,8 @@ pub struct Config {
     pub auth_disabled: bool,
     /// The account id shown in messages (`Invalid API identifier specified 123456789012:id`).
     pub account_id: String,
+    /// The region shown in exported OpenAPI hosts (`{id}.execute-api.{region}.amazonaws.com`).
+    pub region: String,
     /// Largest accepted request body in bytes (default 6 MiB); larger bodies get a 413.
     pub max_body_bytes: usize,
     /// Largest accepted clock difference for a signature's `X-Amz-Date`, in seconds
@@ -76,6 +78,7 @@ impl Default for Config {
             credentials: Vec::new(),
             auth_disabled: false,
             account_id: "123456789012".into(),
+            region: "us-east-1".into(),
             max_body_bytes: 6 * 1024 * 1024,
             max_clock_skew_secs: 900,
         }
