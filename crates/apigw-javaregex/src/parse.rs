@@ -622,6 +622,12 @@ impl<'a> Parser<'a> {
             self.read();
             return Err(self.error(ErrorKind::UnclosedGroup, "Unclosed group"));
         }
+        if matches!(kind, GroupKind::LookBehind { .. }) && !lookbehind_valid(&inner) {
+            return Err(self.error(
+                ErrorKind::UnknownGroupSyntax,
+                "Look-behind group does not have an obvious maximum length",
+            ));
+        }
         self.next();
         self.flags = save;
         self.depth -= 1;
@@ -689,25 +695,50 @@ impl<'a> Parser<'a> {
 
     /// A single character as a class, with the current case-folding flags.
     fn single(&self, c: u32) -> ClassUnicode {
+        if self.has(CASE_INSENSITIVE) && self.has(UNICODE_CASE) {
+            return props::java_single_unicode_ci(c);
+        }
         let mut set = props::single(c);
         if self.has(CASE_INSENSITIVE) {
-            if self.has(UNICODE_CASE) {
-                props::fold_unicode(&mut set);
-            } else {
+            props::fold_ascii(&mut set);
+        }
+        set
+    }
+
+    /// Java's `bitsOrSingle`: how a single character inside `[...]` folds.
+    fn class_single(&self, c: u32) -> ClassUnicode {
+        let ci = self.has(CASE_INSENSITIVE);
+        let uc = self.has(UNICODE_CASE);
+        let special = matches!(
+            c,
+            0xFF | 0xB5 | 0x49 | 0x69 | 0x53 | 0x73 | 0x4B | 0x6B | 0xC5 | 0xE5
+        );
+        if c >= 256 || (ci && uc && special) {
+            return self.single(c);
+        }
+        let mut set = props::single(c);
+        if ci {
+            if c < 128 {
                 props::fold_ascii(&mut set);
+            } else if uc {
+                // Latin-1: the character and its simple lower/upper case.
+                for m in [props::simple_lower(c), props::simple_upper(c)] {
+                    if m < 256 {
+                        set.union(&props::single(m));
+                    }
+                }
             }
         }
         set
     }
 
     fn range_class(&self, lo: u32, hi: u32) -> ClassUnicode {
+        if self.has(CASE_INSENSITIVE) && self.has(UNICODE_CASE) {
+            return props::java_range_unicode_ci(lo, hi);
+        }
         let mut set = props::ranges(&[(lo, hi)]);
         if self.has(CASE_INSENSITIVE) {
-            if self.has(UNICODE_CASE) {
-                props::fold_unicode(&mut set);
-            } else {
-                props::fold_ascii(&mut set);
-            }
+            props::fold_ascii(&mut set);
         }
         set
     }
@@ -1155,7 +1186,7 @@ impl<'a> Parser<'a> {
         if self.peek() == '-' as u32 {
             let end_range = self.raw(self.cursor + 1);
             if end_range == '[' as u32 {
-                bits.union(&self.single(ch));
+                bits.union(&self.class_single(ch));
                 return Ok(None);
             }
             if end_range != ']' as u32 {
@@ -1193,7 +1224,79 @@ impl<'a> Parser<'a> {
                 return Ok(Some(self.range_class(ch, m)));
             }
         }
-        bits.union(&self.single(ch));
+        bits.union(&self.class_single(ch));
         Ok(None)
+    }
+}
+
+/// The longest match of `n` in Java's counting (`None`: unbounded).
+fn max_len(n: &Node) -> Option<u64> {
+    Some(match n {
+        Node::Empty | Node::Look(_) => 0,
+        Node::Class(_) => 1,
+        Node::LineBreak => 2,
+        Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => 0,
+        Node::Group(_, inner) => max_len(inner)?,
+        Node::Concat(items) => items.iter().map(max_len).sum::<Option<u64>>()?,
+        Node::Alt(items) => items
+            .iter()
+            .map(max_len)
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()
+            .unwrap_or(0),
+        Node::Repeat { node, max, .. } => {
+            let l = max_len(node)?;
+            match max {
+                _ if l == 0 => 0,
+                None => return None,
+                Some(m) => l.saturating_mul(u64::from(*m)),
+            }
+        }
+        Node::BackRef { .. } => return None,
+    })
+}
+
+/// Java's `TreeInfo.deterministic`: no alternation, no variable repetition.
+fn deterministic(n: &Node) -> bool {
+    match n {
+        Node::Alt(_) => false,
+        Node::Repeat { node, min, max, .. } => Some(*min) == *max && deterministic(node),
+        Node::Group(_, inner) => deterministic(inner),
+        Node::Concat(items) => items.iter().all(deterministic),
+        _ => true,
+    }
+}
+
+/// Java rejects a look-behind whose maximum length it cannot bound: one
+/// holding a back-reference, a repeated non-deterministic group, or a
+/// repetition whose maximum length overflows an `int`.
+fn lookbehind_valid(n: &Node) -> bool {
+    match n {
+        Node::BackRef { .. } => false,
+        Node::Repeat { node, min, max, .. } => {
+            if max_len(node) == Some(0) {
+                return true;
+            }
+            let is_group = matches!(
+                **node,
+                Node::Group(
+                    GroupKind::Capture { .. } | GroupKind::NonCapture | GroupKind::Atomic,
+                    _
+                )
+            );
+            if is_group && !(*min == 0 && *max == Some(1)) && !deterministic(node) {
+                return false;
+            }
+            let Some(l) = max_len(node) else { return false };
+            let cmax = u64::from(max.unwrap_or(i32::MAX as u32));
+            if l.saturating_mul(cmax) > i32::MAX as u64 {
+                return false;
+            }
+            lookbehind_valid(node)
+        }
+        Node::Group(_, inner) => lookbehind_valid(inner),
+        Node::Concat(items) | Node::Alt(items) => items.iter().all(lookbehind_valid),
+        _ => true,
     }
 }

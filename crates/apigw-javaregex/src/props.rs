@@ -431,8 +431,113 @@ pub(crate) fn fold_ascii(c: &mut ClassUnicode) {
     c.union(&extra);
 }
 
-/// Unicode case folding (Java's `UNICODE_CASE`), approximated by Unicode
-/// simple case folding.
-pub(crate) fn fold_unicode(c: &mut ClassUnicode) {
-    c.case_fold_simple();
+/// Java's `Character.toUpperCase(int)` (simple mapping), approximated with
+/// Rust's full mapping when that is a single character.
+pub(crate) fn simple_upper(c: u32) -> u32 {
+    let Some(ch) = char::from_u32(c) else {
+        return c;
+    };
+    let mut it = ch.to_uppercase();
+    match (it.next(), it.next()) {
+        (Some(u), None) => u as u32,
+        // The full mapping is several characters; the simple mapping, when
+        // there is one, is the titlecase member of the folding orbit (the
+        // Greek iota-subscript letters). `ß` has none and stays itself.
+        _ => {
+            let mut orbit = single(c);
+            orbit.case_fold_simple();
+            let lt = titlecase_letters();
+            orbit
+                .ranges()
+                .iter()
+                .flat_map(|r| r.start()..=r.end())
+                .find(|x| {
+                    *x != ch
+                        && lt
+                            .ranges()
+                            .iter()
+                            .any(|r| (r.start()..=r.end()).contains(x))
+                })
+                .map_or(c, |x| x as u32)
+        }
+    }
+}
+
+fn titlecase_letters() -> &'static ClassUnicode {
+    static LT: std::sync::OnceLock<ClassUnicode> = std::sync::OnceLock::new();
+    LT.get_or_init(|| rust("Lt").unwrap_or_else(ClassUnicode::empty))
+}
+
+/// Java's `Character.toLowerCase(int)` (simple mapping).
+pub(crate) fn simple_lower(c: u32) -> u32 {
+    if c == 0x130 {
+        return 0x69; // İ: the simple mapping is 'i', the full one "i̇"
+    }
+    let Some(ch) = char::from_u32(c) else {
+        return c;
+    };
+    let mut it = ch.to_lowercase();
+    match (it.next(), it.next()) {
+        (Some(l), None) => l as u32,
+        _ => c,
+    }
+}
+
+/// Characters that could be case variants of something in `set`: the
+/// simple case folding orbit, which is what we filter with Java's rules.
+fn case_candidates(set: &ClassUnicode) -> Vec<u32> {
+    let mut folded = set.clone();
+    folded.case_fold_simple();
+    // Characters Java relates by toUpperCase/toLowerCase but simple case
+    // folding does not (dotted and dotless i, Greek symbol variants, ...).
+    folded.union(&ranges(&[
+        (0x130, 0x131),
+        (0x345, 0x345),
+        (0x3C2, 0x3C2),
+        (0x3D0, 0x3D1),
+        (0x3D5, 0x3D6),
+        (0x3F0, 0x3F1),
+        (0x3F5, 0x3F5),
+        (0x1E9B, 0x1E9B),
+        (0x1FBE, 0x1FBE),
+    ]));
+    folded.difference(set);
+    folded
+        .ranges()
+        .iter()
+        .flat_map(|r| (r.start() as u32)..=(r.end() as u32))
+        .collect()
+}
+
+/// Java's `single(ch)` under `CASE_INSENSITIVE | UNICODE_CASE`: a character
+/// whose upper case lower-cases back to itself is matched exactly;
+/// otherwise every `x` with `toLowerCase(toUpperCase(x)) == lower` matches.
+pub(crate) fn java_single_unicode_ci(c: u32) -> ClassUnicode {
+    let mut set = single(c);
+    let upper = simple_upper(c);
+    let lower = simple_lower(upper);
+    if upper == lower {
+        return set;
+    }
+    set.union(&single(lower));
+    for x in case_candidates(&set) {
+        if simple_lower(simple_upper(x)) == lower {
+            set.union(&single(x));
+        }
+    }
+    set
+}
+
+/// Java's `CIRangeU`: `x` matches when `x`, `toUpperCase(x)` or
+/// `toLowerCase(toUpperCase(x))` is in the range.
+pub(crate) fn java_range_unicode_ci(lo: u32, hi: u32) -> ClassUnicode {
+    let mut set = ranges(&[(lo, hi)]);
+    let inr = |x: u32| (lo..=hi).contains(&x);
+    for x in case_candidates(&set) {
+        let up = simple_upper(x);
+        if inr(up) || inr(simple_lower(up)) {
+            set.union(&single(x));
+        }
+    }
+    set
 }
