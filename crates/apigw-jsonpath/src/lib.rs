@@ -334,7 +334,14 @@ impl JsonPath {
 
     /// Evaluates the path. Never panics. See [`JsonPath::try_query`] for the one case
     /// where an indefinite path returns an empty list because of [`Limits`].
+    #[inline]
     pub fn query<'v>(&self, doc: &'v Value) -> QueryResult<'v> {
+        if let Plan::Singular(segs) = &self.plan {
+            return match singular::walk(segs, doc) {
+                Some(v) => QueryResult::One(v),
+                None => QueryResult::Nothing,
+            };
+        }
         self.try_query(doc)
             .unwrap_or_else(|_| QueryResult::Many(Vec::new()))
     }
@@ -395,6 +402,7 @@ impl JsonPath {
     /// For other paths: the first match of an indefinite path (this runs the general
     /// engine, which allocates), and `None` for computed results (`.length()`, merges),
     /// which have no borrowed value; use [`JsonPath::query`] for those.
+    #[inline]
     pub fn get<'v>(&self, doc: &'v Value) -> Option<&'v Value> {
         match &self.plan {
             Plan::Singular(segs) => singular::walk(segs, doc),
