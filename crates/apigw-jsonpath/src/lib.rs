@@ -104,7 +104,8 @@
 //! iterative. Paths that use `..` or filters check the document depth first (iteratively)
 //! because jsonpath-rust's descent and serde_json's `clone` (used to test an object
 //! against a filter) are recursive: deeper than [`Limits::max_scan_depth`] (default 400,
-//! json-smart's own nesting limit, so API Gateway never sees deeper bodies) makes
+//! the nesting limit json-smart added in 2.4.9 for CVE-2023-1370, so recent Jayway stacks
+//! reject deeper bodies; not verified against the version AWS runs) makes
 //! [`JsonPath::try_query`] fail and [`JsonPath::query`] return an empty list.
 //!
 //! # Performance
@@ -147,7 +148,7 @@ pub struct Limits {
     /// Deepest nesting of filters, parentheses and `!` inside filters. Default 32.
     pub max_nesting: usize,
     /// For paths that use `..` or filters: deepest accepted document nesting (arrays and
-    /// objects). Default 400 (json-smart's limit).
+    /// objects). Default 400 (json-smart's nesting limit since 2.4.9).
     pub max_scan_depth: usize,
 }
 
