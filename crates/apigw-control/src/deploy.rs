@@ -78,10 +78,7 @@ impl Snapshot {
     /// Finds the method serving `http_method` on the request `path` (without the stage
     /// prefix). Literal segments beat `{param}`, which beats `{proxy+}`, compared from the
     /// left; a resource's exact method beats its `ANY`. Segments are compared as received
-    /// (percent-decoding is the caller's choice).
-    ///
-    /// # Example
-    /// (see the crate-level example)
+    /// (percent-decoding is the caller's choice). See the crate-level example.
     pub fn route(&self, http_method: &str, path: &str) -> Option<RouteMatch<'_>> {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let mut best: Option<(Vec<u8>, RouteMatch<'_>)> = None;

@@ -1321,3 +1321,31 @@ fn kind_helper() {
         Some(ErrorKind::Validation)
     );
 }
+
+#[test]
+fn deployment_refuses_a_definition_that_does_not_compile() {
+    let f = fixture();
+    f.put_mr("200", json!({"method.response.header.X": false}));
+    // Accepted at put time (the JSONPath is not parsed there), refused by the compiler.
+    f.put_ir(
+        "200",
+        json!({"responseParameters": {"method.response.header.X": "integration.response.body.a[?"}}),
+    )
+    .unwrap();
+    let (kind, message) = err(f
+        .s
+        .create_deployment(&f.api, &obj(json!({"stageName": "dev"}))));
+    assert_eq!(kind, ErrorKind::BadRequest);
+    assert!(
+        message.starts_with("Unable to deploy method GET /pets: "),
+        "{message}"
+    );
+    // Nothing was created.
+    assert!(
+        f.s.get_deployments(&f.api).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(err(f.s.get_stage(&f.api, "dev")).0, ErrorKind::NotFound);
+}
