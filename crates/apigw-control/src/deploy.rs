@@ -76,32 +76,37 @@ impl Snapshot {
     }
 
     /// Finds the method serving `http_method` on the request `path` (without the stage
-    /// prefix). Literal segments beat `{param}`, which beats `{proxy+}`, compared from the
-    /// left; a resource's exact method beats its `ANY`. Segments are compared as received
-    /// (percent-decoding is the caller's choice). See the crate-level example.
+    /// prefix). The resource is chosen by path first (literal segments beat `{param}`, which
+    /// beats `{proxy+}`, compared from the left), then its exact method or else its `ANY`; when
+    /// that resource has neither, there is no match (API Gateway answers 403 Missing
+    /// Authentication Token then; a less specific `{proxy+}` is not tried). Segments are
+    /// compared as received (percent-decoding is the caller's choice). See the crate-level
+    /// example.
     pub fn route(&self, http_method: &str, path: &str) -> Option<RouteMatch<'_>> {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut best: Option<(Vec<u8>, RouteMatch<'_>)> = None;
-        for ((resource_path, m), deployed) in &self.methods {
-            if m != http_method && m != "ANY" {
+        let mut best: Option<(Vec<u8>, &str, Vec<(String, String)>)> = None;
+        for (resource_path, _) in self.methods.keys() {
+            if best
+                .as_ref()
+                .is_some_and(|(_, p, _)| *p == resource_path.as_str())
+            {
                 continue;
             }
-            let Some((mut rank, params)) = match_path(resource_path, &segments) else {
+            let Some((rank, params)) = match_path(resource_path, &segments) else {
                 continue;
             };
-            rank.push(u8::from(m == http_method));
-            let better = best.as_ref().is_none_or(|(r, _)| rank > *r);
-            if better {
-                best = Some((
-                    rank,
-                    RouteMatch {
-                        method: deployed,
-                        path_parameters: params,
-                    },
-                ));
+            if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+                best = Some((rank, resource_path.as_str(), params));
             }
         }
-        best.map(|(_, m)| m)
+        let (_, resource_path, path_parameters) = best?;
+        let method = self
+            .method(resource_path, http_method)
+            .or_else(|| self.method(resource_path, "ANY"))?;
+        Some(RouteMatch {
+            method,
+            path_parameters,
+        })
     }
 }
 

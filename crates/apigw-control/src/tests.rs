@@ -1349,3 +1349,58 @@ fn deployment_refuses_a_definition_that_does_not_compile() {
     );
     assert_eq!(err(f.s.get_stage(&f.api, "dev")).0, ErrorKind::NotFound);
 }
+
+#[test]
+fn routing_picks_the_resource_first_then_the_method() {
+    let f = fixture();
+    let s = &f.s;
+    let proxy = s
+        .create_resource(&f.api, &f.root, &obj(json!({"pathPart": "{proxy+}"})))
+        .unwrap();
+    let pid = proxy["id"].as_str().unwrap();
+    s.put_method(
+        &f.api,
+        pid,
+        "ANY",
+        &obj(json!({"authorizationType": "NONE"})),
+    )
+    .unwrap();
+    s.put_integration(&f.api, pid, "ANY", &obj(json!({"type": "MOCK"})))
+        .unwrap();
+    let item = s
+        .create_resource(&f.api, &f.rid, &obj(json!({"pathPart": "{id}"})))
+        .unwrap();
+    let iid = item["id"].as_str().unwrap();
+    s.put_method(
+        &f.api,
+        iid,
+        "GET",
+        &obj(json!({"authorizationType": "NONE"})),
+    )
+    .unwrap();
+    s.put_integration(&f.api, iid, "GET", &obj(json!({"type": "MOCK"})))
+        .unwrap();
+    s.create_deployment(&f.api, &obj(json!({"stageName": "dev"})))
+        .unwrap();
+    let (snap, _) = s.stage_snapshot(&f.api, "dev").unwrap();
+    assert_eq!(
+        snap.route("GET", "/pets").unwrap().method.resource_path,
+        "/pets"
+    );
+    let item = snap.route("GET", "/pets/7").unwrap();
+    assert_eq!(item.method.resource_path, "/pets/{id}");
+    assert_eq!(
+        item.path_parameters,
+        vec![("id".to_owned(), "7".to_owned())]
+    );
+    // /pets has no POST: the greedy resource is not tried.
+    assert!(snap.route("POST", "/pets").is_none());
+    let other = snap.route("POST", "/other/x").unwrap();
+    assert_eq!(other.method.resource_path, "/{proxy+}");
+    assert_eq!(other.method.http_method, "ANY");
+    assert_eq!(
+        other.path_parameters,
+        vec![("proxy".to_owned(), "other/x".to_owned())]
+    );
+    assert_eq!(snap.methods().count(), 3);
+}
