@@ -87,6 +87,25 @@ pub(crate) fn replace_first(p: &str, s: &str, r: &str) -> Result<String, String>
 }
 
 pub(crate) fn split(p: &str, s: &str, limit: i32) -> Result<Vec<String>, String> {
+    if p.is_empty() {
+        // every UTF-16 unit on its own (Java 8+: no leading empty string)
+        let u: Vec<u16> = s.encode_utf16().collect();
+        if u.is_empty() {
+            return Ok(vec![String::new()]);
+        }
+        let mut parts: Vec<String> = Vec::new();
+        for (i, c) in u.iter().enumerate() {
+            if limit > 0 && parts.len() as i32 == limit - 1 {
+                parts.push(crate::value::from_utf16_java(&u[i..]));
+                return Ok(parts);
+            }
+            parts.push(crate::value::from_utf16_java(&[*c]));
+        }
+        if limit != 0 {
+            parts.push(String::new());
+        }
+        return Ok(parts);
+    }
     if let Some(l) = literal_pattern(p)
         && !l.is_empty()
     {

@@ -499,7 +499,13 @@ impl<'s> Lexer<'s> {
             }
             cand(M::MultiCommentStart, self.kw(i, b"#*"));
             cand(M::Hash, 1);
-            cand(M::Tok(Tk::SingleLineCommentStart), self.kw(i, b"##"));
+            // Velocity 1.7 starts a `##` comment only in these states;
+            // elsewhere (after `$a.b`, in method arguments, in an index, in
+            // comments and `#[[ ]]#`) the `#`s fall to HASH (measured
+            // against 1.7: `$a.b## x` prints the comment text).
+            if matches!(st, Default | PreDirective | Directive | Reference) {
+                cand(M::Tok(Tk::SingleLineCommentStart), self.kw(i, b"##"));
+            }
         }
         if st == Default {
             cand(M::Tok(Tk::DoubleEscape), self.kw(i, b"\\\\"));

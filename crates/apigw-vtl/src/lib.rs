@@ -163,7 +163,9 @@ impl<'h> Context<'h> {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self.vars.get(name) {
+        if !self.vars.is_empty()
+            && let Some(v) = self.vars.get(name)
+        {
             return Some(v.clone());
         }
         self.host.and_then(|h| h.lookup(name))

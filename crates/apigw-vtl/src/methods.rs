@@ -32,11 +32,75 @@ fn sioobe(class: &str, method: &str, msg: String) -> String {
     )
 }
 
+/// An `int` parameter: Velocity passes an `Integer`; a `Character` does
+/// not convert.
 fn int_arg(v: &Value) -> Option<i32> {
     match v.0 {
         V::Int(i) => Some(i),
-        V::Char(c) => Some(i32::from(c)),
         _ => None,
+    }
+}
+
+/// Zero-parameter methods per class. Velocity 1.7 picks such a method even
+/// when called with arguments, and the invocation then fails with "wrong
+/// number of arguments".
+fn has_zero_arg_method(v: &Value, name: &str) -> bool {
+    if matches!(
+        name,
+        "toString" | "hashCode" | "getClass" | "notify" | "notifyAll" | "wait"
+    ) {
+        return true;
+    }
+    match &v.0 {
+        V::Str(_) => matches!(
+            name,
+            "length"
+                | "isEmpty"
+                | "isBlank"
+                | "intern"
+                | "toUpperCase"
+                | "toLowerCase"
+                | "trim"
+                | "strip"
+                | "stripLeading"
+                | "stripTrailing"
+                | "toCharArray"
+                | "getBytes"
+                | "chars"
+                | "codePoints"
+                | "lines"
+                | "stripIndent"
+                | "translateEscapes"
+        ),
+        V::List(_) | V::Array(_) => matches!(
+            name,
+            "size"
+                | "isEmpty"
+                | "clear"
+                | "iterator"
+                | "listIterator"
+                | "toArray"
+                | "stream"
+                | "clone"
+                | "trimToSize"
+        ),
+        V::Map(_) => matches!(
+            name,
+            "size" | "isEmpty" | "clear" | "keySet" | "values" | "entrySet" | "clone"
+        ),
+        V::Int(_) | V::Long(_) | V::Double(_) | V::BigInt(_) => matches!(
+            name,
+            "intValue"
+                | "longValue"
+                | "doubleValue"
+                | "floatValue"
+                | "shortValue"
+                | "byteValue"
+                | "isNaN"
+                | "isInfinite"
+        ),
+        V::Bool(_) => name == "booleanValue",
+        _ => false,
     }
 }
 
@@ -162,6 +226,9 @@ pub(crate) fn get_property(v: &Value, name: &str) -> Value {
             .unwrap_or_else(Value::null),
         V::Object(o) => o.get_property(name).unwrap_or_else(Value::null),
         V::Str(s) => match lname {
+            "bytes" => Value(V::Array(Rc::new(RefCell::new(
+                s.bytes().map(|b| Value::int(i32::from(b as i8))).collect(),
+            )))),
             "empty" => Value::bool(s.is_empty()),
             "blank" => Value::bool(s.chars().all(char::is_whitespace)),
             _ => Value::null(),
@@ -376,7 +443,18 @@ pub(crate) fn call(v: &Value, name: &str, args: &[Value]) -> MResult {
         },
         _ => None,
     };
-    Ok(r.or_else(|| call_common(v, name, args)))
+    let r = r.or_else(|| call_common(v, name, args));
+    if r.is_none() && !args.is_empty() && has_zero_arg_method(v, name) {
+        return Err(threw(
+            v.class_name(),
+            name,
+            "java.lang.IllegalArgumentException: wrong number of arguments",
+        ));
+    }
+    if r.is_none() {
+        return static_method(v, name, args);
+    }
+    Ok(r)
 }
 
 const STR: &str = "java.lang.String";
@@ -435,7 +513,6 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
         ("indexOf" | "lastIndexOf", 1 | 2) => {
             let needle: Vec<u16> = match &a[0].0 {
                 V::Str(x) => utf16(x),
-                V::Char(c) => vec![*c],
                 V::Int(c) => match char::from_u32(*c as u32) {
                     Some(ch) => {
                         let mut b = [0u16; 2];
@@ -613,6 +690,34 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
                 parts.into_iter().map(Value::string).collect(),
             ))))
         }
+        ("codePointCount", 2) => {
+            let (Some(b), Some(e)) = (int_arg(&a[0]), int_arg(&a[1])) else {
+                return Ok(None);
+            };
+            let u = utf16(s);
+            if b < 0 || e as usize > u.len() || b > e {
+                return Err(threw(STR, name, "java.lang.IndexOutOfBoundsException"));
+            }
+            Value::int(char::decode_utf16(u[b as usize..e as usize].iter().copied()).count() as i32)
+        }
+        ("codePointAt", 1) => {
+            let Some(i) = int_arg(&a[0]) else {
+                return Ok(None);
+            };
+            let u = utf16(s);
+            if i < 0 || i as usize >= u.len() {
+                return Err(sioobe(STR, name, format!("index {i}, length {}", u.len())));
+            }
+            let cp = char::decode_utf16(u[i as usize..].iter().copied())
+                .next()
+                .map_or(u32::from(u[i as usize]), |r| {
+                    r.map_or(u32::from(u[i as usize]), u32::from)
+                });
+            Value::int(cp as i32)
+        }
+        ("getBytes", 0) => Value(V::Array(Rc::new(RefCell::new(
+            s.bytes().map(|b| Value::int(i32::from(b as i8))).collect(),
+        )))),
         ("toCharArray", 0) => {
             let u = utf16(s);
             Value(V::Array(Rc::new(RefCell::new(
@@ -822,6 +927,123 @@ fn list_method(v: &Value, l: &Rc<RefCell<Vec<Value>>>, name: &str, a: &[Value]) 
 
 const MAP: &str = "java.util.LinkedHashMap";
 
+fn nfe(class: &str, name: &str, s: &str) -> String {
+    threw(
+        class,
+        name,
+        &format!("java.lang.NumberFormatException: For input string: \"{s}\""),
+    )
+}
+
+/// Java `Integer.parseInt` (no `+`/`-` only, no spaces).
+fn parse_java_int(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let digits = match b.first() {
+        Some(b'-') | Some(b'+') => &s[1..],
+        _ => s,
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok()
+}
+
+/// Static methods Java lets a template call through an instance
+/// (`$i.parseInt("7")`, `$s.valueOf(true)`).
+fn static_method(v: &Value, name: &str, a: &[Value]) -> MResult {
+    let class = v.class_name();
+    Ok(match (&v.0, name, a.len()) {
+        (V::Int(_), "parseInt" | "valueOf", 1) => match &a[0].0 {
+            V::Str(s) => match parse_java_int(s).and_then(|x| i32::try_from(x).ok()) {
+                Some(x) => Some(Value::int(x)),
+                None => return Err(nfe(class, name, s)),
+            },
+            V::Int(x) if name == "valueOf" => Some(Value::int(*x)),
+            _ => None,
+        },
+        (V::Long(_), "parseLong" | "valueOf", 1) => match &a[0].0 {
+            V::Str(s) => match parse_java_int(s) {
+                Some(x) => Some(Value::long(x)),
+                None => return Err(nfe(class, name, s)),
+            },
+            V::Int(x) if name == "valueOf" => Some(Value::long(i64::from(*x))),
+            _ => None,
+        },
+        (V::Double(_), "parseDouble" | "valueOf", 1) => match &a[0].0 {
+            V::Str(s) => match s.trim().parse::<f64>() {
+                Ok(x) => Some(Value::double(x)),
+                Err(_) => return Err(nfe(class, name, s)),
+            },
+            _ => None,
+        },
+        (V::Bool(_), "parseBoolean" | "valueOf", 1) => match &a[0].0 {
+            V::Str(s) => Some(Value::bool(s.eq_ignore_ascii_case("true"))),
+            V::Bool(b) => Some(Value::bool(*b)),
+            V::Null => Some(Value::bool(false)),
+            _ => None,
+        },
+        (V::Int(_) | V::Long(_) | V::Double(_) | V::Bool(_), "toString", 1) => {
+            if std::mem::discriminant(&v.0) == std::mem::discriminant(&a[0].0) {
+                Some(Value::string(a[0].to_string()))
+            } else {
+                None
+            }
+        }
+        (V::Str(_), "valueOf" | "copyValueOf", 1) => Some(Value::string(a[0].to_string())),
+        (V::Str(_), "format", n) if n >= 1 => match &a[0].0 {
+            V::Str(f) => java_format(f, &a[1..]).map(Value::string),
+            _ => None,
+        },
+        (V::Str(_), "join", n) if n >= 2 => match &a[0].0 {
+            V::Str(sep) => {
+                let items: Vec<String> = if n == 2 {
+                    match crate::value::view_items(&a[1]) {
+                        Some(items) => items.iter().map(Value::to_string).collect(),
+                        None => vec![a[1].to_string()],
+                    }
+                } else {
+                    a[1..].iter().map(Value::to_string).collect()
+                };
+                Some(Value::string(items.join(&**sep)))
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// A small `String.format`: `%s`, `%d`, `%n`, `%%`; anything else is
+/// unsupported (the call renders as written).
+fn java_format(f: &str, args: &[Value]) -> Option<String> {
+    let mut out = String::new();
+    let mut it = f.chars();
+    let mut next = 0;
+    while let Some(c) = it.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match it.next()? {
+            's' => {
+                out.push_str(&args.get(next)?.to_string());
+                next += 1;
+            }
+            'd' => {
+                let v = args.get(next)?;
+                if !matches!(v.0, V::Int(_) | V::Long(_) | V::BigInt(_)) {
+                    return None;
+                }
+                out.push_str(&v.to_string());
+                next += 1;
+            }
+            'n' => out.push('\n'),
+            '%' => out.push('%'),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 fn view_method(
     v: &Value,
     m: &Rc<RefCell<JMap>>,
@@ -946,12 +1168,39 @@ fn number_method(v: &Value, name: &str, a: &[Value]) -> MResult {
         ("isNaN", 0) if matches!(v.0, V::Double(_)) => Value::bool(d.is_nan()),
         ("isInfinite", 0) if matches!(v.0, V::Double(_)) => Value::bool(d.is_infinite()),
         ("compareTo", 1) => {
-            if std::mem::discriminant(&v.0) != std::mem::discriminant(&a[0].0) {
-                return Ok(None);
+            let class = v.class_name();
+            if a[0].is_null() {
+                return Err(threw(class, name, "java.lang.NullPointerException"));
             }
-            let o = match (v.as_f64(), a[0].as_f64()) {
-                (Some(x), Some(y)) => x.partial_cmp(&y).map_or(0, |o| o as i32),
-                _ => 0,
+            if std::mem::discriminant(&v.0) != std::mem::discriminant(&a[0].0) {
+                return Err(threw(
+                    class,
+                    name,
+                    &format!(
+                        "java.lang.ClassCastException: class {} cannot be cast to class {class}",
+                        a[0].class_name()
+                    ),
+                ));
+            }
+            let o = match (&v.0, &a[0].0) {
+                (V::Double(x), V::Double(y)) => {
+                    // Double.compare: NaN is greatest, -0.0 < 0.0
+                    let key = |d: f64| if d.is_nan() { (2, 0.0) } else { (1, d) };
+                    let (kx, ky) = (key(*x), key(*y));
+                    if kx.0 != ky.0 {
+                        kx.0.cmp(&ky.0) as i32
+                    } else if x == y {
+                        (x.is_sign_positive() as i32) - (y.is_sign_positive() as i32)
+                    } else {
+                        x.partial_cmp(y).map_or(0, |o| o as i32)
+                    }
+                }
+                _ => i.cmp(&match a[0].0 {
+                    V::Int(x) => i128::from(x),
+                    V::Long(x) => i128::from(x),
+                    V::BigInt(x) => x,
+                    _ => 0,
+                }) as i32,
             };
             Value::int(o)
         }

@@ -289,8 +289,15 @@ impl<'s, 'n> Parser<'s, 'n> {
                 out.push(n);
             }
             Tk::Stop => {
-                self.next()?;
-                out.push(Node::Stop);
+                let i = self.next()?;
+                let img = self.image(i);
+                if img.starts_with('#') {
+                    out.push(Node::Stop);
+                } else {
+                    // `$#stop`: Velocity 1.7 prints it and goes on.
+                    let s = self.token_literal(i);
+                    Self::push_text(out, &s);
+                }
             }
             Tk::Identifier => {
                 let r = self.reference()?;
@@ -300,12 +307,18 @@ impl<'s, 'n> Parser<'s, 'n> {
                 let r = self.reference()?;
                 out.push(Node::Ref(Box::new(r)));
             }
-            Tk::SingleLineCommentStart => {
-                self.next()?;
-                self.opt(Tk::SingleLineComment)?;
-            }
-            Tk::FormalComment | Tk::MultiLineComment => {
-                self.next()?;
+            Tk::SingleLineCommentStart | Tk::FormalComment | Tk::MultiLineComment => {
+                // ASTComment prints what a MORE prefix put before the `##`
+                // or `#*` (`$!## c` prints `$!`).
+                let i = self.next()?;
+                let img = self.image(i);
+                let cut = img.find("##").or_else(|| img.find("#*"));
+                if let Some(c) = cut {
+                    Self::push_text(out, &img[..c]);
+                }
+                if k == Tk::SingleLineCommentStart {
+                    self.opt(Tk::SingleLineComment)?;
+                }
             }
             Tk::TextBlock => {
                 let i = self.next()?;

@@ -24,6 +24,9 @@ pub(crate) struct Program {
     pub nodes: Vec<Node>,
     pub macros: HashMap<Box<str>, Arc<MacroDef>>,
     pub names: Names,
+    /// Whether `$velocityCount`/`$velocityHasNext` can be read (maintaining
+    /// them costs time in every loop iteration).
+    pub legacy_loop_vars: bool,
 }
 
 impl Program {
@@ -47,11 +50,15 @@ impl Program {
         for m in out.macros {
             macros.entry(m.name.clone()).or_insert(m);
         }
+        let legacy_loop_vars = src.contains("velocityCount")
+            || src.contains("velocityHasNext")
+            || src.contains("evaluate");
         Ok(Program {
             src: src.into(),
             nodes: out.nodes,
             macros,
             names,
+            legacy_loop_vars,
         })
     }
 }
@@ -111,6 +118,10 @@ struct Renderer<'p, 'c> {
     iterations: u64,
     depth: usize,
     base: usize,
+    legacy_loop_vars: bool,
+    /// Render depth per `#define` block (Velocity's
+    /// `directive.define.max.depth`, 2).
+    define_depth: Vec<(usize, u32)>,
 }
 
 pub(crate) fn render(
@@ -129,6 +140,8 @@ pub(crate) fn render(
         iterations: 0,
         depth: 0,
         base: out.len(),
+        legacy_loop_vars: prog.legacy_loop_vars,
+        define_depth: Vec::new(),
     };
     let env = Env::root();
     match r.nodes(&prog.nodes, &env, out) {
@@ -356,6 +369,25 @@ impl<'p, 'c> Renderer<'p, 'c> {
         }
         out.push_str(&r.esc_prefix);
         out.push_str(&r.more_prefix);
+        if let V::Block(b) = &v.0 {
+            // A block rendered more than twice inside itself prints the
+            // reference as written.
+            let key = Arc::as_ptr(b) as usize;
+            let d = self
+                .define_depth
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, d)| *d);
+            if d >= 2 {
+                out.push_str(self.null_string(r, env));
+                return Ok(());
+            }
+            self.define_depth.push((key, d + 1));
+            let res = self.write_value(&v, env, r.span.start, out);
+            self.define_depth.pop();
+            return res;
+        }
         self.write_value(&v, env, r.span.start, out)
     }
 
@@ -395,16 +427,27 @@ impl<'p, 'c> Renderer<'p, 'c> {
         Ok(match p {
             Part::Prop(name, _) => methods::get_property(v, name),
             Part::Method(name, args, sp) => {
-                let mut a = Vec::with_capacity(args.len());
-                for e in args {
-                    a.push(self.value(e, env)?);
-                }
+                // arguments live on the stack for the common short calls
+                let mut inline: [Value; 3] = [Value::null(), Value::null(), Value::null()];
+                let mut heap: Vec<Value> = Vec::new();
+                let a: &[Value] = if args.len() <= 3 {
+                    for (slot, e) in inline.iter_mut().zip(args) {
+                        *slot = self.value(e, env)?;
+                    }
+                    &inline[..args.len()]
+                } else {
+                    heap.reserve(args.len());
+                    for e in args {
+                        heap.push(self.value(e, env)?);
+                    }
+                    &heap
+                };
                 // #define blocks are strings to their callers
                 if let V::Block(_) = v.0 {
                     let s = self.stringify(v, env, sp.start)?;
-                    return self.invoke(&Value::string(s), name, &a, *sp);
+                    return self.invoke(&Value::string(s), name, a, *sp);
                 }
-                self.invoke(v, name, &a, *sp)?
+                self.invoke(v, name, a, *sp)?
             }
             Part::Index(e, sp) => {
                 let k = self.value(e, env)?;
@@ -582,8 +625,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
             let has_next = i + 1 < len;
             scope.index.set(i);
             scope.has_next.set(has_next);
-            self.set_var(VELOCITY_COUNT, Some(Value::int((i + 1) as i32)), env);
-            self.set_var(VELOCITY_HAS_NEXT, Some(Value::bool(has_next)), env);
+            if self.legacy_loop_vars {
+                self.set_var(VELOCITY_COUNT, Some(Value::int((i + 1) as i32)), env);
+                self.set_var(VELOCITY_HAS_NEXT, Some(Value::bool(has_next)), env);
+            }
             self.set_var(f.var, Some(item), env);
             match self.nodes(&f.body, env, out) {
                 Ok(()) => {}
@@ -597,8 +642,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
             i += 1;
         }
         let restore = |v: Value| if v.is_null() { None } else { Some(v) };
-        self.set_var(VELOCITY_COUNT, restore(saved_count), env);
-        self.set_var(VELOCITY_HAS_NEXT, restore(saved_has_next), env);
+        if self.legacy_loop_vars {
+            self.set_var(VELOCITY_COUNT, restore(saved_count), env);
+            self.set_var(VELOCITY_HAS_NEXT, restore(saved_has_next), env);
+        }
         self.set_var(FOREACH, restore(saved_scope), env);
         self.set_var(f.var, restore(saved_var), env);
         result
@@ -676,7 +723,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
             nodes,
             macros,
             names,
+            legacy_loop_vars,
         } = prog;
+        self.legacy_loop_vars |= legacy_loop_vars;
         self.dyn_names = Some(names);
         for (k, m) in macros {
             self.dyn_macros.entry(k).or_insert(m);
@@ -882,17 +931,35 @@ pub(crate) fn math(op: BinOp, l: &Value, r: &Value) -> Value {
                     _ => x.wrapping_rem(y),
                 }
             } else {
+                // Velocity's MathUtils overflow checks, including their
+                // blind spot (Long.MIN_VALUE * -1 wraps).
                 let (x, y) = (x as i64, y as i64);
+                let big = (i128::from(x), i128::from(y));
                 match op {
-                    BinOp::Add => x
-                        .checked_add(y)
-                        .map_or(i128::from(x) + i128::from(y), i128::from),
-                    BinOp::Sub => x
-                        .checked_sub(y)
-                        .map_or(i128::from(x) - i128::from(y), i128::from),
-                    BinOp::Mul => x
-                        .checked_mul(y)
-                        .map_or(i128::from(x) * i128::from(y), i128::from),
+                    BinOp::Add => {
+                        let r = x.wrapping_add(y);
+                        if (r ^ x) < 0 && (r ^ y) < 0 {
+                            big.0 + big.1
+                        } else {
+                            i128::from(r)
+                        }
+                    }
+                    BinOp::Sub => {
+                        let r = x.wrapping_sub(y);
+                        if (x ^ y) < 0 && (r ^ x) < 0 {
+                            big.0 - big.1
+                        } else {
+                            i128::from(r)
+                        }
+                    }
+                    BinOp::Mul => {
+                        let r = x.wrapping_mul(y);
+                        if y != 0 && r.wrapping_div(y) != x {
+                            big.0 * big.1
+                        } else {
+                            i128::from(r)
+                        }
+                    }
                     BinOp::Div => i128::from(x.wrapping_div(y)),
                     _ => i128::from(x.wrapping_rem(y)),
                 }

@@ -317,14 +317,8 @@ impl Value {
         match &self.0 {
             V::Null => out.push_str("null"),
             V::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            V::Int(i) => {
-                use fmt::Write;
-                let _ = write!(out, "{i}");
-            }
-            V::Long(i) => {
-                use fmt::Write;
-                let _ = write!(out, "{i}");
-            }
+            V::Int(i) => write_int(i64::from(*i), out),
+            V::Long(i) => write_int(*i, out),
             V::BigInt(i) => {
                 use fmt::Write;
                 let _ = write!(out, "{i}");
@@ -482,6 +476,27 @@ impl From<i64> for Value {
 impl From<f64> for Value {
     fn from(d: f64) -> Value {
         Value::double(d)
+    }
+}
+
+/// Appends a decimal integer without the formatting machinery.
+fn write_int(i: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut p = buf.len();
+    loop {
+        p -= 1;
+        buf[p] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    for &b in &buf[p..] {
+        out.push(b as char);
     }
 }
 
