@@ -7,6 +7,7 @@
 //! default leaks in: Rust's `\d`, `\w`, `.`, `(?i)` and `$` are never used.
 
 use std::fmt::Write;
+use std::sync::OnceLock;
 
 use regex_syntax::hir::ClassUnicode;
 
@@ -38,7 +39,7 @@ pub(crate) fn emit(node: &Node, groups: u32, full: bool) -> Emitted {
         groups,
         full,
     };
-    e.node(node, full);
+    e.node(node, full, full);
     Emitted {
         pattern: e.out,
         fancy: e.fancy,
@@ -52,6 +53,9 @@ fn push_char(out: &mut String, c: char) {
         let _ = write!(out, "\\x{{{:X}}}", c as u32);
     }
 }
+
+/// A class that never matches.
+const NEVER: &str = "[^\\x{0}-\\x{10FFFF}]";
 
 /// Emits a class as a literal, a bracket expression or, when empty, a class
 /// that never matches.
@@ -106,15 +110,106 @@ fn is_tail_droppable(n: &Node) -> bool {
     )
 }
 
+/// The class of the character matched right at the edge of `n`, when `n`
+/// is one class or a repetition of one class that matches at least once.
+fn class_of(n: &Node) -> Option<&ClassUnicode> {
+    match n {
+        Node::Class(c) => Some(c),
+        Node::Repeat { node, min, .. } if *min >= 1 => match &**node {
+            Node::Class(c) => Some(c),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The word characters of Java's default `\b`, computed once.
+fn bound_word() -> &'static ClassUnicode {
+    static W: OnceLock<ClassUnicode> = OnceLock::new();
+    W.get_or_init(props::java_bound_word)
+}
+
+/// What is known about whether a neighbouring character is a word
+/// character: from the class matched there, or from being at an end of the
+/// input (no character, so not a word character).
+fn word_side(c: Option<&ClassUnicode>, at_edge: bool) -> Option<bool> {
+    if at_edge {
+        return Some(false);
+    }
+    let c = c?;
+    let w = bound_word();
+    let mut outside = c.clone();
+    outside.difference(w);
+    if outside.ranges().is_empty() && !c.ranges().is_empty() {
+        return Some(true);
+    }
+    let mut inside = c.clone();
+    inside.intersect(w);
+    inside.ranges().is_empty().then_some(false)
+}
+
 impl Emitter {
     fn class(&mut self, c: &ClassUnicode) {
         push_class(&mut self.out, c);
     }
 
-    fn node(&mut self, n: &Node, tail: bool) {
+    /// Java's default `\b` (or `\B` with `negate`): a boundary is where
+    /// exactly one side is a word character. When the class next to the
+    /// assertion, or an end of the input, decides one side, only the other
+    /// side needs a look-around; when both are decided, none does.
+    fn java_bound(
+        &mut self,
+        negate: bool,
+        prev: Option<&ClassUnicode>,
+        next: Option<&ClassUnicode>,
+        at_start: bool,
+        at_end: bool,
+    ) {
+        let mut w = String::new();
+        push_class(&mut w, bound_word());
+        let left = word_side(prev, at_start);
+        let right = word_side(next, at_end);
+        match (left, right) {
+            (Some(l), Some(r)) => {
+                if (l != r) == negate {
+                    self.out.push_str(NEVER);
+                }
+            }
+            (Some(l), None) => {
+                self.fancy = true;
+                let want_word = if negate { l } else { !l };
+                let _ = write!(self.out, "{}{w})", if want_word { "(?=" } else { "(?!" });
+            }
+            (None, Some(r)) => {
+                self.fancy = true;
+                let want_word = if negate { r } else { !r };
+                let _ = write!(self.out, "{}{w})", if want_word { "(?<=" } else { "(?<!" });
+            }
+            (None, None) => {
+                self.fancy = true;
+                if negate {
+                    let _ = write!(self.out, "(?:(?<={w})(?={w})|(?<!{w})(?!{w}))");
+                } else {
+                    let _ = write!(self.out, "(?:(?<={w})(?!{w})|(?<!{w})(?={w}))");
+                }
+            }
+        }
+    }
+
+    /// Emits `n`. `head`/`tail`: `n` starts at the start / ends at the end of
+    /// the whole match (only meaningful when emitting for whole-input
+    /// matching).
+    fn node(&mut self, n: &Node, head: bool, tail: bool) {
         match n {
             Node::Empty => {}
             Node::Class(c) => self.class(c),
+            Node::Look(
+                l @ (Look::WordBoundary { unicode: false }
+                | Look::NotWordBoundary { unicode: false }),
+            ) => {
+                let negate = matches!(l, Look::NotWordBoundary { .. });
+                self.java_bound(negate, None, None, self.full && head, self.full && tail);
+            }
             Node::Look(l) => self.look(*l, tail),
             Node::LineBreak => {
                 // Java 9+: \u000D\u000A|[\u000A\u000B\u000C\u000D\u0085\u2028\u2029], with backtracking.
@@ -135,13 +230,25 @@ impl Emitter {
                 }
                 for (i, item) in items.iter().enumerate() {
                     let t = tail && i >= tail_from;
+                    let h = head && items[..i].iter().all(|x| matches!(x, Node::Look(_)));
+                    if let Node::Look(
+                        l @ (Look::WordBoundary { unicode: false }
+                        | Look::NotWordBoundary { unicode: false }),
+                    ) = item
+                    {
+                        let negate = matches!(l, Look::NotWordBoundary { .. });
+                        let next = items.get(i + 1).and_then(class_of);
+                        let prev = i.checked_sub(1).and_then(|j| class_of(&items[j]));
+                        self.java_bound(negate, prev, next, self.full && h, self.full && t);
+                        continue;
+                    }
                     // Alternations inside a concatenation need a group.
                     if matches!(item, Node::Alt(_)) {
                         self.out.push_str("(?:");
-                        self.node(item, t);
+                        self.node(item, h, t);
                         self.out.push(')');
                     } else {
-                        self.node(item, t);
+                        self.node(item, h, t);
                     }
                 }
             }
@@ -150,7 +257,7 @@ impl Emitter {
                     if i > 0 {
                         self.out.push('|');
                     }
-                    self.node(b, tail);
+                    self.node(b, head, tail);
                 }
             }
             Node::Group(kind, inner) => {
@@ -172,7 +279,9 @@ impl Emitter {
                     }
                 };
                 self.out.push_str(&open);
-                self.node(inner, inner_tail);
+                let inner_head =
+                    head && matches!(kind, GroupKind::Capture { .. } | GroupKind::NonCapture);
+                self.node(inner, inner_head, inner_tail);
                 self.out.push(')');
             }
             Node::Repeat { node, min, .. } if is_zero_width(node) => {
@@ -181,7 +290,7 @@ impl Emitter {
                 // iterating a zero-width operand). The Rust engines reject
                 // some of these forms, so rewrite them.
                 if *min > 0 {
-                    self.node(node, false);
+                    self.node(node, false, false);
                 }
             }
             Node::Repeat {
@@ -202,10 +311,10 @@ impl Emitter {
                     // backtracking into a matched \r\n.
                     self.fancy = true;
                     self.out.push_str("(?>");
-                    self.node(node, false);
+                    self.node(node, false, false);
                     self.out.push(')');
                 } else {
-                    self.node(node, false);
+                    self.node(node, false, false);
                 }
                 self.out.push(')');
                 match (min, max) {

@@ -62,6 +62,25 @@ fn union(mut a: ClassUnicode, b: &ClassUnicode) -> ClassUnicode {
 
 /// A class from `regex_syntax`'s own `\p{…}` tables.
 fn rust(name: &str) -> Option<ClassUnicode> {
+    // Parsing a Unicode property with regex-syntax costs tens of
+    // microseconds; patterns reuse a handful of them, so cache.
+    static CACHE: std::sync::Mutex<Vec<(String, Option<ClassUnicode>)>> =
+        std::sync::Mutex::new(Vec::new());
+    if let Ok(cache) = CACHE.lock()
+        && let Some((_, c)) = cache.iter().find(|(n, _)| n == name)
+    {
+        return c.clone();
+    }
+    let c = rust_uncached(name);
+    if let Ok(mut cache) = CACHE.lock()
+        && cache.len() < 256
+    {
+        cache.push((name.to_owned(), c.clone()));
+    }
+    c
+}
+
+fn rust_uncached(name: &str) -> Option<ClassUnicode> {
     if name == "Cs" {
         // Surrogates never occur in a Rust string.
         return Some(ClassUnicode::empty());

@@ -1,7 +1,7 @@
 //! [`JavaRegex`]: one compiled Java pattern.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::emit;
 use crate::engine::Engine;
@@ -12,8 +12,10 @@ use crate::parse::{Node, Parser};
 /// A compiled Java pattern.
 ///
 /// Immutable, `Send + Sync`, and cheap to clone (an `Arc`). Two programs are
-/// compiled: one wrapped for whole-input matching (`Matcher.matches()`), one
-/// for searching (`find`, replace, split).
+/// used: one wrapped for whole-input matching (`Matcher.matches()`),
+/// compiled by the constructor, and one for searching (`find`, replace,
+/// split), compiled on first use (it rarely fails where the first one
+/// succeeded; if it does, searches report a [`MatchError`]).
 ///
 /// # Example
 ///
@@ -32,7 +34,9 @@ pub struct JavaRegex(Arc<Inner>);
 struct Inner {
     pattern: String,
     full: Engine,
-    search: Engine,
+    search: OnceLock<Result<Engine, MatchError>>,
+    search_fancy: bool,
+    limits: Limits,
     full_rust: String,
     search_rust: String,
     groups: u32,
@@ -139,16 +143,12 @@ impl JavaRegex {
             t.full.fancy || force_fancy,
             limits,
         )?;
-        let search_engine = Engine::compile(
-            pattern,
-            &search.pattern,
-            search.fancy || force_fancy,
-            limits,
-        )?;
         Ok(JavaRegex(Arc::new(Inner {
             pattern: pattern.to_owned(),
             full,
-            search: search_engine,
+            search: OnceLock::new(),
+            search_fancy: search.fancy || force_fancy,
+            limits: limits.clone(),
             full_rust: t.full.pattern,
             search_rust: search.pattern,
             groups: t.groups,
@@ -194,7 +194,27 @@ impl JavaRegex {
     /// assert!(JavaRegex::new(r"(a)\1").unwrap().uses_backtracking());
     /// ```
     pub fn uses_backtracking(&self) -> bool {
-        matches!(self.0.full, Engine::Fancy(_)) || matches!(self.0.search, Engine::Fancy(_))
+        matches!(self.0.full, Engine::Fancy(_)) || self.0.search_fancy
+    }
+
+    /// The search program, compiled on first use.
+    fn search(&self) -> Result<&Engine, MatchError> {
+        let inner = &*self.0;
+        inner
+            .search
+            .get_or_init(|| {
+                Engine::compile(
+                    &inner.pattern,
+                    &inner.search_rust,
+                    inner.search_fancy,
+                    &inner.limits,
+                )
+                .map_err(|e| MatchError {
+                    message: format!("search program: {e}"),
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Returns the number of capturing groups (not counting group 0), as
@@ -257,7 +277,7 @@ impl JavaRegex {
     /// assert_eq!(re.find("none").unwrap(), None);
     /// ```
     pub fn find(&self, s: &str) -> Result<Option<Range<usize>>, MatchError> {
-        Ok(self.0.search.find_at(s, 0)?.map(|(a, b)| a..b))
+        Ok(self.search()?.find_at(s, 0)?.map(|(a, b)| a..b))
     }
 
     /// Every match, as repeated `Matcher.find()` calls would report them
@@ -279,7 +299,8 @@ impl JavaRegex {
     pub fn find_all(&self, s: &str) -> Result<Vec<Range<usize>>, MatchError> {
         let mut out = Vec::new();
         let mut it = Finder::new(s);
-        while let Some((a, b)) = it.next(&self.0.search)? {
+        let engine = self.search()?;
+        while let Some((a, b)) = it.next(engine)? {
             out.push(a..b);
         }
         Ok(out)
@@ -325,7 +346,7 @@ impl JavaRegex {
     }
 
     fn replace(&self, s: &str, replacement: &str, limit: usize) -> Result<String, ReplaceError> {
-        let engine = &self.0.search;
+        let engine = self.search()?;
         let mut slots = Vec::new();
         let mut it = Finder::new(s);
         let mut out = String::new();
@@ -414,7 +435,7 @@ impl JavaRegex {
         let mut it = Finder::new(s);
         let mut failure = None;
         loop {
-            let m = match it.next(&self.0.search) {
+            let m = match self.search().and_then(|e| it.next(e)) {
                 Ok(Some(m)) => m,
                 Ok(None) => break,
                 Err(e) => {
