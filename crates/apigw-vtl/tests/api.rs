@@ -1,0 +1,182 @@
+//! The public API: null modes, host objects, property assignment through
+//! the host, reference semantics of values, static analysis.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use apigw_vtl::{Call, Context, Error, Host, NullRendering, Object, Options, Template, Value};
+
+fn render(src: &str, opts: &Options, ctx: &Context<'_>) -> String {
+    Template::compile(src, opts).unwrap().render_to_string(ctx).unwrap()
+}
+
+#[test]
+fn null_modes() {
+    let literal = Options {
+        null_rendering: NullRendering::Literal,
+        ..Options::default()
+    };
+    let empty = Options::default();
+    let src = "[$x][$!x][${x}][$x.y][$m.nope][$m.a]";
+    let mut ctx = Context::new();
+    ctx.insert("m", Value::map(vec![("a".into(), Value::int(1))]));
+    assert_eq!(render(src, &literal, &ctx), "[$x][][${x}][$x.y][$m.nope][1]");
+    assert_eq!(render(src, &empty, &ctx), "[][][][][][1]");
+}
+
+#[test]
+fn reference_semantics() {
+    let out = render(
+        "#set($a = {})#set($b = $a)#set($d = $b.put('k', 1))$a #set($l = [1])#set($l2 = $l)$l2.add(2) $l",
+        &Options::default(),
+        &Context::new(),
+    );
+    assert_eq!(out, "{k=1}true [1, 2]");
+}
+
+#[derive(Debug, Default)]
+struct Overrides {
+    status: RefCell<Option<Value>>,
+    headers: Rc<RefCell<HashMap<String, String>>>,
+}
+
+#[derive(Debug)]
+struct Headers(Rc<RefCell<HashMap<String, String>>>);
+
+impl Object for Headers {
+    fn set_property(&self, name: &str, value: Value) -> Result<bool, Error> {
+        self.0.borrow_mut().insert(name.to_string(), value.to_string());
+        Ok(true)
+    }
+}
+
+impl Object for Overrides {
+    fn get_property(&self, name: &str) -> Option<Value> {
+        match name {
+            "status" => self.status.borrow().clone(),
+            "header" => Some(Value::object(Rc::new(Headers(self.headers.clone())))),
+            _ => None,
+        }
+    }
+    fn set_property(&self, name: &str, value: Value) -> Result<bool, Error> {
+        if name == "status" {
+            *self.status.borrow_mut() = Some(value);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+#[derive(Debug)]
+struct Input;
+
+impl Object for Input {
+    fn get_property(&self, name: &str) -> Option<Value> {
+        (name == "body").then(|| Value::string("{\"a\":1}"))
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        match (name, args) {
+            ("path", [p]) if p.as_str() == Some("$.a") => Ok(Call::Value(Value::int(1))),
+            ("path", _) => Ok(Call::Value(Value::null())),
+            _ => Ok(Call::NotFound),
+        }
+    }
+}
+
+struct Gateway {
+    context: Value,
+    overrides: Rc<Overrides>,
+    lookups: RefCell<Vec<String>>,
+}
+
+impl Host for Gateway {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.lookups.borrow_mut().push(name.to_string());
+        match name {
+            "context" => Some(self.context.clone()),
+            "input" => Some(Value::object(Rc::new(Input))),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn host_objects_and_overrides() {
+    let overrides = Rc::new(Overrides::default());
+    let context = Value::map(vec![
+        ("requestId".into(), Value::string("r-1")),
+        ("responseOverride".into(), Value::object(overrides.clone())),
+    ]);
+    let host = Gateway {
+        context,
+        overrides: overrides.clone(),
+        lookups: RefCell::new(Vec::new()),
+    };
+    let ctx = Context::new().with_host(&host);
+    let src = "#set($context.responseOverride.status = 400)\
+               #set($context.responseOverride.header.X-Id = $context.requestId)\
+               $input.body $input.path('$.a') [$input.path('$.zz')] $context.responseOverride.status $input.nope()";
+    let out = render(src, &Options::default(), &ctx);
+    assert_eq!(out, "{\"a\":1} 1 [] 400 ");
+    assert_eq!(host.overrides.status.borrow().as_ref().and_then(Value::as_i64), Some(400));
+    assert_eq!(host.overrides.headers.borrow().get("X-Id").map(String::as_str), Some("r-1"));
+    // each name is asked for once per render
+    let l = host.lookups.borrow();
+    assert_eq!(l.iter().filter(|n| *n == "context").count(), 1);
+    assert_eq!(l.iter().filter(|n| *n == "input").count(), 1);
+}
+
+#[test]
+fn context_shadows_host_and_set_shadows_both() {
+    let host = Gateway {
+        context: Value::string("from host"),
+        overrides: Rc::new(Overrides::default()),
+        lookups: RefCell::new(Vec::new()),
+    };
+    let mut ctx = Context::new().with_host(&host);
+    ctx.insert("input", Value::string("from context"));
+    let out = render("$input|$context|#set($context = 'set')$context", &Options::default(), &ctx);
+    assert_eq!(out, "from context|from host|set");
+}
+
+#[test]
+fn analysis_lists_names_and_literal_calls() {
+    let t = Template::compile(
+        "#set($r = $input.path('$.items'))#foreach($i in $r)$i.name $util.escapeJavaScript($i.x)#end\
+         $input.json('$') $input.body $context.requestId $input.path($r)",
+        &Options::default(),
+    )
+    .unwrap();
+    let a = t.analysis();
+    assert_eq!(a.names, ["r", "input", "i", "util", "context"]);
+    assert!(!a.dynamic);
+    let calls: Vec<String> = a
+        .members
+        .iter()
+        .filter(|m| m.root == "input")
+        .map(|m| format!("{}{}:{:?}", m.member, if m.is_method { "()" } else { "" }, m.args))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "path():Some([\"$.items\"])",
+            "json():Some([\"$\"])",
+            "body:Some([])",
+            "path():None"
+        ]
+    );
+    assert!(a.uses("input") && !a.uses("stageVariables"));
+}
+
+#[test]
+fn template_is_reusable_and_buffers_append() {
+    let t = Template::compile("[$x]", &Options::default()).unwrap();
+    let mut out = String::from(">");
+    let mut ctx = Context::new();
+    ctx.insert("x", Value::int(1));
+    t.render(&ctx, &mut out).unwrap();
+    ctx.insert("x", Value::double(1e10));
+    t.render(&ctx, &mut out).unwrap();
+    assert_eq!(out, ">[1][1.0E10]");
+}

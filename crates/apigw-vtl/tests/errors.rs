@@ -1,0 +1,125 @@
+//! Error rendering: kinds, positions and the caret excerpt of `{:#}`.
+
+use apigw_vtl::{Context, ErrorKind, Limits, Options, Template, Value};
+
+fn compile_err(src: &str) -> String {
+    let e = Template::compile(src, &Options::default()).unwrap_err();
+    format!("{e:#}")
+}
+
+fn render_err(src: &str) -> String {
+    let t = Template::compile(src, &Options::default()).unwrap();
+    let mut ctx = Context::new();
+    ctx.insert("list", Value::list(vec![Value::int(1)]));
+    ctx.insert("s", Value::string("abc"));
+    let e = t.render_to_string(&ctx).unwrap_err();
+    format!("{e:#}")
+}
+
+#[test]
+fn parse_errors() {
+    let cases = [
+        "#if(true)x",
+        "line one\n#if($a == )x#end",
+        "#set($a = )",
+        "#set(a = 1)",
+        "text #end",
+        "#foreach($i in $list)$i",
+        "${a",
+        "$a.b(1",
+        "a$",
+        "#macro()#end",
+        "#parse('x.vm')",
+        "#include('x.vm')",
+        "#set($x = [1, 2)",
+        "#if($a ? 1)#end",
+    ];
+    let mut all = String::new();
+    for c in cases {
+        all.push_str(&format!("=== {c:?}\n{}\n\n", compile_err(c)));
+    }
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn render_errors() {
+    let cases = [
+        "$list.get(5)",
+        "ok\n  $s.substring(5)",
+        "$s.charAt(-1)",
+        "#set($list[3] = 1)",
+        "$s.isEmpty(1)",
+        "#foreach($x in [1])#break(1)#end",
+    ];
+    let mut all = String::new();
+    for c in cases {
+        all.push_str(&format!("=== {c:?}\n{}\n\n", render_err(c)));
+    }
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn kinds_and_positions() {
+    let e = Template::compile("ab\ncd #if(", &Options::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+    assert_eq!(e.line(), Some(2));
+    let e = Template::compile("#parse('x')", &Options::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    let t = Template::compile("x\n$s.substring(9)", &Options::default()).unwrap();
+    let mut ctx = Context::new();
+    ctx.insert("s", Value::string("abc"));
+    let e = t.render_to_string(&ctx).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Render);
+    assert_eq!((e.line(), e.column()), (Some(2), Some(4)));
+}
+
+#[test]
+fn limits_have_clear_errors() {
+    let small = Options {
+        limits: Limits {
+            max_template_bytes: 10,
+            max_nesting: 3,
+            max_call_depth: 5,
+            max_loop_iterations: 100,
+            max_output_bytes: 50,
+        },
+        ..Options::default()
+    };
+    let ctx = Context::new();
+    let kind = |src: &str| match Template::compile(src, &small) {
+        Err(e) => (e.kind(), e.to_string()),
+        Ok(t) => match t.render_to_string(&ctx) {
+            Err(e) => (e.kind(), e.to_string()),
+            Ok(s) => panic!("{src:?} rendered {s:?}"),
+        },
+    };
+    let (k, msg) = kind("0123456789ab");
+    assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
+    let (k, msg) = kind("#if(1)#if(1)#if(1)#if(1)#end#end#end#end");
+    assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
+    let small = Options {
+        limits: Limits {
+            max_template_bytes: 1000,
+            ..small.limits.clone()
+        },
+        ..small
+    };
+    let kind = |src: &str| match Template::compile(src, &small) {
+        Err(e) => (e.kind(), e.to_string()),
+        Ok(t) => match t.render_to_string(&ctx) {
+            Err(e) => (e.kind(), e.to_string()),
+            Ok(s) => panic!("{src:?} rendered {s:?}"),
+        },
+    };
+    let (k, msg) = kind("#macro(m)#m()#end#m()");
+    assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
+    assert!(msg.contains("max calling depth"), "{msg}");
+    let (k, msg) = kind("#foreach($i in [1..101])#end");
+    assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
+    let (k, msg) = kind("#foreach($i in [1..10])#foreach($j in [1..10])#end#end");
+    assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
+    let (k, msg) = kind("#foreach($i in [1..60])x#end");
+    assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
+    let (k, msg) = kind("#evaluate('#evaluate(\"#evaluate(\\'#evaluate(\\\"#evaluate(1)\\\")\\')\")')x");
+    let _ = (k, msg);
+}
