@@ -29,6 +29,12 @@ pub(crate) struct RestApi {
     pub(crate) created_date: i64,
     #[serde(default)]
     pub(crate) binary_media_types: Vec<String>,
+    /// `EDGE`, `REGIONAL` or `PRIVATE`.
+    #[serde(default = "default_endpoint_type")]
+    pub(crate) endpoint_type: String,
+    /// `ipv4` or `dualstack`.
+    #[serde(default = "default_ip_address_type")]
+    pub(crate) ip_address_type: String,
     pub(crate) root_resource_id: String,
     /// Resources by id.
     pub(crate) resources: BTreeMap<String, Resource>,
@@ -41,6 +47,14 @@ pub(crate) struct RestApi {
     /// Stages by name.
     #[serde(default)]
     pub(crate) stages: BTreeMap<String, Stage>,
+}
+
+fn default_endpoint_type() -> String {
+    "EDGE".into()
+}
+
+fn default_ip_address_type() -> String {
+    "ipv4".into()
 }
 
 impl RestApi {
@@ -59,7 +73,10 @@ impl RestApi {
             m.insert("binaryMediaTypes".into(), json!(self.binary_media_types));
         }
         m.insert("apiKeySource".into(), json!("HEADER"));
-        m.insert("endpointConfiguration".into(), json!({"types": ["EDGE"]}));
+        m.insert(
+            "endpointConfiguration".into(),
+            json!({"ipAddressType": self.ip_address_type, "types": [self.endpoint_type]}),
+        );
         m.insert("disableExecuteApiEndpoint".into(), json!(false));
         m.insert("rootResourceId".into(), json!(self.root_resource_id));
         Value::Object(m)

@@ -15,7 +15,7 @@ use crate::model::{
     DeployedDefinition, Deployment, GatewayResponse, Integration, IntegrationResponse, Method,
     MethodResponse, Resource, RestApi, Stage,
 };
-use crate::patch::{self, Op, PatchOp};
+use crate::patch::{self, MapKind, Op, PatchOp};
 use crate::store::{
     Store, api_mut, api_ref, integration_ref, invalid_integration, invalid_resource, method_mut,
     method_ref, now_epoch,
@@ -78,6 +78,60 @@ impl Store {
         let description = i.string("description")?;
         let version = i.string("version")?;
         let binary_media_types = i.string_list("binaryMediaTypes")?.unwrap_or_default();
+        let endpoint = match input.get("endpointConfiguration") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return Err(ApiError::serialization(
+                    "Start of list found where not expected.",
+                ));
+            }
+        };
+        let e = Input(&endpoint);
+        let types = e.string_list("types")?.unwrap_or_default();
+        let ip_address_type = e.string("ipAddressType")?;
+        let mut v = Violations::default();
+        if types
+            .iter()
+            .any(|t| !["PRIVATE", "EDGE", "REGIONAL"].contains(&t.as_str()))
+        {
+            v.push(
+                &format!("[{}]", types.join(", ")),
+                "createRestApiInput.endpointConfiguration.types",
+                "Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, \
+                 EDGE, REGIONAL]]",
+            );
+        }
+        if let Some(ip) = &ip_address_type {
+            check_enum(
+                &mut v,
+                ip,
+                "createRestApiInput.endpointConfiguration.ipAddressType",
+                &["ipv4", "dualstack"],
+            );
+        }
+        v.finish()?;
+        if description.as_deref() == Some("") {
+            return Err(ApiError::bad_request(
+                "Description cannot be an empty string",
+            ));
+        }
+        if types.len() > 1 {
+            return Err(ApiError::bad_request(
+                "Cannot create an api with multiple Endpoint Types.",
+            ));
+        }
+        let endpoint_type = types.first().cloned().unwrap_or_else(|| "EDGE".into());
+        let ip_address_type = match (ip_address_type, endpoint_type.as_str()) {
+            (Some(ip), "PRIVATE") if ip != "dualstack" => {
+                return Err(ApiError::bad_request(
+                    "Only dualstack ipAddressType is supported for Private APIs.",
+                ));
+            }
+            (Some(ip), _) => ip,
+            (None, "PRIVATE") => "dualstack".into(),
+            (None, _) => "ipv4".into(),
+        };
         let Some(name) = name.filter(|n| !n.is_empty()) else {
             return Err(ApiError::bad_request(
                 "Invalid REST API name specified: name must not be empty",
@@ -104,6 +158,8 @@ impl Store {
                 version,
                 created_date: now_epoch(),
                 binary_media_types,
+                endpoint_type,
+                ip_address_type,
                 root_resource_id: root,
                 resources,
                 gateway_responses: BTreeMap::new(),
@@ -172,6 +228,13 @@ impl Store {
                 .ok_or_else(|| self.unknown_api(id))?;
             for op in &ops {
                 match (op.head(), op.key(), op.op) {
+                    (
+                        "name" | "description",
+                        None,
+                        Op::Add | Op::Remove | Op::Move | Op::Copy | Op::Test,
+                    ) if !op.is_keyed() => {
+                        return Err(op.unsupported("replace"));
+                    }
                     ("name", None, Op::Replace) => {
                         let v = op.required_value()?;
                         if v.is_empty() {
@@ -181,10 +244,9 @@ impl Store {
                         }
                         api.name = v.to_owned();
                     }
-                    ("description", None, Op::Replace | Op::Add) => {
-                        api.description = op.value.clone();
+                    ("description", None, _) => {
+                        api.description = op.value.clone().filter(|d| !d.is_empty());
                     }
-                    ("description", None, Op::Remove) => api.description = None,
                     ("binaryMediaTypes", Some(t), Op::Add) => {
                         if !api.binary_media_types.contains(&t) {
                             api.binary_media_types.push(t);
@@ -285,7 +347,7 @@ impl Store {
                     return Err(ApiError::bad_request(format!(
                         "A sibling ({}) of this resource already has a variable path part -- \
                          only one is allowed",
-                        sib.id
+                        sib.path_part
                     )));
                 }
             }
@@ -366,6 +428,19 @@ impl Store {
             not_null(&mut v, "putMethodInput.authorizationType");
         }
         v.finish()?;
+        if let Some(params) = &request_parameters {
+            let mut names: Vec<&str> = params
+                .keys()
+                .filter_map(|k| k.strip_prefix("method.request."))
+                .filter_map(|k| k.split_once('.').map(|(_, n)| n))
+                .collect();
+            names.sort_unstable();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                return Err(ApiError::bad_request(
+                    "Parameter names must be unique across querystring, header and path",
+                ));
+            }
+        }
         self.mutate(|s| {
             let api = api_mut(s, api)?;
             let res = api.resources.get_mut(rid).ok_or_else(invalid_resource)?;
@@ -441,21 +516,41 @@ impl Store {
             let m = method_mut(s, api, rid, http_method)?;
             for op in &ops {
                 match (op.head(), op.key()) {
-                    ("authorizationType", None) => {
+                    ("authorizationType", None) if !op.is_keyed() => {
+                        op.replace_only()?;
                         m.authorization_type = op.required_value()?.to_owned();
                     }
-                    ("authorizerId", None) => m.authorizer_id = op.value.clone(),
-                    ("operationName", None) => m.operation_name = op.value.clone(),
-                    ("apiKeyRequired", None) => {
-                        m.api_key_required = op.required_value()? == "true";
+                    ("authorizerId", None) if !op.is_keyed() => {
+                        op.replace_only()?;
+                        m.authorizer_id = op.value.clone();
+                    }
+                    ("operationName", None) if !op.is_keyed() => {
+                        op.replace_only()?;
+                        m.operation_name = op.value.clone();
+                    }
+                    ("apiKeyRequired", None) if !op.is_keyed() => {
+                        op.replace_only()?;
+                        m.api_key_required = op.value.as_deref() == Some("true");
                     }
                     ("requestParameters", Some(k)) => {
                         let v = bool_value(op)?;
-                        patch::apply_map_op(&mut m.request_parameters, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut m.request_parameters,
+                            op,
+                            k,
+                            v,
+                            MapKind::Parameters,
+                        )?;
                     }
                     ("requestModels", Some(k)) => {
                         let v = op.value.clone().map(Value::String);
-                        patch::apply_map_op(&mut m.request_models, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut m.request_models,
+                            op,
+                            k,
+                            v,
+                            MapKind::ContentTypes,
+                        )?;
                     }
                     _ => return Err(op.invalid_path()),
                 }
@@ -466,12 +561,13 @@ impl Store {
 
     // ---------------------------------------------------------------- method responses
 
-    /// `PutMethodResponse` (201).
+    /// `PutMethodResponse` (201): creates or replaces the method response; absent
+    /// `responseParameters` / `responseModels` are stored and returned as `{}` (as recorded
+    /// against AWS).
     ///
     /// # Errors
     /// `ValidationException` for a status code not matching `[1-5]\d\d`; `NotFoundException`;
-    /// `BadRequestException` for a parameter key that is not `method.response.header.<name>`;
-    /// `ConflictException` when the response exists.
+    /// `BadRequestException` for a parameter key that is not `method.response.header.<name>`.
     pub fn put_method_response(
         &self,
         api: &str,
@@ -489,15 +585,10 @@ impl Store {
         check_method_response_parameters(response_parameters.as_ref())?;
         self.mutate(|s| {
             let m = method_mut(s, api, rid, http_method)?;
-            if m.method_responses.contains_key(code) {
-                return Err(ApiError::conflict(
-                    "Response already exists for this resource",
-                ));
-            }
             let r = MethodResponse {
                 status_code: code.to_owned(),
-                response_parameters,
-                response_models,
+                response_parameters: Some(response_parameters.unwrap_or_default()),
+                response_models: Some(response_models.unwrap_or_default()),
             };
             let out = r.to_json();
             m.method_responses.insert(code.to_owned(), r);
@@ -567,9 +658,9 @@ impl Store {
         input: &JsonInput,
     ) -> Result<Value, ApiError> {
         let mut v = Violations::default();
+        let ops = patch::parse_into(input, "updateMethodResponseInput", &mut v)?;
         check_status_code(&mut v, code);
         v.finish()?;
-        let ops = patch::parse(input, "updateMethodResponseInput")?;
         self.mutate(|s| {
             let r = method_mut(s, api, rid, http_method)?
                 .method_responses
@@ -579,11 +670,23 @@ impl Store {
                 match (op.head(), op.key()) {
                     ("responseParameters", Some(k)) => {
                         let v = bool_value(op)?;
-                        patch::apply_map_op(&mut r.response_parameters, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut r.response_parameters,
+                            op,
+                            k,
+                            v,
+                            MapKind::Parameters,
+                        )?;
                     }
                     ("responseModels", Some(k)) => {
                         let v = op.value.clone().map(Value::String);
-                        patch::apply_map_op(&mut r.response_models, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut r.response_models,
+                            op,
+                            k,
+                            v,
+                            MapKind::ContentTypes,
+                        )?;
                     }
                     _ => return Err(op.invalid_path()),
                 }
@@ -810,11 +913,23 @@ impl Store {
                     }
                     ("requestTemplates", Some(k)) => {
                         let v = template_value(op);
-                        patch::apply_map_op(&mut integ.request_templates, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut integ.request_templates,
+                            op,
+                            k,
+                            v,
+                            MapKind::ContentTypes,
+                        )?;
                     }
                     ("requestParameters", Some(k)) => {
                         let v = op.value.clone().map(Value::String);
-                        patch::apply_map_op(&mut integ.request_parameters, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut integ.request_parameters,
+                            op,
+                            k,
+                            v,
+                            MapKind::Parameters,
+                        )?;
                     }
                     _ => return Err(op.invalid_path()),
                 }
@@ -979,9 +1094,9 @@ impl Store {
         input: &JsonInput,
     ) -> Result<Value, ApiError> {
         let mut v = Violations::default();
+        let ops = patch::parse_into(input, "updateIntegrationResponseInput", &mut v)?;
         check_status_code(&mut v, code);
         v.finish()?;
-        let ops = patch::parse(input, "updateIntegrationResponseInput")?;
         self.mutate(|s| {
             let m = method_mut(s, api, rid, http_method)?;
             let integ = m.integration.as_mut().ok_or_else(invalid_integration)?;
@@ -992,22 +1107,33 @@ impl Store {
             let mut params_touched = false;
             for op in &ops {
                 match (op.head(), op.key()) {
-                    ("selectionPattern", None) => match op.op {
-                        Op::Add | Op::Replace => ir.selection_pattern = op.value.clone(),
-                        Op::Remove => ir.selection_pattern = None,
-                        _ => return Err(op.unsupported("add, remove, replace")),
-                    },
-                    ("contentHandling", None) => {
+                    ("selectionPattern", None) if !op.is_keyed() => {
+                        op.replace_only()?;
+                        ir.selection_pattern = op.value.clone();
+                    }
+                    ("contentHandling", None) if !op.is_keyed() => {
                         ir.content_handling = content_handling_value(op)?;
                     }
                     ("responseTemplates", Some(k)) => {
                         let v = template_value(op);
-                        patch::apply_map_op(&mut ir.response_templates, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut ir.response_templates,
+                            op,
+                            k,
+                            v,
+                            MapKind::ContentTypes,
+                        )?;
                     }
                     ("responseParameters", Some(k)) => {
                         params_touched = true;
                         let v = op.value.clone().map(Value::String);
-                        patch::apply_map_op(&mut ir.response_parameters, op, k, v)?;
+                        patch::apply_map_op(
+                            &mut ir.response_parameters,
+                            op,
+                            k,
+                            v,
+                            MapKind::Parameters,
+                        )?;
                     }
                     _ => return Err(op.invalid_path()),
                 }
@@ -1340,7 +1466,7 @@ impl Store {
                     ("variables", Some(k)) => {
                         let mut vars = Some(std::mem::take(&mut st.variables));
                         let v = op.value.clone().map(Value::String);
-                        let r = patch::apply_map_op(&mut vars, op, k, v);
+                        let r = patch::apply_map_op(&mut vars, op, k, v, MapKind::Parameters);
                         st.variables = vars.unwrap_or_default();
                         r?;
                     }

@@ -688,13 +688,64 @@ fn method_responses() {
         json!({"statusCode": "200", "responseParameters": {"method.response.header.X": true},
                "responseModels": {"application/json": "Empty"}})
     );
+    // A put over an existing response replaces it; absent maps are returned as {}.
     assert_eq!(
-        err(s.put_method_response(&f.api, &f.rid, "GET", "200", &obj(json!({})))).0,
-        ErrorKind::Conflict
+        s.put_method_response(&f.api, &f.rid, "GET", "200", &obj(json!({})))
+            .unwrap(),
+        json!({"statusCode": "200", "responseParameters": {}, "responseModels": {}})
     );
+    s.put_method_response(&f.api, &f.rid, "GET", "200", &obj(r.clone()))
+        .unwrap();
     assert_eq!(
         err(s.put_method_response(&f.api, &f.rid, "GET", "abc", &obj(json!({})))).0,
         ErrorKind::Validation
+    );
+    // Patch-op violations come first, then the status code's, in one exception.
+    assert_eq!(
+        err(s.update_method_response(
+            &f.api,
+            &f.rid,
+            "GET",
+            "wrong",
+            &obj(json!({"patchOperations": [{"op": "wrong_op", "path": "/responseModels/a~1b"}]}))
+        )),
+        (
+            ErrorKind::Validation,
+            "2 validation errors detected: Value 'wrong_op' at \
+             'updateMethodResponseInput.patchOperations.1.member.op' failed to satisfy \
+             constraint: Member must satisfy enum value set: [add, remove, move, test, replace, \
+             copy]; Value 'wrong' at 'statusCode' failed to satisfy constraint: Member must \
+             satisfy regular expression pattern: [1-5]\\d\\d"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(s.update_method_response(
+            &f.api,
+            &f.rid,
+            "GET",
+            "200",
+            &obj(
+                json!({"patchOperations": [{"op": "remove", "path": "/responseModels/text~1xml"}]})
+            )
+        )),
+        (
+            ErrorKind::NotFound,
+            "Content-Type specified was not found".into()
+        )
+    );
+    assert_eq!(
+        err(s.update_method_response(
+            &f.api,
+            &f.rid,
+            "GET",
+            "200",
+            &obj(json!({"patchOperations": [{"op": "add", "path": "/wrong/method.response.header.my-header"}]}))
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Invalid patch path /wrong/method.response.header.my-header".into()
+        )
     );
     let u = s
         .update_method_response(

@@ -33,8 +33,10 @@ pub(crate) fn check_enum(v: &mut Violations, value: &str, field: &str, allowed: 
 }
 
 /// HTTP methods a method can be put for.
+/// In the order of AWS's message (recorded: LocalStack snapshot
+/// `TestApiGatewayApiMethod::test_put_method_validation`).
 pub(crate) const HTTP_METHODS: [&str; 8] = [
-    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+    "GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY",
 ];
 
 /// Checks an `httpMethod` path member.
@@ -218,7 +220,7 @@ mod tests {
         assert!(check_http_method("ANY").is_ok());
         assert_eq!(
             check_http_method("FOO").unwrap_err().message(),
-            "Invalid HttpMethod specified. Valid options are ANY,DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+            "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY"
         );
     }
 }
