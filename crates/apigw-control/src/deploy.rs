@@ -84,22 +84,22 @@ impl Snapshot {
     /// example.
     pub fn route(&self, http_method: &str, path: &str) -> Option<RouteMatch<'_>> {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut best: Option<(Vec<u8>, &str, Vec<(String, String)>)> = None;
+        let mut best: Option<(&str, PathMatch)> = None;
         for (resource_path, _) in self.methods.keys() {
             if best
                 .as_ref()
-                .is_some_and(|(_, p, _)| *p == resource_path.as_str())
+                .is_some_and(|(p, _)| *p == resource_path.as_str())
             {
                 continue;
             }
-            let Some((rank, params)) = match_path(resource_path, &segments) else {
+            let Some(found) = match_path(resource_path, &segments) else {
                 continue;
             };
-            if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
-                best = Some((rank, resource_path.as_str(), params));
+            if best.as_ref().is_none_or(|(_, (r, _))| found.0 > *r) {
+                best = Some((resource_path.as_str(), found));
             }
         }
-        let (_, resource_path, path_parameters) = best?;
+        let (resource_path, (_, path_parameters)) = best?;
         let method = self
             .method(resource_path, http_method)
             .or_else(|| self.method(resource_path, "ANY"))?;
