@@ -12,7 +12,8 @@
 //! `/usr/share/java`. See `tests/differential/README.md`.
 //!
 //! Environment knobs: `VTL_DIFF_FILTER=substring` limits the detailed report to matching
-//! case names (all cases still run and count).
+//! case names (all cases still run and count); `VTL_DIFF_SHOW=N` (default 200) caps how many
+//! differences are detailed on stdout (all of them go to `report.txt`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -546,7 +547,12 @@ fn agrees_with_velocity_1_7() {
     );
 
     let filter = std::env::var("VTL_DIFF_FILTER").unwrap_or_default();
-    let mut report = String::new();
+    // Details of every difference go to report.txt; stdout gets the first `show` of them.
+    let show: usize = std::env::var("VTL_DIFF_SHOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let mut details = Vec::new();
     let mut per_file: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut differ = 0usize;
     let mut panics = 0usize;
@@ -580,18 +586,21 @@ fn agrees_with_velocity_1_7() {
         } else {
             "MISMATCH"
         };
-        let _ = writeln!(report, "==== {tag}: {}", case.name);
+        let mut d = String::new();
+        let _ = writeln!(d, "==== {tag}: {}", case.name);
         let _ = writeln!(
-            report,
+            d,
             "  template: {}\n{}",
             escaped(case.source.as_bytes()),
             visible(case.source.as_bytes())
         );
-        let _ = writeln!(report, "  velocity: {}", describe(&theirs.outcome));
-        let _ = writeln!(report, "  ours:     {}", describe(&ours));
+        let _ = writeln!(d, "  velocity: {}", describe(&theirs.outcome));
+        let _ = writeln!(d, "  ours:     {}", describe(&ours));
+        details.push(d);
     }
 
     let total = corpus.len();
+    let mut report = String::new();
     let _ = writeln!(report, "\n==== per corpus file (agree/total)");
     for (file, (ok, n)) in &per_file {
         let _ = writeln!(report, "  {file:<28} {ok:>4}/{n:<4}");
@@ -613,8 +622,19 @@ fn agrees_with_velocity_1_7() {
          known differences, {panics} panics/hangs)",
         known_seen.len()
     );
-    // Keep a copy next to the compiled oracle for browsing.
-    let _ = std::fs::write(Path::new(WORK_DIR).join("report.txt"), &report);
+    // Keep the full report next to the compiled oracle for browsing.
+    let report_path = Path::new(WORK_DIR).join("report.txt");
+    let _ = std::fs::write(&report_path, format!("{}{report}", details.concat()));
+    for d in details.iter().take(show) {
+        print!("{d}");
+    }
+    if details.len() > show {
+        println!(
+            "\n==== {} more differences not shown (VTL_DIFF_SHOW={show}); all are in {}",
+            details.len() - show,
+            report_path.display()
+        );
+    }
     println!("{report}");
 
     let mut failures = Vec::new();
