@@ -7,7 +7,7 @@ use apigw_mapping::{CompiledIntegration, IntegrationKind, IntegrationSpec};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::model::{DeployedDefinition, GatewayResponse, Integration};
+use crate::model::{DeployedDefinition, Integration};
 
 /// One deployed method: its integration settings and compiled integration responses.
 #[derive(Debug)]
@@ -47,8 +47,10 @@ pub struct Snapshot {
     pub deployment_id: String,
     /// The API's `binaryMediaTypes`.
     pub binary_media_types: Vec<String>,
-    /// Customised gateway responses by type (`API_CONFIGURATION_ERROR`, …), as JSON objects
-    /// with `statusCode`, `responseParameters`, `responseTemplates`.
+    /// Every gateway response type (`API_CONFIGURATION_ERROR`, …) as it applies to this
+    /// deployment (customised, inherited from `DEFAULT_4XX`/`DEFAULT_5XX`, or default): JSON
+    /// objects with `statusCode`, `responseParameters`, `responseTemplates`,
+    /// `defaultResponse`.
     pub gateway_responses: BTreeMap<String, Value>,
     /// Methods keyed by (resource path, HTTP method).
     methods: BTreeMap<(String, String), DeployedMethod>,
@@ -189,10 +191,14 @@ pub(crate) fn compile_snapshot(
         api_id: api_id.to_owned(),
         deployment_id: deployment_id.to_owned(),
         binary_media_types: def.binary_media_types.clone(),
-        gateway_responses: def
-            .gateway_responses
+        gateway_responses: crate::ops::GATEWAY_RESPONSE_TYPES
             .iter()
-            .map(|(k, g)| (k.clone(), GatewayResponse::to_json(g)))
+            .map(|(t, _)| {
+                (
+                    (*t).to_owned(),
+                    crate::ops::effective_gateway_response(&def.gateway_responses, t),
+                )
+            })
             .collect(),
         methods,
     })

@@ -32,7 +32,7 @@ const INTEGRATION_TYPES: [&str; 5] = ["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY",
 const PASSTHROUGH: [&str; 3] = ["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
 
 /// Gateway response types with their default status codes (`None`: DEFAULT_4XX/5XX).
-const GATEWAY_RESPONSE_TYPES: [(&str, Option<&str>); 21] = [
+pub(crate) const GATEWAY_RESPONSE_TYPES: [(&str, Option<&str>); 21] = [
     ("DEFAULT_4XX", None),
     ("DEFAULT_5XX", None),
     ("RESOURCE_NOT_FOUND", Some("404")),
@@ -272,13 +272,13 @@ impl Store {
 
     // ---------------------------------------------------------------- resources
 
-    /// `GetResources`: `{"item": [...]}`; `embed` adds full methods.
+    /// `GetResources`: `{"item": [...]}` ordered by path; `embed` adds full methods.
     ///
     /// # Errors
-    /// `NotFoundException` for an unknown API.
+    /// `NotFoundException` `Invalid API identifier specified <account>:<id>`.
     pub fn get_resources(&self, api: &str, embed: bool) -> Result<Value, ApiError> {
         self.read(|s| {
-            let api = api_ref(s, api)?;
+            let api = s.rest_apis.get(api).ok_or_else(|| self.unknown_api(api))?;
             let mut list: Vec<&Resource> = api.resources.values().collect();
             list.sort_by(|a, b| a.path.cmp(&b.path));
             Ok(items(list.into_iter().map(|r| r.to_json(embed)).collect()))
@@ -367,6 +367,88 @@ impl Store {
             let out = r.to_json(false);
             api.resources.insert(id, r);
             Ok(out)
+        })
+    }
+
+    /// `UpdateResource`: `replace` of `/pathPart` or `/parentId`; the paths of the resource
+    /// and its descendants follow.
+    ///
+    /// # Errors
+    /// `NotFoundException` (API, resource, new parent); `BadRequestException` (AWS's patch-path
+    /// texts, root resource, `Resources cannot be cyclical.`, invalid path part);
+    /// `ConflictException` for a sibling with the same path part.
+    pub fn update_resource(
+        &self,
+        api: &str,
+        rid: &str,
+        input: &JsonInput,
+    ) -> Result<Value, ApiError> {
+        let ops = patch::parse(input, "updateResourceInput")?;
+        self.mutate(|s| {
+            let a = api_mut(s, api)?;
+            if !a.resources.contains_key(rid) {
+                return Err(invalid_resource());
+            }
+            for op in &ops {
+                let path = op.path.as_deref().unwrap_or("null");
+                if op.op != Op::Replace {
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid patch path  '{path}' specified for op '{}'. Please choose \
+                         supported operations",
+                        op_name(op.op)
+                    )));
+                }
+                let is_root = a.root_resource_id == rid;
+                match path {
+                    "/pathPart" => {
+                        if is_root {
+                            return Err(ApiError::bad_request(
+                                "Root resource cannot update its pathPart.",
+                            ));
+                        }
+                        let part = op.required_value()?.to_owned();
+                        if !is_valid_path_part(&part) {
+                            return Err(ApiError::bad_request(
+                                "Resource's path part only allow a-zA-Z0-9._- and curly braces \
+                                 at the beginning and the end and an optional plus sign before \
+                                 the closing brace.",
+                            ));
+                        }
+                        let parent = a.resources[rid].parent_id.clone();
+                        check_sibling(a, parent.as_deref(), rid, &part)?;
+                        a.resources.get_mut(rid).expect("checked").path_part = part;
+                    }
+                    "/parentId" => {
+                        if is_root {
+                            return Err(ApiError::bad_request(
+                                "Root resource cannot update its parentId.",
+                            ));
+                        }
+                        let parent = op.required_value()?.to_owned();
+                        if !a.resources.contains_key(&parent) {
+                            return Err(invalid_resource());
+                        }
+                        let mut cursor = Some(parent.clone());
+                        while let Some(c) = cursor {
+                            if c == rid {
+                                return Err(ApiError::bad_request("Resources cannot be cyclical."));
+                            }
+                            cursor = a.resources[&c].parent_id.clone();
+                        }
+                        let part = a.resources[rid].path_part.clone();
+                        check_sibling(a, Some(&parent), rid, &part)?;
+                        a.resources.get_mut(rid).expect("checked").parent_id = Some(parent);
+                    }
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid patch path  '{path}' specified for op 'replace'. Must be \
+                             one of: [/parentId, /pathPart]"
+                        )));
+                    }
+                }
+            }
+            recompute_paths(a);
+            Ok(a.resources[rid].to_json(false))
         })
     }
 
@@ -1151,11 +1233,14 @@ impl Store {
 
     // ---------------------------------------------------------------- gateway responses
 
-    /// `PutGatewayResponse` (201).
+    /// `PutGatewayResponse` (201): customises a gateway response. Members left out take the
+    /// type's defaults (its status code, no parameters, the default template), as recorded
+    /// against AWS.
     ///
     /// # Errors
     /// `ValidationException` for an unknown `responseType` or status code;
-    /// `NotFoundException`; `BadRequestException` for template keys.
+    /// `NotFoundException` `Invalid API identifier specified <account>:<id>`;
+    /// `BadRequestException` for template keys.
     pub fn put_gateway_response(
         &self,
         api: &str,
@@ -1165,7 +1250,7 @@ impl Store {
         let i = Input(input);
         let status_code = i.string("statusCode")?;
         let response_parameters = i.string_map("responseParameters", false)?;
-        let response_templates = i.string_map("responseTemplates", true)?;
+        let response_templates = i.string_map("responseTemplates", false)?;
         let mut v = Violations::default();
         check_gateway_type(&mut v, response_type);
         if let Some(c) = &status_code {
@@ -1176,21 +1261,25 @@ impl Store {
             check_template_keys(t.keys())?;
         }
         self.mutate(|s| {
-            let api = api_mut(s, api)?;
+            let a = s
+                .rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?;
             let g = GatewayResponse {
                 response_type: response_type.to_owned(),
-                status_code,
-                response_parameters,
-                response_templates,
+                status_code: status_code
+                    .or_else(|| builtin_status(response_type).map(str::to_owned)),
+                response_parameters: Some(response_parameters.unwrap_or_default()),
+                response_templates: Some(response_templates.unwrap_or_else(default_templates)),
             };
             let out = g.to_json();
-            api.gateway_responses.insert(response_type.to_owned(), g);
+            a.gateway_responses.insert(response_type.to_owned(), g);
             Ok(out)
         })
     }
 
-    /// `GetGatewayResponse`: the customised response, else API Gateway's default
-    /// (`defaultResponse: true`).
+    /// `GetGatewayResponse`: the customised response, else the default (`defaultResponse:
+    /// true`), which follows a customised `DEFAULT_4XX` / `DEFAULT_5XX`.
     ///
     /// # Errors
     /// `ValidationException` for an unknown type; `NotFoundException`.
@@ -1199,38 +1288,111 @@ impl Store {
         check_gateway_type(&mut v, response_type);
         v.finish()?;
         self.read(|s| {
-            let api = api_ref(s, api)?;
-            Ok(api.gateway_responses.get(response_type).map_or_else(
-                || default_gateway_response(response_type),
-                GatewayResponse::to_json,
+            let a = s.rest_apis.get(api).ok_or_else(|| self.unknown_api(api))?;
+            Ok(effective_gateway_response(
+                &a.gateway_responses,
+                response_type,
             ))
         })
     }
 
-    /// `GetGatewayResponses`: every type, customised or default.
+    /// `GetGatewayResponses`: every type, customised or default, ordered by type.
     ///
     /// # Errors
     /// `NotFoundException`.
     pub fn get_gateway_responses(&self, api: &str) -> Result<Value, ApiError> {
         self.read(|s| {
-            let api = api_ref(s, api)?;
+            let a = s.rest_apis.get(api).ok_or_else(|| self.unknown_api(api))?;
+            let mut types: Vec<&str> = GATEWAY_RESPONSE_TYPES.iter().map(|(t, _)| *t).collect();
+            types.sort_unstable();
             Ok(items(
-                GATEWAY_RESPONSE_TYPES
-                    .iter()
-                    .map(|(t, _)| {
-                        api.gateway_responses
-                            .get(*t)
-                            .map_or_else(|| default_gateway_response(t), GatewayResponse::to_json)
-                    })
+                types
+                    .into_iter()
+                    .map(|t| effective_gateway_response(&a.gateway_responses, t))
                     .collect(),
             ))
         })
     }
 
-    /// `DeleteGatewayResponse` (202).
+    /// `UpdateGatewayResponse`: `/statusCode` (replace), `/responseParameters/<name>` and
+    /// `/responseTemplates/<type>` (add, replace an existing key, remove). Updating a type that
+    /// is not customised customises it, starting from its default.
     ///
     /// # Errors
-    /// `ValidationException`; `NotFoundException` when the type is not customised.
+    /// `ValidationException` (type, patch op); `NotFoundException` (API; `Invalid parameter
+    /// name specified` for a missing key); `BadRequestException` (`Invalid patch path ...`,
+    /// `Invalid null or empty value in responseParameters`).
+    pub fn update_gateway_response(
+        &self,
+        api: &str,
+        response_type: &str,
+        input: &JsonInput,
+    ) -> Result<Value, ApiError> {
+        let mut v = Violations::default();
+        let ops = patch::parse_into(input, "updateGatewayResponseInput", &mut v)?;
+        check_gateway_type(&mut v, response_type);
+        v.finish()?;
+        self.mutate(|s| {
+            let a = s
+                .rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?;
+            let current = effective_gateway_response(&a.gateway_responses, response_type);
+            let mut g = GatewayResponse {
+                response_type: response_type.to_owned(),
+                status_code: current["statusCode"].as_str().map(str::to_owned),
+                response_parameters: current["responseParameters"].as_object().cloned(),
+                response_templates: current["responseTemplates"].as_object().cloned(),
+            };
+            for op in &ops {
+                match (op.head(), op.key(), op.op) {
+                    ("statusCode", None, Op::Replace) if !op.is_keyed() => {
+                        let code = op.required_value()?;
+                        let mut v = Violations::default();
+                        check_status_code(&mut v, code);
+                        v.finish()?;
+                        g.status_code = Some(code.to_owned());
+                    }
+                    (member @ ("responseParameters" | "responseTemplates"), Some(k), op_kind) => {
+                        let (map, kind) = if member == "responseParameters" {
+                            (&mut g.response_parameters, MapKind::Parameters)
+                        } else {
+                            (&mut g.response_templates, MapKind::ContentTypes)
+                        };
+                        if matches!(op_kind, Op::Add | Op::Replace)
+                            && op.value.as_deref().is_none_or(str::is_empty)
+                        {
+                            return Err(ApiError::bad_request(format!(
+                                "Invalid null or empty value in {member}"
+                            )));
+                        }
+                        if op_kind == Op::Replace
+                            && !map.as_ref().is_some_and(|m| m.contains_key(&k))
+                        {
+                            return Err(ApiError::not_found("Invalid parameter name specified"));
+                        }
+                        let value = op.value.clone().map(Value::String);
+                        patch::apply_map_op(map, op, k, value, kind)?;
+                    }
+                    _ => return Err(op.invalid_path()),
+                }
+            }
+            if let Some(t) = &g.response_templates {
+                check_template_keys(t.keys())?;
+            }
+            g.response_parameters.get_or_insert_with(Map::new);
+            g.response_templates.get_or_insert_with(Map::new);
+            let out = g.to_json();
+            a.gateway_responses.insert(response_type.to_owned(), g);
+            Ok(out)
+        })
+    }
+
+    /// `DeleteGatewayResponse` (202): back to the default.
+    ///
+    /// # Errors
+    /// `ValidationException`; `NotFoundException` (`Gateway response type not defined on
+    /// api` when the type is not customised).
     pub fn delete_gateway_response(
         &self,
         api: &str,
@@ -1240,12 +1402,12 @@ impl Store {
         check_gateway_type(&mut v, response_type);
         v.finish()?;
         self.mutate(|s| {
-            api_mut(s, api)?
+            s.rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?
                 .gateway_responses
                 .remove(response_type)
-                .ok_or_else(|| {
-                    ApiError::not_found("Invalid Gateway Response identifier specified")
-                })?;
+                .ok_or_else(|| ApiError::not_found("Gateway response type not defined on api"))?;
             Ok(Value::Null)
         })
     }
@@ -1272,7 +1434,10 @@ impl Store {
             check_stage_variables(vars)?;
         }
         let (out, snapshot) = self.mutate(|s| {
-            let api_obj = api_mut(s, api)?;
+            let api_obj = s
+                .rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?;
             let definition = DeployedDefinition {
                 binary_media_types: api_obj.binary_media_types.clone(),
                 resources: api_obj.resources.clone(),
@@ -1320,7 +1485,9 @@ impl Store {
     /// `NotFoundException` `Invalid Deployment identifier specified`.
     pub fn get_deployment(&self, api: &str, id: &str) -> Result<Value, ApiError> {
         self.read(|s| {
-            api_ref(s, api)?
+            s.rest_apis
+                .get(api)
+                .ok_or_else(|| self.unknown_api(api))?
                 .deployments
                 .get(id)
                 .map(Deployment::to_json)
@@ -1335,7 +1502,9 @@ impl Store {
     pub fn get_deployments(&self, api: &str) -> Result<Value, ApiError> {
         self.read(|s| {
             Ok(items(
-                api_ref(s, api)?
+                s.rest_apis
+                    .get(api)
+                    .ok_or_else(|| self.unknown_api(api))?
                     .deployments
                     .values()
                     .map(Deployment::to_json)
@@ -1350,7 +1519,10 @@ impl Store {
     /// `NotFoundException`; `BadRequestException` while a stage points at it.
     pub fn delete_deployment(&self, api: &str, id: &str) -> Result<Value, ApiError> {
         self.mutate(|s| {
-            let a = api_mut(s, api)?;
+            let a = s
+                .rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?;
             if !a.deployments.contains_key(id) {
                 return Err(invalid_deployment());
             }
@@ -1392,7 +1564,10 @@ impl Store {
         check_stage_name(&stage_name)?;
         check_stage_variables(&variables)?;
         self.mutate(|s| {
-            let a = api_mut(s, api)?;
+            let a = s
+                .rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?;
             if !a.deployments.contains_key(&deployment_id) {
                 return Err(invalid_deployment());
             }
@@ -1420,7 +1595,9 @@ impl Store {
     /// `NotFoundException` `Invalid Stage identifier specified`.
     pub fn get_stage(&self, api: &str, name: &str) -> Result<Value, ApiError> {
         self.read(|s| {
-            api_ref(s, api)?
+            s.rest_apis
+                .get(api)
+                .ok_or_else(|| self.unknown_api(api))?
                 .stages
                 .get(name)
                 .map(Stage::to_json)
@@ -1435,7 +1612,9 @@ impl Store {
     pub fn get_stages(&self, api: &str) -> Result<Value, ApiError> {
         self.read(|s| {
             Ok(items(
-                api_ref(s, api)?
+                s.rest_apis
+                    .get(api)
+                    .ok_or_else(|| self.unknown_api(api))?
                     .stages
                     .values()
                     .map(Stage::to_json)
@@ -1458,7 +1637,10 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let ops = patch::parse(input, "updateStageInput")?;
         self.mutate(|s| {
-            let a = api_mut(s, api)?;
+            let a = s
+                .rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?;
             let deployments: Vec<String> = a.deployments.keys().cloned().collect();
             let st = a.stages.get_mut(name).ok_or_else(invalid_stage)?;
             for op in &ops {
@@ -1493,7 +1675,9 @@ impl Store {
     /// `NotFoundException`.
     pub fn delete_stage(&self, api: &str, name: &str) -> Result<Value, ApiError> {
         self.mutate(|s| {
-            api_mut(s, api)?
+            s.rest_apis
+                .get_mut(api)
+                .ok_or_else(|| self.unknown_api(api))?
                 .stages
                 .remove(name)
                 .ok_or_else(invalid_stage)?;
@@ -1651,26 +1835,94 @@ fn check_method_response_parameters(params: Option<&Map<String, Value>>) -> Resu
     }
 }
 
+/// The enum as AWS lists it in the `responseType` validation message (recorded: LocalStack
+/// snapshot `TestApiGatewayGatewayResponse::test_gateway_response_validation`).
+const GATEWAY_RESPONSE_ENUM_ORDER: [&str; 21] = [
+    "REQUEST_TOO_LARGE",
+    "RESOURCE_NOT_FOUND",
+    "AUTHORIZER_CONFIGURATION_ERROR",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "BAD_REQUEST_BODY",
+    "INVALID_SIGNATURE",
+    "INVALID_API_KEY",
+    "BAD_REQUEST_PARAMETERS",
+    "AUTHORIZER_FAILURE",
+    "UNAUTHORIZED",
+    "INTEGRATION_TIMEOUT",
+    "ACCESS_DENIED",
+    "DEFAULT_4XX",
+    "DEFAULT_5XX",
+    "WAF_FILTERED",
+    "QUOTA_EXCEEDED",
+    "THROTTLED",
+    "API_CONFIGURATION_ERROR",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "INTEGRATION_FAILURE",
+    "EXPIRED_TOKEN",
+];
+
 fn check_gateway_type(v: &mut Violations, t: &str) {
-    let names: Vec<&str> = GATEWAY_RESPONSE_TYPES.iter().map(|(n, _)| *n).collect();
-    check_enum(v, t, "responseType", &names);
+    check_enum(v, t, "responseType", &GATEWAY_RESPONSE_ENUM_ORDER);
 }
 
-fn default_gateway_response(t: &str) -> Value {
-    let status = GATEWAY_RESPONSE_TYPES
+/// The built-in status code of a gateway response type (`None` for `DEFAULT_4XX/5XX`).
+fn builtin_status(t: &str) -> Option<&'static str> {
+    GATEWAY_RESPONSE_TYPES
         .iter()
         .find(|(n, _)| *n == t)
-        .and_then(|(_, s)| *s);
+        .and_then(|(_, s)| *s)
+}
+
+/// The template every default gateway response has.
+fn default_templates() -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("responseType".into(), json!(t));
-    if let Some(s) = status {
-        m.insert("statusCode".into(), json!(s));
-    }
-    m.insert("responseParameters".into(), json!({}));
     m.insert(
-        "responseTemplates".into(),
-        json!({"application/json": "{\"message\":$context.error.messageString}"}),
+        "application/json".into(),
+        json!("{\"message\":$context.error.messageString}"),
     );
+    m
+}
+
+/// What a gateway response type answers with: its customisation, else the customised
+/// `DEFAULT_5XX` (for 5xx types) or `DEFAULT_4XX` (for the others) with `defaultResponse:
+/// true`, else the built-in default (as recorded against AWS).
+pub(crate) fn effective_gateway_response(
+    customised: &std::collections::BTreeMap<String, GatewayResponse>,
+    t: &str,
+) -> Value {
+    if let Some(g) = customised.get(t) {
+        return g.to_json();
+    }
+    let builtin = builtin_status(t);
+    let parent = match builtin {
+        Some(code) if code.starts_with('5') => Some("DEFAULT_5XX"),
+        Some(_) => Some("DEFAULT_4XX"),
+        None => None,
+    };
+    let mut m = Map::new();
+    if let Some(p) = parent.and_then(|p| customised.get(p)) {
+        if let Some(code) = &p.status_code {
+            m.insert("statusCode".into(), json!(code));
+        }
+        m.insert(
+            "responseParameters".into(),
+            Value::Object(p.response_parameters.clone().unwrap_or_default()),
+        );
+        m.insert(
+            "responseTemplates".into(),
+            Value::Object(p.response_templates.clone().unwrap_or_default()),
+        );
+    } else {
+        if let Some(code) = builtin {
+            m.insert("statusCode".into(), json!(code));
+        }
+        m.insert("responseParameters".into(), json!({}));
+        m.insert(
+            "responseTemplates".into(),
+            Value::Object(default_templates()),
+        );
+    }
+    m.insert("responseType".into(), json!(t));
     m.insert("defaultResponse".into(), json!(true));
     Value::Object(m)
 }
@@ -1710,6 +1962,59 @@ fn check_stage_variables(vars: &Map<String, Value>) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+fn op_name(op: Op) -> &'static str {
+    match op {
+        Op::Add => "add",
+        Op::Remove => "remove",
+        Op::Replace => "replace",
+        Op::Move => "move",
+        Op::Copy => "copy",
+        Op::Test => "test",
+    }
+}
+
+/// Refuses a second child of `parent` named `part`, and a second variable child.
+fn check_sibling(a: &RestApi, parent: Option<&str>, rid: &str, part: &str) -> Result<(), ApiError> {
+    for sib in a
+        .resources
+        .values()
+        .filter(|r| r.id != rid && r.parent_id.as_deref() == parent)
+    {
+        if sib.path_part == part {
+            return Err(ApiError::conflict(format!(
+                "Another resource with the same parent already has this name: {part}"
+            )));
+        }
+        if part.starts_with('{') && sib.path_part.starts_with('{') {
+            return Err(ApiError::bad_request(format!(
+                "A sibling ({}) of this resource already has a variable path part -- only one \
+                 is allowed",
+                sib.path_part
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes every resource's `path` from its ancestors' path parts.
+fn recompute_paths(a: &mut RestApi) {
+    let ids: Vec<String> = a.resources.keys().cloned().collect();
+    for id in ids {
+        let mut parts = Vec::new();
+        let mut cursor = Some(id.clone());
+        while let Some(c) = cursor {
+            let r = &a.resources[&c];
+            if r.parent_id.is_some() {
+                parts.push(r.path_part.clone());
+            }
+            cursor = r.parent_id.clone();
+        }
+        parts.reverse();
+        let path = format!("/{}", parts.join("/"));
+        a.resources.get_mut(&id).expect("listed").path = path;
+    }
 }
 
 /// `a-zA-Z0-9._-`, or `{name}` / `{name+}`.

@@ -209,6 +209,9 @@ impl Store {
             ("DELETE", ["restapis", id, "resources", rid]) => {
                 accepted(self.delete_resource(id, rid)?)
             }
+            ("PATCH", ["restapis", id, "resources", rid]) => {
+                ok(self.update_resource(id, rid, &input()?)?)
+            }
             (_, ["restapis", id, "resources", rid, "methods", m]) => match method {
                 "PUT" => created(self.put_method(id, rid, m, &input()?)?),
                 "GET" => ok(self.get_method(id, rid, m)?),
@@ -278,6 +281,7 @@ impl Store {
                 "PUT" => created(self.put_gateway_response(id, t, &input()?)?),
                 "GET" => ok(self.get_gateway_response(id, t)?),
                 "DELETE" => accepted(self.delete_gateway_response(id, t)?),
+                "PATCH" => ok(self.update_gateway_response(id, t, &input()?)?),
                 _ => Err(unknown_operation()),
             },
             ("POST", ["restapis", id, "deployments"]) => {

@@ -1237,7 +1237,10 @@ fn sigv4_vectors_from_botocore() {
         now,
     );
     assert_eq!(r.status, 404, "signature accepted, then the id is unknown");
-    assert_eq!(r.json()["message"], "Invalid Resource identifier specified");
+    assert_eq!(
+        r.json()["message"],
+        "Invalid API identifier specified 123456789012:abc/def"
+    );
     let r = signed.handle_at(
         "GET",
         "/restapis/abc%2Fdef/resources",
@@ -1454,4 +1457,248 @@ fn routing_picks_the_resource_first_then_the_method() {
         vec![("proxy".to_owned(), "other/x".to_owned())]
     );
     assert_eq!(snap.methods().count(), 3);
+}
+
+/// Mirrors LocalStack's AWS-recorded snapshots `test_gateway_response_put`,
+/// `test_gateway_response_validation` and `test_update_gateway_response`.
+#[test]
+fn gateway_response_defaults_inheritance_and_updates() {
+    let f = fixture();
+    let s = &f.s;
+    let default_template =
+        json!({"application/json": "{\"message\":$context.error.messageString}"});
+    // Members left out take the type's defaults.
+    let status_only = s
+        .put_gateway_response(
+            &f.api,
+            "MISSING_AUTHENTICATION_TOKEN",
+            &obj(json!({"statusCode": "404"})),
+        )
+        .unwrap();
+    assert_eq!(
+        status_only,
+        json!({"responseType": "MISSING_AUTHENTICATION_TOKEN", "statusCode": "404",
+               "responseParameters": {}, "responseTemplates": default_template,
+               "defaultResponse": false})
+    );
+    let params_only = s
+        .put_gateway_response(
+            &f.api,
+            "MISSING_AUTHENTICATION_TOKEN",
+            &obj(json!({"responseParameters": {"gatewayresponse.header.x": "'y'"}})),
+        )
+        .unwrap();
+    assert_eq!(params_only["statusCode"], "403");
+    // A customised DEFAULT_5XX is what the other 5xx types answer with.
+    s.put_gateway_response(
+        &f.api,
+        "DEFAULT_5XX",
+        &obj(json!({"statusCode": "599", "responseTemplates": {"application/json": "x"}})),
+    )
+    .unwrap();
+    let inherited = s
+        .get_gateway_response(&f.api, "INTEGRATION_TIMEOUT")
+        .unwrap();
+    assert_eq!(
+        inherited,
+        json!({"responseType": "INTEGRATION_TIMEOUT", "statusCode": "599",
+               "responseParameters": {}, "responseTemplates": {"application/json": "x"},
+               "defaultResponse": true})
+    );
+    assert_eq!(
+        s.get_gateway_response(&f.api, "THROTTLED").unwrap()["statusCode"],
+        "429"
+    );
+    let all = s.get_gateway_responses(&f.api).unwrap();
+    let types: Vec<&str> = all["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["responseType"].as_str().unwrap())
+        .collect();
+    let mut sorted = types.clone();
+    sorted.sort_unstable();
+    assert_eq!(types, sorted);
+    assert_eq!(types.len(), 21);
+
+    // Errors.
+    assert_eq!(
+        err(s.delete_gateway_response(&f.api, "THROTTLED")),
+        (
+            ErrorKind::NotFound,
+            "Gateway response type not defined on api".into()
+        )
+    );
+    assert_eq!(
+        err(s.get_gateway_responses("fake-api-id")),
+        (
+            ErrorKind::NotFound,
+            "Invalid API identifier specified 123456789012:fake-api-id".into()
+        )
+    );
+    let (kind, message) = err(s.get_gateway_response(&f.api, "FAKE_RESPONSE_TYPE"));
+    assert_eq!(kind, ErrorKind::Validation);
+    assert_eq!(
+        message,
+        "1 validation error detected: Value 'FAKE_RESPONSE_TYPE' at 'responseType' failed to \
+         satisfy constraint: Member must satisfy enum value set: [REQUEST_TOO_LARGE, \
+         RESOURCE_NOT_FOUND, AUTHORIZER_CONFIGURATION_ERROR, MISSING_AUTHENTICATION_TOKEN, \
+         BAD_REQUEST_BODY, INVALID_SIGNATURE, INVALID_API_KEY, BAD_REQUEST_PARAMETERS, \
+         AUTHORIZER_FAILURE, UNAUTHORIZED, INTEGRATION_TIMEOUT, ACCESS_DENIED, DEFAULT_4XX, \
+         DEFAULT_5XX, WAF_FILTERED, QUOTA_EXCEEDED, THROTTLED, API_CONFIGURATION_ERROR, \
+         UNSUPPORTED_MEDIA_TYPE, INTEGRATION_FAILURE, EXPIRED_TOKEN]"
+    );
+
+    // Updates: a default type becomes customised.
+    let patch = |ops: Value| {
+        s.update_gateway_response(
+            &f.api,
+            "DEFAULT_4XX",
+            &obj(json!({ "patchOperations": ops })),
+        )
+    };
+    let u = patch(json!([{"op": "replace", "path": "/statusCode", "value": "444"}])).unwrap();
+    assert_eq!(
+        u,
+        json!({"responseType": "DEFAULT_4XX", "statusCode": "444", "responseParameters": {},
+               "responseTemplates": default_template, "defaultResponse": false})
+    );
+    assert_eq!(
+        err(patch(
+            json!([{"op": "add", "path": "/statusCode", "value": "400"}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Invalid patch path /statusCode".into()
+        )
+    );
+    assert_eq!(
+        err(patch(
+            json!([{"op": "replace", "path": "/responseParameters/gatewayresponse.header.nope", "value": "'a'"}])
+        )),
+        (
+            ErrorKind::NotFound,
+            "Invalid parameter name specified".into()
+        )
+    );
+    assert_eq!(
+        err(patch(json!([{"op": "add", "value": "x"}]))),
+        (ErrorKind::BadRequest, "Invalid patch path null".into())
+    );
+    assert_eq!(
+        err(patch(
+            json!([{"op": "add", "path": "/responseTemplates/application~1xml"}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Invalid null or empty value in responseTemplates".into()
+        )
+    );
+    let u = patch(
+        json!([{"op": "add", "path": "/responseTemplates/application~1xml", "value": "<m/>"}]),
+    )
+    .unwrap();
+    assert_eq!(u["responseTemplates"]["application/xml"], "<m/>");
+    // The 4xx types now follow DEFAULT_4XX.
+    assert_eq!(
+        s.get_gateway_response(&f.api, "THROTTLED").unwrap()["statusCode"],
+        "444"
+    );
+}
+
+/// Mirrors LocalStack's AWS-recorded `test_update_resource_behaviour` and
+/// `test_update_resource_on_root`.
+#[test]
+fn update_resource_behaviour() {
+    let f = fixture();
+    let s = &f.s;
+    let sub = s
+        .create_resource(&f.api, &f.rid, &obj(json!({"pathPart": "subpets"})))
+        .unwrap();
+    let sub_id = sub["id"].as_str().unwrap();
+    let child = s
+        .create_resource(&f.api, sub_id, &obj(json!({"pathPart": "pets"})))
+        .unwrap();
+    let child_id = child["id"].as_str().unwrap();
+    let upd = |rid: &str, ops: Value| {
+        s.update_resource(&f.api, rid, &obj(json!({ "patchOperations": ops })))
+    };
+    assert_eq!(
+        err(upd(
+            sub_id,
+            json!([{"op": "replace", "path": "/invalid", "value": "x"}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Invalid patch path  '/invalid' specified for op 'replace'. Must be one of: \
+             [/parentId, /pathPart]"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(upd(sub_id, json!([{"op": "remove", "path": "/pathPart"}]))),
+        (
+            ErrorKind::BadRequest,
+            "Invalid patch path  '/pathPart' specified for op 'remove'. Please choose supported \
+             operations"
+                .into()
+        )
+    );
+    assert_eq!(
+        err(upd(
+            &f.rid,
+            json!([{"op": "replace", "path": "/parentId", "value": child_id}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Resources cannot be cyclical.".into()
+        )
+    );
+    assert_eq!(
+        err(upd(
+            sub_id,
+            json!([{"op": "replace", "path": "/parentId", "value": "nope"}])
+        )),
+        (
+            ErrorKind::NotFound,
+            "Invalid Resource identifier specified".into()
+        )
+    );
+    assert_eq!(
+        err(upd(
+            &f.root,
+            json!([{"op": "replace", "path": "/pathPart", "value": "x"}])
+        )),
+        (
+            ErrorKind::BadRequest,
+            "Root resource cannot update its pathPart.".into()
+        )
+    );
+    assert_eq!(
+        err(upd(
+            child_id,
+            json!([{"op": "replace", "path": "/parentId", "value": f.root}])
+        )),
+        (
+            ErrorKind::Conflict,
+            "Another resource with the same parent already has this name: pets".into()
+        )
+    );
+    // Moving /pets/subpets to the root moves its child too.
+    let moved = upd(
+        sub_id,
+        json!([{"op": "replace", "path": "/parentId", "value": f.root}]),
+    )
+    .unwrap();
+    assert_eq!(moved["path"], "/subpets");
+    assert_eq!(
+        s.get_resource(&f.api, child_id, false).unwrap()["path"],
+        "/subpets/pets"
+    );
+    let renamed = upd(
+        &f.rid,
+        json!([{"op": "replace", "path": "/pathPart", "value": "dogs"}]),
+    )
+    .unwrap();
+    assert_eq!(renamed["path"], "/dogs");
 }
