@@ -57,6 +57,15 @@ def main():
             body = "x\n" + pattern.replace("{P}", "  ").replace("{S}", suf)
             out.append(f"=== {name}-crlf-s{si} crlf\n{body}\n")
             out.append(f"=== {name}-cr-s{si} cr\n{body}\n")
+    # Macro bodies of different shapes, called from different places on a line.
+    bodies = ["M", "\nM\n", "  M  ", "\n  M\n  ", "#if(true)\nM\n#end\n", "$a\n",
+              "\n#set($z = 1)\nM$a\n"]
+    calls = ["#mb($s)\n", "x #mb($s)\n", "x #mb($s) y\n", "  #mb($s)\n", "#mb($s)#mb($s)\n",
+             "#mb($s)", "  #mb($s)  \n"]
+    for bi, body in enumerate(bodies):
+        for ki, call in enumerate(calls):
+            src = f"#macro(mb $a){body}#end\nA\n{call}B|"
+            out.append(f"=== macro-body{bi}-call{ki}\n{src}\n")
     with open(OUT, "w", encoding="utf-8", newline="\n") as f:
         f.write("".join(out))
 
