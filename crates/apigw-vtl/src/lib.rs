@@ -48,6 +48,7 @@ mod analysis;
 mod ast;
 mod error;
 mod host;
+mod jdouble;
 mod jregex;
 mod lexer;
 mod methods;

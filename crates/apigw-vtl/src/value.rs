@@ -522,28 +522,7 @@ pub(crate) fn write_double(d: f64, out: &mut String) {
         out.push_str(if d.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    let a = d.abs();
-    if a == 4.9e-324 {
-        // Java's FloatingDecimal prints the smallest subnormal with two digits.
-        out.push_str(if d < 0.0 { "-4.9E-324" } else { "4.9E-324" });
-        return;
-    }
-    if (1e-3..1e7).contains(&a) {
-        let s = format!("{d}");
-        out.push_str(&s);
-        if !s.contains('.') {
-            out.push_str(".0");
-        }
-    } else {
-        let s = format!("{d:e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        out.push_str(mant);
-        if !mant.contains('.') {
-            out.push_str(".0");
-        }
-        out.push('E');
-        out.push_str(exp);
-    }
+    crate::jdouble::write_finite(d, out);
 }
 
 /// Java `equals` between two values (`Integer.equals(Long)` is false).
