@@ -85,7 +85,7 @@ pub use deploy::{DeployedMethod, RouteMatch, Snapshot};
 pub use error::{ApiError, ErrorKind};
 pub use ops::JsonInput;
 pub use protocol::Response;
-pub use store::{Config, Credentials, STATE_FILE, Store};
+pub use store::{Config, Credentials, LOCK_FILE, STATE_FILE, Store};
 
 #[cfg(test)]
 mod tests;

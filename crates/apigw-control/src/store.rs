@@ -14,6 +14,8 @@ use crate::model::{Integration, Method, RestApi, State};
 
 /// The name of the state file inside the state directory.
 pub const STATE_FILE: &str = "state.json";
+/// The lock file that keeps a second process from opening the same state directory.
+pub const LOCK_FILE: &str = "state.lock";
 const TEMP_PREFIX: &str = ".state.json.tmp.";
 const STATE_VERSION: u32 = 1;
 
@@ -101,6 +103,8 @@ pub struct Store {
     dir: Option<PathBuf>,
     state: RwLock<State>,
     snapshots: Mutex<HashMap<(String, String), Arc<Snapshot>>>,
+    /// Held (exclusively locked) for the store's lifetime when persisted.
+    _lock: Option<File>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -116,17 +120,36 @@ impl Store {
                 ..State::default()
             }),
             snapshots: Mutex::new(HashMap::new()),
+            _lock: None,
         }
     }
 
     /// Opens (creating if needed) a store persisted in `dir/state.json`. Temporary files left
-    /// by an interrupted write are removed; the last completed state is loaded.
+    /// by an interrupted write are removed; the last completed state is loaded. The directory
+    /// belongs to one store at a time: `dir/state.lock` is locked exclusively while the store
+    /// lives.
     ///
     /// # Errors
-    /// I/O errors, or `InvalidData` when the state file cannot be parsed (it is left untouched).
+    /// I/O errors; `WouldBlock` when another store (in this or another process) has the
+    /// directory open; `InvalidData` when the state file cannot be parsed (it is left
+    /// untouched).
     pub fn open(dir: impl AsRef<Path>, config: Config) -> io::Result<Store> {
         let dir = dir.as_ref().to_owned();
         fs::create_dir_all(&dir)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))?;
+        if let Err(e) = lock.try_lock() {
+            return Err(match e {
+                fs::TryLockError::WouldBlock => io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("{} is in use by another store", dir.display()),
+                ),
+                fs::TryLockError::Error(e) => e,
+            });
+        }
         for entry in fs::read_dir(&dir)? {
             let entry = entry?;
             if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
@@ -165,6 +188,7 @@ impl Store {
             dir: Some(dir),
             state: RwLock::new(state),
             snapshots: Mutex::new(HashMap::new()),
+            _lock: Some(lock),
         })
     }
 

@@ -1318,11 +1318,30 @@ fn interrupted_write_leaves_previous_state() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, [std::ffi::OsString::from(STATE_FILE)]);
+    let mut leftovers = leftovers;
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [
+            std::ffi::OsString::from(STATE_FILE),
+            std::ffi::OsString::from(crate::LOCK_FILE)
+        ]
+    );
     // A failed operation writes nothing.
     let before = std::fs::read(dir.join(STATE_FILE)).unwrap();
     assert!(s.create_rest_api(&obj(json!({"name": 5}))).is_err());
     assert_eq!(std::fs::read(dir.join(STATE_FILE)).unwrap(), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_state_directory_has_one_store_at_a_time() {
+    let dir = temp_dir("lock");
+    let first = Store::open(&dir, open_config()).unwrap();
+    let e = Store::open(&dir, open_config()).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+    drop(first);
+    Store::open(&dir, open_config()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -1361,8 +1380,10 @@ fn concurrent_puts_are_all_kept() {
         integ["integrationResponses"].as_object().unwrap().len(),
         100
     );
+    let (api, rid) = (f.api.clone(), f.rid.clone());
+    drop(f);
     let reloaded = Store::open(&dir, open_config()).unwrap();
-    let integ2 = reloaded.get_integration(&f.api, &f.rid, "GET").unwrap();
+    let integ2 = reloaded.get_integration(&api, &rid, "GET").unwrap();
     assert_eq!(integ, integ2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
