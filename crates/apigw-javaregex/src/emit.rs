@@ -85,9 +85,8 @@ fn is_zero_width(n: &Node) -> bool {
         Node::Empty
         | Node::Look(_)
         | Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => true,
-        Node::Group(GroupKind::NonCapture, inner) | Node::Repeat { node: inner, .. } => {
-            is_zero_width(inner)
-        }
+        Node::Group(GroupKind::NonCapture | GroupKind::Atomic, inner)
+        | Node::Repeat { node: inner, .. } => is_zero_width(inner),
         Node::Concat(items) | Node::Alt(items) => items.iter().all(is_zero_width),
         _ => false,
     }

@@ -853,11 +853,20 @@ impl<'a> Parser<'a> {
             }),
             'a' => Ok(Escaped::Char(7)),
             'b' if !inclass => {
-                if self.raw(self.cursor) == '{' as u32 {
-                    return Err(self.error_at(
-                        esc_at,
-                        ErrorKind::Unsupported,
-                        "\\b{g} (grapheme boundary) is not supported",
+                // Java: `\b{g}` is a grapheme boundary, `\b{g` followed by
+                // anything else an error, any other `{` a quantifier on `\b`.
+                if self.raw(self.cursor) == '{' as u32 && self.raw(self.cursor + 1) == 'g' as u32 {
+                    if self.raw(self.cursor + 2) == '}' as u32 {
+                        return Err(self.error_at(
+                            esc_at,
+                            ErrorKind::Unsupported,
+                            "\\b{g} (grapheme boundary) is not supported",
+                        ));
+                    }
+                    self.cursor += 3;
+                    return Err(self.error(
+                        ErrorKind::IllegalEscapeSequence,
+                        "Illegal/unsupported escape sequence",
                     ));
                 }
                 look(Look::WordBoundary { unicode: uc })
@@ -1229,34 +1238,6 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The longest match of `n` in Java's counting (`None`: unbounded).
-fn max_len(n: &Node) -> Option<u64> {
-    Some(match n {
-        Node::Empty | Node::Look(_) => 0,
-        Node::Class(_) => 1,
-        Node::LineBreak => 2,
-        Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => 0,
-        Node::Group(_, inner) => max_len(inner)?,
-        Node::Concat(items) => items.iter().map(max_len).sum::<Option<u64>>()?,
-        Node::Alt(items) => items
-            .iter()
-            .map(max_len)
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .max()
-            .unwrap_or(0),
-        Node::Repeat { node, max, .. } => {
-            let l = max_len(node)?;
-            match max {
-                _ if l == 0 => 0,
-                None => return None,
-                Some(m) => l.saturating_mul(u64::from(*m)),
-            }
-        }
-        Node::BackRef { .. } => return None,
-    })
-}
-
 /// Java's `TreeInfo.deterministic`: no alternation, no variable repetition.
 fn deterministic(n: &Node) -> bool {
     match n {
@@ -1268,35 +1249,102 @@ fn deterministic(n: &Node) -> bool {
     }
 }
 
-/// Java rejects a look-behind whose maximum length it cannot bound: one
-/// holding a back-reference, a repeated non-deterministic group, or a
-/// repetition whose maximum length overflows an `int`.
-fn lookbehind_valid(n: &Node) -> bool {
-    match n {
-        Node::BackRef { .. } => false,
-        Node::Repeat { node, min, max, .. } => {
-            if max_len(node) == Some(0) {
-                return true;
-            }
-            let is_group = matches!(
-                **node,
-                Node::Group(
-                    GroupKind::Capture { .. } | GroupKind::NonCapture | GroupKind::Atomic,
-                    _
-                )
-            );
-            if is_group && !(*min == 0 && *max == Some(1)) && !deterministic(node) {
-                return false;
-            }
-            let Some(l) = max_len(node) else { return false };
-            let cmax = u64::from(max.unwrap_or(i32::MAX as u32));
-            if l.saturating_mul(cmax) > i32::MAX as u64 {
-                return false;
-            }
-            lookbehind_valid(node)
+/// The part of Java's `TreeInfo` that decides whether a look-behind has
+/// "an obvious maximum length". Java studies the node chain in order with
+/// `int` arithmetic: `total` is the maximum length so far (it may wrap),
+/// `check` the part since the last alternation (Java restarts the count
+/// after a `Branch`), which is what a bounded repetition adds its own
+/// maximum to and checks for overflow.
+struct Study {
+    total: i32,
+    check: i32,
+    valid: bool,
+}
+
+impl Study {
+    fn new() -> Study {
+        Study {
+            total: 0,
+            check: 0,
+            valid: true,
         }
-        Node::Group(_, inner) => lookbehind_valid(inner),
-        Node::Concat(items) | Node::Alt(items) => items.iter().all(lookbehind_valid),
-        _ => true,
     }
+
+    fn add(&mut self, n: i32) {
+        self.total = self.total.wrapping_add(n);
+        self.check = self.check.wrapping_add(n);
+    }
+
+    fn node(&mut self, n: &Node) {
+        match n {
+            Node::Empty | Node::Look(_) => {}
+            Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => {}
+            Node::Class(_) => self.add(1),
+            Node::LineBreak => self.add(2),
+            Node::BackRef { .. } => self.valid = false,
+            Node::Group(_, inner) => self.node(inner),
+            Node::Concat(items) => items.iter().for_each(|i| self.node(i)),
+            Node::Alt(branches) => {
+                let mut longest = i32::MIN;
+                for b in branches {
+                    let mut sub = Study::new();
+                    sub.node(b);
+                    longest = longest.max(sub.total);
+                    self.valid &= sub.valid;
+                }
+                self.total = self.total.wrapping_add(longest);
+                self.check = 0;
+            }
+            Node::Repeat {
+                node,
+                min,
+                max,
+                greed,
+            } => {
+                if *min == 0 && *max == Some(1) {
+                    // Ques: adds the operand once.
+                    self.node(node);
+                    return;
+                }
+                if matches!(**node, Node::Class(_)) && *greed == Greed::Greedy && max.is_none() {
+                    // CharPropertyGreedy (`x*`, `x+`): adds MAX_REPS, never invalid.
+                    self.add(i32::MAX);
+                    return;
+                }
+                // Java turns a repeated capturing or non-capturing group into a
+                // Loop (unbounded) unless it is deterministic or possessive;
+                // atomic groups and look-arounds stay a plain Curly.
+                let is_group = matches!(
+                    **node,
+                    Node::Group(GroupKind::Capture { .. } | GroupKind::NonCapture, _)
+                );
+                if is_group && !deterministic(node) && *greed != Greed::Possessive {
+                    // Loop: no maximum.
+                    self.valid = false;
+                    return;
+                }
+                // Curly / GroupCurly: `maxLength += atom * cmax` in `int`,
+                // invalid when the sum comes out smaller than before.
+                let mut atom = Study::new();
+                atom.node(node);
+                self.valid &= atom.valid;
+                let cmax = max.map_or(i32::MAX, |m| i32::try_from(m).unwrap_or(i32::MAX));
+                let temp = atom.total.wrapping_mul(cmax);
+                let sum = self.check.wrapping_add(temp);
+                if sum < self.check {
+                    self.valid = false;
+                    return;
+                }
+                self.total = self.total.wrapping_add(temp);
+                self.check = sum;
+            }
+        }
+    }
+}
+
+/// Java rejects a look-behind whose maximum length it cannot bound.
+fn lookbehind_valid(n: &Node) -> bool {
+    let mut s = Study::new();
+    s.node(n);
+    s.valid
 }

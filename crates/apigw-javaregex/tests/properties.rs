@@ -159,6 +159,13 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_unicode_never_panics(p in any::<String>(), s in any::<String>()) {
+        if let Ok(re) = JavaRegex::new(&p) {
+            let _ = exercise(&re, &s);
+        }
+    }
+
+    #[test]
     fn regex_and_backtracking_paths_agree(p in pattern(), s in input()) {
         if let Ok(re) = JavaRegex::new(&p)
             && !re.uses_backtracking()
@@ -167,5 +174,32 @@ proptest! {
             prop_assert!(fancy.uses_backtracking());
             prop_assert_eq!(exercise(&re, &s), exercise(&fancy, &s), "pattern {:?} translated {:?}", p, re.translations());
         }
+    }
+}
+
+#[test]
+fn types_are_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<JavaRegex>();
+    fn assert_send_sync_set<T: Send + Sync>() {}
+    assert_send_sync_set::<PatternSet>();
+    // Clones share the compiled programs and work from other threads.
+    let re = JavaRegex::new("(?i)a+b").unwrap();
+    let set = std::sync::Arc::new(PatternSet::new(&["4\\d\\d", ".*x.*"]).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let re = re.clone();
+            let set = set.clone();
+            std::thread::spawn(move || {
+                assert!(re.matches("AAB"));
+                assert_eq!(
+                    set.first_match(if i % 2 == 0 { "404" } else { "axb" }),
+                    Some(i % 2)
+                );
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
     }
 }
