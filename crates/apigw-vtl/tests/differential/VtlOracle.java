@@ -33,9 +33,10 @@
  *   number with '.', 'e' or 'E' -> Double (Double.parseDouble; "-0.0" stays negative zero).
  *   The top-level object's members become the VelocityContext entries.
  *
- * Engine: a fresh VelocityEngine with the stock 1.7 defaults per case (inline macros are
- * global by default in 1.7 and could leak between cases otherwise), a fresh context per
- * case (templates mutate maps and lists), logging to NullLogChute (nothing written to disk),
+ * Engine: VelocityEngine with the stock 1.7 defaults; a fresh engine for every case whose
+ * text contains "macro" (inline macros are global in 1.7 and would leak between cases), one
+ * shared engine for the others (they cannot change engine state); a fresh context per case
+ * (templates mutate maps and lists); logging to NullLogChute (nothing written to disk);
  * rendering with VelocityEngine.evaluate(context, writer, "<case name>", template).
  */
 
@@ -157,11 +158,30 @@ public final class VtlOracle {
         return v == null ? "unknown" : v;
     }
 
-    static String render(Case c, String contextJson) throws Exception {
+    /** Shared by templates that cannot define macros (the only engine-global state a template changes). */
+    static VelocityEngine sharedEngine;
+
+    static VelocityEngine newEngine() throws Exception {
         VelocityEngine engine = new VelocityEngine();
         engine.setProperty(RuntimeConstants.RUNTIME_LOG_LOGSYSTEM_CLASS,
                 "org.apache.velocity.runtime.log.NullLogChute");
         engine.init();
+        return engine;
+    }
+
+    static String render(Case c, String contextJson) throws Exception {
+        // Inline macros are global in 1.7: any template that could define one ("macro" appears
+        // in #macro, #{macro} and in strings that #evaluate or interpolation could run) gets a
+        // fresh engine; all other templates leave the engine as they found it.
+        VelocityEngine engine;
+        if (c.source.contains("macro")) {
+            engine = newEngine();
+        } else {
+            if (sharedEngine == null) {
+                sharedEngine = newEngine();
+            }
+            engine = sharedEngine;
+        }
         @SuppressWarnings("unchecked")
         Map<String, Object> root = (Map<String, Object>) new Json(contextJson).parseDocument();
         VelocityContext ctx = new VelocityContext();
