@@ -115,8 +115,6 @@ pub(crate) struct LazyBody<'a> {
     raw: &'a [u8],
     lambda_error: bool,
     parsed: Option<Result<Option<Value>, Failure>>,
-    /// Lambda custom errors: the document with a JSON `errorMessage` string deserialised.
-    deserialised: Option<Option<Value>>,
 }
 
 impl<'a> LazyBody<'a> {
@@ -125,7 +123,6 @@ impl<'a> LazyBody<'a> {
             raw,
             lambda_error,
             parsed: None,
-            deserialised: None,
         }
     }
 
@@ -153,45 +150,23 @@ impl<'a> LazyBody<'a> {
         }
     }
 
-    /// Evaluates a body path, with the Lambda custom-error second-level parse (SPEC §3.4).
+    /// Evaluates a body path, with the Lambda custom-error second-level parse (SPEC §3.4): when
+    /// a step lands on a string holding JSON, that string is parsed and the walk goes on.
     fn query(&mut self, path: &JsonPath) -> Result<Option<String>, Failure> {
-        self.document()?;
-        let Some(Ok(Some(doc))) = &self.parsed else {
+        let lambda_error = self.lambda_error;
+        let Some(doc) = self.document()? else {
             return Ok(None);
         };
         if let Some(v) = render(path.query(doc)) {
             return Ok(Some(v));
         }
-        if !self.lambda_error {
+        if !lambda_error {
             return Ok(None);
         }
-        let deserialised = self.deserialised.get_or_insert_with(|| {
-            let mut copy = doc.clone();
-            deserialise_strings(&mut copy).then_some(copy)
-        });
-        Ok(deserialised.as_ref().and_then(|d| render(path.query(d))))
+        Ok(path
+            .get_parsing_json_strings(doc)
+            .and_then(|v| render(QueryResult::One(&v))))
     }
-}
-
-/// Replaces top-level string members that hold a JSON object or array with the parsed value.
-/// Returns whether anything changed.
-fn deserialise_strings(doc: &mut Value) -> bool {
-    let Value::Object(map) = doc else {
-        return false;
-    };
-    let mut changed = false;
-    for v in map.values_mut() {
-        if let Value::String(s) = v {
-            let t = s.trim_start();
-            if (t.starts_with('{') || t.starts_with('['))
-                && let Ok(parsed) = serde_json::from_str::<Value>(s)
-            {
-                *v = parsed;
-                changed = true;
-            }
-        }
-    }
-    changed
 }
 
 /// Renders a query result as a header value text (SPEC §3.4): strings verbatim, other values as
