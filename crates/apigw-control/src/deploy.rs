@@ -20,6 +20,11 @@ pub struct DeployedMethod {
     pub http_method: String,
     /// `authorizationType` of the method.
     pub authorization_type: String,
+    /// `apiKeyRequired` of the method.
+    pub api_key_required: bool,
+    /// The method request parameters (`method.request.{path|querystring|header}.NAME` →
+    /// required).
+    pub method_request_parameters: Map<String, Value>,
     /// The integration `type` (`HTTP`, `AWS`, `MOCK`, `HTTP_PROXY`, `AWS_PROXY`).
     pub integration_type: String,
     /// The integration's backend method (`httpMethod` of the integration).
@@ -167,6 +172,11 @@ pub(crate) fn compile_snapshot(
                     resource_path: res.path.clone(),
                     http_method: m.clone(),
                     authorization_type: method.authorization_type.clone(),
+                    api_key_required: method.api_key_required,
+                    method_request_parameters: method
+                        .request_parameters
+                        .clone()
+                        .unwrap_or_default(),
                     integration_type: integ.kind.clone(),
                     integration_http_method: integ.http_method.clone(),
                     uri: integ.uri.clone(),

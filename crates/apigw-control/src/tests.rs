@@ -1723,3 +1723,21 @@ fn update_resource_behaviour() {
     .unwrap();
     assert_eq!(renamed["path"], "/dogs");
 }
+
+#[test]
+fn yaml_alias_bomb_is_refused_quickly() {
+    let s = store();
+    let mut doc = String::from(
+        "swagger: \"2.0\"\ninfo: {title: x}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    for i in 1..12 {
+        let prev = i - 1;
+        doc.push_str(&format!(
+            "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    let started = std::time::Instant::now();
+    let r = s.import_rest_api(doc.as_bytes(), None);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::BadRequest);
+}
