@@ -406,6 +406,12 @@ pub(crate) fn write_finite(d: f64, out: &mut String) {
         digits,
         dec_exponent: e,
     } = dtoa(bin_exp, fract_bits, n_significant_bits);
+    layout(&digits, e, out);
+}
+
+/// Java's `toString` layout of decimal digits with exponent `e` (the
+/// position of the decimal point).
+fn layout(digits: &[u8], e: i32, out: &mut String) {
     let n = digits.len() as i32;
     let ds = |r: std::ops::Range<i32>, out: &mut String| {
         for &c in &digits[r.start as usize..r.end as usize] {
@@ -451,4 +457,17 @@ pub(crate) fn write_finite(d: f64, out: &mut String) {
         };
         out.push_str(&x.to_string());
     }
+}
+
+/// Appends Java's `Float.toString(f)` for a finite, non-zero `f` (shortest
+/// digits; JDK's float algorithm agrees except in rare cases).
+pub(crate) fn write_float_finite(f: f32, out: &mut String) {
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    let s = format!("{:e}", f.abs());
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    layout(&digits, exp + 1, out);
 }

@@ -88,7 +88,7 @@ fn has_zero_arg_method(v: &Value, name: &str) -> bool {
             name,
             "size" | "isEmpty" | "clear" | "keySet" | "values" | "entrySet" | "clone"
         ),
-        V::Int(_) | V::Long(_) | V::Double(_) | V::BigInt(_) => matches!(
+        V::Int(_) | V::Long(_) | V::Double(_) | V::BigInt(_) | V::Float(_) => matches!(
             name,
             "intValue"
                 | "longValue"
@@ -395,12 +395,21 @@ pub(crate) fn call(v: &Value, name: &str, args: &[Value]) -> MResult {
             _ => None,
         },
         V::MapView(m, kind) => view_method(v, m, *kind, name, args)?,
-        V::Int(_) | V::Long(_) | V::BigInt(_) | V::Double(_) => number_method(v, name, args)?,
+        V::Int(_) | V::Long(_) | V::BigInt(_) | V::Double(_) | V::Float(_) => {
+            number_method(v, name, args)?
+        }
         V::Bool(b) => match (name, args.len()) {
             ("booleanValue", 0) => Some(Value::bool(*b)),
             ("compareTo", 1) => match args[0].0 {
                 V::Bool(o) => Some(Value::int(i32::from(*b) - i32::from(o))),
-                _ => None,
+                V::Null => {
+                    return Err(threw(
+                        v.class_name(),
+                        name,
+                        "java.lang.NullPointerException",
+                    ));
+                }
+                _ => return Err(cce(&args[0], v.class_name(), name)),
             },
             _ => None,
         },
@@ -458,6 +467,18 @@ pub(crate) fn call(v: &Value, name: &str, args: &[Value]) -> MResult {
 }
 
 const STR: &str = "java.lang.String";
+
+/// The `ClassCastException` of `compareTo(Object)` with another class.
+fn cce(arg: &Value, class: &str, method: &str) -> String {
+    threw(
+        class,
+        method,
+        &format!(
+            "java.lang.ClassCastException: class {} cannot be cast to class {class}",
+            arg.class_name()
+        ),
+    )
+}
 
 fn npe(method: &str) -> String {
     threw(STR, method, "java.lang.NullPointerException")
@@ -593,6 +614,8 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
             let Some(x) = str_arg(&a[0]) else {
                 return if a[0].is_null() {
                     Err(npe(name))
+                } else if name == "compareTo" {
+                    Err(cce(&a[0], STR, name))
                 } else {
                     Ok(None)
                 };
@@ -982,6 +1005,10 @@ fn static_method(v: &Value, name: &str, a: &[Value]) -> MResult {
             V::Null => Some(Value::bool(false)),
             _ => None,
         },
+        (V::Int(_) | V::Long(_), _, _) if number_static(v, name, a).is_some() => {
+            number_static(v, name, a)
+        }
+        (V::Double(_), _, _) if double_static(name, a).is_some() => double_static(name, a),
         (V::Int(_) | V::Long(_) | V::Double(_) | V::Bool(_), "toString", 1) => {
             if std::mem::discriminant(&v.0) == std::mem::discriminant(&a[0].0) {
                 Some(Value::string(a[0].to_string()))
@@ -1010,6 +1037,142 @@ fn static_method(v: &Value, name: &str, a: &[Value]) -> MResult {
         },
         _ => None,
     })
+}
+
+/// An `int`/`long` argument of a static method (`Integer` widens to
+/// `long`).
+fn long_arg(v: &Value, long: bool) -> Option<i64> {
+    match v.0 {
+        V::Int(i) => Some(i64::from(i)),
+        V::Long(i) if long => Some(i),
+        _ => None,
+    }
+}
+
+/// Static methods of `Integer`/`Long` called through an instance.
+fn number_static(v: &Value, name: &str, a: &[Value]) -> Option<Value> {
+    let long = matches!(v.0, V::Long(_));
+    let wrap = |x: i64| {
+        if long {
+            Value::long(x)
+        } else {
+            Value::int(x as i32)
+        }
+    };
+    match (name, a.len()) {
+        ("toHexString" | "toBinaryString" | "toOctalString", 1) => {
+            let x = long_arg(&a[0], long)?;
+            let u = if long { x as u64 } else { u64::from(x as u32) };
+            Some(Value::string(match name {
+                "toHexString" => format!("{u:x}"),
+                "toBinaryString" => format!("{u:b}"),
+                _ => format!("{u:o}"),
+            }))
+        }
+        ("signum", 1) => Some(Value::int(long_arg(&a[0], long)?.signum() as i32)),
+        ("max" | "min" | "sum", 2) => {
+            let (x, y) = (long_arg(&a[0], long)?, long_arg(&a[1], long)?);
+            Some(wrap(match name {
+                "max" => x.max(y),
+                "min" => x.min(y),
+                _ => {
+                    if long {
+                        x.wrapping_add(y)
+                    } else {
+                        i64::from((x as i32).wrapping_add(y as i32))
+                    }
+                }
+            }))
+        }
+        ("compare", 2) => {
+            let (x, y) = (long_arg(&a[0], long)?, long_arg(&a[1], long)?);
+            Some(Value::int(x.cmp(&y) as i32))
+        }
+        ("bitCount", 1) => {
+            let x = long_arg(&a[0], long)?;
+            Some(Value::int(if long {
+                x.count_ones()
+            } else {
+                (x as i32).count_ones()
+            } as i32))
+        }
+        _ => None,
+    }
+}
+
+fn f64_arg(v: &Value) -> Option<f64> {
+    match v.0 {
+        V::Int(i) => Some(f64::from(i)),
+        V::Long(i) => Some(i as f64),
+        V::Double(d) => Some(d),
+        V::Float(f) => Some(f64::from(f)),
+        _ => None,
+    }
+}
+
+/// Static methods of `Double` called through an instance.
+fn double_static(name: &str, a: &[Value]) -> Option<Value> {
+    match (name, a.len()) {
+        ("max" | "min" | "sum", 2) => {
+            let (x, y) = (f64_arg(&a[0])?, f64_arg(&a[1])?);
+            Some(Value::double(match name {
+                "max" => {
+                    if x.is_nan() || y.is_nan() {
+                        f64::NAN
+                    } else if x == y {
+                        if x.is_sign_negative() { y } else { x }
+                    } else {
+                        x.max(y)
+                    }
+                }
+                "min" => {
+                    if x.is_nan() || y.is_nan() {
+                        f64::NAN
+                    } else if x == y {
+                        if x.is_sign_negative() { x } else { y }
+                    } else {
+                        x.min(y)
+                    }
+                }
+                _ => x + y,
+            }))
+        }
+        ("toHexString", 1) => Some(Value::string(double_hex(f64_arg(&a[0])?))),
+        ("isNaN", 1) => Some(Value::bool(f64_arg(&a[0])?.is_nan())),
+        ("isInfinite", 1) => Some(Value::bool(f64_arg(&a[0])?.is_infinite())),
+        ("isFinite", 1) => Some(Value::bool(f64_arg(&a[0])?.is_finite())),
+        _ => None,
+    }
+}
+
+/// Java's `Double.toHexString`.
+fn double_hex(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    let bits = d.to_bits();
+    let sign = if bits >> 63 == 1 { "-" } else { "" };
+    if d == 0.0 {
+        return format!("{sign}0x0.0p0");
+    }
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let mant = bits & 0x000f_ffff_ffff_ffff;
+    let mut hex = format!("{mant:013x}");
+    while hex.len() > 1 && hex.ends_with('0') {
+        hex.pop();
+    }
+    if exp == 0 {
+        format!("{sign}0x0.{hex}p-1022")
+    } else {
+        format!("{sign}0x1.{hex}p{}", exp - 1023)
+    }
 }
 
 /// A small `String.format`: `%s`, `%d`, `%n`, `%%`; anything else is
@@ -1154,19 +1317,30 @@ fn number_method(v: &Value, name: &str, a: &[Value]) -> MResult {
             // Java's saturating double-to-long cast
             if x.is_nan() { 0 } else { i128::from(x as i64) }
         }
+        V::Float(x) => {
+            if x.is_nan() {
+                0
+            } else {
+                i128::from(x as i64)
+            }
+        }
         _ => 0,
     };
     Ok(Some(match (name, a.len()) {
         ("intValue", 0) => Value::int(match v.0 {
             V::Double(x) => x as i32,
+            V::Float(x) => x as i32,
             _ => i as i32,
         }),
+        ("floatValue", 0) => Value(V::Float(d as f32)),
         ("longValue", 0) => Value::long(i as i64),
         ("doubleValue", 0) => Value::double(d),
         ("shortValue", 0) => Value::int(i32::from(i as i16)),
         ("byteValue", 0) => Value::int(i32::from(i as i8)),
-        ("isNaN", 0) if matches!(v.0, V::Double(_)) => Value::bool(d.is_nan()),
-        ("isInfinite", 0) if matches!(v.0, V::Double(_)) => Value::bool(d.is_infinite()),
+        ("isNaN", 0) if matches!(v.0, V::Double(_) | V::Float(_)) => Value::bool(d.is_nan()),
+        ("isInfinite", 0) if matches!(v.0, V::Double(_) | V::Float(_)) => {
+            Value::bool(d.is_infinite())
+        }
         ("compareTo", 1) => {
             let class = v.class_name();
             if a[0].is_null() {

@@ -291,10 +291,10 @@ impl<'s, 'n> Parser<'s, 'n> {
             Tk::Stop => {
                 let i = self.next()?;
                 let img = self.image(i);
-                if img.starts_with('#') {
+                if img == "#stop" || img == "#{stop}" {
                     out.push(Node::Stop);
                 } else {
-                    // `$#stop`: Velocity 1.7 prints it and goes on.
+                    // `$#stop` (a MORE prefix): Velocity 1.7 prints it and goes on.
                     let s = self.token_literal(i);
                     Self::push_text(out, &s);
                 }

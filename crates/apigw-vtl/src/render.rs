@@ -861,6 +861,7 @@ fn int_value(v: &Value) -> Option<i32> {
         V::Long(i) => Some(i as i32),
         V::BigInt(i) => Some(i as i32),
         V::Double(d) => Some(d as i32),
+        V::Float(f) => Some(f as i32),
         _ => None,
     }
 }
@@ -868,6 +869,7 @@ fn int_value(v: &Value) -> Option<i32> {
 enum Num {
     I(i128, u8),
     D(f64),
+    F(f32),
 }
 
 fn num(v: &Value) -> Option<Num> {
@@ -876,6 +878,7 @@ fn num(v: &Value) -> Option<Num> {
         V::Long(i) => Num::I(i128::from(i), 2),
         V::BigInt(i) => Num::I(i, 3),
         V::Double(d) => Num::D(d),
+        V::Float(f) => Num::F(f),
         _ => return None,
     })
 }
@@ -884,6 +887,15 @@ fn as_f64(n: &Num) -> f64 {
     match *n {
         Num::I(i, _) => i as f64,
         Num::D(d) => d,
+        Num::F(f) => f64::from(f),
+    }
+}
+
+fn as_f32(n: &Num) -> f32 {
+    match *n {
+        Num::I(i, _) => i as f32,
+        Num::D(d) => d as f32,
+        Num::F(f) => f,
     }
 }
 
@@ -912,6 +924,7 @@ pub(crate) fn math(op: BinOp, l: &Value, r: &Value) -> Value {
         let zero = match b {
             Num::I(i, _) => i == 0,
             Num::D(d) => d == 0.0,
+            Num::F(f) => f == 0.0,
         };
         if zero {
             return Value::null();
@@ -965,6 +978,17 @@ pub(crate) fn math(op: BinOp, l: &Value, r: &Value) -> Value {
                 }
             };
             wrap(res, rank)
+        }
+        (Num::F(_), Num::F(_) | Num::I(..)) | (Num::I(..), Num::F(_)) => {
+            // MathUtils' BASE_FLOAT: no Double involved
+            let (x, y) = (as_f32(&a), as_f32(&b));
+            Value(V::Float(match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                BinOp::Div => x / y,
+                _ => x % y,
+            }))
         }
         _ => {
             let (x, y) = (as_f64(&a), as_f64(&b));

@@ -38,6 +38,7 @@ pub(crate) enum V {
     Long(i64),
     BigInt(i128),
     Double(f64),
+    Float(f32),
     Char(u16),
     Str(Arc<str>),
     List(Rc<RefCell<Vec<Value>>>),
@@ -242,6 +243,7 @@ impl Value {
             V::Long(i) => Some(i as f64),
             V::BigInt(i) => Some(i as f64),
             V::Double(d) => Some(d),
+            V::Float(f) => Some(f64::from(f)),
             _ => None,
         }
     }
@@ -286,6 +288,7 @@ impl Value {
             V::Long(_) => "java.lang.Long",
             V::BigInt(_) => "java.math.BigInteger",
             V::Double(_) => "java.lang.Double",
+            V::Float(_) => "java.lang.Float",
             V::Char(_) => "java.lang.Character",
             V::Str(_) => "java.lang.String",
             V::List(_) => "java.util.ArrayList",
@@ -324,6 +327,13 @@ impl Value {
                 let _ = write!(out, "{i}");
             }
             V::Double(d) => write_double(*d, out),
+            V::Float(f) => {
+                if f.is_nan() || f.is_infinite() || *f == 0.0 {
+                    write_double(f64::from(*f), out);
+                } else {
+                    crate::jdouble::write_float_finite(*f, out);
+                }
+            }
             V::Char(c) => out.push_str(&crate::value::from_utf16_java(&[*c])),
             V::Str(s) => out.push_str(s),
             V::List(l) => {
@@ -541,6 +551,7 @@ fn java_equals_in(a: &Value, b: &Value, depth: usize) -> bool {
         (V::Long(x), V::Long(y)) => x == y,
         (V::BigInt(x), V::BigInt(y)) => x == y,
         (V::Double(x), V::Double(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+        (V::Float(x), V::Float(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
         (V::Char(x), V::Char(y)) => x == y,
         (V::Str(x), V::Str(y)) => x == y,
         (V::List(x) | V::Array(x), V::List(y) | V::Array(y)) => {
