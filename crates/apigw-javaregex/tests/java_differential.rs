@@ -284,26 +284,31 @@ fn rust_answer(c: &Case) -> Answer {
     }
 }
 
-#[test]
-fn agrees_with_java() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cases = load_corpus(&root.join("tests/corpus"));
-    assert!(cases.len() >= 600, "corpus has only {} cases", cases.len());
+/// Compiles the Java oracle (once per test binary) and returns its class directory.
+fn oracle_classes() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("javaregex-oracle");
+        std::fs::create_dir_all(&work).unwrap();
+        let javac = find_tool("javac");
+        let status = Command::new(&javac)
+            .arg("-d")
+            .arg(&work)
+            .arg(root.join("tests/java/JavaRegexOracle.java"))
+            .status()
+            .expect("run javac");
+        assert!(status.success(), "javac failed");
+        work
+    })
+}
 
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("javaregex-oracle");
-    std::fs::create_dir_all(&work).unwrap();
-    let javac = find_tool("javac");
+/// Runs every case through ONE JVM and returns the answer lines.
+fn run_oracle(name: &str, cases: &[Case]) -> String {
+    let work = oracle_classes();
     let java = find_tool("java");
-    let status = Command::new(&javac)
-        .arg("-d")
-        .arg(&work)
-        .arg(root.join("tests/java/JavaRegexOracle.java"))
-        .status()
-        .expect("run javac");
-    assert!(status.success(), "javac failed");
-
     let mut req = String::new();
-    for c in &cases {
+    for c in cases {
         let op = match c.op {
             'p' => "C",
             'm' => "M",
@@ -321,13 +326,13 @@ fn agrees_with_java() {
             hex(&c.arg)
         );
     }
-    let req_path = work.join("requests.txt");
-    let ans_path = work.join("answers.txt");
+    let req_path = work.join(format!("{name}-requests.txt"));
+    let ans_path = work.join(format!("{name}-answers.txt"));
     std::fs::write(&req_path, req).unwrap();
     let out = Command::new(&java)
         .arg("-Xss64m")
         .arg("-cp")
-        .arg(&work)
+        .arg(work)
         .arg("JavaRegexOracle")
         .arg(&req_path)
         .arg(&ans_path)
@@ -338,7 +343,200 @@ fn agrees_with_java() {
         "java failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let answers = std::fs::read_to_string(&ans_path).unwrap();
+    std::fs::read_to_string(&ans_path).unwrap()
+}
+
+/// Normalises a compile error for comparison (indexes are compared apart).
+fn strip_index(a: Answer) -> Answer {
+    match a {
+        Answer::CompileError(_) => Answer::CompileError(None),
+        a => a,
+    }
+}
+
+/// A small deterministic generator (xorshift64*), so the random test needs
+/// no extra dependency and every run checks the same cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const ATOMS: &[&str] = &[
+    "a",
+    "b",
+    "é",
+    "😀",
+    "\\n",
+    "\\r",
+    ".",
+    "\\d",
+    "\\D",
+    "\\w",
+    "\\W",
+    "\\s",
+    "\\S",
+    "\\h",
+    "\\v",
+    "\\R",
+    "\\b",
+    "\\B",
+    "^",
+    "$",
+    "\\A",
+    "\\z",
+    "\\Z",
+    "\\Qa.\\E",
+    "[a-c]",
+    "[^a]",
+    "[a-z&&[^b]]",
+    "[a[bc]]",
+    "\\p{Alpha}",
+    "\\p{L}",
+    "\\p{Lu}",
+    "\\p{InGreek}",
+    "\\x41",
+    "\\u00e9",
+    "\\x{1F600}",
+    "\\0101",
+    "\\t",
+    "(?i)",
+    "(?s)",
+    "(?m)",
+    "(?d)",
+    "(?u)",
+    "(?U)",
+    "(?x)",
+    " ",
+    "#",
+    "}",
+    "]",
+    "\\1",
+    "-",
+    "\\cA",
+    "[\\w&&\\D]",
+    "[^\\s\\d]",
+    "\\p{Punct}",
+    "(?-i)",
+    "(?i:b)",
+    "[A-Z]",
+    "\\p{javaLowerCase}",
+    "[é-ü]",
+    "K",
+    "k",
+    "\\u212A",
+];
+const QUANTS: &[&str] = &[
+    "", "", "", "", "*", "+", "?", "{2}", "{0,2}", "{1,}", "*?", "+?", "??", "*+", "++", "?+",
+    "{2}?",
+];
+const OPENS: &[&str] = &[
+    "(", "(?:", "(?i:", "(?=", "(?!", "(?<=", "(?<!", "(?>", "(?<n>",
+];
+/// Input pieces; no supplementary characters, where Java's UTF-16 search
+/// differs by design (see KNOWN_DIFFERENCES).
+const PIECES: &[&str] = &[
+    "a", "b", "A", "B", "é", "É", "\n", "\r", "\r\n", "\u{2028}", "\u{85}", " ", "1", "_", "-",
+    ".", "k", "K", "\u{212A}", "α",
+];
+
+fn random_pattern(rng: &mut Rng, depth: usize) -> String {
+    let r = rng.below(100);
+    if depth > 3 || r < 50 {
+        return format!("{}{}", rng.pick(ATOMS), rng.pick(QUANTS));
+    }
+    if r < 75 {
+        let n = 1 + rng.below(3);
+        return (0..n).map(|_| random_pattern(rng, depth + 1)).collect();
+    }
+    if r < 85 {
+        return format!(
+            "{}|{}",
+            random_pattern(rng, depth + 1),
+            random_pattern(rng, depth + 1)
+        );
+    }
+    let open = rng.pick(OPENS);
+    let body = random_pattern(rng, depth + 1);
+    format!("{open}{body}){}", rng.pick(QUANTS))
+}
+
+fn random_input(rng: &mut Rng) -> String {
+    let n = rng.below(9);
+    (0..n).map(|_| rng.pick(PIECES)).collect()
+}
+
+/// 1500 random patterns from a Java grammar (valid and invalid), each
+/// compiled and run with matches, find, replaceAll and split, compared with
+/// Java in one JVM run.
+#[test]
+fn random_patterns_agree_with_java() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut cases = Vec::new();
+    for line in 0..1500 {
+        let pattern = random_pattern(&mut rng, 0);
+        let mut push = |op: char, input: String, arg: &str| {
+            cases.push(Case {
+                line,
+                pattern: pattern.clone(),
+                op,
+                input,
+                arg: arg.to_owned(),
+            });
+        };
+        push('p', String::new(), "");
+        push('m', random_input(&mut rng), "");
+        push('m', random_input(&mut rng), "");
+        push('f', random_input(&mut rng), "");
+        push('a', random_input(&mut rng), "<$0>");
+        let limit = ["0", "-1", "2"][rng.below(3)];
+        push('s', random_input(&mut rng), limit);
+    }
+    let answers = run_oracle("random", &cases);
+    let answers: Vec<&str> = answers.lines().collect();
+    assert_eq!(answers.len(), cases.len());
+    let mut failures = Vec::new();
+    for (c, a) in cases.iter().zip(&answers) {
+        let java = strip_index(parse_java(a));
+        let rust = strip_index(rust_answer(c));
+        if java != rust {
+            failures.push(format!(
+                "pattern {:?} op {} input {:?} arg {:?}\n    java: {java:?}\n    rust: {rust:?}",
+                c.pattern, c.op, c.input, c.arg
+            ));
+        }
+    }
+    eprintln!(
+        "random differential: {} cases, {} disagreements",
+        cases.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements with Java:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn agrees_with_java() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases = load_corpus(&root.join("tests/corpus"));
+    assert!(cases.len() >= 600, "corpus has only {} cases", cases.len());
+
+    let answers = run_oracle("corpus", &cases);
     let answers: Vec<&str> = answers.lines().collect();
     assert_eq!(
         answers.len(),
