@@ -69,7 +69,9 @@ pub use value::Value;
 pub enum NullRendering {
     /// As written in the template (`$foo`), like stock Velocity.
     Literal,
-    /// As the empty string, like API Gateway (the default).
+    /// As the empty string, like API Gateway (the default). In this mode a
+    /// null operand of `==`/`!=` also equals `""`, as API Gateway's
+    /// recordings show (`#if($x == "")` is true for a missing `$x`).
     #[default]
     Empty,
 }

@@ -762,7 +762,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
             ) => {
                 let l = self.value(&lr.0, env)?;
                 let r = self.value(&lr.1, env)?;
-                compare(*op, &l, &r)
+                compare(
+                    *op,
+                    &l,
+                    &r,
+                    self.opts.null_rendering == NullRendering::Empty,
+                )
             }
             _ => false,
         })
@@ -1011,11 +1016,17 @@ fn num_cmp(a: &Num, b: &Num) -> Option<std::cmp::Ordering> {
 }
 
 /// Velocity 1.7's comparison nodes.
-pub(crate) fn compare(op: BinOp, l: &Value, r: &Value) -> bool {
+///
+/// With `null_is_empty` (API Gateway), a null operand of `==`/`!=` also
+/// equals the empty string (SPEC §5.1: a null value compares equal to both
+/// `$null` and `""`).
+pub(crate) fn compare(op: BinOp, l: &Value, r: &Value, null_is_empty: bool) -> bool {
     use std::cmp::Ordering::*;
     match op {
         BinOp::Eq | BinOp::Ne => {
-            let eq = velocity_eq(l, r);
+            let empty = |v: &Value| matches!(&v.0, V::Str(s) if s.is_empty());
+            let eq = velocity_eq(l, r)
+                || (null_is_empty && ((l.is_null() && empty(r)) || (r.is_null() && empty(l))));
             if op == BinOp::Eq { eq } else { !eq }
         }
         _ => {

@@ -8,7 +8,10 @@ use std::rc::Rc;
 use apigw_vtl::{Call, Context, Error, Host, NullRendering, Object, Options, Template, Value};
 
 fn render(src: &str, opts: &Options, ctx: &Context<'_>) -> String {
-    Template::compile(src, opts).unwrap().render_to_string(ctx).unwrap()
+    Template::compile(src, opts)
+        .unwrap()
+        .render_to_string(ctx)
+        .unwrap()
 }
 
 #[test]
@@ -21,7 +24,10 @@ fn null_modes() {
     let src = "[$x][$!x][${x}][$x.y][$m.nope][$m.a]";
     let mut ctx = Context::new();
     ctx.insert("m", Value::map(vec![("a".into(), Value::int(1))]));
-    assert_eq!(render(src, &literal, &ctx), "[$x][][${x}][$x.y][$m.nope][1]");
+    assert_eq!(
+        render(src, &literal, &ctx),
+        "[$x][][${x}][$x.y][$m.nope][1]"
+    );
     assert_eq!(render(src, &empty, &ctx), "[][][][][][1]");
 }
 
@@ -46,7 +52,9 @@ struct Headers(Rc<RefCell<HashMap<String, String>>>);
 
 impl Object for Headers {
     fn set_property(&self, name: &str, value: Value) -> Result<bool, Error> {
-        self.0.borrow_mut().insert(name.to_string(), value.to_string());
+        self.0
+            .borrow_mut()
+            .insert(name.to_string(), value.to_string());
         Ok(true)
     }
 }
@@ -119,8 +127,22 @@ fn host_objects_and_overrides() {
                $input.body $input.path('$.a') [$input.path('$.zz')] $context.responseOverride.status $input.nope()";
     let out = render(src, &Options::default(), &ctx);
     assert_eq!(out, "{\"a\":1} 1 [] 400 ");
-    assert_eq!(host.overrides.status.borrow().as_ref().and_then(Value::as_i64), Some(400));
-    assert_eq!(host.overrides.headers.borrow().get("X-Id").map(String::as_str), Some("r-1"));
+    assert_eq!(
+        host.overrides
+            .status
+            .borrow()
+            .as_ref()
+            .and_then(Value::as_i64),
+        Some(400)
+    );
+    assert_eq!(
+        host.overrides
+            .headers
+            .borrow()
+            .get("X-Id")
+            .map(String::as_str),
+        Some("r-1")
+    );
     // each name is asked for once per render
     let l = host.lookups.borrow();
     assert_eq!(l.iter().filter(|n| *n == "context").count(), 1);
@@ -136,7 +158,11 @@ fn context_shadows_host_and_set_shadows_both() {
     };
     let mut ctx = Context::new().with_host(&host);
     ctx.insert("input", Value::string("from context"));
-    let out = render("$input|$context|#set($context = 'set')$context", &Options::default(), &ctx);
+    let out = render(
+        "$input|$context|#set($context = 'set')$context",
+        &Options::default(),
+        &ctx,
+    );
     assert_eq!(out, "from context|from host|set");
 }
 
@@ -155,7 +181,14 @@ fn analysis_lists_names_and_literal_calls() {
         .members
         .iter()
         .filter(|m| m.root == "input")
-        .map(|m| format!("{}{}:{:?}", m.member, if m.is_method { "()" } else { "" }, m.args))
+        .map(|m| {
+            format!(
+                "{}{}:{:?}",
+                m.member,
+                if m.is_method { "()" } else { "" },
+                m.args
+            )
+        })
         .collect();
     assert_eq!(
         calls,
@@ -179,4 +212,17 @@ fn template_is_reusable_and_buffers_append() {
     ctx.insert("x", Value::double(1e10));
     t.render(&ctx, &mut out).unwrap();
     assert_eq!(out, ">[1][1.0E10]");
+}
+
+#[test]
+fn empty_mode_null_equals_empty_string() {
+    let src = "#if($x == \"\")E#end#if($x == $null)N#end#if($l == \"\")L#end#if($l == $null)M#end";
+    let mut ctx = Context::new();
+    ctx.insert("l", Value::list(vec![]));
+    assert_eq!(render(src, &Options::default(), &ctx), "EN");
+    let literal = Options {
+        null_rendering: NullRendering::Literal,
+        ..Options::default()
+    };
+    assert_eq!(render(src, &literal, &ctx), "N");
 }
