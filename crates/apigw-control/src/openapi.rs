@@ -244,6 +244,12 @@ fn import_method(
     shared_params: Option<&Vec<Value>>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
+    let produces = op
+        .get("produces")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .unwrap_or("application/json");
     let mut method = Map::new();
     method.insert("authorizationType".into(), json!("NONE"));
     if let Some(o) = op.get("operationId").and_then(Value::as_str) {
@@ -281,7 +287,9 @@ fn import_method(
         .put_method(id, rid, http_method, &method)
         .map_err(|e| step_error("put method", http_method, path, &e))?;
 
-    // Method responses: the status codes of `responses`, with their headers.
+    // Method responses: the status codes of `responses`, with their headers and the model a
+    // schema `$ref` names. Unlike a PutMethodResponse call, an import leaves absent maps absent
+    // (as recorded against AWS).
     if let Some(responses) = op.get("responses").and_then(Value::as_object) {
         for (code, r) in responses {
             if code == "default" {
@@ -295,9 +303,26 @@ fn import_method(
                     .collect();
                 input.insert("responseParameters".into(), Value::Object(params));
             }
+            let models = response_models(r, produces);
+            if !models.is_empty() {
+                input.insert("responseModels".into(), Value::Object(models));
+            }
             scratch
                 .put_method_response(id, rid, http_method, code, &input)
                 .map_err(|e| step_error("put method response", http_method, path, &e))?;
+            scratch.mutate(|s| {
+                let mr = crate::store::method_mut(s, id, rid, http_method)?
+                    .method_responses
+                    .get_mut(code)
+                    .expect("just created");
+                if mr.response_parameters.as_ref().is_some_and(Map::is_empty) {
+                    mr.response_parameters = None;
+                }
+                if mr.response_models.as_ref().is_some_and(Map::is_empty) {
+                    mr.response_models = None;
+                }
+                Ok(())
+            })?;
         }
     }
 
@@ -374,6 +399,34 @@ fn import_method(
             .map_err(|e| step_error("put integration response", http_method, path, &e))?;
     }
     Ok(())
+}
+
+/// The model names a response's schema references: Swagger 2.0 `schema.$ref` under the
+/// operation's first `produces` type (default `application/json`), OpenAPI 3
+/// `content.<type>.schema.$ref`. The name is the last segment of the reference.
+fn response_models(r: &Value, produces: &str) -> Map<String, Value> {
+    let name = |schema: Option<&Value>| {
+        schema
+            .and_then(|s| s.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.rsplit('/').next())
+            .map(|n| json!(n))
+    };
+    let mut out = Map::new();
+    if let Some(n) = name(r.get("schema")) {
+        out.insert(produces.to_owned(), n);
+    }
+    for (ct, media) in r
+        .get("content")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(n) = name(media.get("schema")) {
+            out.insert(ct.clone(), n);
+        }
+    }
+    out
 }
 
 fn scratch_store() -> Store {
@@ -779,7 +832,9 @@ paths:
         200:
           description: ok
           headers: {X-Id: {type: string}}
-        400: {description: bad}
+        400:
+          description: bad
+          schema: {$ref: '#/definitions/Error'}
       x-amazon-apigateway-integration:
         type: http
         httpMethod: GET
@@ -812,6 +867,11 @@ paths:
             .unwrap();
         let get = &pet["resourceMethods"]["GET"];
         assert_eq!(get["operationName"], "getPet");
+        // Imported method responses leave absent maps absent; a schema $ref names the model.
+        assert_eq!(
+            get["methodResponses"]["400"],
+            json!({"statusCode": "400", "responseModels": {"application/json": "Error"}})
+        );
         assert_eq!(
             get["requestParameters"],
             json!({"method.request.path.id": true})
