@@ -193,6 +193,7 @@ fn apply_document(
                 http_method,
                 op,
                 shared_params,
+                api_key_schemes(doc),
                 warnings,
             )?;
         }
@@ -242,6 +243,7 @@ fn import_method(
     http_method: &str,
     op: &Map<String, Value>,
     shared_params: Option<&Vec<Value>>,
+    api_key_schemes: Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     let produces = op
@@ -254,6 +256,43 @@ fn import_method(
     method.insert("authorizationType".into(), json!("NONE"));
     if let Some(o) = op.get("operationId").and_then(Value::as_str) {
         method.insert("operationName".into(), json!(o));
+    }
+    let consumes = op
+        .get("consumes")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .unwrap_or("application/json");
+    // Security requirements naming an `x-api-key` header scheme make the key required.
+    let api_key_required = op
+        .get("security")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .any(|req| req.keys().any(|k| api_key_schemes.contains(k)));
+    if api_key_required {
+        method.insert("apiKeyRequired".into(), json!(true));
+    }
+    // Request models: a Swagger `in: body` parameter's schema, an OpenAPI 3 `requestBody`.
+    let mut request_models = Map::new();
+    let model_name = |schema: Option<&Value>| {
+        schema
+            .and_then(|s| s.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.rsplit('/').next())
+            .map(|n| json!(n))
+    };
+    for (ct, media) in op
+        .get("requestBody")
+        .and_then(|b| b.get("content"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(n) = model_name(media.get("schema")) {
+            request_models.insert(ct.clone(), n);
+        }
     }
     let mut request_parameters = Map::new();
     for p in shared_params.into_iter().flatten().chain(
@@ -272,6 +311,12 @@ fn import_method(
             "path" => "path",
             "query" => "querystring",
             "header" => "header",
+            "body" => {
+                if let Some(n) = model_name(p.get("schema")) {
+                    request_models.insert(consumes.to_owned(), n);
+                }
+                continue;
+            }
             _ => continue,
         };
         let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
@@ -282,6 +327,9 @@ fn import_method(
             "requestParameters".into(),
             Value::Object(request_parameters),
         );
+    }
+    if !request_models.is_empty() {
+        method.insert("requestModels".into(), Value::Object(request_models));
     }
     scratch
         .put_method(id, rid, http_method, &method)
@@ -427,6 +475,26 @@ fn response_models(r: &Value, produces: &str) -> Map<String, Value> {
         }
     }
     out
+}
+
+/// The security schemes that are API keys in the `x-api-key` header (Swagger
+/// `securityDefinitions`, OpenAPI 3 `components.securitySchemes`).
+fn api_key_schemes(doc: &Map<String, Value>) -> Vec<String> {
+    let defs = doc
+        .get("securityDefinitions")
+        .or_else(|| doc.get("components").and_then(|c| c.get("securitySchemes")));
+    defs.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, d)| {
+            d.get("type").and_then(Value::as_str) == Some("apiKey")
+                && d.get("in").and_then(Value::as_str) == Some("header")
+                && d.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("x-api-key"))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 fn scratch_store() -> Store {
@@ -818,6 +886,8 @@ info:
   title: pets
   version: "1.0"
 x-amazon-apigateway-binary-media-types: [image/png]
+securityDefinitions:
+  api_key: {type: apiKey, name: x-api-key, in: header}
 x-amazon-apigateway-gateway-responses:
   DEFAULT_4XX:
     statusCode: 418
@@ -828,6 +898,7 @@ paths:
       - {name: id, in: path, required: true, type: string}
     get:
       operationId: getPet
+      security: [{api_key: []}]
       responses:
         200:
           description: ok
@@ -867,6 +938,7 @@ paths:
             .unwrap();
         let get = &pet["resourceMethods"]["GET"];
         assert_eq!(get["operationName"], "getPet");
+        assert_eq!(get["apiKeyRequired"], true);
         // Imported method responses leave absent maps absent; a schema $ref names the model.
         assert_eq!(
             get["methodResponses"]["400"],
@@ -907,6 +979,8 @@ paths:
             "openapi": "3.0.1",
             "info": {"title": "mock"},
             "paths": {"/": {"x-amazon-apigateway-any-method": {
+                "requestBody": {"content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/NewPet"}}}},
                 "responses": {"200": {"description": "ok"}},
                 "x-amazon-apigateway-integration": {
                     "type": "mock",
@@ -916,6 +990,11 @@ paths:
         });
         let api = s.import_rest_api(doc.to_string().as_bytes(), None).unwrap();
         let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap();
+        assert_eq!(
+            s.get_method(&id, root, "ANY").unwrap()["requestModels"],
+            json!({"application/json": "NewPet"})
+        );
         // Two responses for one statusCode: the later wins, with a warning.
         assert_eq!(api["warnings"].as_array().unwrap().len(), 1);
         assert_eq!(
