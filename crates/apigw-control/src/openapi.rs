@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::model::{DeployedDefinition, Resource, RestApi};
+use crate::model::{Resource, RestApi};
 use crate::ops::JsonInput;
 use crate::store::{Config, Store};
 
@@ -678,7 +678,7 @@ impl Store {
                 .deployments
                 .get(&st.deployment_id)
                 .ok_or_else(|| ApiError::not_found("Invalid Deployment identifier specified"))?;
-            Ok((a.clone(), d.definition.clone()))
+            Ok((a.clone(), d.clone()))
         })?;
         Ok(export(
             &api,
@@ -698,14 +698,47 @@ fn with_warnings(mut out: Value, warnings: &[String]) -> Value {
     out
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` of epoch seconds.
+fn iso8601(t: i64) -> String {
+    let basic = crate::sigv4::format_amz_date(t);
+    format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &basic[0..4],
+        &basic[4..6],
+        &basic[6..8],
+        &basic[9..11],
+        &basic[11..13],
+        &basic[13..15]
+    )
+}
+
+/// Writes the deployed definition as a Swagger 2.0 or OpenAPI 3.0.1 document, in the shape of
+/// AWS's exports (recorded: LocalStack snapshot `test_apigateway_extended`,
+/// `test_export_swagger_openapi` / `test_export_oas30_openapi`). Models are not stored, so
+/// `definitions` / `components.schemas` are not written (only referenced by name).
 fn export(
     api: &RestApi,
-    def: &DeployedDefinition,
+    deployment: &crate::model::Deployment,
     stage: &str,
     region: &str,
     oas3: bool,
     with_integrations: bool,
 ) -> Value {
+    let def = &deployment.definition;
+    let schema_ref = |model: &str| {
+        if oas3 {
+            json!({"$ref": format!("#/components/schemas/{model}")})
+        } else {
+            json!({"$ref": format!("#/definitions/{model}")})
+        }
+    };
+    let string_schema = || {
+        if oas3 {
+            json!({"schema": {"type": "string"}})
+        } else {
+            json!({"type": "string"})
+        }
+    };
     let mut paths = BTreeMap::new();
     for res in def.resources.values() {
         let mut item = Map::new();
@@ -715,11 +748,50 @@ fn export(
             } else {
                 m.to_ascii_lowercase()
             };
+            let integ = method.integration.as_ref();
             let mut op = Map::new();
             if let Some(o) = &method.operation_name {
                 op.insert("operationId".into(), json!(o));
             }
-            let params: Vec<Value> = method
+            if !oas3 {
+                let mut consumes: Vec<String> = method
+                    .request_models
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                consumes.extend(
+                    integ
+                        .and_then(|i| i.request_templates.as_ref())
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| k.clone()),
+                );
+                let mut produces: Vec<String> = method
+                    .method_responses
+                    .values()
+                    .flat_map(|r| r.response_models.iter().flatten().map(|(k, _)| k.clone()))
+                    .collect();
+                produces.extend(
+                    integ
+                        .into_iter()
+                        .flat_map(|i| i.integration_responses.values())
+                        .flat_map(|r| {
+                            r.response_templates
+                                .iter()
+                                .flatten()
+                                .map(|(k, _)| k.clone())
+                        }),
+                );
+                for (name, mut list) in [("consumes", consumes), ("produces", produces)] {
+                    list.sort();
+                    list.dedup();
+                    if !list.is_empty() {
+                        op.insert(name.into(), json!(list));
+                    }
+                }
+            }
+            let mut params: Vec<Value> = method
                 .request_parameters
                 .iter()
                 .flatten()
@@ -730,87 +802,93 @@ fn export(
                         "querystring" => "query",
                         other => other,
                     };
-                    let mut p = json!({"name": name, "in": loc,
-                                       "required": required.as_bool().unwrap_or(false)});
-                    if oas3 {
-                        p["schema"] = json!({"type": "string"});
-                    } else {
-                        p["type"] = json!("string");
+                    let required = required.as_bool().unwrap_or(false);
+                    let mut p = Map::new();
+                    p.insert("name".into(), json!(name));
+                    p.insert("in".into(), json!(loc));
+                    if required || !oas3 {
+                        p.insert("required".into(), json!(required));
                     }
-                    Some(p)
+                    if let Value::Object(t) = string_schema() {
+                        p.extend(t);
+                    }
+                    Some(Value::Object(p))
                 })
                 .collect();
+            if !oas3 {
+                if let Some((_, model)) = method.request_models.iter().flatten().next() {
+                    let model = model.as_str().unwrap_or_default();
+                    params.push(json!({"in": "body", "name": model, "required": true,
+                                       "schema": schema_ref(model)}));
+                }
+            }
             if !params.is_empty() {
                 op.insert("parameters".into(), Value::Array(params));
+            }
+            if oas3 {
+                let content: Map<String, Value> = method
+                    .request_models
+                    .iter()
+                    .flatten()
+                    .map(|(ct, model)| {
+                        (
+                            ct.clone(),
+                            json!({"schema": schema_ref(model.as_str().unwrap_or_default())}),
+                        )
+                    })
+                    .collect();
+                if !content.is_empty() {
+                    op.insert(
+                        "requestBody".into(),
+                        json!({"content": content, "required": true}),
+                    );
+                }
             }
             let mut responses = Map::new();
             for (code, mr) in &method.method_responses {
                 let mut r = Map::new();
                 r.insert("description".into(), json!(format!("{code} response")));
+                let models: Vec<(&String, &Value)> = mr.response_models.iter().flatten().collect();
+                if !oas3 {
+                    if let Some((_, model)) = models.first() {
+                        r.insert(
+                            "schema".into(),
+                            schema_ref(model.as_str().unwrap_or_default()),
+                        );
+                    }
+                }
                 let headers: Map<String, Value> = mr
                     .response_parameters
                     .iter()
                     .flatten()
                     .filter_map(|(k, _)| {
                         let h = k.strip_prefix("method.response.header.")?;
-                        let schema = if oas3 {
-                            json!({"schema": {"type": "string"}})
-                        } else {
-                            json!({"type": "string"})
-                        };
-                        Some((h.to_owned(), schema))
+                        Some((h.to_owned(), string_schema()))
                     })
                     .collect();
                 if !headers.is_empty() {
                     r.insert("headers".into(), Value::Object(headers));
                 }
+                if oas3 && !models.is_empty() {
+                    let content: Map<String, Value> = models
+                        .iter()
+                        .map(|(ct, model)| {
+                            (
+                                (*ct).clone(),
+                                json!({"schema": schema_ref(model.as_str().unwrap_or_default())}),
+                            )
+                        })
+                        .collect();
+                    r.insert("content".into(), Value::Object(content));
+                }
                 responses.insert(code.clone(), Value::Object(r));
             }
             op.insert("responses".into(), Value::Object(responses));
-            if let (true, Some(integ)) = (with_integrations, &method.integration) {
-                let mut x = Map::new();
-                x.insert("type".into(), json!(integ.kind.to_ascii_lowercase()));
-                if let Some(h) = &integ.http_method {
-                    x.insert("httpMethod".into(), json!(h));
-                }
-                if let Some(u) = &integ.uri {
-                    x.insert("uri".into(), json!(u));
-                }
-                let mut irs = Map::new();
-                for ir in integ.integration_responses.values() {
-                    let key = ir
-                        .selection_pattern
-                        .clone()
-                        .filter(|p| !p.is_empty())
-                        .unwrap_or_else(|| "default".into());
-                    let mut r = Map::new();
-                    r.insert("statusCode".into(), json!(ir.status_code));
-                    if let Some(p) = &ir.response_parameters {
-                        r.insert("responseParameters".into(), Value::Object(p.clone()));
-                    }
-                    if let Some(t) = &ir.response_templates {
-                        r.insert("responseTemplates".into(), Value::Object(t.clone()));
-                    }
-                    if let Some(c) = &ir.content_handling {
-                        r.insert("contentHandling".into(), json!(c));
-                    }
-                    irs.insert(key, Value::Object(r));
-                }
-                x.insert("responses".into(), Value::Object(irs));
-                if let Some(t) = &integ.request_templates {
-                    x.insert("requestTemplates".into(), Value::Object(t.clone()));
-                }
-                if let Some(p) = &integ.request_parameters {
-                    x.insert("requestParameters".into(), Value::Object(p.clone()));
-                }
-                if let Some(p) = &integ.passthrough_behavior {
-                    x.insert("passthroughBehavior".into(), json!(p.to_ascii_lowercase()));
-                }
-                if let Some(c) = &integ.content_handling {
-                    x.insert("contentHandling".into(), json!(c));
-                }
-                x.insert("timeoutInMillis".into(), json!(integ.timeout_in_millis));
-                op.insert("x-amazon-apigateway-integration".into(), Value::Object(x));
+            if let (true, Some(integ)) = (with_integrations, integ) {
+                op.insert(
+                    "x-amazon-apigateway-integration".into(),
+                    integration_extension(integ),
+                );
             }
             item.insert(key, Value::Object(op));
         }
@@ -819,17 +897,18 @@ fn export(
         }
     }
     let host = format!("{}.execute-api.{region}.amazonaws.com", api.id);
+    let version = api
+        .version
+        .clone()
+        .unwrap_or_else(|| iso8601(deployment.created_date));
     let mut info = Map::new();
-    info.insert(
-        "version".into(),
-        json!(api.version.clone().unwrap_or_else(|| "1.0".into())),
-    );
-    info.insert("title".into(), json!(api.name));
-    if let Some(d) = &api.description {
-        info.insert("description".into(), json!(d));
-    }
     let mut doc = Map::new();
     if oas3 {
+        info.insert("title".into(), json!(api.name));
+        if let Some(d) = &api.description {
+            info.insert("description".into(), json!(d));
+        }
+        info.insert("version".into(), json!(version));
         doc.insert("openapi".into(), json!("3.0.1"));
         doc.insert("info".into(), Value::Object(info));
         doc.insert(
@@ -838,6 +917,11 @@ fn export(
                     "variables": {"basePath": {"default": stage}}}]),
         );
     } else {
+        if let Some(d) = &api.description {
+            info.insert("description".into(), json!(d));
+        }
+        info.insert("version".into(), json!(version));
+        info.insert("title".into(), json!(api.name));
         doc.insert("swagger".into(), json!("2.0"));
         doc.insert("info".into(), Value::Object(info));
         doc.insert("host".into(), json!(host));
@@ -869,6 +953,57 @@ fn export(
         );
     }
     Value::Object(doc)
+}
+
+/// The `x-amazon-apigateway-integration` object of an export: lower-case `type` and
+/// `passthroughBehavior`, responses keyed by selection pattern (`default` without one),
+/// `timeoutInMillis` only when not the default 29000 (SPEC §9.5).
+fn integration_extension(integ: &crate::model::Integration) -> Value {
+    let mut x = Map::new();
+    x.insert("type".into(), json!(integ.kind.to_ascii_lowercase()));
+    if let Some(h) = &integ.http_method {
+        x.insert("httpMethod".into(), json!(h));
+    }
+    if let Some(u) = &integ.uri {
+        x.insert("uri".into(), json!(u));
+    }
+    let mut irs = Map::new();
+    for ir in integ.integration_responses.values() {
+        let key = ir
+            .selection_pattern
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "default".into());
+        let mut r = Map::new();
+        r.insert("statusCode".into(), json!(ir.status_code));
+        if let Some(p) = &ir.response_parameters {
+            r.insert("responseParameters".into(), Value::Object(p.clone()));
+        }
+        if let Some(t) = &ir.response_templates {
+            r.insert("responseTemplates".into(), Value::Object(t.clone()));
+        }
+        if let Some(c) = &ir.content_handling {
+            r.insert("contentHandling".into(), json!(c));
+        }
+        irs.insert(key, Value::Object(r));
+    }
+    x.insert("responses".into(), Value::Object(irs));
+    if let Some(p) = &integ.request_parameters {
+        x.insert("requestParameters".into(), Value::Object(p.clone()));
+    }
+    if let Some(t) = &integ.request_templates {
+        x.insert("requestTemplates".into(), Value::Object(t.clone()));
+    }
+    if let Some(p) = &integ.passthrough_behavior {
+        x.insert("passthroughBehavior".into(), json!(p.to_ascii_lowercase()));
+    }
+    if let Some(c) = &integ.content_handling {
+        x.insert("contentHandling".into(), json!(c));
+    }
+    if integ.timeout_in_millis != 29_000 {
+        x.insert("timeoutInMillis".into(), json!(integ.timeout_in_millis));
+    }
+    Value::Object(x)
 }
 
 #[cfg(test)]

@@ -148,6 +148,9 @@ impl Store {
                 return Response::error(&e, &request_id);
             }
         }
+        if let Some(r) = self.export_response(method, path, query, headers, &request_id) {
+            return r;
+        }
         match self.dispatch(method, path, query, body) {
             Ok((status, value)) => {
                 let body = if value.is_null() {
@@ -166,6 +169,66 @@ impl Store {
             }
             Err(e) => Response::error(&e, &request_id),
         }
+    }
+
+    /// `GetExport` answers with the document itself (`application/octet-stream`, a
+    /// `Content-Disposition` naming `swagger_<version>.json` / `oas30_<version>.json`, as
+    /// recorded against AWS); `Accept: application/yaml` gets YAML.
+    fn export_response(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(String, String)],
+        request_id: &str,
+    ) -> Option<Response> {
+        let segments: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(&percent_decode(s)).into_owned())
+            .collect();
+        let ["restapis", id, "stages", stage, "exports", kind] =
+            segments.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        else {
+            return None;
+        };
+        if method != "GET" {
+            return None;
+        }
+        let q = query_pairs(query);
+        let extensions = q
+            .iter()
+            .find(|(k, _)| k == "extensions")
+            .map(|(_, v)| v.as_str());
+        let doc = match self.get_export(id, stage, kind, extensions) {
+            Ok(doc) => doc,
+            Err(e) => return Some(Response::error(&e, request_id)),
+        };
+        let yaml = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("accept") && v.contains("yaml"));
+        let (body, ext) = if yaml {
+            match serde_yaml_ng::to_string(&doc) {
+                Ok(y) => (y.into_bytes(), "yaml"),
+                Err(_) => (doc.to_string().into_bytes(), "json"),
+            }
+        } else {
+            (doc.to_string().into_bytes(), "json")
+        };
+        let version = doc["info"]["version"].as_str().unwrap_or("");
+        let prefix = if kind == "oas30" { "oas30" } else { "swagger" };
+        Some(Response {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/octet-stream".into()),
+                (
+                    "Content-Disposition".into(),
+                    format!("attachment; filename=\"{prefix}_{version}.{ext}\""),
+                ),
+                ("x-amzn-RequestId".into(), request_id.to_owned()),
+            ],
+            body,
+        })
     }
 
     fn dispatch(
@@ -299,9 +362,6 @@ impl Store {
                 ok(self.update_stage(id, name, &input()?)?)
             }
             ("DELETE", ["restapis", id, "stages", name]) => accepted(self.delete_stage(id, name)?),
-            ("GET", ["restapis", id, "stages", name, "exports", kind]) => {
-                ok(self.get_export(id, name, kind, qv("extensions"))?)
-            }
             _ => Err(unknown_operation()),
         }
     }

@@ -193,7 +193,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// `YYYYMMDDTHHMMSSZ` of epoch seconds.
-fn format_amz_date(t: i64) -> String {
+pub(crate) fn format_amz_date(t: i64) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let z = days + 719_468;

@@ -1121,6 +1121,41 @@ fn protocol_round_trip() {
         call(&s, "GET", &format!("/restapis/{id}/stages"), "").json()["item"][0]["stageName"],
         "dev"
     );
+    let r = s.handle(
+        "GET",
+        &format!("/restapis/{id}/stages/dev/exports/oas30"),
+        "extensions=integrations",
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    let disposition = r.header("content-disposition").unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"oas30_")
+            && disposition.ends_with(".json\""),
+        "{disposition}"
+    );
+    assert_eq!(r.json()["openapi"], "3.0.1");
+    let yaml = s.handle(
+        "GET",
+        &format!("/restapis/{id}/stages/dev/exports/swagger"),
+        "",
+        &[("Accept".to_owned(), "application/yaml".to_owned())],
+        b"",
+    );
+    assert!(
+        String::from_utf8(yaml.body)
+            .unwrap()
+            .starts_with("swagger: '2.0'")
+    );
+    let r = call(
+        &s,
+        "GET",
+        &format!("/restapis/{id}/stages/nope/exports/swagger"),
+        "",
+    );
+    assert_eq!(r.status, 404);
     let r = call(&s, "DELETE", &format!("/restapis/{id}"), "");
     assert_eq!((r.status, r.body.len()), (202, 0));
 }
