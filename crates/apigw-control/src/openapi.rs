@@ -815,12 +815,11 @@ fn export(
                     Some(Value::Object(p))
                 })
                 .collect();
-            if !oas3 {
-                if let Some((_, model)) = method.request_models.iter().flatten().next() {
-                    let model = model.as_str().unwrap_or_default();
-                    params.push(json!({"in": "body", "name": model, "required": true,
+            if let (false, Some((_, model))) = (oas3, method.request_models.iter().flatten().next())
+            {
+                let model = model.as_str().unwrap_or_default();
+                params.push(json!({"in": "body", "name": model, "required": true,
                                        "schema": schema_ref(model)}));
-                }
             }
             if !params.is_empty() {
                 op.insert("parameters".into(), Value::Array(params));
@@ -849,13 +848,11 @@ fn export(
                 let mut r = Map::new();
                 r.insert("description".into(), json!(format!("{code} response")));
                 let models: Vec<(&String, &Value)> = mr.response_models.iter().flatten().collect();
-                if !oas3 {
-                    if let Some((_, model)) = models.first() {
-                        r.insert(
-                            "schema".into(),
-                            schema_ref(model.as_str().unwrap_or_default()),
-                        );
-                    }
+                if let (false, Some((_, model))) = (oas3, models.first()) {
+                    r.insert(
+                        "schema".into(),
+                        schema_ref(model.as_str().unwrap_or_default()),
+                    );
                 }
                 let headers: Map<String, Value> = mr
                     .response_parameters
