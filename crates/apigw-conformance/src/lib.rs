@@ -189,6 +189,7 @@ fn build_request(r: &Value) -> Result<RequestContext, String> {
         path_parameters: header_pairs(r.get("pathParameters")),
         stage_variables: header_pairs(r.get("stageVariables")),
         context: Map::new(),
+        body: Bytes::new(),
     };
     if let Some(ctx) = r.get("context") {
         req.context = ctx

@@ -24,8 +24,7 @@ pub enum CompileErrorKind {
 
 /// A configuration error found by [`crate::compile`].
 ///
-/// `Display` prints one line, `kind: detail (in <origin>)`; the alternate form `{:#}` adds the
-/// detailed report of the underlying error (for example a template excerpt with a caret).
+/// `Display` prints one line, `kind: detail (in <origin>)`.
 ///
 /// # Example
 /// ```
@@ -45,7 +44,6 @@ struct CompileRepr {
     kind: CompileErrorKind,
     origin: String,
     detail: String,
-    report: Option<String>,
 }
 
 impl CompileError {
@@ -58,14 +56,7 @@ impl CompileError {
             kind,
             origin: origin.into(),
             detail: detail.into(),
-            report: None,
         }))
-    }
-
-    #[allow(dead_code)] // used once template compilation is wired in
-    pub(crate) fn with_report(mut self, report: String) -> CompileError {
-        self.0.report = Some(report);
-        self
     }
 
     /// The kind of problem.
@@ -92,13 +83,7 @@ impl fmt::Display for CompileError {
             CompileErrorKind::InvalidTemplate => "invalid template",
             CompileErrorKind::InvalidMediaType => "invalid media type",
         };
-        write!(f, "{kind}: {} (in {})", self.0.detail, self.0.origin)?;
-        if f.alternate()
-            && let Some(report) = &self.0.report
-        {
-            write!(f, "\n{report}")?;
-        }
-        Ok(())
+        write!(f, "{kind}: {} (in {})", self.0.detail, self.0.origin)
     }
 }
 

@@ -70,7 +70,6 @@ impl Assembly {
     }
 
     /// Step 2: a `$context.responseOverride.header.NAME` value replaces a same-named header.
-    #[allow(dead_code)] // wired in with response templates
     pub(crate) fn overridden(&mut self, name: &str, value: HeaderValue) {
         if let Some(p) = placement(name) {
             self.mapped(&p, value);

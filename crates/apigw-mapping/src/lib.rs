@@ -44,8 +44,10 @@ mod error;
 mod headers;
 mod model;
 mod params;
+mod render;
 pub mod select;
 mod templates;
+pub mod util;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
@@ -123,6 +125,8 @@ pub struct RequestContext {
     /// The `$context` object (`requestId`, `stage`, `httpMethod`, `resourcePath`,
     /// `identity`, …).
     pub context: Map<String, Value>,
+    /// The method request body (what a MOCK integration's request template reads).
+    pub body: Bytes,
 }
 
 impl RequestContext {
@@ -197,6 +201,7 @@ impl CompiledIntegration {
     /// A [`CompileError`] naming the integration response and field at fault.
     pub fn compile(spec: &IntegrationSpec) -> Result<CompiledIntegration, CompileError> {
         let mut responses = Vec::with_capacity(spec.integration_responses.len());
+        let mut template_warnings = Vec::new();
         for ir in &spec.integration_responses {
             let origin = format!("integration response {:?}", ir.status_code);
             let status_code = parse_status_code(&ir.status_code).ok_or_else(|| {
@@ -213,6 +218,7 @@ impl CompiledIntegration {
             let templates = TemplateSet::compile(
                 ir.response_templates.as_ref(),
                 &format!("{origin}, responseTemplates"),
+                &mut template_warnings,
             )?;
             let parameters = params::compile(ir.response_parameters.as_ref(), &origin)?;
             responses.push(CompiledResponse {
@@ -232,7 +238,7 @@ impl CompiledIntegration {
             })
             .collect();
         let selector = Selector::new(&candidates, spec.kind != IntegrationKind::Lambda);
-        let warnings = selector
+        let mut warnings: Vec<String> = selector
             .rejected_patterns()
             .iter()
             .map(|(i, msg)| {
@@ -245,7 +251,9 @@ impl CompiledIntegration {
         let request_templates = TemplateSet::compile(
             Some(&spec.request_templates),
             "integration, requestTemplates",
+            &mut template_warnings,
         )?;
+        warnings.extend(template_warnings);
         Ok(CompiledIntegration {
             kind: spec.kind,
             responses,
@@ -266,10 +274,11 @@ impl CompiledIntegration {
         if !self.kind.is_mapped() {
             return passthrough_proxy(backend);
         }
-        let chosen = match self.select(backend, request) {
-            Ok(Some(i)) => &self.responses[i],
-            Ok(None) => {
-                let selection_value = self.selection_value_for_log(backend, request);
+        // Created only when a template renders (a passthrough allocates none of it).
+        let mut overrides: Option<render::Overrides> = None;
+        let chosen = match self.select(backend, request, &mut overrides) {
+            Ok((Some(i), _)) => &self.responses[i],
+            Ok((None, selection_value)) => {
                 return configuration_error(
                     request,
                     Failure::NoMatchingResponse { selection_value },
@@ -338,19 +347,36 @@ impl CompiledIntegration {
         let body = match chosen.templates.choose(mime) {
             Some(templates::Entry {
                 key,
-                source: Some(source),
+                template: templates::Mapping::Invalid(detail),
+            }) => {
+                return configuration_error(
+                    request,
+                    Failure::TemplateRender {
+                        content_type: key.clone(),
+                        detail: detail.to_string(),
+                    },
+                );
+            }
+            Some(templates::Entry {
+                key,
+                template: templates::Mapping::Render(template),
             }) => {
                 if !converted.is_text {
                     return configuration_error(request, Failure::TemplateOnBinaryBody);
                 }
-                match render_response_template(source) {
-                    Ok(b) => b,
-                    Err(detail) => {
+                let scope = render::Scope {
+                    body: converted.bytes,
+                    request,
+                    overrides: overrides.get_or_insert_with(render::Overrides::default),
+                };
+                match render::render(template, &scope) {
+                    Ok(text) => Bytes::from(text),
+                    Err(e) => {
                         return configuration_error(
                             request,
                             Failure::TemplateRender {
                                 content_type: key.clone(),
-                                detail,
+                                detail: format!("{e:#}"),
                             },
                         );
                     }
@@ -358,6 +384,23 @@ impl CompiledIntegration {
             }
             _ => converted.bytes,
         };
+
+        // `$context.responseOverride` (SPEC §5.9), written by the response template or, for
+        // MOCK, by the request template.
+        let mut status = chosen.status_code;
+        if let Some(o) = &overrides {
+            if let Some(name) = o.response.set_twice() {
+                return configuration_error(request, Failure::OverrideSetTwice { name });
+            }
+            if let Some(s) = o.response.status() {
+                status = s;
+            }
+            for (name, value) in o.response.headers() {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    assembly.overridden(&name, v);
+                }
+            }
+        }
 
         assembly.default_content_type();
         let mut headers = assembly.map;
@@ -373,37 +416,42 @@ impl CompiledIntegration {
             trace.as_deref(),
         );
         MethodResponse {
-            status: chosen.status_code,
+            status,
             headers,
             body,
             failure: None,
         }
     }
 
-    /// Index of the selected response; `Ok(None)` when nothing matches and there is no default.
+    /// Index of the selected response (`None` when nothing matches and there is no default),
+    /// with the selection value for the operator's log.
     fn select(
         &self,
         backend: &BackendResponse,
         request: &RequestContext,
-    ) -> Result<Option<usize>, Failure> {
+        overrides: &mut Option<render::Overrides>,
+    ) -> Result<(Option<usize>, String), Failure> {
         Ok(match self.kind {
             IntegrationKind::Lambda => {
                 if backend.function_error {
-                    self.selector
-                        .select_str(&lambda_error_message(&backend.body))
+                    let value = lambda_error_message(&backend.body);
+                    (self.selector.select_str(&value), value)
                 } else if (200..300).contains(&backend.status) {
-                    self.selector.select_str("")
+                    (self.selector.select_str(""), String::new())
                 } else {
                     return Err(Failure::LambdaServiceError {
                         status: backend.status,
                     });
                 }
             }
-            IntegrationKind::Mock => match self.mock_status_code(request)? {
-                Some(code) => self.selector.select_status(code),
-                None => self.selector.default_response(),
+            IntegrationKind::Mock => match self.mock_status_code(request, overrides)? {
+                Some(code) => (self.selector.select_status(code), code.to_string()),
+                None => (self.selector.default_response(), String::new()),
             },
-            _ => self.selector.select_status(i64::from(backend.status)),
+            _ => (
+                self.selector.select_status(i64::from(backend.status)),
+                backend.status.to_string(),
+            ),
         })
     }
 
@@ -411,55 +459,38 @@ impl CompiledIntegration {
     /// `Content-Type`. Without a template (or with a passthrough one) the selection value is
     /// `200`, so a method without templates gets its default (or `2\d{2}`) response; a template
     /// whose output has no integer `statusCode` selects the default response (`None`).
-    fn mock_status_code(&self, request: &RequestContext) -> Result<Option<i64>, Failure> {
+    /// Overrides the request template writes carry over to the response (SPEC §5.7).
+    fn mock_status_code(
+        &self,
+        request: &RequestContext,
+        overrides: &mut Option<render::Overrides>,
+    ) -> Result<Option<i64>, Failure> {
         let mime = request
             .header("content-type")
             .map_or("application/json", content::mime_type);
         let Some(entry) = self.request_templates.choose_strict(mime) else {
             return Ok(Some(200));
         };
-        let Some(source) = &entry.source else {
-            return Ok(Some(200));
-        };
-        if !templates::is_plain_text(source) {
-            return Err(Failure::TemplateRender {
-                content_type: entry.key.clone(),
-                detail: "request templates with VTL markup need the VTL engine (not wired in \
-                         yet)"
-                    .into(),
-            });
-        }
-        Ok(templates::lenient_status_code(source))
-    }
-
-    fn selection_value_for_log(
-        &self,
-        backend: &BackendResponse,
-        request: &RequestContext,
-    ) -> String {
-        match self.kind {
-            IntegrationKind::Lambda if backend.function_error => {
-                lambda_error_message(&backend.body)
+        let template = match &entry.template {
+            templates::Mapping::Passthrough => return Ok(Some(200)),
+            templates::Mapping::Invalid(detail) => {
+                return Err(Failure::TemplateRender {
+                    content_type: entry.key.clone(),
+                    detail: detail.to_string(),
+                });
             }
-            IntegrationKind::Lambda => String::new(),
-            IntegrationKind::Mock => self
-                .mock_status_code(request)
-                .ok()
-                .flatten()
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
-            _ => backend.status.to_string(),
-        }
-    }
-}
-
-/// Renders a response template. Only templates without VTL markup are supported until the VTL
-/// engine is wired in; others fail honestly with a configuration error.
-fn render_response_template(source: &str) -> Result<Bytes, String> {
-    if templates::is_plain_text(source) {
-        Ok(Bytes::copy_from_slice(source.as_bytes()))
-    } else {
-        Err("response templates with VTL markup need the VTL engine (not wired in yet)".into())
+            templates::Mapping::Render(t) => t,
+        };
+        let scope = render::Scope {
+            body: request.body.clone(),
+            request,
+            overrides: overrides.get_or_insert_with(render::Overrides::default),
+        };
+        let output = render::render(template, &scope).map_err(|e| Failure::TemplateRender {
+            content_type: entry.key.clone(),
+            detail: format!("{e:#}"),
+        })?;
+        Ok(templates::lenient_status_code(&output))
     }
 }
 

@@ -3,15 +3,37 @@
 
 use std::sync::Arc;
 
+use apigw_vtl::{NullRendering, Options, Template};
 use serde_json::{Map, Value};
 
 use crate::error::{CompileError, CompileErrorKind};
 
-/// One template: its key as written and its source (`None` for a passthrough template).
+/// One template: its key as written and what it does.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) key: String,
-    pub(crate) source: Option<Arc<str>>,
+    pub(crate) template: Mapping,
+}
+
+/// What a template entry does with the body.
+#[derive(Debug, Clone)]
+pub(crate) enum Mapping {
+    /// An empty (`""`/`null`) template: the body passes through (SPEC §4.2).
+    Passthrough,
+    /// A compiled template.
+    Render(Arc<Template>),
+    /// A template that does not compile. API Gateway stores templates without checking them
+    /// and fails at request time, so this is a 500 when selected (SPEC §4.4); the error is
+    /// reported by `CompiledIntegration::warnings` at deployment.
+    Invalid(Arc<str>),
+}
+
+/// How API Gateway runs Velocity: null and undefined references print as `""` (SPEC §5.1).
+fn vtl_options() -> Options {
+    Options {
+        null_rendering: NullRendering::Empty,
+        ..Options::default()
+    }
 }
 
 /// The templates of one integration response (or of an integration's request side), keyed by
@@ -27,6 +49,7 @@ impl TemplateSet {
     pub(crate) fn compile(
         templates: Option<&Map<String, Value>>,
         origin: &str,
+        warnings: &mut Vec<String>,
     ) -> Result<TemplateSet, CompileError> {
         let mut entries = Vec::new();
         for (key, value) in templates.into_iter().flatten() {
@@ -37,10 +60,16 @@ impl TemplateSet {
                     format!("Invalid content type specified: {key}"),
                 ));
             }
-            let source = match value {
-                Value::Null => None,
-                Value::String(s) if s.is_empty() => None,
-                Value::String(s) => Some(Arc::<str>::from(s.as_str())),
+            let template = match value {
+                Value::Null => Mapping::Passthrough,
+                Value::String(s) if s.is_empty() => Mapping::Passthrough,
+                Value::String(s) => match Template::compile(s, &vtl_options()) {
+                    Ok(t) => Mapping::Render(Arc::new(t)),
+                    Err(e) => {
+                        warnings.push(format!("{origin}[{key:?}] does not compile: {e:#}"));
+                        Mapping::Invalid(Arc::from(format!("{e:#}")))
+                    }
+                },
                 other => {
                     return Err(CompileError::new(
                         CompileErrorKind::InvalidTemplate,
@@ -53,7 +82,7 @@ impl TemplateSet {
                 key.to_ascii_lowercase(),
                 Entry {
                     key: key.clone(),
-                    source,
+                    template,
                 },
             ));
         }
@@ -107,12 +136,6 @@ fn is_content_type(key: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// Whether a template source contains no VTL markup at all, so that rendering it produces the
-/// text unchanged (Velocity copies text without `$`, `#` or `\` verbatim).
-pub(crate) fn is_plain_text(source: &str) -> bool {
-    !source.bytes().any(|b| matches!(b, b'$' | b'#' | b'\\'))
 }
 
 /// Reads the integer `statusCode` property of a MOCK request template's output, leniently:
@@ -185,7 +208,7 @@ mod tests {
         for k in keys {
             m.insert((*k).to_owned(), Value::String(format!("t:{k}")));
         }
-        TemplateSet::compile(Some(&m), "test").unwrap()
+        TemplateSet::compile(Some(&m), "test", &mut Vec::new()).unwrap()
     }
 
     #[test]
@@ -203,7 +226,7 @@ mod tests {
     fn invalid_key() {
         let mut m = Map::new();
         m.insert("123".into(), Value::String("x".into()));
-        let e = TemplateSet::compile(Some(&m), "o").unwrap_err();
+        let e = TemplateSet::compile(Some(&m), "o", &mut Vec::new()).unwrap_err();
         assert!(e.detail().contains("Invalid content type specified: 123"));
     }
 

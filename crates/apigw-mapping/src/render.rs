@@ -1,0 +1,653 @@
+//! Rendering mapping templates: the `$input`, `$util`, `$context` and `$stageVariables` objects
+//! API Gateway gives a template (SPEC §5), exposed to `apigw-vtl` lazily through its host
+//! interface, and `$context.responseOverride` (SPEC §5.9).
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use apigw_jsonpath::{JsonPath, QueryResult};
+use apigw_vtl::{Call, Error, ErrorKind, Host, Object, Template, Value};
+use bytes::Bytes;
+use serde_json::Value as Json;
+
+use crate::RequestContext;
+use crate::util;
+
+/// What the overrides of one invocation hold; shared by the request template (MOCK) and the
+/// response template, since values written on the request side carry over (SPEC §5.7).
+#[derive(Debug, Default)]
+pub(crate) struct Overrides {
+    pub(crate) response: Rc<Override>,
+    pub(crate) request: Rc<Override>,
+}
+
+/// `$context.responseOverride` / `$context.requestOverride`.
+#[derive(Debug, Default)]
+pub(crate) struct Override {
+    status: RefCell<Option<Value>>,
+    headers: Rc<OverrideMap>,
+    /// Other members (`$context.requestOverride.path.x`, custom keys): kept readable.
+    others: RefCell<Vec<(String, Value)>>,
+    /// The first parameter assigned more than once, if any ("overrides are final").
+    set_twice: RefCell<Option<String>>,
+    status_sets: Cell<u32>,
+}
+
+/// `….header` of an override: name → value, in assignment order.
+#[derive(Debug, Default)]
+pub(crate) struct OverrideMap {
+    entries: RefCell<Vec<(String, Value)>>,
+    set_twice: RefCell<Option<String>>,
+}
+
+impl Object for OverrideMap {
+    fn get_property(&self, name: &str) -> Option<Value> {
+        self.entries
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn set_property(&self, name: &str, value: Value) -> Result<bool, Error> {
+        let mut entries = self.entries.borrow_mut();
+        match entries.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => {
+                self.set_twice
+                    .borrow_mut()
+                    .get_or_insert_with(|| format!("header.{name}"));
+                slot.1 = value;
+            }
+            None => entries.push((name.to_owned(), value)),
+        }
+        Ok(true)
+    }
+
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        match (name, args) {
+            ("get", [k]) => Ok(Call::Value(
+                k.as_str()
+                    .and_then(|k| self.get_property(k))
+                    .unwrap_or_else(Value::null),
+            )),
+            ("put", [k, v]) => {
+                let old = k.as_str().and_then(|k| self.get_property(k));
+                if let Some(k) = k.as_str() {
+                    self.set_property(k, v.clone())?;
+                }
+                Ok(Call::Value(old.unwrap_or_else(Value::null)))
+            }
+            ("isEmpty", []) => Ok(Call::Value(Value::bool(self.entries.borrow().is_empty()))),
+            ("size", []) => Ok(Call::Value(Value::int(
+                i32::try_from(self.entries.borrow().len()).unwrap_or(i32::MAX),
+            ))),
+            _ => Ok(Call::NotFound),
+        }
+    }
+
+    fn write_string(&self, out: &mut String) {
+        out.push('{');
+        for (i, (k, v)) in self.entries.borrow().iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{k}={v}");
+        }
+        out.push('}');
+    }
+}
+
+impl Object for Override {
+    fn get_property(&self, name: &str) -> Option<Value> {
+        match name {
+            "status" => self.status.borrow().clone(),
+            "header" => Some(Value::object(self.headers.clone())),
+            _ => self
+                .others
+                .borrow()
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone()),
+        }
+    }
+
+    fn set_property(&self, name: &str, value: Value) -> Result<bool, Error> {
+        if name == "status" {
+            self.status_sets.set(self.status_sets.get() + 1);
+            if self.status_sets.get() > 1 {
+                self.set_twice
+                    .borrow_mut()
+                    .get_or_insert_with(|| "status".to_owned());
+            }
+            *self.status.borrow_mut() = Some(value);
+        } else {
+            let mut others = self.others.borrow_mut();
+            match others.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = value,
+                None => others.push((name.to_owned(), value)),
+            }
+        }
+        Ok(true)
+    }
+
+    fn write_string(&self, out: &mut String) {
+        out.push('{');
+        let mut first = true;
+        if let Some(s) = &*self.status.borrow() {
+            let _ = write!(out, "status={s}");
+            first = false;
+        }
+        if !first {
+            out.push_str(", ");
+        }
+        out.push_str("header=");
+        self.headers.write_string(out);
+        for (k, v) in self.others.borrow().iter() {
+            let _ = write!(out, ", {k}={v}");
+        }
+        out.push('}');
+    }
+}
+
+impl Override {
+    /// The overriding status (SPEC §5.9): an integer, or a numeric string, in 100–599;
+    /// anything else is ignored.
+    pub(crate) fn status(&self) -> Option<u16> {
+        let v = self.status.borrow();
+        let v = v.as_ref()?;
+        let n = v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()))?;
+        (100..=599).contains(&n).then_some(n as u16)
+    }
+
+    /// The overriding headers, values printed as Velocity prints them (lists joined with `,`).
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
+        self.headers
+            .entries
+            .borrow()
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let text = match v.as_list() {
+                    Some(items) => items
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    None => v.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect()
+    }
+
+    /// The first parameter overridden more than once.
+    pub(crate) fn set_twice(&self) -> Option<String> {
+        self.set_twice
+            .borrow()
+            .clone()
+            .or_else(|| self.headers.set_twice.borrow().clone())
+    }
+}
+
+/// The per-render data the host objects read.
+pub(crate) struct Scope<'a> {
+    /// The body the template sees (`$input.body`, `$input.path`, `$input.json`).
+    pub(crate) body: Bytes,
+    pub(crate) request: &'a RequestContext,
+    pub(crate) overrides: &'a Overrides,
+}
+
+impl Host for Scope<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        match name {
+            "input" => Some(Value::object(Rc::new(Input::new(
+                self.body.clone(),
+                self.request,
+            )))),
+            "util" => Some(Value::object(Rc::new(Util))),
+            "context" => Some(Value::object(Rc::new(ContextObject {
+                fields: self.request.context.clone(),
+                response_override: self.overrides.response.clone(),
+                request_override: self.overrides.request.clone(),
+            }))),
+            "stageVariables" => Some(Value::map(
+                self.request
+                    .stage_variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::string(v.as_str())))
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Renders a compiled template with the API Gateway objects.
+pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, Error> {
+    let ctx = apigw_vtl::Context::new().with_host(scope);
+    let mut out = String::new();
+    template.render(&ctx, &mut out)?;
+    Ok(out)
+}
+
+/// `$input`.
+#[derive(Debug)]
+struct Input {
+    body: Bytes,
+    /// The body parsed as JSON, on first use.
+    doc: OnceCell<Result<Json, String>>,
+    params: Params,
+}
+
+/// The method request parameters `$input.params` reads.
+#[derive(Debug)]
+struct Params {
+    path: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+    header: Vec<(String, String)>,
+}
+
+impl Input {
+    fn new(body: Bytes, request: &RequestContext) -> Input {
+        Input {
+            body,
+            doc: OnceCell::new(),
+            params: Params {
+                path: request.path_parameters.clone(),
+                query: request.query_string.clone(),
+                header: request.headers.clone(),
+            },
+        }
+    }
+
+    /// The body as the JSON document JSONPath reads (json-smart's permissive reading, SPEC
+    /// §5.3): an empty body is `{}`; a body starting with `{` or `[` must be valid JSON; other
+    /// text that is not JSON is a string.
+    fn document(&self) -> Result<&Json, Error> {
+        self.doc
+            .get_or_init(|| {
+                let text = &self.body[..];
+                let trimmed = text.trim_ascii();
+                if trimmed.is_empty() {
+                    return Ok(Json::Object(serde_json::Map::new()));
+                }
+                match serde_json::from_slice::<Json>(text) {
+                    Ok(v) => Ok(v),
+                    Err(e) if matches!(trimmed[0], b'{' | b'[') => {
+                        Err(format!("Invalid JSON in the body: {e}"))
+                    }
+                    Err(_) => Ok(Json::String(String::from_utf8_lossy(text).into_owned())),
+                }
+            })
+            .as_ref()
+            .map_err(|e| Error::new(ErrorKind::Host, e.clone()))
+    }
+
+    fn query<'d>(&self, doc: &'d Json, path: &Value) -> Result<QueryResult<'d>, Error> {
+        let src = path
+            .as_str()
+            .map_or_else(|| path.to_string(), str::to_owned);
+        let compiled = JsonPath::parse(&src)
+            .map_err(|e| Error::new(ErrorKind::Host, format!("Invalid JSONPath {src:?}: {e}")))?;
+        Ok(compiled.query(doc))
+    }
+
+    fn body_text(&self) -> String {
+        if self.body.is_empty() {
+            "{}".to_owned()
+        } else {
+            String::from_utf8_lossy(&self.body).into_owned()
+        }
+    }
+
+    fn params_map(list: &[(String, String)]) -> Value {
+        Value::map(
+            list.iter()
+                .map(|(k, v)| (k.clone(), Value::string(v.as_str())))
+                .collect(),
+        )
+    }
+}
+
+impl Object for Input {
+    fn get_property(&self, name: &str) -> Option<Value> {
+        match name {
+            "body" => Some(Value::string(self.body_text())),
+            _ => None,
+        }
+    }
+
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        match (name, args) {
+            ("path", [p]) => {
+                let doc = self.document()?;
+                Ok(Call::Value(match self.query(doc, p)? {
+                    QueryResult::Nothing => Value::null(),
+                    QueryResult::One(v) => to_vtl(v),
+                    QueryResult::Many(list) => json_array(list.into_iter().map(to_vtl).collect()),
+                    QueryResult::Computed(v) => to_vtl(&v),
+                }))
+            }
+            ("json", [p]) => {
+                let is_root = p.as_str().is_some_and(|s| s.trim() == "$");
+                if is_root && let Some(text) = compact_json_text(&self.body)? {
+                    return Ok(Call::Value(Value::string(text)));
+                }
+                let doc = self.document()?;
+                let text = match self.query(doc, p)? {
+                    QueryResult::Nothing => "\"\"".to_owned(),
+                    QueryResult::One(v) => v.to_string(),
+                    QueryResult::Many(list) => {
+                        Json::Array(list.into_iter().cloned().collect()).to_string()
+                    }
+                    QueryResult::Computed(v) => v.to_string(),
+                };
+                Ok(Call::Value(Value::string(text)))
+            }
+            ("params", []) => Ok(Call::Value(Value::map(vec![
+                ("path".into(), Input::params_map(&self.params.path)),
+                ("querystring".into(), Input::params_map(&self.params.query)),
+                ("header".into(), Input::params_map(&self.params.header)),
+            ]))),
+            ("params", [name]) => {
+                let name = name.to_string();
+                let found = [&self.params.path, &self.params.query, &self.params.header]
+                    .into_iter()
+                    .find_map(|list| list.iter().find(|(k, _)| *k == name))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                Ok(Call::Value(Value::string(found)))
+            }
+            ("getBody", []) => Ok(Call::Value(Value::string(self.body_text()))),
+            _ => Ok(Call::NotFound),
+        }
+    }
+
+    fn write_string(&self, out: &mut String) {
+        out.push_str("$input");
+    }
+}
+
+/// `$input.json('$')` on a whole JSON body: the body's own text with insignificant whitespace
+/// removed, numbers and strings exactly as written (no DOM). `None` when the body is not a
+/// JSON container (the general path handles it).
+fn compact_json_text(body: &[u8]) -> Result<Option<String>, Error> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() {
+        return Ok(Some("{}".to_owned()));
+    }
+    if !matches!(trimmed[0], b'{' | b'[') {
+        return Ok(None);
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(trimmed)
+        .map_err(|e| Error::new(ErrorKind::Host, format!("Invalid JSON in the body: {e}")))?;
+    let mut out = Vec::with_capacity(trimmed.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, &b) in trimmed.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            out.extend_from_slice(&trimmed[start..i]);
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&trimmed[start..]);
+    // Validated as JSON above, so it is UTF-8.
+    Ok(Some(String::from_utf8(out).unwrap_or_default()))
+}
+
+/// Converts JSON into the values a template sees: objects as insertion-ordered maps (printed
+/// `{k=v}`), arrays as lists that print as compact JSON (json-smart's `JSONArray`), numbers as
+/// `Integer`/`Long`/`Double`.
+pub(crate) fn to_vtl(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::null(),
+        Json::Bool(b) => Value::bool(*b),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i32::try_from(i).map_or_else(|_| Value::long(i), Value::int)
+            } else {
+                Value::double(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Json::String(s) => Value::string(s.as_str()),
+        Json::Array(items) => json_array(items.iter().map(to_vtl).collect()),
+        Json::Object(m) => Value::map(m.iter().map(|(k, v)| (k.clone(), to_vtl(v))).collect()),
+    }
+}
+
+fn json_array(items: Vec<Value>) -> Value {
+    Value::object(Rc::new(JsonArray(RefCell::new(items))))
+}
+
+/// A JSON array from the body: a Java `List` whose `toString()` is compact JSON.
+#[derive(Debug)]
+struct JsonArray(RefCell<Vec<Value>>);
+
+impl JsonArray {
+    fn at(&self, i: &Value) -> Option<Value> {
+        let items = self.0.borrow();
+        let i = i.as_i64()?;
+        usize::try_from(i).ok().and_then(|i| items.get(i).cloned())
+    }
+}
+
+impl Object for JsonArray {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        let len = self.0.borrow().len();
+        let int = |n: usize| Value::int(i32::try_from(n).unwrap_or(i32::MAX));
+        Ok(match (name, args) {
+            ("size", []) => Call::Value(int(len)),
+            ("isEmpty", []) => Call::Value(Value::bool(len == 0)),
+            ("get", [i]) => match self.at(i) {
+                Some(v) => Call::Value(v),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Render,
+                        format!("Index {i} out of bounds for length {len}"),
+                    ));
+                }
+            },
+            ("contains", [x]) => Call::Value(Value::bool(
+                self.0
+                    .borrow()
+                    .iter()
+                    .any(|v| v.to_string() == x.to_string()),
+            )),
+            ("indexOf", [x]) => Call::Value(Value::int(
+                self.0
+                    .borrow()
+                    .iter()
+                    .position(|v| v.to_string() == x.to_string())
+                    .and_then(|p| i32::try_from(p).ok())
+                    .unwrap_or(-1),
+            )),
+            ("add", [x]) => {
+                self.0.borrow_mut().push(x.clone());
+                Call::Value(Value::bool(true))
+            }
+            ("toString" | "toJSONString", []) => Call::Value(Value::string(self.to_string_value())),
+            _ => Call::NotFound,
+        })
+    }
+
+    fn index(&self, key: &Value) -> Result<Option<Value>, Error> {
+        Ok(self.at(key))
+    }
+
+    fn iterate(&self) -> Option<Vec<Value>> {
+        Some(self.0.borrow().clone())
+    }
+
+    fn write_string(&self, out: &mut String) {
+        write_json_array(&self.0.borrow(), out);
+    }
+}
+
+fn write_json_array(items: &[Value], out: &mut String) {
+    out.push('[');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json(v, out);
+    }
+    out.push(']');
+}
+
+/// Writes a template value as compact JSON (json-smart's `toJSONString`).
+fn write_json(v: &Value, out: &mut String) {
+    if v.is_null() {
+        out.push_str("null");
+    } else if let Some(b) = v.as_bool() {
+        out.push_str(if b { "true" } else { "false" });
+    } else if let Some(s) = v.as_str() {
+        out.push_str(&Json::String(s.to_owned()).to_string());
+    } else if v.as_f64().is_some() {
+        let _ = write!(out, "{v}");
+    } else if let Some(o) = v.as_object() {
+        o.write_string(out);
+    } else if let Some(entries) = v.as_map() {
+        out.push('{');
+        for (i, (k, val)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&Json::String(k.clone()).to_string());
+            out.push(':');
+            write_json(val, out);
+        }
+        out.push('}');
+    } else if let Some(items) = v.as_list() {
+        write_json_array(&items, out);
+    } else {
+        out.push_str(&Json::String(v.to_string()).to_string());
+    }
+}
+
+/// `$util`.
+#[derive(Debug)]
+struct Util;
+
+impl Object for Util {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        let text = |v: &Value| {
+            if v.is_null() {
+                None
+            } else {
+                Some(v.to_string())
+            }
+        };
+        let host_err = |e: String| Error::new(ErrorKind::Render, e);
+        Ok(match (name, args) {
+            ("escapeJavaScript", [s]) => Call::Value(match text(s) {
+                Some(s) => Value::string(util::escape_javascript(&s)),
+                None => Value::null(),
+            }),
+            ("urlEncode", [s]) => Call::Value(Value::string(
+                text(s).map(|s| util::url_encode(&s)).unwrap_or_default(),
+            )),
+            ("urlDecode", [s]) => Call::Value(Value::string(match text(s) {
+                Some(s) => util::url_decode(&s).map_err(host_err)?,
+                None => String::new(),
+            })),
+            ("base64Encode", [s]) => Call::Value(Value::string(
+                text(s).map(|s| util::base64_encode(&s)).unwrap_or_default(),
+            )),
+            ("base64Decode", [s]) => Call::Value(Value::string(match text(s) {
+                Some(s) => util::base64_decode(&s).map_err(host_err)?,
+                None => String::new(),
+            })),
+            ("parseJson", [s]) => match text(s) {
+                Some(s) => {
+                    let parsed: Json = serde_json::from_str(&s)
+                        .map_err(|e| host_err(format!("parseJson: {e}")))?;
+                    Call::Value(to_vtl(&parsed))
+                }
+                None => Call::Value(Value::null()),
+            },
+            _ => Call::NotFound,
+        })
+    }
+
+    fn write_string(&self, out: &mut String) {
+        out.push_str("$util");
+    }
+}
+
+/// `$context`.
+#[derive(Debug)]
+struct ContextObject {
+    fields: serde_json::Map<String, Json>,
+    response_override: Rc<Override>,
+    request_override: Rc<Override>,
+}
+
+impl Object for ContextObject {
+    fn get_property(&self, name: &str) -> Option<Value> {
+        match name {
+            "responseOverride" => Some(Value::object(self.response_override.clone())),
+            "requestOverride" => Some(Value::object(self.request_override.clone())),
+            _ => self.fields.get(name).map(to_vtl),
+        }
+    }
+
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        match (name, args) {
+            ("get", [k]) => Ok(Call::Value(
+                k.as_str()
+                    .and_then(|k| self.get_property(k))
+                    .unwrap_or_else(Value::null),
+            )),
+            _ => Ok(Call::NotFound),
+        }
+    }
+
+    fn write_string(&self, out: &mut String) {
+        let v = to_vtl(&Json::Object(self.fields.clone()));
+        let _ = write!(out, "{v}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compacts_without_touching_strings_or_numbers() {
+        let body = b"{ \"a\" : [1.50, 2e3 ],\n \"b\": \"x  y\\\" z\" }";
+        assert_eq!(
+            compact_json_text(body).unwrap().unwrap(),
+            "{\"a\":[1.50,2e3],\"b\":\"x  y\\\" z\"}"
+        );
+        assert!(compact_json_text(b"{bad").is_err());
+        assert_eq!(compact_json_text(b"").unwrap().unwrap(), "{}");
+        assert_eq!(compact_json_text(b"a=b").unwrap(), None);
+    }
+
+    #[test]
+    fn json_values_print_like_api_gateway() {
+        let v: Json =
+            serde_json::from_str(r#"{"foo": [{"nested": "bar"}], "n": 1, "d": {"x": true}}"#)
+                .unwrap();
+        assert_eq!(
+            to_vtl(&v).to_string(),
+            r#"{foo=[{"nested":"bar"}], n=1, d={x=true}}"#
+        );
+        let list: Json = serde_json::from_str(r#"[{"foo": "bar"}, 1.5, null]"#).unwrap();
+        assert_eq!(to_vtl(&list).to_string(), r#"[{"foo":"bar"},1.5,null]"#);
+    }
+}
