@@ -14,7 +14,7 @@ OUT = os.path.join(HERE, "..", "corpus", "random-templates.vtlcases")
 OUT_SOUP = os.path.join(HERE, "..", "corpus", "random-token-soup.vtlcases")
 SEED = 20261126
 COUNT = 1500
-SOUP_COUNT = 3000
+SOUP_COUNT = 6000
 OUT_STR = os.path.join(HERE, "..", "corpus", "random-string-soup.vtlcases")
 STR_COUNT = 500
 
