@@ -1776,3 +1776,70 @@ fn yaml_alias_bomb_is_refused_quickly() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(r.unwrap_err().kind(), ErrorKind::BadRequest);
 }
+
+/// Random paths, methods and bodies (a fixed-seed xorshift generator) never panic and always
+/// get a well-formed AWS answer: a JSON error body with `x-amzn-ErrorType`, or a success.
+#[test]
+fn hostile_requests_never_panic() {
+    let f = fixture();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let segments = [
+        "restapis".to_owned(),
+        f.api.clone(),
+        "resources".into(),
+        f.rid.clone(),
+        f.root.clone(),
+        "methods".into(),
+        "GET".into(),
+        "ANY".into(),
+        "integration".into(),
+        "responses".into(),
+        "200".into(),
+        "wrong".into(),
+        "gatewayresponses".into(),
+        "DEFAULT_4XX".into(),
+        "deployments".into(),
+        "stages".into(),
+        "exports".into(),
+        "swagger".into(),
+        "..".into(),
+        "%2F..%2F".into(),
+        "%ZZ".into(),
+        "".into(),
+    ];
+    let bodies: [&[u8]; 10] = [
+        b"",
+        b"{",
+        b"null",
+        b"[]",
+        b"\"x\"",
+        b"{\"patchOperations\": [{\"op\": \"add\"}]}",
+        b"{\"patchOperations\": {}}",
+        b"{\"responseTemplates\": {\"\": null}, \"responseParameters\": {\"\": \"\"}}",
+        b"{\"type\": \"MOCK\", \"authorizationType\": \"NONE\", \"pathPart\": \"{x+}\"}",
+        b"\xff\xfe\x00",
+    ];
+    let methods = ["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "get"];
+    for _ in 0..3000 {
+        let n = (next() % 8) as usize;
+        let path: String = (0..n)
+            .map(|_| format!("/{}", segments[(next() % segments.len() as u64) as usize]))
+            .collect();
+        let method = methods[(next() % methods.len() as u64) as usize];
+        let body = bodies[(next() % bodies.len() as u64) as usize];
+        let r =
+            f.s.handle(method, &path, "mode=import&embed=methods", &[], body);
+        if r.status >= 400 {
+            assert!(r.header("x-amzn-ErrorType").is_some(), "{method} {path}");
+            assert!(r.json()["message"].is_string(), "{method} {path}");
+        }
+    }
+    // The store still answers (whatever the hostile DELETEs removed).
+    assert!(f.s.get_rest_apis().unwrap()["item"].is_array());
+}
