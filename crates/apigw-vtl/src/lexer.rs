@@ -75,7 +75,6 @@ pub(crate) enum Tk {
     If,
     ElseIf,
     Else,
-    Stop,
     IntegerLiteral,
     FloatLiteral,
     Word,
@@ -586,8 +585,7 @@ impl<'s> Lexer<'s> {
                     cand(M::Tok(Tk::Else), l + self.opt_ws_newline(i + l));
                 }
             }
-            cand(M::Tok(Tk::Stop), self.kw(i, b"stop"));
-            cand(M::Tok(Tk::Stop), self.kw(i, b"{stop}"));
+            // No STOP token: in 1.7 `#stop` is a directive (a WORD).
         }
         if matches!(st, PreDirective | Directive | RefMod2 | RefIndex) {
             cand(M::Tok(Tk::IntegerLiteral), self.integer_len(i));
@@ -783,7 +781,7 @@ impl<'s> Lexer<'s> {
                 self.in_set = false;
                 self.in_directive = false;
             }
-            Tk::End | Tk::Else | Tk::Stop => {
+            Tk::End | Tk::Else => {
                 self.in_directive = false;
                 self.pop();
             }

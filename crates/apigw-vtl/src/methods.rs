@@ -202,6 +202,17 @@ fn hash_code_in(v: &Value, depth: usize) -> i32 {
 /// `$v.name`: Velocity's property lookup (`getName()`, `get("name")` on
 /// maps, `isName()`).
 pub(crate) fn get_property(v: &Value, name: &str) -> Value {
+    // the common case first: `$map.key`
+    if let V::Map(m) = &v.0
+        && name != "class"
+        && name != "Class"
+    {
+        return m
+            .borrow()
+            .get_str(name)
+            .cloned()
+            .unwrap_or_else(Value::null);
+    }
     // Velocity tries getFoo()/getfoo() and isFoo(): the case of the first
     // letter does not matter for Java getters (it does for map keys).
     let lowered;
@@ -250,7 +261,11 @@ pub(crate) fn get_property(v: &Value, name: &str) -> Value {
                 "hasNext" => Value::bool(s.has_next.get()),
                 "first" => Value::bool(i == 0),
                 "last" => Value::bool(!s.has_next.get()),
-                "parent" => s.parent.clone(),
+                "parent" => match &s.parent.0 {
+                    V::Loop(_) => s.parent.clone(),
+                    _ => Value::null(),
+                },
+                "replaced" => s.parent.clone(),
                 "topmost" => {
                     let mut cur = v.clone();
                     while let V::Loop(s) = &cur.0 {
@@ -447,7 +462,11 @@ pub(crate) fn call(v: &Value, name: &str, args: &[Value]) -> MResult {
             ("hasNext", 0) | ("getHasNext", 0) => Some(Value::bool(s.has_next.get())),
             ("isFirst", 0) | ("getFirst", 0) => Some(Value::bool(s.index.get() == 0)),
             ("isLast", 0) | ("getLast", 0) => Some(Value::bool(!s.has_next.get())),
-            ("getParent", 0) => Some(s.parent.clone()),
+            ("getParent", 0) => Some(match &s.parent.0 {
+                V::Loop(_) => s.parent.clone(),
+                _ => Value::null(),
+            }),
+            ("getReplaced", 0) => Some(s.parent.clone()),
             _ => None,
         },
         _ => None,

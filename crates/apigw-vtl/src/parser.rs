@@ -37,7 +37,15 @@ pub(crate) struct Output {
 fn is_directive(name: &str) -> bool {
     matches!(
         name,
-        "foreach" | "include" | "parse" | "macro" | "literal" | "evaluate" | "break" | "define"
+        "foreach"
+            | "include"
+            | "parse"
+            | "macro"
+            | "literal"
+            | "evaluate"
+            | "break"
+            | "define"
+            | "stop"
     )
 }
 
@@ -79,7 +87,6 @@ fn is_statement_start(k: Tk) -> bool {
         || matches!(
             k,
             Tk::If
-                | Tk::Stop
                 | Tk::Identifier
                 | Tk::SingleLineCommentStart
                 | Tk::FormalComment
@@ -288,17 +295,6 @@ impl<'s, 'n> Parser<'s, 'n> {
                 let n = self.if_statement()?;
                 out.push(n);
             }
-            Tk::Stop => {
-                let i = self.next()?;
-                let img = self.image(i);
-                if img == "#stop" || img == "#{stop}" {
-                    out.push(Node::Stop);
-                } else {
-                    // `$#stop` (a MORE prefix): Velocity 1.7 prints it and goes on.
-                    let s = self.token_literal(i);
-                    Self::push_text(out, &s);
-                }
-            }
             Tk::Identifier => {
                 let r = self.reference()?;
                 out.push(Node::Ref(Box::new(r)));
@@ -350,7 +346,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                     }
                 }
                 let nk = self.peek(0)?;
-                let mut control = matches!(nk, Tk::If | Tk::Else | Tk::ElseIf | Tk::End | Tk::Stop);
+                let mut control = matches!(nk, Tk::If | Tk::Else | Tk::ElseIf | Tk::End);
                 let img = self.image(self.cur);
                 let tag = img.get(1..).unwrap_or("");
                 if is_directive(tag) || self.is_macro(tag) {
@@ -1238,6 +1234,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 let a = args.into_iter().next().unwrap_or(Expr::Bool(false));
                 out.push(Node::Evaluate(Box::new((a, span))));
             }
+            "stop" => out.push(Node::Stop),
             "break" => {
                 let arg = args.into_iter().next().map(Box::new);
                 out.push(Node::Break(arg, span));

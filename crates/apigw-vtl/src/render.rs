@@ -96,6 +96,9 @@ pub(crate) struct Env<'e> {
     vals: RefCell<Vec<(NameId, Option<Value>)>>,
     args: Vec<(NameId, &'e Expr)>,
     caller: Option<&'e Env<'e>>,
+    /// Velocity's `Foreach.NullHolderContext`: while active, the loop
+    /// variable reads as null; everything else passes through.
+    hold: Option<(NameId, std::cell::Cell<bool>)>,
 }
 
 impl Env<'_> {
@@ -104,6 +107,7 @@ impl Env<'_> {
             vals: RefCell::new(Vec::new()),
             args: Vec::new(),
             caller: None,
+            hold: None,
         }
     }
 }
@@ -206,8 +210,21 @@ impl<'p, 'c> Renderer<'p, 'c> {
     }
 
     fn get_var(&mut self, id: NameId, env: &Env<'_>) -> R<Value> {
+        if env.caller.is_none() {
+            if let Some(Slot::Val(v)) = self.slots.get(id as usize) {
+                return Ok(v.clone());
+            }
+            return Ok(self.global(id));
+        }
         let mut e = env;
         while let Some(caller) = e.caller {
+            if let Some((hid, active)) = &e.hold {
+                if *hid == id && active.get() {
+                    return Ok(Value::null());
+                }
+                e = caller;
+                continue;
+            }
             let mut hidden = false;
             if let Some((_, v)) = e.vals.borrow().iter().find(|(n, _)| *n == id) {
                 match v {
@@ -226,6 +243,14 @@ impl<'p, 'c> Renderer<'p, 'c> {
     fn set_var(&mut self, id: NameId, v: Option<Value>, env: &Env<'_>) {
         let mut e = env;
         while let Some(caller) = e.caller {
+            if let Some((hid, active)) = &e.hold {
+                // a remove of the loop variable ends the null holding
+                if *hid == id && v.is_none() {
+                    active.set(false);
+                }
+                e = caller;
+                continue;
+            }
             let mut vals = e.vals.borrow_mut();
             match vals.iter_mut().find(|(n, _)| *n == id) {
                 Some(slot) => slot.1 = v.clone(),
@@ -367,9 +392,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
             }
             return Ok(());
         }
-        out.push_str(&r.esc_prefix);
-        out.push_str(&r.more_prefix);
         if let V::Block(b) = &v.0 {
+            // Renderable values render themselves: no escape or MORE
+            // prefix (`#$dd` prints the block only).
             // A block rendered more than twice inside itself prints the
             // reference as written.
             let key = Arc::as_ptr(b) as usize;
@@ -387,6 +412,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
             let res = self.write_value(&v, env, r.span.start, out);
             self.define_depth.pop();
             return res;
+        }
+        if !r.esc_prefix.is_empty() {
+            out.push_str(&r.esc_prefix);
+        }
+        if !r.more_prefix.is_empty() {
+            out.push_str(&r.more_prefix);
         }
         self.write_value(&v, env, r.span.start, out)
     }
@@ -413,6 +444,43 @@ impl<'p, 'c> Renderer<'p, 'c> {
     }
 
     pub(crate) fn eval_ref(&mut self, r: &RefNode, env: &Env<'_>) -> R<Value> {
+        // Fast path for `$map.key…` on a variable of the template: read the
+        // first property through the slot without cloning the map handle.
+        if env.caller.is_none()
+            && let Some(Part::Prop(name, _)) = r.parts.first()
+            && let Some(Slot::Val(Value(V::Map(m)))) = self.slots.get(r.root as usize)
+            && &**name != "class"
+            && &**name != "Class"
+        {
+            let mut v = m
+                .borrow()
+                .get_str(name)
+                .cloned()
+                .unwrap_or_else(Value::null);
+            for p in &r.parts[1..] {
+                if v.is_null() {
+                    return Ok(v);
+                }
+                v = self.apply_part(&v, p, env)?;
+            }
+            return Ok(v);
+        }
+        // `$foreach.index`/`.hasNext`/… without cloning the scope.
+        if env.caller.is_none()
+            && r.parts.len() == 1
+            && let Part::Prop(name, _) = &r.parts[0]
+            && let Some(Slot::Val(Value(V::Loop(s)))) = self.slots.get(r.root as usize)
+        {
+            let i = s.index.get();
+            match &**name {
+                "index" => return Ok(Value::int(i as i32)),
+                "count" => return Ok(Value::int(i as i32 + 1)),
+                "hasNext" => return Ok(Value::bool(s.has_next.get())),
+                "first" => return Ok(Value::bool(i == 0)),
+                "last" => return Ok(Value::bool(!s.has_next.get())),
+                _ => {}
+            }
+        }
         let mut v = self.get_var(r.root, env)?;
         for p in &r.parts {
             if v.is_null() {
@@ -585,6 +653,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
             parent: saved_scope.clone(),
         });
         self.set_var(FOREACH, Some(Value(V::Loop(scope.clone()))), env);
+        let holder = Env {
+            vals: RefCell::new(Vec::new()),
+            args: Vec::new(),
+            caller: Some(env),
+            hold: Some((f.var, std::cell::Cell::new(true))),
+        };
         let mut i = 0usize;
         let mut result = Ok(());
         loop {
@@ -629,8 +703,15 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 self.set_var(VELOCITY_COUNT, Some(Value::int((i + 1) as i32)), env);
                 self.set_var(VELOCITY_HAS_NEXT, Some(Value::bool(has_next)), env);
             }
-            self.set_var(f.var, Some(item), env);
-            match self.nodes(&f.body, env, out) {
+            // A null element is not put (Velocity's context ignores null
+            // puts); the body renders in a null-holding context instead.
+            let body_env = if item.is_null() {
+                &holder
+            } else {
+                self.set_var(f.var, Some(item), env);
+                env
+            };
+            match self.nodes(&f.body, body_env, out) {
                 Ok(()) => {}
                 Err(Flow::Break) => break,
                 Err(Flow::BreakTo(p)) if p == Rc::as_ptr(&scope) as usize => break,
@@ -679,6 +760,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
             vals: RefCell::new(vals),
             args,
             caller: Some(env),
+            hold: None,
         };
         self.enter(c.span.start, &format!("macro #{}", c.name))?;
         let r = self.nodes(&def.body, &new_env, out);

@@ -491,7 +491,7 @@ impl From<f64> for Value {
 
 /// Appends a decimal integer without the formatting machinery.
 fn write_int(i: i64, out: &mut String) {
-    let mut buf = [0u8; 20];
+    let mut buf = [0u8; 21];
     let mut n = i.unsigned_abs();
     let mut p = buf.len();
     loop {
@@ -503,11 +503,10 @@ fn write_int(i: i64, out: &mut String) {
         }
     }
     if i < 0 {
-        out.push('-');
+        p -= 1;
+        buf[p] = b'-';
     }
-    for &b in &buf[p..] {
-        out.push(b as char);
-    }
+    out.push_str(std::str::from_utf8(&buf[p..]).unwrap_or_default());
 }
 
 /// Decodes UTF-16 as Java writes it to a UTF-8 stream: an unpaired
