@@ -1,0 +1,114 @@
+//! Full `apply` (selection + parameters + conversion + template render + headers) on the
+//! workloads W1, W2 and W3, each paired in the same run with its naive baseline:
+//! - `compile_per_call`: what the emulators do, the template compiled on every request;
+//! - `serde_roundtrip` (W3): parsing the body into a `serde_json::Value` and serialising it,
+//!   the least any DOM-based `$input.json('$')` must do.
+
+use std::hint::black_box;
+
+use apigw_benches::read;
+use apigw_mapping::{
+    BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext, compile,
+};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::HeaderValue;
+
+fn spec(template: &str) -> IntegrationSpec {
+    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    let mut templates = serde_json::Map::new();
+    templates.insert("application/json".into(), template.into());
+    let mut params = serde_json::Map::new();
+    params.insert(
+        "method.response.header.X-Request-Id".into(),
+        "context.requestId".into(),
+    );
+    spec.integration_responses = vec![
+        IntegrationResponse {
+            status_code: "200".into(),
+            response_templates: Some(templates),
+            response_parameters: Some(params),
+            ..Default::default()
+        },
+        IntegrationResponse {
+            status_code: "500".into(),
+            selection_pattern: Some(r"5\d{2}".into()),
+            ..Default::default()
+        },
+    ];
+    spec.method_responses = vec!["200".into(), "500".into()];
+    spec
+}
+
+fn bench_apply(c: &mut Criterion) {
+    let mut request = RequestContext::default();
+    request
+        .headers
+        .push(("Accept".into(), "application/json".into()));
+    request.context.insert(
+        "requestId".into(),
+        "c0ffee00-0000-4000-8000-000000000001".into(),
+    );
+    for (name, vtl, body) in [
+        ("w1_small", "w1_small.vtl", "w1_small.body.json"),
+        ("w2_list", "w2_list.vtl", "w2_list.body.json"),
+        (
+            "w3_passthrough",
+            "w3_passthrough.vtl",
+            "w3_passthrough.body.json",
+        ),
+    ] {
+        let template = read(vtl);
+        let body = read(body);
+        let spec = spec(&template);
+        let compiled = compile(&spec).expect("workload template compiles");
+        let backend = BackendResponse {
+            status: 200,
+            headers: vec![(
+                "Content-Type".into(),
+                HeaderValue::from_static("application/json"),
+            )],
+            body: body.clone().into(),
+            function_error: false,
+        };
+        let first = compiled.apply(&backend, &request);
+        assert_eq!(first.status, 200, "{name}: {:?}", first.failure);
+        if name == "w1_small" {
+            assert_eq!(
+                &first.body[..],
+                br#"{"petId": "7", "petName": "rex", "firstTag": "a"}"#
+            );
+        }
+        if name == "w3_passthrough" {
+            assert_eq!(first.body.len(), 921_916);
+        }
+
+        let mut g = c.benchmark_group(format!("apply/{name}"));
+        g.throughput(Throughput::Bytes(body.len() as u64));
+        if body.len() > 100_000 {
+            g.sample_size(20);
+        }
+        g.bench_function("apply", |b| {
+            b.iter(|| compiled.apply(black_box(&backend), black_box(&request)));
+        });
+        if name == "w3_passthrough" {
+            g.bench_function("baseline_serde_roundtrip", |b| {
+                b.iter(|| {
+                    let v: serde_json::Value =
+                        serde_json::from_str(black_box(&body)).expect("JSON");
+                    serde_json::to_string(&v).expect("serialises")
+                });
+            });
+        } else {
+            g.bench_function("baseline_compile_per_call", |b| {
+                b.iter(|| {
+                    let compiled = compile(black_box(&spec)).expect("compiles");
+                    compiled.apply(black_box(&backend), black_box(&request))
+                });
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench_apply);
+criterion_main!(benches);
