@@ -61,6 +61,9 @@ pub(crate) struct Parser<'s, 'n> {
     max_depth: usize,
     /// Known macros from outside (for escape processing).
     outer_macros: &'n [Box<str>],
+    /// Token images Velocity rewrites while parsing (escaped directives,
+    /// the first token of a reference), for `literal()`.
+    overrides: HashMap<usize, String>,
 }
 
 type PResult<T> = Result<T, Error>;
@@ -149,6 +152,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             depth: 0,
             max_depth,
             outer_macros,
+            overrides: HashMap::new(),
         }
     }
 
@@ -278,6 +282,22 @@ impl<'s, 'n> Parser<'s, 'n> {
         }
     }
 
+    /// `SimpleNode.literal()` of the tokens `a..=b`.
+    fn literal_range(&self, a: usize, b: usize) -> String {
+        let mut s = String::new();
+        for i in a..=b.min(self.toks.len().saturating_sub(1)) {
+            let t = &self.toks[i];
+            if let Some(sp) = &t.special {
+                s.push_str(sp);
+            }
+            match self.overrides.get(&i) {
+                Some(o) => s.push_str(o),
+                None => s.push_str(&self.src[t.start..t.end]),
+            }
+        }
+        s
+    }
+
     fn token_literal(&self, i: usize) -> String {
         let t = &self.toks[i];
         let mut s = String::new();
@@ -334,6 +354,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 let i = self.next()?;
                 let img = self.image(i);
                 let s = self.escaped_directive(img);
+                self.overrides.insert(i, s.clone());
                 Self::push_text(out, &s);
             }
             Tk::DoubleEscape => {
@@ -526,6 +547,9 @@ impl<'s, 'n> Parser<'s, 'n> {
         let lit = &full[lit_start..];
         let _ = after_bs;
         let first_clean = &img[lit_start..];
+        if lit_start > 0 {
+            self.overrides.insert(first, first_clean.to_string());
+        }
         // the $\! slash-bang case: not a reference at all
         if first_img.contains("\\!") {
             let t = img;
@@ -1035,6 +1059,7 @@ impl<'s, 'n> Parser<'s, 'n> {
         let mut arg_spans: Vec<usize> = Vec::new();
         let mut arg_toks: Vec<usize> = Vec::new();
         let mut end_off = wt.end;
+        let last_tok;
         if self.lex.is_left_parenthesis() {
             self.opt(Tk::Whitespace)?;
             self.expect(Tk::LParen, "\"(\"")?;
@@ -1089,6 +1114,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             self.opt(Tk::Whitespace)?;
             let rp = self.expect(Tk::RParen, "\")\" closing the directive arguments")?;
             end_off = self.tok(rp).end;
+            last_tok = rp;
         } else {
             if is_macro_def {
                 return Err(self.err_at(
@@ -1099,10 +1125,12 @@ impl<'s, 'n> Parser<'s, 'n> {
             self.lex.pop();
             self.lex.in_directive = false;
             // "Not a directive": no arguments and no block.
-            return self.finish_line_directive(out, &name, args, wt.start, end_off, false);
+            let lit = self.literal_range(wi, wi);
+            return self.finish_line_directive(out, &name, args, wt.start, end_off, lit);
         }
         if !block {
-            return self.finish_line_directive(out, &name, args, wt.start, end_off, true);
+            let lit = self.literal_range(wi, last_tok);
+            return self.finish_line_directive(out, &name, args, wt.start, end_off, lit);
         }
         if is_macro_def && let Some(Expr::Word(w)) = args.first() {
             // registered before the body so recursion parses as a call
@@ -1196,7 +1224,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 out.push(Node::Call(Box::new(CallNode {
                     name: name[1..].into(),
                     args,
-                    literal: self.src[wt.start..span.end as usize].into(),
+                    literal: self.literal_range(wi, end_tok).into(),
                     body: Some((Arc::new(body), body_id)),
                     span,
                 })));
@@ -1212,7 +1240,7 @@ impl<'s, 'n> Parser<'s, 'n> {
         args: Vec<Expr>,
         start: usize,
         end: usize,
-        with_parens: bool,
+        literal: String,
     ) -> PResult<()> {
         let span = Span {
             start: start as u32,
@@ -1245,11 +1273,10 @@ impl<'s, 'n> Parser<'s, 'n> {
                 return Err(self.err_at(start, format!("#{name} requires arguments")));
             }
             _ => {
-                let _ = with_parens;
                 out.push(Node::Call(Box::new(CallNode {
                     name: name.into(),
                     args,
-                    literal: self.src[start..end].into(),
+                    literal: literal.into(),
                     body: None,
                     span,
                 })));
