@@ -604,7 +604,11 @@ impl Store {
         let scratch = scratch_store();
         let mut start = existing.clone();
         if mode == Mode::Overwrite {
-            let root = existing.resources[&existing.root_resource_id].clone();
+            let root = existing
+                .resources
+                .get(&existing.root_resource_id)
+                .cloned()
+                .ok_or_else(crate::store::invalid_resource)?;
             start.resources = BTreeMap::from([(
                 root.id.clone(),
                 Resource {

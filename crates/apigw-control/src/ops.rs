@@ -429,11 +429,13 @@ impl Store {
                             return Err(invalid_resource());
                         }
                         let mut cursor = Some(parent.clone());
+                        let mut steps = 0;
                         while let Some(c) = cursor {
-                            if c == rid {
+                            steps += 1;
+                            if c == rid || steps > a.resources.len() {
                                 return Err(ApiError::bad_request("Resources cannot be cyclical."));
                             }
-                            cursor = a.resources[&c].parent_id.clone();
+                            cursor = a.resources.get(&c).and_then(|r| r.parent_id.clone());
                         }
                         let part = a.resources[rid].path_part.clone();
                         check_sibling(a, Some(&parent), rid, &part)?;
@@ -469,12 +471,14 @@ impl Store {
             let mut i = 0;
             while i < doomed.len() {
                 let p = doomed[i].clone();
-                doomed.extend(
-                    api.resources
-                        .values()
-                        .filter(|r| r.parent_id.as_deref() == Some(p.as_str()))
-                        .map(|r| r.id.clone()),
-                );
+                let children: Vec<String> = api
+                    .resources
+                    .values()
+                    .filter(|r| r.parent_id.as_deref() == Some(p.as_str()))
+                    .map(|r| r.id.clone())
+                    .filter(|id| !doomed.contains(id))
+                    .collect();
+                doomed.extend(children);
                 i += 1;
             }
             for d in doomed {
@@ -2004,8 +2008,11 @@ fn recompute_paths(a: &mut RestApi) {
     for id in ids {
         let mut parts = Vec::new();
         let mut cursor = Some(id.clone());
-        while let Some(c) = cursor {
-            let r = &a.resources[&c];
+        // Bounded: a damaged state file with a parent cycle cannot loop forever.
+        for _ in 0..=a.resources.len() {
+            let Some(r) = cursor.as_ref().and_then(|c| a.resources.get(c)) else {
+                break;
+            };
             if r.parent_id.is_some() {
                 parts.push(r.path_part.clone());
             }
