@@ -105,6 +105,8 @@ pub struct Store {
     snapshots: Mutex<HashMap<(String, String), Arc<Snapshot>>>,
     /// Held (exclusively locked) for the store's lifetime when persisted.
     _lock: Option<File>,
+    /// Incremented by every successful change.
+    generation: AtomicU64,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -121,6 +123,7 @@ impl Store {
             }),
             snapshots: Mutex::new(HashMap::new()),
             _lock: None,
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -189,12 +192,29 @@ impl Store {
             state: RwLock::new(state),
             snapshots: Mutex::new(HashMap::new()),
             _lock: Some(lock),
+            generation: AtomicU64::new(0),
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// A counter that every successful change increments (starting at 0 when the store is
+    /// created or opened): a gateway can poll it cheaply and refresh its stage snapshots
+    /// when it moves.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_control::{Config, Store};
+    /// let store = Store::in_memory(Config::default());
+    /// let before = store.generation();
+    /// store.create_rest_api(serde_json::json!({"name": "a"}).as_object().unwrap()).unwrap();
+    /// assert_eq!(store.generation(), before + 1);
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Runs `f` on the current state.
@@ -224,6 +244,7 @@ impl Store {
             })?;
         }
         *guard = next;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(out)
     }
 
