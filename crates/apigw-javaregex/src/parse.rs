@@ -622,16 +622,62 @@ impl<'a> Parser<'a> {
             self.read();
             return Err(self.error(ErrorKind::UnclosedGroup, "Unclosed group"));
         }
-        if matches!(kind, GroupKind::LookBehind { .. }) && !lookbehind_valid(&inner) {
-            return Err(self.error(
-                ErrorKind::UnknownGroupSyntax,
-                "Look-behind group does not have an obvious maximum length",
-            ));
+        // Java scans look-behind start positions j from i - min down to
+        // max(i - max, 0), with the `int` maximum length it computed. When
+        // that maximum wrapped negative, i - max overflows only for
+        // i > i32::MAX + max: up to that position Java tries no start at all,
+        // so the assertion is "disabled" (a positive one fails, a negative
+        // one holds). `(?<=a+b*)` is disabled everywhere.
+        let mut disabled_up_to: Option<u32> = None;
+        if matches!(kind, GroupKind::LookBehind { .. }) {
+            let mut study = Study::new();
+            study.node(&inner);
+            if !study.valid {
+                return Err(self.error(
+                    ErrorKind::UnknownGroupSyntax,
+                    "Look-behind group does not have an obvious maximum length",
+                ));
+            }
+            let total = i64::from(study.total);
+            if (0..min_len(&inner)).contains(&total) {
+                disabled_up_to = Some(u32::MAX);
+            } else if total < 0 {
+                let k = i64::from(i32::MAX) + total;
+                disabled_up_to = match u32::try_from(k) {
+                    Err(_) => None,
+                    Ok(k) if k >= 65_536 => Some(u32::MAX),
+                    Ok(k) => Some(k),
+                };
+            }
         }
         self.next();
         self.flags = save;
         self.depth -= 1;
-        let node = Node::Group(kind, Box::new(inner));
+        let negative = matches!(kind, GroupKind::LookBehind { negate: true });
+        let mut node = Node::Group(kind, Box::new(inner));
+        if let Some(k) = disabled_up_to {
+            // Keep the group (its capture numbers); `k == u32::MAX` means
+            // disabled everywhere (exact for inputs shorter than 64 Ki
+            // characters), otherwise up to position k (counted in
+            // characters; Java counts UTF-16 units).
+            let past_k = (k != u32::MAX).then(|| {
+                let any = Node::Repeat {
+                    node: Box::new(Node::Class(props::all())),
+                    min: k + 1,
+                    max: Some(k + 1),
+                    greed: Greed::Greedy,
+                };
+                Node::Group(GroupKind::LookBehind { negate: negative }, Box::new(any))
+            });
+            node = match (negative, past_k) {
+                (true, None) => Node::Alt(vec![node, Node::Empty]),
+                (false, None) => Node::Concat(vec![node, Node::Class(ClassUnicode::empty())]),
+                // holds at i <= k, else the look-behind decides
+                (true, Some(within_k)) => Node::Alt(vec![within_k, node]),
+                // needs i > k and the look-behind
+                (false, Some(past)) => Node::Concat(vec![past, node]),
+            };
+        }
         Ok(Some(self.closure(node)?))
     }
 
@@ -1302,8 +1348,22 @@ impl Study {
                 greed,
             } => {
                 if *min == 0 && *max == Some(1) {
-                    // Ques: adds the operand once.
-                    self.node(node);
+                    let group = matches!(
+                        **node,
+                        Node::Group(GroupKind::Capture { .. } | GroupKind::NonCapture, _)
+                    );
+                    if group && *greed != Greed::Possessive {
+                        // Java rewrites `(…)?` into a Branch with an empty
+                        // alternative, which restarts the count after it.
+                        let mut sub = Study::new();
+                        sub.node(node);
+                        self.valid &= sub.valid;
+                        self.total = self.total.wrapping_add(sub.total.max(0));
+                        self.check = 0;
+                    } else {
+                        // Ques: adds the operand once, in place.
+                        self.node(node);
+                    }
                     return;
                 }
                 if matches!(**node, Node::Class(_)) && *greed == Greed::Greedy && max.is_none() {
@@ -1342,9 +1402,17 @@ impl Study {
     }
 }
 
-/// Java rejects a look-behind whose maximum length it cannot bound.
-fn lookbehind_valid(n: &Node) -> bool {
-    let mut s = Study::new();
-    s.node(n);
-    s.valid
+/// The shortest match of `n`, as Java's `TreeInfo.minLength`.
+fn min_len(n: &Node) -> i64 {
+    const CAP: i64 = 0xFFF_FFFF;
+    let v = match n {
+        Node::Empty | Node::Look(_) | Node::BackRef { .. } => 0,
+        Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => 0,
+        Node::Class(_) | Node::LineBreak => 1,
+        Node::Group(_, inner) => min_len(inner),
+        Node::Concat(items) => items.iter().map(min_len).sum(),
+        Node::Alt(items) => items.iter().map(min_len).min().unwrap_or(0),
+        Node::Repeat { node, min, .. } => min_len(node).saturating_mul(i64::from(*min)),
+    };
+    v.min(CAP)
 }
