@@ -1609,11 +1609,11 @@ impl Store {
         })
     }
 
-    /// `GetStages`: `{"item": [...]}`.
+    /// `GetStages`: `{"item": [...]}`, only the stages of `deployment_id` when given.
     ///
     /// # Errors
     /// `NotFoundException`.
-    pub fn get_stages(&self, api: &str) -> Result<Value, ApiError> {
+    pub fn get_stages(&self, api: &str, deployment_id: Option<&str>) -> Result<Value, ApiError> {
         self.read(|s| {
             Ok(items(
                 s.rest_apis
@@ -1621,6 +1621,7 @@ impl Store {
                     .ok_or_else(|| self.unknown_api(api))?
                     .stages
                     .values()
+                    .filter(|st| deployment_id.is_none_or(|d| st.deployment_id == d))
                     .map(Stage::to_json)
                     .collect(),
             ))

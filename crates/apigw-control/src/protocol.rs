@@ -356,7 +356,7 @@ impl Store {
                 accepted(self.delete_deployment(id, d)?)
             }
             ("POST", ["restapis", id, "stages"]) => created(self.create_stage(id, &input()?)?),
-            ("GET", ["restapis", id, "stages"]) => ok(self.get_stages(id)?),
+            ("GET", ["restapis", id, "stages"]) => ok(self.get_stages(id, qv("deploymentId"))?),
             ("GET", ["restapis", id, "stages", name]) => ok(self.get_stage(id, name)?),
             ("PATCH", ["restapis", id, "stages", name]) => {
                 ok(self.update_stage(id, name, &input()?)?)

@@ -1001,8 +1001,24 @@ fn deployments_and_stages() {
         .unwrap();
     assert_eq!(u["variables"], json!({"url": "example.com"}));
     assert_eq!(
-        s.get_stages(id).unwrap()["item"].as_array().unwrap().len(),
+        s.get_stages(id, None).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .len(),
         2
+    );
+    assert_eq!(
+        s.get_stages(id, Some(did)).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        s.get_stages(id, Some("other")).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .is_empty()
     );
     assert_eq!(
         err(s.delete_deployment(id, did)),
