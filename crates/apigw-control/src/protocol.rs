@@ -78,8 +78,8 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 impl Store {
     /// Serves one control-plane request on API Gateway's REST-JSON protocol.
     ///
-    /// `path` is the request path as received (still percent-encoded, without the query);
-    /// `query` the raw query string without `?`. Unless [`crate::Config::auth_disabled`], the
+    /// `path` is the request path as received (still percent-encoded; a `?query` left on it
+    /// is split off and used when `query` is empty); `query` the raw query string without `?`. Unless [`crate::Config::auth_disabled`], the
     /// request must carry a valid SigV4 `Authorization` header for one of the configured
     /// keys. Bodies larger than [`crate::Config::max_body_bytes`] get a 413. Unknown JSON
     /// members are ignored (as AWS's deserializer does); members of the wrong type get a
@@ -118,6 +118,12 @@ impl Store {
         now: SystemTime,
     ) -> Response {
         let request_id = ids::request_id();
+        // A path that still carries its query string is split here.
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) if query.is_empty() => (p, q),
+            Some((p, _)) => (p, query),
+            None => (path, query),
+        };
         if body.len() > self.config.max_body_bytes {
             return Response::error(
                 &ApiError::new(

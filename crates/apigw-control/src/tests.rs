@@ -1190,6 +1190,8 @@ fn protocol_errors_are_aws_shaped() {
         "Start of list found where not expected."
     );
 
+    let r = s.handle("GET", "/restapis?limit=5", "", &[], b"");
+    assert_eq!(r.status, 200, "a query left on the path is split off");
     let r = call(&s, "GET", "/nothing/here", "");
     assert_eq!(r.status, 404);
     assert_eq!(
