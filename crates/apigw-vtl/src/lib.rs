@@ -37,6 +37,31 @@
 //! ([`NullRendering::Literal`]); API Gateway prints nothing
 //! ([`NullRendering::Empty`], the default).
 //!
+//! # Host objects
+//!
+//! A [`Host`] supplies top-level names lazily (asked at most once per
+//! render); an [`Object`] answers property reads, method calls, indexing,
+//! iteration, printing and property assignment, so
+//! `#set($context.responseOverride.status = 400)` reaches the caller.
+//! [`Template::analysis`] lists the top-level names a template reads and the
+//! members with literal arguments it uses on them (`$input.path('$.x')`).
+//!
+//! # Known differences from Velocity 1.7
+//!
+//! - Strings are UTF-8: a Java string holding an unpaired surrogate (from
+//!   `substring` through an emoji) becomes `?` at once, as Java would print
+//!   it, so later operations on that half differ.
+//! - Identity hash codes cannot be reproduced: a `String[]` from `split`
+//!   prints as `[Ljava.lang.String;@…` with another number.
+//! - `Float.toString` uses shortest digits (doubles follow JDK 8–18's
+//!   `FloatingDecimal` exactly).
+//! - Only the Java method surface templates use is there (String, List,
+//!   Map, Map.Entry, numbers, booleans, a few static helpers reachable
+//!   through instances); other reflection renders the reference as written.
+//! - `#parse` and `#include` are compile errors (no file system); macros are
+//!   local to a template (Velocity's engine-wide macro library is not
+//!   shared between templates).
+//!
 //! # Untrusted templates
 //!
 //! Every budget in [`Limits`] has a default and produces an
