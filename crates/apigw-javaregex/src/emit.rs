@@ -92,6 +92,19 @@ fn is_zero_width(n: &Node) -> bool {
     }
 }
 
+/// A capturing group that can only match the empty string.
+fn is_zero_width_capture(n: &Node) -> bool {
+    match n {
+        Node::Group(GroupKind::Capture { .. }, inner) => {
+            is_zero_width(inner) || is_zero_width_capture(inner)
+        }
+        Node::Group(GroupKind::NonCapture | GroupKind::Atomic, inner) => {
+            is_zero_width_capture(inner)
+        }
+        _ => false,
+    }
+}
+
 fn is_line_break(n: &Node) -> bool {
     match n {
         Node::LineBreak => true,
@@ -282,6 +295,20 @@ impl Emitter {
                     head && matches!(kind, GroupKind::Capture { .. } | GroupKind::NonCapture);
                 self.node(inner, inner_head, inner_tail);
                 self.out.push(')');
+            }
+            Node::Repeat {
+                node, min, greed, ..
+            } if is_zero_width_capture(node) => {
+                // A repeated zero-width capturing group: Java runs it at most
+                // once per position (a zero-width iteration ends the loop).
+                // Keep the group, as optional when it may be skipped.
+                self.out.push_str("(?:");
+                self.node(node, false, false);
+                self.out.push(')');
+                if *min == 0 {
+                    self.out
+                        .push_str(if *greed == Greed::Lazy { "??" } else { "?" });
+                }
             }
             Node::Repeat { node, min, .. } if is_zero_width(node) => {
                 // Repeating an assertion: zero iterations always succeed, one

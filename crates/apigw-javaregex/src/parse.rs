@@ -1289,6 +1289,8 @@ fn deterministic(n: &Node) -> bool {
     match n {
         Node::Alt(_) => false,
         Node::Repeat { node, min, max, .. } => Some(*min) == *max && deterministic(node),
+        // Java does not study inside look-arounds.
+        Node::Group(GroupKind::LookAhead { .. } | GroupKind::LookBehind { .. }, _) => true,
         Node::Group(_, inner) => deterministic(inner),
         Node::Concat(items) => items.iter().all(deterministic),
         _ => true,
