@@ -51,19 +51,41 @@
 //!
 //! # Known differences
 //!
-//! * Unicode tables are those of `regex-syntax` (a newer Unicode version than
-//!   JDK 17's); blocks (`\p{InGreek}`) come from a table generated from
-//!   JDK 17.
-//! * Unicode case-insensitive matching uses simple case folding, Java
-//!   compares `toUpperCase`/`toLowerCase`; a few characters (`ı`, `İ`, `ſ`,
-//!   …) differ, as do case-insensitive back-references to non-ASCII text.
-//! * Java's `\b` treats a non-spacing mark as a word character only after a
-//!   letter or digit; here a non-spacing mark always is one.
-//! * Java works on UTF-16 and can report an empty match between the two
-//!   halves of a surrogate pair; Rust strings cannot, so searches advance by
-//!   whole characters.
-//! * Huge repetition counts that Java accepts (`a{100000}`) exceed the size
-//!   budget here.
+//! The differential tests list every case we keep different on purpose
+//! (`KNOWN_DIFFERENCES` in `tests/java_differential.rs`). In short:
+//!
+//! * **Unsupported** (compile error [`ErrorKind::Unsupported`]): `\G`, `\X`,
+//!   `\b{g}`, `\N{name}`, `(?c)` (CANON_EQ).
+//! * **Unicode data** comes from `regex-syntax` (a newer Unicode version than
+//!   JDK 17's), so properties differ on recently assigned characters. Block
+//!   names and ranges (`\p{InGreek}`) are a table generated from JDK 17
+//!   (`tools/GenBlocks.java`). `\p{javaMirrored}`, `\p{javaJavaIdentifier…}`
+//!   and `\p{javaUnicodeIdentifier…}` are mapped to the nearest Unicode
+//!   properties.
+//! * **Unicode case folding** (`(?iu)`) follows Java's single-character rule
+//!   (`toUpperCase`/`toLowerCase`, approximated with Rust's case mappings);
+//!   Java folds a run of literals (`(?iu)aß`) slightly differently from a
+//!   single literal, and case-insensitive back-references compare with
+//!   Unicode folding even without `u`.
+//! * **Java's default `\b`** treats a non-spacing mark as a word character
+//!   only after a letter or digit; here a non-spacing mark always is one.
+//! * **Captures in loops**: after `(a?)*` matches `"aa"`, Java reports the
+//!   last, empty, iteration (`""`), the Rust engines the last non-empty one
+//!   (`"a"`). Only `$n` in replacements can see this.
+//! * **UTF-16**: Java can report an empty match between the two halves of a
+//!   supplementary character (`"😀".replaceAll("", "-")`); Rust strings
+//!   cannot, so searches advance by whole characters.
+//! * **Look-behind** bodies run on `fancy-regex`, which does not apply
+//!   possessive quantifiers or atomic groups inside a look-behind the way
+//!   Java's start-position scan does. Java's `int` arithmetic on look-behind
+//!   lengths is reproduced (rejections, and look-behinds that never match,
+//!   such as `(?<=a+b*)`), with positions counted in characters rather than
+//!   UTF-16 units.
+//! * **Budgets**: repetition counts Java accepts but that exceed
+//!   [`Limits::size_limit`] (`a{100000}`) do not compile.
+//! * **Error indexes** are positions in the pattern as written (characters
+//!   and bytes); Java reports positions in its `\Q…\E`-rewritten copy, in
+//!   UTF-16 units, and `-1` for an unmatched `)`.
 //!
 //! # Untrusted input
 //!
