@@ -201,10 +201,11 @@ pub fn convert(
 /// Returns the body unchanged when it is valid UTF-8 (no copy), else a copy with every invalid
 /// sequence replaced by U+FFFD, as AWS does.
 pub fn utf8_lossy(body: &Bytes) -> Bytes {
-    match String::from_utf8_lossy(body) {
-        std::borrow::Cow::Borrowed(_) => body.clone(),
-        std::borrow::Cow::Owned(s) => Bytes::from(s),
+    // `from_utf8` is the fast (vectorised) check; the lossy path only runs on invalid input.
+    if std::str::from_utf8(body).is_ok() {
+        return body.clone();
     }
+    Bytes::from(String::from_utf8_lossy(body).into_owned())
 }
 
 #[cfg(test)]

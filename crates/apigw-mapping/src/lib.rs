@@ -39,6 +39,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod compact;
 pub mod content;
 mod error;
 mod headers;

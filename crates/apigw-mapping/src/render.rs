@@ -286,6 +286,31 @@ impl Input {
             .map_err(|e| Error::new(ErrorKind::Host, e.clone()))
     }
 
+    /// `$input.path('$')`: the body read as [`Input::document`] does, parsed directly into
+    /// template values (a fresh copy per call, as each call reads the body anew).
+    fn root_value(&self) -> Result<Value, Error> {
+        if let Some(Ok(doc)) = self.doc.get() {
+            return Ok(to_vtl(doc));
+        }
+        let text = &self.body[..];
+        let trimmed = text.trim_ascii();
+        if trimmed.is_empty() {
+            return Ok(Value::map(Vec::new()));
+        }
+        let mut de = serde_json::Deserializer::from_slice(text);
+        match serde::Deserializer::deserialize_any(&mut de, VtlVisitor).and_then(|v| {
+            de.end()?;
+            Ok(v)
+        }) {
+            Ok(v) => Ok(v),
+            Err(e) if matches!(trimmed[0], b'{' | b'[') => Err(Error::new(
+                ErrorKind::Host,
+                format!("Invalid JSON in the body: {e}"),
+            )),
+            Err(_) => Ok(Value::string(String::from_utf8_lossy(text).into_owned())),
+        }
+    }
+
     fn query<'d>(&self, doc: &'d Json, path: &Value) -> Result<QueryResult<'d>, Error> {
         let src = path
             .as_str()
@@ -322,6 +347,11 @@ impl Object for Input {
 
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
         match (name, args) {
+            ("path", [p]) if p.as_str().is_some_and(|s| s.trim() == "$") => {
+                // The commonest call: the whole body, built straight into template values
+                // without an intermediate DOM.
+                Ok(Call::Value(self.root_value()?))
+            }
             ("path", [p]) => {
                 let doc = self.document()?;
                 Ok(Call::Value(match self.query(doc, p)? {
@@ -337,14 +367,16 @@ impl Object for Input {
                     return Ok(Call::Value(Value::string(text)));
                 }
                 let doc = self.document()?;
-                let text = match self.query(doc, p)? {
-                    QueryResult::Nothing => "\"\"".to_owned(),
-                    QueryResult::One(v) => v.to_string(),
-                    QueryResult::Many(list) => {
-                        Json::Array(list.into_iter().cloned().collect()).to_string()
-                    }
-                    QueryResult::Computed(v) => v.to_string(),
+                // Other paths: json-smart serialises the values it read (numbers as Java
+                // prints them, `/` escaped), which the template values reproduce.
+                let value = match self.query(doc, p)? {
+                    QueryResult::Nothing => return Ok(Call::Value(Value::string("\"\""))),
+                    QueryResult::One(v) => to_vtl(v),
+                    QueryResult::Many(list) => json_array(list.into_iter().map(to_vtl).collect()),
+                    QueryResult::Computed(v) => to_vtl(&v),
                 };
+                let mut text = String::new();
+                write_json(&value, &mut text);
                 Ok(Call::Value(Value::string(text)))
             }
             ("params", []) => Ok(Call::Value(Value::map(vec![
@@ -382,31 +414,12 @@ fn compact_json_text(body: &[u8]) -> Result<Option<String>, Error> {
     if !matches!(trimmed[0], b'{' | b'[') {
         return Ok(None);
     }
-    serde_json::from_slice::<serde::de::IgnoredAny>(trimmed)
+    let mut out = Vec::new();
+    crate::compact::compact(trimmed, &mut out)
         .map_err(|e| Error::new(ErrorKind::Host, format!("Invalid JSON in the body: {e}")))?;
-    let mut out = Vec::with_capacity(trimmed.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut start = 0;
-    for (i, &b) in trimmed.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            out.extend_from_slice(&trimmed[start..i]);
-            start = i + 1;
-        }
-    }
-    out.extend_from_slice(&trimmed[start..]);
-    // Validated as JSON above, so it is UTF-8.
-    Ok(Some(String::from_utf8(out).unwrap_or_default()))
+    String::from_utf8(out)
+        .map(Some)
+        .map_err(|e| Error::new(ErrorKind::Host, format!("body is not UTF-8: {e}")))
 }
 
 /// Converts JSON into the values a template sees: objects as insertion-ordered maps (printed
@@ -426,6 +439,69 @@ pub(crate) fn to_vtl(v: &Json) -> Value {
         Json::String(s) => Value::string(s.as_str()),
         Json::Array(items) => json_array(items.iter().map(to_vtl).collect()),
         Json::Object(m) => Value::map(m.iter().map(|(k, v)| (k.clone(), to_vtl(v))).collect()),
+    }
+}
+
+/// Deserialises JSON straight into template values, with the same mapping as [`to_vtl`].
+struct VtlVisitor;
+
+impl<'de> serde::de::DeserializeSeed<'de> for VtlVisitor {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(VtlVisitor)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for VtlVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::null())
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(i32::try_from(i).map_or_else(|_| Value::long(i), Value::int))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(match i64::try_from(u) {
+            Ok(i) => i32::try_from(i).map_or_else(|_| Value::long(i), Value::int),
+            Err(_) => Value::double(u as f64),
+        })
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::double(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::string(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(VtlVisitor)? {
+            items.push(v);
+        }
+        Ok(json_array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(VtlVisitor)?;
+            entries.push((k, v));
+        }
+        Ok(Value::map(entries))
     }
 }
 
@@ -515,7 +591,7 @@ fn write_json(v: &Value, out: &mut String) {
     } else if let Some(b) = v.as_bool() {
         out.push_str(if b { "true" } else { "false" });
     } else if let Some(s) = v.as_str() {
-        out.push_str(&Json::String(s.to_owned()).to_string());
+        write_json_string(s, out);
     } else if v.as_f64().is_some() {
         let _ = write!(out, "{v}");
     } else if let Some(o) = v.as_object() {
@@ -526,7 +602,7 @@ fn write_json(v: &Value, out: &mut String) {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&Json::String(k.clone()).to_string());
+            write_json_string(k, out);
             out.push(':');
             write_json(val, out);
         }
@@ -534,8 +610,31 @@ fn write_json(v: &Value, out: &mut String) {
     } else if let Some(items) = v.as_list() {
         write_json_array(&items, out);
     } else {
-        out.push_str(&Json::String(v.to_string()).to_string());
+        write_json_string(&v.to_string(), out);
     }
+}
+
+/// A JSON string as json-smart writes it by default: `"` `\\` and `\b \f \n \r \t` by name,
+/// `/` as `\/`, and U+0000–U+001F, U+007F–U+009F, U+2000–U+20FF as `\uXXXX`.
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2000}'..='\u{20ff}' => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// `$util`.
