@@ -57,6 +57,7 @@ use serde_json::{Map, Value};
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
+pub use params::validate_response_parameter;
 
 use crate::headers::Assembly;
 use crate::select::{Candidate, Selector};

@@ -73,6 +73,40 @@ pub(crate) fn compile(
     Ok(out)
 }
 
+/// Validates one `responseParameters` entry as `put_integration_response` does (SPEC §8.3),
+/// without the method-response checks (those need the method). The error is AWS's text for
+/// this entry, e.g. `Invalid mapping expression specified: true`; the control plane joins
+/// several with `, ` inside its `Validation Result` message.
+///
+/// # Errors
+/// AWS's message for the first problem: the value is checked before the key.
+///
+/// # Example
+/// ```
+/// use apigw_mapping::validate_response_parameter;
+/// assert!(validate_response_parameter("method.response.header.X", "'static'").is_ok());
+/// assert!(validate_response_parameter("method.response.header.X", "integration.response.body.a.b").is_ok());
+/// assert_eq!(
+///     validate_response_parameter("method.response.header.X", "\"*\"").unwrap_err(),
+///     "Invalid mapping expression specified: \"*\""
+/// );
+/// assert_eq!(
+///     validate_response_parameter("method.response.foo", "'x'").unwrap_err(),
+///     "Invalid mapping expression specified: method.response.foo"
+/// );
+/// ```
+pub fn validate_response_parameter(key: &str, value: &str) -> Result<(), String> {
+    let bad = |what: &str| format!("Invalid mapping expression specified: {what}");
+    if parse_source(value).is_none() {
+        return Err(bad(value));
+    }
+    key.strip_prefix("method.response.header.")
+        .filter(|n| !n.is_empty())
+        .and_then(headers::placement)
+        .map(|_| ())
+        .ok_or_else(|| bad(key))
+}
+
 /// Parses one source expression; `None` when API Gateway would reject it.
 fn parse_source(expr: &str) -> Option<Source> {
     if let Some(inner) = expr.strip_prefix('\'') {
