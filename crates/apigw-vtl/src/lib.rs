@@ -118,7 +118,10 @@ pub struct Limits {
     /// Maximum total `#foreach` iterations per render (default 100 000).
     pub max_loop_iterations: u64,
     /// Maximum output size in bytes per render (default 10 MiB, API
-    /// Gateway's payload limit).
+    /// Gateway's payload limit). It also bounds what a template builds
+    /// outside the output: any string value (concatenation, method results)
+    /// and the element count of lists and maps grown through methods
+    /// (`max_output_bytes / 16`).
     pub max_output_bytes: usize,
 }
 

@@ -546,10 +546,36 @@ impl<'p, 'c> Renderer<'p, 'c> {
             };
         }
         match methods::call(v, name, args) {
-            Ok(Some(v)) => Ok(v),
+            Ok(Some(r)) => {
+                self.check_size(v, &r, sp.start)?;
+                Ok(r)
+            }
             Ok(None) => Ok(Value::null()),
             Err(m) => Err(rerr(sp.start, m)),
         }
+    }
+
+    /// Bounds what templates can build outside the output: strings to
+    /// `max_output_bytes` bytes, lists and maps to `max_output_bytes / 16`
+    /// elements (`$l.addAll($l)` in a loop would otherwise exhaust memory).
+    fn check_size(&self, receiver: &Value, result: &Value, offset: u32) -> R<()> {
+        let max = self.opts.limits.max_output_bytes;
+        let too_big = match &result.0 {
+            V::Str(s) => s.len() > max,
+            _ => false,
+        } || match &receiver.0 {
+            V::List(l) => l.borrow().len() > max / 16,
+            V::Map(m) => m.borrow().entries.len() > max / 16,
+            _ => false,
+        };
+        if too_big {
+            return Err(Flow::Err(Error::pending(
+                ErrorKind::LimitExceeded,
+                format!("a value grew beyond the output limit of {max} bytes"),
+                offset as usize,
+            )));
+        }
+        Ok(())
     }
 
     fn set<'a>(&mut self, s: &'a SetNode, env: &'a Env<'a>) -> R<()> {
@@ -933,7 +959,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         } else {
                             self.stringify(&r, env, sp.start)?
                         };
-                        return Ok(Value::string(ls + &rs));
+                        let joined = Value::string(ls + &rs);
+                        self.check_size(&Value::null(), &joined, sp.start)?;
+                        return Ok(joined);
                     }
                     math(*op, &l, &r)
                 }

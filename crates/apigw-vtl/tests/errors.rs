@@ -120,6 +120,31 @@ fn limits_have_clear_errors() {
     assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
     let (k, msg) = kind("#foreach($i in [1..60])x#end");
     assert_eq!(k, ErrorKind::LimitExceeded, "{msg}");
-    let (k, msg) = kind("#evaluate('#evaluate(\"#evaluate(\\'#evaluate(\\\"#evaluate(1)\\\")\\')\")')x");
+    let (k, msg) =
+        kind("#evaluate('#evaluate(\"#evaluate(\\'#evaluate(\\\"#evaluate(1)\\\")\\')\")')x");
     let _ = (k, msg);
+}
+
+#[test]
+fn values_built_outside_the_output_are_bounded() {
+    let opts = Options {
+        limits: Limits {
+            max_output_bytes: 1 << 16,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let ctx = Context::new();
+    for src in [
+        "#set($s = 'xx')#foreach($i in [1..40])#set($s = $s + $s)#end",
+        "#set($s = 'xx')#foreach($i in [1..40])#set($s = \"$s$s\")#end",
+        "#set($s = 'xx')#foreach($i in [1..40])#set($s = $s.concat($s))#end",
+        "#set($l = [1])#foreach($i in [1..40])#set($d = $l.addAll($l))#end",
+    ] {
+        let e = Template::compile(src, &opts)
+            .unwrap()
+            .render_to_string(&ctx)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{src}: {e}");
+    }
 }
