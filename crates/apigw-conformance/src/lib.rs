@@ -189,7 +189,10 @@ fn build_request(r: &Value) -> Result<RequestContext, String> {
         path_parameters: header_pairs(r.get("pathParameters")),
         stage_variables: header_pairs(r.get("stageVariables")),
         context: Map::new(),
-        body: Bytes::new(),
+        body: r
+            .get("body")
+            .and_then(Value::as_str)
+            .map_or_else(Bytes::new, |b| Bytes::from(b.to_owned())),
     };
     if let Some(ctx) = r.get("context") {
         req.context = ctx
