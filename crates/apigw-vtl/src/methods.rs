@@ -152,7 +152,7 @@ fn hash_code(v: &Value) -> i32 {
 }
 
 fn hash_code_in(v: &Value, depth: usize) -> i32 {
-    if depth > 200 {
+    if depth > 1000 {
         return 0;
     }
     match &v.0 {

@@ -64,6 +64,9 @@ pub(crate) struct Parser<'s, 'n> {
     /// Token images Velocity rewrites while parsing (escaped directives,
     /// the first token of a reference), for `literal()`.
     overrides: HashMap<usize, String>,
+    /// Binary operators in the current outermost expression.
+    ops: usize,
+    expr_nest: usize,
 }
 
 type PResult<T> = Result<T, Error>;
@@ -153,6 +156,8 @@ impl<'s, 'n> Parser<'s, 'n> {
             max_depth,
             outer_macros,
             overrides: HashMap::new(),
+            ops: 0,
+            expr_nest: 0,
         }
     }
 
@@ -482,6 +487,23 @@ impl<'s, 'n> Parser<'s, 'n> {
     // ---------------- references ----------------
 
     fn reference(&mut self) -> PResult<RefNode> {
+        // `$a[$b[$c[…]]]` nests through here without passing value().
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            let off = self.off();
+            return Err(Error::at(
+                ErrorKind::LimitExceeded,
+                format!("nesting deeper than {} levels", self.max_depth),
+                self.src,
+                off,
+            ));
+        }
+        let r = self.reference_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn reference_inner(&mut self) -> PResult<RefNode> {
         let first = self.next()?;
         let first_tok = self.tok(first).clone();
         let formal = first_tok.kind == Tk::LCurly;
@@ -855,6 +877,23 @@ impl<'s, 'n> Parser<'s, 'n> {
     /// A literal, reference, list, map or range (Parameter/PrimaryExpression
     /// alternatives). `paren` allows `( Expression )`.
     fn value(&mut self, paren: bool) -> PResult<Expr> {
+        // Lists, maps, method arguments and parentheses nest through here.
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            let off = self.off();
+            return Err(Error::at(
+                ErrorKind::LimitExceeded,
+                format!("nesting deeper than {} levels", self.max_depth),
+                self.src,
+                off,
+            ));
+        }
+        let r = self.value_inner(paren);
+        self.depth -= 1;
+        r
+    }
+
+    fn value_inner(&mut self, paren: bool) -> PResult<Expr> {
         let k = self.peek(0)?;
         Ok(match k {
             Tk::StringLiteral => {
@@ -888,18 +927,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             }
             Tk::LParen if paren => {
                 self.next()?;
-                self.depth += 1;
-                if self.depth > self.max_depth {
-                    let off = self.toks[self.cur - 1].start;
-                    return Err(Error::at(
-                        ErrorKind::LimitExceeded,
-                        format!("nesting deeper than {} levels", self.max_depth),
-                        self.src,
-                        off,
-                    ));
-                }
                 let e = self.expression()?;
-                self.depth -= 1;
                 self.expect(Tk::RParen, "\")\"")?;
                 e
             }
@@ -918,13 +946,41 @@ impl<'s, 'n> Parser<'s, 'n> {
     // ---------------- expressions ----------------
 
     fn expression(&mut self) -> PResult<Expr> {
+        if self.expr_nest == 0 {
+            self.ops = 0;
+        }
+        self.expr_nest += 1;
+        let r = self.or_expr();
+        self.expr_nest -= 1;
+        r
+    }
+
+    fn or_expr(&mut self) -> PResult<Expr> {
         let mut l = self.and_expr()?;
         while self.peek(0)? == Tk::Or {
             let off = self.next()?;
+            self.count_op(off)?;
             let r = self.and_expr()?;
             l = self.bin(BinOp::Or, l, r, off);
         }
         Ok(l)
+    }
+
+    /// Bounds the binary operators of one expression: a long `1+1+…` chain
+    /// is a deep tree, and evaluating or dropping it recurses.
+    fn count_op(&mut self, tok: usize) -> PResult<()> {
+        self.ops += 1;
+        let max = self.max_depth.saturating_mul(16);
+        if self.ops > max {
+            let off = self.toks[tok].start;
+            return Err(Error::at(
+                ErrorKind::LimitExceeded,
+                format!("more than {max} operators in one expression"),
+                self.src,
+                off,
+            ));
+        }
+        Ok(())
     }
 
     fn bin(&self, op: BinOp, l: Expr, r: Expr, tok: usize) -> Expr {
@@ -943,6 +999,7 @@ impl<'s, 'n> Parser<'s, 'n> {
         let mut l = self.eq_expr()?;
         while self.peek(0)? == Tk::And {
             let off = self.next()?;
+            self.count_op(off)?;
             let r = self.eq_expr()?;
             l = self.bin(BinOp::And, l, r, off);
         }
@@ -958,6 +1015,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 _ => break,
             };
             let off = self.next()?;
+            self.count_op(off)?;
             let r = self.rel_expr()?;
             l = self.bin(op, l, r, off);
         }
@@ -975,6 +1033,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 _ => break,
             };
             let off = self.next()?;
+            self.count_op(off)?;
             let r = self.add_expr()?;
             l = self.bin(op, l, r, off);
         }
@@ -990,6 +1049,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 _ => break,
             };
             let off = self.next()?;
+            self.count_op(off)?;
             let r = self.mul_expr()?;
             l = self.bin(op, l, r, off);
         }
@@ -1006,6 +1066,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 _ => break,
             };
             let off = self.next()?;
+            self.count_op(off)?;
             let r = self.unary()?;
             l = self.bin(op, l, r, off);
         }

@@ -312,7 +312,7 @@ impl Value {
     }
 
     fn write_java_in(&self, out: &mut String, depth: usize) {
-        if depth > 200 {
+        if depth > 1000 {
             // Java would throw StackOverflowError on such a cycle.
             out.push_str("...");
             return;
@@ -540,7 +540,7 @@ pub(crate) fn java_equals(a: &Value, b: &Value) -> bool {
 }
 
 fn java_equals_in(a: &Value, b: &Value, depth: usize) -> bool {
-    if depth > 200 {
+    if depth > 1000 {
         return false;
     }
     match (&a.0, &b.0) {

@@ -148,3 +148,28 @@ fn values_built_outside_the_output_are_bounded() {
         assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{src}: {e}");
     }
 }
+
+#[test]
+fn deep_input_is_rejected_not_overflowed() {
+    let opts = Options::default();
+    let big = |open: &str, mid: &str, close: &str, n: usize| {
+        format!("{}{}{}", open.repeat(n), mid, close.repeat(n))
+    };
+    let cases = [
+        format!("#set($x = {})", big("[", "1", "]", 5000)),
+        format!("#set($x = {})", big("{'a': ", "1", "}", 5000)),
+        format!("{}", big("$a.b(", "1", ")", 5000)),
+        format!("{}", big("$a[", "1", "]", 5000)),
+        format!("#set($x = 1{})", " + 1".repeat(20000)),
+        format!("#if({}true)#end", "!".repeat(20000)),
+        format!("#set($x = {}1{})", "(".repeat(5000), ")".repeat(5000)),
+    ];
+    for src in &cases {
+        let e = Template::compile(src, &opts).unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::LimitExceeded | ErrorKind::Syntax),
+            "{}: {e}",
+            &src[..40]
+        );
+    }
+}
