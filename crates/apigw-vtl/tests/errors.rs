@@ -158,8 +158,8 @@ fn deep_input_is_rejected_not_overflowed() {
     let cases = [
         format!("#set($x = {})", big("[", "1", "]", 5000)),
         format!("#set($x = {})", big("{'a': ", "1", "}", 5000)),
-        format!("{}", big("$a.b(", "1", ")", 5000)),
-        format!("{}", big("$a[", "1", "]", 5000)),
+        big("$a.b(", "1", ")", 5000),
+        big("$a[", "1", "]", 5000),
         format!("#set($x = 1{})", " + 1".repeat(20000)),
         format!("#if({}true)#end", "!".repeat(20000)),
         format!("#set($x = {}1{})", "(".repeat(5000), ")".repeat(5000)),
