@@ -90,6 +90,17 @@ pub use host::{Call, Host, Object};
 pub use value::Value;
 
 /// How a null or undefined reference prints.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::{Context, NullRendering, Options, Template};
+/// let stock = Options { null_rendering: NullRendering::Literal, ..Options::default() };
+/// let t = Template::compile("[$nope][$!nope]", &stock).unwrap();
+/// assert_eq!(t.render_to_string(&Context::new()).unwrap(), "[$nope][]");
+/// let t = Template::compile("[$nope][$!nope]", &Options::default()).unwrap();
+/// assert_eq!(t.render_to_string(&Context::new()).unwrap(), "[][]");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NullRendering {
     /// As written in the template (`$foo`), like stock Velocity.
@@ -103,6 +114,19 @@ pub enum NullRendering {
 
 /// Budgets for untrusted templates. Each is checked with a clear
 /// [`ErrorKind::LimitExceeded`] error.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::{Context, ErrorKind, Limits, Options, Template};
+/// let opts = Options {
+///     limits: Limits { max_loop_iterations: 10, ..Limits::default() },
+///     ..Options::default()
+/// };
+/// let t = Template::compile("#foreach($i in [1..11])$i#end", &opts).unwrap();
+/// let err = t.render_to_string(&Context::new()).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum template source size in bytes (default 256 KiB; API Gateway
@@ -138,6 +162,16 @@ impl Default for Limits {
 }
 
 /// Compile and render options.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::{NullRendering, Options};
+/// let api_gateway = Options::default();
+/// assert_eq!(api_gateway.null_rendering, NullRendering::Empty);
+/// let stock_velocity = Options { null_rendering: NullRendering::Literal, ..Options::default() };
+/// # let _ = stock_velocity;
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     /// How null and undefined references print.
@@ -150,6 +184,17 @@ pub struct Options {
 /// for names that are not set.
 ///
 /// Values set with `#set` during a render never leak into the `Context`.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::{Context, Options, Template, Value};
+/// let mut ctx = Context::new();
+/// ctx.insert("name", Value::string("World"));
+/// let t = Template::compile("Hello, $name!#set($name = 'x')", &Options::default()).unwrap();
+/// assert_eq!(t.render_to_string(&ctx).unwrap(), "Hello, World!");
+/// assert_eq!(t.render_to_string(&ctx).unwrap(), "Hello, World!");
+/// ```
 #[derive(Default)]
 pub struct Context<'h> {
     vars: HashMap<String, Value>,
@@ -238,7 +283,23 @@ impl Template {
         })
     }
 
-    /// Renders into `out` (appending).
+    /// Renders into `out` (appending), so one buffer can be reused across
+    /// renders.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Context, Options, Template, Value};
+    /// let t = Template::compile("{\"n\": $n}", &Options::default()).unwrap();
+    /// let mut buf = String::new();
+    /// for n in 1..=2 {
+    ///     buf.clear();
+    ///     let mut ctx = Context::new();
+    ///     ctx.insert("n", Value::int(n));
+    ///     t.render(&ctx, &mut buf).unwrap();
+    /// }
+    /// assert_eq!(buf, "{\"n\": 2}");
+    /// ```
     ///
     /// # Errors
     ///
