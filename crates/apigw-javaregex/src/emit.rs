@@ -302,13 +302,17 @@ impl Emitter {
                 // A repeated zero-width capturing group: Java runs it at most
                 // once per position (a zero-width iteration ends the loop).
                 // Keep the group, as optional when it may be skipped.
+                // (As an alternation with an empty branch: fancy-regex cannot
+                // reverse `?` of an empty group inside a look-behind.)
                 self.out.push_str("(?:");
-                self.node(node, false, false);
-                self.out.push(')');
-                if *min == 0 {
-                    self.out
-                        .push_str(if *greed == Greed::Lazy { "??" } else { "?" });
+                if *min == 0 && *greed == Greed::Lazy {
+                    self.out.push('|');
                 }
+                self.node(node, false, false);
+                if *min == 0 && *greed != Greed::Lazy {
+                    self.out.push('|');
+                }
+                self.out.push(')');
             }
             Node::Repeat { node, min, .. } if is_zero_width(node) => {
                 // Repeating an assertion: zero iterations always succeed, one
