@@ -292,11 +292,8 @@ impl<'s> Lexer<'s> {
     }
 
     fn text_len(&self, i: usize) -> usize {
-        let mut j = i;
-        while j < self.src.len() && !matches!(self.src[j], b'$' | b'#' | b'\\') {
-            j += 1;
-        }
-        j - i
+        let rest = self.src.get(i..).unwrap_or(&[]);
+        memchr::memchr3(b'$', b'#', b'\\', rest).unwrap_or(rest.len())
     }
 
     fn newline_len(&self, i: usize) -> usize {
