@@ -16,7 +16,7 @@ pub(crate) type NameId = u32;
 
 #[derive(Debug)]
 pub(crate) enum Node {
-    Text(Box<str>),
+    Text(String),
     Ref(Box<RefNode>),
     Set(Box<SetNode>),
     If(Box<IfNode>),

@@ -133,6 +133,7 @@ pub(crate) struct Lexer<'s> {
     pub in_comment: bool,
     pub in_set: bool,
     pub in_directive: bool,
+    bs_run: std::cell::Cell<(usize, usize)>,
 }
 
 fn is_alpha(b: u8) -> bool {
@@ -151,6 +152,7 @@ impl<'s> Lexer<'s> {
             in_comment: false,
             in_set: false,
             in_directive: false,
+            bs_run: std::cell::Cell::new((0, 0)),
         }
     }
 
@@ -242,11 +244,23 @@ impl<'s> Lexer<'s> {
         if self.at(j) == b'}' { j + 1 - i } else { 0 }
     }
 
-    fn escape_directive_len(&self, i: usize) -> usize {
+    /// The end of the run of backslashes starting at `i` (cached, so a long
+    /// run is scanned once rather than from every position in it).
+    fn backslashes_end(&self, i: usize) -> usize {
+        let (s, e) = self.bs_run.get();
+        if i >= s && i <= e && e > s {
+            return e;
+        }
         let mut j = i;
         while self.at(j) == b'\\' {
             j += 1;
         }
+        self.bs_run.set((i, j));
+        j
+    }
+
+    fn escape_directive_len(&self, i: usize) -> usize {
+        let j = self.backslashes_end(i);
         let n = j - i;
         if n.is_multiple_of(2) || self.at(j) != b'#' {
             return 0;
@@ -275,10 +289,7 @@ impl<'s> Lexer<'s> {
 
     fn dollar_len(&self, i: usize) -> (usize, usize) {
         // (DOLLAR, DOLLARBANG)
-        let mut j = i;
-        while self.at(j) == b'\\' {
-            j += 1;
-        }
+        let j = self.backslashes_end(i);
         if self.at(j) != b'$' {
             return (0, 0);
         }

@@ -278,10 +278,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             return;
         }
         if let Some(Node::Text(prev)) = out.last_mut() {
-            let mut t = String::with_capacity(prev.len() + s.len());
-            t.push_str(prev);
-            t.push_str(s);
-            *prev = t.into_boxed_str();
+            prev.push_str(s);
         } else {
             out.push(Node::Text(s.into()));
         }
