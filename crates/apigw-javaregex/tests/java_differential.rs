@@ -12,10 +12,20 @@ use std::process::Command;
 
 use apigw_javaregex::JavaRegex;
 
+/// Java's `\\b` and a non-spacing mark that follows no letter or digit.
+const ORPHAN_MARK: &str = "a non-spacing mark that does not follow a letter or digit: Java's \\b treats it \
+     as a non-word character, we always treat marks as word characters (the exact rule needs a \
+     variable-length look-behind that doubles compile time)";
+
 /// Cases where we knowingly differ from Java: (pattern, op, input, reason).
 /// A case listed here is still run; it is reported, not failed. A listed
 /// case that agrees with Java fails the test, so the list stays honest.
 const KNOWN_DIFFERENCES: &[(&str, char, &str, &str)] = &[
+    ("\\b", 'f', "\u{301}a", ORPHAN_MARK),
+    ("\\b", 'f', "-\u{301}", ORPHAN_MARK),
+    ("\\b", 'f', "_\u{301}x", ORPHAN_MARK),
+    ("\\B", 'f', "\u{301}a \u{301}", ORPHAN_MARK),
+    ("\\b\u{301}", 'f', "a\u{301} -\u{301} \u{301}", ORPHAN_MARK),
     (
         "\\X",
         'p',
