@@ -12,7 +12,7 @@ use std::process::Command;
 
 use apigw_javaregex::JavaRegex;
 
-/// Java's `\\b` and a non-spacing mark that follows no letter or digit.
+/// Java's `\b` and a non-spacing mark that follows no letter or digit.
 const ORPHAN_MARK: &str = "a non-spacing mark that does not follow a letter or digit: Java's \\b treats it \
      as a non-word character, we always treat marks as word characters (the exact rule needs a \
      variable-length look-behind that doubles compile time)";
