@@ -173,3 +173,20 @@ fn deep_input_is_rejected_not_overflowed() {
         );
     }
 }
+
+#[test]
+fn pathological_sources_compile_in_linear_time() {
+    let opts = Options::default();
+    let cases = [
+        "\\".repeat(200_000),
+        "$.".repeat(100_000),
+        "# ".repeat(100_000),
+        "\\$".repeat(100_000),
+        format!("$a{}x", " ".repeat(200_000)),
+    ];
+    for src in &cases {
+        let start = std::time::Instant::now();
+        let _ = Template::compile(src, &opts).map(|t| t.render_to_string(&Context::new()));
+        assert!(start.elapsed().as_secs() < 10, "{:?}… took {:?}", &src[..8], start.elapsed());
+    }
+}
