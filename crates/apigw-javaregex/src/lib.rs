@@ -80,7 +80,9 @@
 //!   Java's start-position scan does. Java's `int` arithmetic on look-behind
 //!   lengths is reproduced (rejections, and look-behinds that never match,
 //!   such as `(?<=a+b*)`), with positions counted in characters rather than
-//!   UTF-16 units.
+//!   UTF-16 units; in patterns with supplementary characters Java uses
+//!   variants whose window then depends on the rest of the input, which is
+//!   not reproduced.
 //! * **Budgets**: repetition counts Java accepts but that exceed
 //!   [`Limits::size_limit`] (`a{100000}`) do not compile.
 //! * **Error indexes** are positions in the pattern as written (characters

@@ -388,11 +388,10 @@ impl<'a> Parser<'a> {
                 }
                 0x5C => {
                     // '\\'
-                    let start = self.cursor;
                     let e = self.raw(self.cursor + 1);
                     if e == 'p' as u32 || e == 'P' as u32 {
                         self.cursor += 1;
-                        Node::Class(self.property(e == 'P' as u32, start)?)
+                        Node::Class(self.property(e == 'P' as u32)?)
                     } else {
                         match self.escape(false, false)? {
                             Escaped::Char(c) => Node::Class(self.single(c)),
@@ -563,7 +562,6 @@ impl<'a> Parser<'a> {
 
     /// Java's `group0`; returns `None` for a flags-only group such as `(?i)`.
     fn group0(&mut self) -> PResult<Option<Node>> {
-        let open = self.cursor;
         self.enter()?;
         let save = self.flags;
         let ch = self.next();
@@ -618,7 +616,6 @@ impl<'a> Parser<'a> {
         };
         let inner = self.expr()?;
         if self.peek() != ')' as u32 {
-            let _ = open;
             self.read();
             return Err(self.error(ErrorKind::UnclosedGroup, "Unclosed group"));
         }
@@ -790,7 +787,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `\p` or `\P` with the cursor on the letter.
-    fn property(&mut self, complement: bool, start: usize) -> PResult<ClassUnicode> {
+    fn property(&mut self, complement: bool) -> PResult<ClassUnicode> {
         let ch = self.next();
         let name: String = if ch != '{' as u32 {
             // one-letter form: the raw character after the letter
@@ -826,7 +823,6 @@ impl<'a> Parser<'a> {
             }
             name
         };
-        let _ = start;
         match props::family(
             &name,
             self.has(CASE_INSENSITIVE),
@@ -1220,9 +1216,8 @@ impl<'a> Parser<'a> {
         if ch == '\\' as u32 {
             let e = self.raw(self.cursor + 1);
             if e == 'p' as u32 || e == 'P' as u32 {
-                let start = self.cursor;
                 self.cursor += 1;
-                return self.property(e == 'P' as u32, start).map(Some);
+                return self.property(e == 'P' as u32).map(Some);
             }
             let isrange = self.raw(self.cursor + 2) == '-' as u32;
             match self.escape(true, isrange)? {
