@@ -27,6 +27,8 @@ pub(crate) struct Overrides {
 pub(crate) struct Override {
     status: RefCell<Option<Value>>,
     headers: Rc<OverrideMap>,
+    /// `path`, `querystring` (request side) and any other map-valued member.
+    maps: RefCell<Vec<(String, Rc<OverrideMap>)>>,
     /// Other members (`$context.requestOverride.path.x`, custom keys): kept readable.
     others: RefCell<Vec<(String, Value)>>,
     /// The first parameter assigned more than once, if any ("overrides are final").
@@ -103,6 +105,18 @@ impl Object for Override {
         match name {
             "status" => self.status.borrow().clone(),
             "header" => Some(Value::object(self.headers.clone())),
+            "path" | "querystring" => {
+                let mut maps = self.maps.borrow_mut();
+                let map = match maps.iter().find(|(n, _)| n == name) {
+                    Some((_, m)) => m.clone(),
+                    None => {
+                        let m = Rc::new(OverrideMap::default());
+                        maps.push((name.to_owned(), m.clone()));
+                        m
+                    }
+                };
+                Some(Value::object(map))
+            }
             _ => self
                 .others
                 .borrow()
@@ -560,8 +574,22 @@ impl Object for JsonArray {
         })
     }
 
+    /// `$list[i]` as Velocity 1.7 indexes a `List`: a negative index counts from the end, an
+    /// index out of range fails the render.
     fn index(&self, key: &Value) -> Result<Option<Value>, Error> {
-        Ok(self.at(key))
+        let Some(i) = key.as_i64() else {
+            return Ok(None);
+        };
+        let items = self.0.borrow();
+        let len = items.len() as i64;
+        let at = if i < 0 { len + i } else { i };
+        match usize::try_from(at).ok().and_then(|a| items.get(a)) {
+            Some(v) => Ok(Some(v.clone())),
+            None => Err(Error::new(
+                ErrorKind::Render,
+                format!("Index {i} out of bounds for length {len}"),
+            )),
+        }
     }
 
     fn iterate(&self) -> Option<Vec<Value>> {
