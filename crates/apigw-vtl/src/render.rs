@@ -366,6 +366,40 @@ impl<'p, 'c> Renderer<'p, 'c> {
             out.push_str(&r.root_name);
             return Ok(());
         }
+        // Fast path: `$x` or `$map.key` printing a plain value, written
+        // straight from the slot without cloning it.
+        if !r.escaped
+            && env.caller.is_none()
+            && r.esc_prefix.is_empty()
+            && r.more_prefix.is_empty()
+            && r.parts.len() <= 1
+            && let Some(Slot::Val(root)) = self.slots.get(r.root as usize)
+        {
+            let printable = |v: &Value| {
+                matches!(
+                    v.0,
+                    V::Str(_) | V::Int(_) | V::Long(_) | V::Bool(_) | V::Double(_)
+                )
+            };
+            match (&r.parts.first(), &root.0) {
+                (None, _) if printable(root) => {
+                    root.write_java(out);
+                    return Ok(());
+                }
+                (Some(Part::Prop(name, _)), V::Map(m))
+                    if &**name != "class" && &**name != "Class" =>
+                {
+                    let m = m.borrow();
+                    if let Some(v) = m.get_str(name)
+                        && printable(v)
+                    {
+                        v.write_java(out);
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
         let v = self.eval_ref(r, env)?;
         if r.escaped {
             out.push_str(&r.esc_prefix);
