@@ -801,7 +801,10 @@ impl<'a> Parser<'a> {
             self.cursor += 1;
             char::from_u32(c).map(String::from).unwrap_or_default()
         } else {
+            // Java steps over `{` with next(), which skips comments-mode
+            // whitespace before the name (but not inside or after it).
             self.cursor += 1;
+            self.skip_comments();
             let i = self.cursor;
             while self.cursor < self.buf.len() && self.raw(self.cursor) != '}' as u32 {
                 self.cursor += 1;
