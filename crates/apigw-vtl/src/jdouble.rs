@@ -1,4 +1,4 @@
-//! Java's `Double.toString` as JDK 8–18 print it (`FloatingDecimal`), which
+//! Java's `Double.toString` and `Float.toString` as JDK 8–18 print them (`FloatingDecimal`), which
 //! is not always the shortest representation: `1.0E23` prints as
 //! `9.999999999999999E22`, `2^-25` as `2.9802322387695312E-8`. Velocity 1.7
 //! runs on such JDKs, so this reimplements that algorithm (Steele & White
@@ -9,7 +9,11 @@ const N_5_BITS: [i32; 27] = [
     0, 3, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28, 31, 33, 35, 38, 40, 42, 45, 47, 49, 52, 54, 56,
     59, 61,
 ];
-const INSIGNIFICANT_DIGITS: [i32; 9] = [0, 0, 0, 0, 1, 1, 1, 2, 2];
+const INSIGNIFICANT_DIGITS: [i32; 64] = [
+    0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9,
+    9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16, 16,
+    16, 17, 17, 17, 18, 18, 18, 19,
+];
 
 fn pow5(n: i32) -> u64 {
     5u64.pow(n as u32)
@@ -459,15 +463,35 @@ fn layout(digits: &[u8], e: i32, out: &mut String) {
     }
 }
 
-/// Appends Java's `Float.toString(f)` for a finite, non-zero `f` (shortest
-/// digits; JDK's float algorithm agrees except in rare cases).
+/// Appends Java's `Float.toString(f)` for a finite, non-zero `f`: the same
+/// `FloatingDecimal` digit generation, fed with the float's 24 significant
+/// bits.
 pub(crate) fn write_float_finite(f: f32, out: &mut String) {
-    if f.is_sign_negative() {
+    let bits = f.to_bits();
+    if bits >> 31 != 0 {
         out.push('-');
     }
-    let s = format!("{:e}", f.abs());
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
-    let exp: i32 = exp.parse().unwrap_or(0);
-    layout(&digits, exp + 1, out);
+    let mut fract_bits = bits & 0x007f_ffff;
+    let mut bin_exp = ((bits >> 23) & 0xff) as i32;
+    let n_significant_bits;
+    if bin_exp == 0 {
+        let leading = fract_bits.leading_zeros() as i32;
+        let shift = leading - (31 - 23);
+        fract_bits <<= shift;
+        bin_exp = 1 - shift;
+        n_significant_bits = 32 - leading;
+    } else {
+        fract_bits |= 1 << 23;
+        n_significant_bits = 24;
+    }
+    bin_exp -= 127;
+    let Digits {
+        digits,
+        dec_exponent: e,
+    } = dtoa(
+        bin_exp,
+        u64::from(fract_bits) << (52 - 23),
+        n_significant_bits,
+    );
+    layout(&digits, e, out);
 }

@@ -29,7 +29,7 @@
 //!
 //! Values follow Java: `Integer`/`Long`/`Double` arithmetic with Velocity's
 //! widening on overflow, division by zero gives `null`, `Double.toString`
-//! formatting, `List`/`Map` `toString`, UTF-16 string indexes. Regular
+//! and `Float.toString` exactly as JDK 8–18 print them (`FloatingDecimal`), `List`/`Map` `toString`, UTF-16 string indexes. Regular
 //! expression methods (`matches`, `replaceAll`, `replaceFirst`, `split`) use
 //! Java regex syntax.
 //!
@@ -53,8 +53,6 @@
 //!   it, so later operations on that half differ.
 //! - Identity hash codes cannot be reproduced: a `String[]` from `split`
 //!   prints as `[Ljava.lang.String;@…` with another number.
-//! - `Float.toString` uses shortest digits (doubles follow JDK 8–18's
-//!   `FloatingDecimal` exactly).
 //! - Only the Java method surface templates use is there (String, List,
 //!   Map, Map.Entry, numbers, booleans, a few static helpers reachable
 //!   through instances); other reflection renders the reference as written.
