@@ -226,3 +226,68 @@ fn empty_mode_null_equals_empty_string() {
     };
     assert_eq!(render(src, &literal, &ctx), "N");
 }
+
+/// Pairs printed by JDK 17's `Double.toString`/`Float.toString`.
+#[test]
+fn java_number_printing() {
+    let doubles: &[(u64, &str)] = &[
+        (0x44b52d02c7e14af6u64, "9.999999999999999E22"),
+        (0x44c52d02c7e14af6u64, "1.9999999999999998E23"),
+        (0x447c7e83209e90b2u64, "8.409999999999999E21"),
+        (0x0000000000000001u64, "4.9E-324"),
+        (0x0010000000000000u64, "2.2250738585072014E-308"),
+        (0x3e60000000000000u64, "2.9802322387695312E-8"),
+        (0x3e70000000000000u64, "5.9604644775390625E-8"),
+        (0x3fb999999999999au64, "0.1"),
+        (0x3fc999999999999au64, "0.2"),
+        (0x3fd3333333333333u64, "0.3"),
+        (0x3ff0000000000000u64, "1.0"),
+        (0x416312d000000000u64, "1.0E7"),
+        (0x3f50624dd2f1a9fcu64, "0.001"),
+        (0x3f50624db774ca22u64, "9.999999E-4"),
+        (0x419d6f3454000000u64, "1.23456789E8"),
+        (0x4480f0cf064dd592u64, "1.0E22"),
+        (0x444b1ae4d6e2ef50u64, "1.0E21"),
+        (0x40091eb851eb851fu64, "3.14"),
+        (0x4004000000000000u64, "2.5"),
+        (0x4059000000000000u64, "100.0"),
+        (0x4132d68700000000u64, "1234567.0"),
+        (0x3fd3333333333334u64, "0.30000000000000004"),
+        (0x3fd5555555555555u64, "0.3333333333333333"),
+        (0x3fe5555555555555u64, "0.6666666666666666"),
+        (0x3ee4f8b588e368f1u64, "1.0E-5"),
+        (0x4202a05f20000000u64, "1.0E10"),
+        (0x4011666666666666u64, "4.35"),
+        (0x7fefffffffffffffu64, "1.7976931348623157E308"),
+    ];
+    let floats: &[(u32, &str)] = &[
+        (0x3f800000u32, "1.0"),
+        (0x3dcccccdu32, "0.1"),
+        (0x4048f5c3u32, "3.14"),
+        (0x42280000u32, "42.0"),
+        (0x4f32d05eu32, "3.0E9"),
+        (0x501502f9u32, "1.0E10"),
+        (0x3727c5acu32, "1.0E-5"),
+        (0x3a83126fu32, "0.001"),
+        (0x4b189680u32, "1.0E7"),
+        (0x47f1205au32, "123456.7"),
+        (0x00800000u32, "1.17549435E-38"),
+        (0x00000001u32, "1.4E-45"),
+        (0x7f7fffffu32, "3.4028235E38"),
+        (0x3e99999au32, "0.3"),
+        (0x40200000u32, "2.5"),
+    ];
+    let t = Template::compile("$d|$d.floatValue()", &Options::default()).unwrap();
+    for (bits, want) in doubles {
+        let mut ctx = Context::new();
+        ctx.insert("d", Value::double(f64::from_bits(*bits)));
+        let out = t.render_to_string(&ctx).unwrap();
+        assert_eq!(out.split('|').next(), Some(*want), "{bits:#x}");
+    }
+    for (bits, want) in floats {
+        let mut ctx = Context::new();
+        ctx.insert("d", Value::double(f64::from(f32::from_bits(*bits))));
+        let out = t.render_to_string(&ctx).unwrap();
+        assert_eq!(out.split('|').nth(1), Some(*want), "{bits:#x}");
+    }
+}
