@@ -187,6 +187,11 @@ fn pathological_sources_compile_in_linear_time() {
     for src in &cases {
         let start = std::time::Instant::now();
         let _ = Template::compile(src, &opts).map(|t| t.render_to_string(&Context::new()));
-        assert!(start.elapsed().as_secs() < 10, "{:?}… took {:?}", &src[..8], start.elapsed());
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "{:?}… took {:?}",
+            &src[..8],
+            start.elapsed()
+        );
     }
 }

@@ -48,7 +48,11 @@ fn context() -> Context<'static> {
     );
     ctx.insert(
         "list",
-        Value::list(vec![Value::int(1), Value::string("two"), Value::double(3.5)]),
+        Value::list(vec![
+            Value::int(1),
+            Value::string("two"),
+            Value::double(3.5),
+        ]),
     );
     ctx.insert("str", Value::string("Hello"));
     ctx.insert("i", Value::int(7));
@@ -60,7 +64,10 @@ fn context() -> Context<'static> {
 
 /// Shows whitespace: `·` space, `→` tab, `␍` CR, `⏎` newline.
 fn visible(s: &str) -> String {
-    s.replace(' ', "·").replace('\t', "→").replace('\r', "␍").replace('\n', "⏎\n")
+    s.replace(' ', "·")
+        .replace('\t', "→")
+        .replace('\r', "␍")
+        .replace('\n', "⏎\n")
 }
 
 #[test]
