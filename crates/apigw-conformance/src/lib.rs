@@ -151,6 +151,10 @@ fn build_spec(api: &Value) -> Result<IntegrationSpec, String> {
                 .map_err(|e| format!("integrationResponses: {e}"))?;
     }
     spec.method_responses = strings(api.get("methodResponses"));
+    if let Some(g) = api.get("gatewayResponses") {
+        spec.gateway_responses =
+            serde_json::from_value(g.clone()).map_err(|e| format!("gatewayResponses: {e}"))?;
+    }
     spec.binary_media_types = strings(api.get("binaryMediaTypes"));
     Ok(spec)
 }

@@ -42,6 +42,7 @@
 mod compact;
 pub mod content;
 mod error;
+mod gateway;
 mod headers;
 mod model;
 mod params;
@@ -56,6 +57,7 @@ use serde_json::{Map, Value};
 
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
+pub use gateway::GatewayResponse;
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
 pub use params::validate_response_parameter;
 
@@ -183,6 +185,7 @@ pub struct CompiledIntegration {
     selector: Selector,
     binary_media_types: BinaryMediaTypes,
     request_templates: TemplateSet,
+    gateway: gateway::CompiledGateway,
     warnings: Vec<String>,
 }
 
@@ -255,6 +258,8 @@ impl CompiledIntegration {
             "integration, requestTemplates",
             &mut template_warnings,
         )?;
+        let gateway =
+            gateway::CompiledGateway::compile(&spec.gateway_responses, &mut template_warnings)?;
         warnings.extend(template_warnings);
         Ok(CompiledIntegration {
             kind: spec.kind,
@@ -262,6 +267,7 @@ impl CompiledIntegration {
             selector,
             binary_media_types: BinaryMediaTypes::new(&spec.binary_media_types),
             request_templates,
+            gateway,
             warnings,
         })
     }
@@ -281,15 +287,14 @@ impl CompiledIntegration {
         let chosen = match self.select(backend, request, &mut overrides) {
             Ok((Some(i), _)) => &self.responses[i],
             Ok((None, selection_value)) => {
-                return configuration_error(
-                    request,
-                    Failure::NoMatchingResponse { selection_value },
-                );
+                return self
+                    .gateway
+                    .respond(request, Failure::NoMatchingResponse { selection_value });
             }
-            Err(failure) => return configuration_error(request, failure),
+            Err(failure) => return self.gateway.respond(request, failure),
         };
         if !chosen.has_method_response {
-            return configuration_error(
+            return self.gateway.respond(
                 request,
                 Failure::MissingMethodResponse {
                     status_code: chosen.status_code.to_string(),
@@ -316,7 +321,7 @@ impl CompiledIntegration {
             &mut body_json,
             |placement, value| assembly.mapped(placement, value),
         ) {
-            return configuration_error(request, failure);
+            return self.gateway.respond(request, failure);
         }
 
         let payload_binary = backend
@@ -336,7 +341,7 @@ impl CompiledIntegration {
         ) {
             Ok(c) => c,
             Err(e) => {
-                return configuration_error(
+                return self.gateway.respond(
                     request,
                     Failure::Base64Decode {
                         detail: e.to_string(),
@@ -351,7 +356,7 @@ impl CompiledIntegration {
                 key,
                 template: templates::Mapping::Invalid(detail),
             }) => {
-                return configuration_error(
+                return self.gateway.respond(
                     request,
                     Failure::TemplateRender {
                         content_type: key.clone(),
@@ -364,7 +369,7 @@ impl CompiledIntegration {
                 template: templates::Mapping::Render(template),
             }) => {
                 if !converted.is_text {
-                    return configuration_error(request, Failure::TemplateOnBinaryBody);
+                    return self.gateway.respond(request, Failure::TemplateOnBinaryBody);
                 }
                 let scope = render::Scope {
                     body: converted.bytes,
@@ -374,7 +379,7 @@ impl CompiledIntegration {
                 match render::render(template, &scope) {
                     Ok(text) => Bytes::from(text),
                     Err(e) => {
-                        return configuration_error(
+                        return self.gateway.respond(
                             request,
                             Failure::TemplateRender {
                                 content_type: key.clone(),
@@ -392,7 +397,9 @@ impl CompiledIntegration {
         let mut status = chosen.status_code;
         if let Some(o) = &overrides {
             if let Some(name) = o.response.set_twice() {
-                return configuration_error(request, Failure::OverrideSetTwice { name });
+                return self
+                    .gateway
+                    .respond(request, Failure::OverrideSetTwice { name });
             }
             if let Some(s) = o.response.status() {
                 status = s;
@@ -497,7 +504,7 @@ impl CompiledIntegration {
 }
 
 /// Parses `[1-5]\d\d`.
-fn parse_status_code(s: &str) -> Option<u16> {
+pub(crate) fn parse_status_code(s: &str) -> Option<u16> {
     let b = s.as_bytes();
     if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
         s.parse().ok()
@@ -549,32 +556,6 @@ fn passthrough_proxy(backend: &BackendResponse) -> MethodResponse {
         headers,
         body: backend.body.clone(),
         failure: None,
-    }
-}
-
-/// The `API_CONFIGURATION_ERROR` gateway response (SPEC §7.1): 500, 36-byte body,
-/// `x-amzn-ErrorType: InternalServerErrorException`, no `X-Amzn-Trace-Id`.
-fn configuration_error(request: &RequestContext, failure: Failure) -> MethodResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        http::HeaderName::from_static("x-amzn-errortype"),
-        HeaderValue::from_static("InternalServerErrorException"),
-    );
-    headers::add_gateway_headers(
-        &mut headers,
-        request.context_str("requestId"),
-        request.context_str("extendedRequestId"),
-        None,
-    );
-    MethodResponse {
-        status: 500,
-        headers,
-        body: Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
-        failure: Some(failure),
     }
 }
 

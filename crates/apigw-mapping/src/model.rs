@@ -113,6 +113,9 @@ pub struct IntegrationSpec {
     pub method_responses: Vec<String>,
     /// The REST API's `binaryMediaTypes`.
     pub binary_media_types: Vec<String>,
+    /// The REST API's customised gateway responses (`API_CONFIGURATION_ERROR` or
+    /// `DEFAULT_5XX` shape configuration errors, SPEC §7.2).
+    pub gateway_responses: Vec<crate::GatewayResponse>,
 }
 
 impl IntegrationSpec {
@@ -131,6 +134,7 @@ impl IntegrationSpec {
             integration_responses: Vec::new(),
             method_responses: Vec::new(),
             binary_media_types: Vec::new(),
+            gateway_responses: Vec::new(),
         }
     }
 }

@@ -285,7 +285,7 @@ pub(crate) fn evaluate(
 }
 
 /// Walks a dotted path in `$context`; strings verbatim, other values as compact JSON.
-fn context_value(context: &Map<String, Value>, parts: &[String]) -> Option<String> {
+pub(crate) fn context_value(context: &Map<String, Value>, parts: &[String]) -> Option<String> {
     let (first, rest) = parts.split_first()?;
     let mut v = context.get(first)?;
     for p in rest {

@@ -247,6 +247,37 @@ pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, E
     Ok(out)
 }
 
+/// Renders with extra `$context` members (e.g. `$context.error` in gateway responses).
+pub(crate) fn render_with_context(
+    template: &Template,
+    scope: &Scope<'_>,
+    extra: &serde_json::Map<String, Json>,
+) -> Result<String, Error> {
+    struct WithExtra<'s, 'a> {
+        scope: &'s Scope<'a>,
+        extra: &'s serde_json::Map<String, Json>,
+    }
+    impl Host for WithExtra<'_, '_> {
+        fn lookup(&self, name: &str) -> Option<Value> {
+            if name != "context" {
+                return self.scope.lookup(name);
+            }
+            let mut fields = self.scope.request.context.clone();
+            fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Some(Value::object(Rc::new(ContextObject {
+                fields,
+                response_override: self.scope.overrides.response.clone(),
+                request_override: self.scope.overrides.request.clone(),
+            })))
+        }
+    }
+    let host = WithExtra { scope, extra };
+    let ctx = apigw_vtl::Context::new().with_host(&host);
+    let mut out = String::new();
+    template.render(&ctx, &mut out)?;
+    Ok(out)
+}
+
 /// `$input`.
 #[derive(Debug)]
 struct Input {

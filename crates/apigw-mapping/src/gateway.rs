@@ -1,0 +1,261 @@
+//! Gateway responses: what the client receives when the mapping cannot produce a response
+//! (SPEC §7.1–7.2). By default the `API_CONFIGURATION_ERROR` response (500, the 36-byte
+//! `{"message": "Internal server error"}`); when the REST API customises
+//! `API_CONFIGURATION_ERROR`, or else `DEFAULT_5XX`, its status, `responseParameters` and
+//! `responseTemplates` are used.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{CompileError, CompileErrorKind, Failure};
+use crate::headers::{self, Assembly, Placement};
+use crate::render;
+use crate::templates::{Mapping, TemplateSet};
+use crate::{CONFIGURATION_ERROR_BODY, MethodResponse, RequestContext, content};
+
+/// A customised gateway response of the REST API, as `put_gateway_response` stores it.
+///
+/// # Example
+/// ```
+/// let g: apigw_mapping::GatewayResponse = serde_json::from_str(
+///     r#"{"responseType": "DEFAULT_5XX", "statusCode": "503",
+///         "responseTemplates": {"application/json": "{\"error\": $context.error.messageString}"}}"#,
+/// ).unwrap();
+/// assert_eq!(g.status_code.as_deref(), Some("503"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayResponse {
+    /// `API_CONFIGURATION_ERROR`, `DEFAULT_5XX`, … (only those two apply to the mapping).
+    pub response_type: String,
+    /// The status code; absent means the type's default (500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    /// `gatewayresponse.header.X` → source (`'static'`, `method.request.header.X`,
+    /// `method.request.querystring.X`, `method.request.path.X`, `context.X`,
+    /// `stageVariables.X`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_parameters: Option<Map<String, Value>>,
+    /// Content type → template, chosen by the client's `Accept` as for integration responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_templates: Option<Map<String, Value>>,
+}
+
+/// Where a gateway response header's value comes from.
+#[derive(Debug)]
+enum Source {
+    Static(HeaderValue),
+    RequestHeader(String),
+    RequestQuery(String),
+    RequestPath(String),
+    Context(Vec<String>),
+    StageVariable(String),
+}
+
+/// The configuration-error response of one deployment, compiled.
+#[derive(Debug, Default)]
+pub(crate) struct CompiledGateway {
+    /// `None`: API Gateway's default response.
+    custom: Option<Custom>,
+}
+
+#[derive(Debug)]
+struct Custom {
+    status: u16,
+    parameters: Vec<(Placement, Source)>,
+    templates: TemplateSet,
+}
+
+impl CompiledGateway {
+    /// Picks `API_CONFIGURATION_ERROR`, else `DEFAULT_5XX`, and compiles it.
+    pub(crate) fn compile(
+        responses: &[GatewayResponse],
+        warnings: &mut Vec<String>,
+    ) -> Result<CompiledGateway, CompileError> {
+        let chosen = responses
+            .iter()
+            .find(|g| g.response_type == "API_CONFIGURATION_ERROR")
+            .or_else(|| responses.iter().find(|g| g.response_type == "DEFAULT_5XX"));
+        let Some(g) = chosen else {
+            return Ok(CompiledGateway::default());
+        };
+        let origin = format!("gateway response {}", g.response_type);
+        let status = match g.status_code.as_deref() {
+            None => 500,
+            Some(s) => crate::parse_status_code(s).ok_or_else(|| {
+                CompileError::new(
+                    CompileErrorKind::InvalidStatusCode,
+                    &origin,
+                    format!(
+                        "Value '{s}' at 'statusCode' failed to satisfy constraint: Member must \
+                         satisfy regular expression pattern: [1-5]\\d\\d"
+                    ),
+                )
+            })?,
+        };
+        let mut parameters = Vec::new();
+        for (key, value) in g.response_parameters.iter().flatten() {
+            let bad = |what: &str| {
+                CompileError::new(
+                    CompileErrorKind::InvalidMappingExpression,
+                    format!("{origin}, responseParameters"),
+                    format!("Invalid mapping expression specified: {what}"),
+                )
+            };
+            let placement = key
+                .strip_prefix("gatewayresponse.header.")
+                .filter(|n| !n.is_empty())
+                .and_then(headers::placement)
+                .ok_or_else(|| bad(key))?;
+            let expr = value.as_str().ok_or_else(|| bad(&value.to_string()))?;
+            parameters.push((placement, parse_source(expr).ok_or_else(|| bad(expr))?));
+        }
+        let templates = TemplateSet::compile(
+            g.response_templates.as_ref(),
+            &format!("{origin}, responseTemplates"),
+            warnings,
+        )?;
+        Ok(CompiledGateway {
+            custom: Some(Custom {
+                status,
+                parameters,
+                templates,
+            }),
+        })
+    }
+
+    /// The response for a configuration error.
+    pub(crate) fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
+        let Some(custom) = &self.custom else {
+            return default_response(request, failure);
+        };
+        let mut assembly = Assembly::default();
+        for (placement, source) in &custom.parameters {
+            if let Some(v) = evaluate(source, request) {
+                assembly.mapped(placement, v);
+            }
+        }
+        let mime = request
+            .header("accept")
+            .map_or("application/json", content::first_accept_media_type);
+        let body = match custom.templates.choose(mime).map(|e| &e.template) {
+            Some(Mapping::Render(template)) => {
+                let overrides = render::Overrides::default();
+                let scope = render::Scope {
+                    body: Bytes::new(),
+                    request,
+                    overrides: &overrides,
+                };
+                let error = error_context();
+                match render::render_with_context(template, &scope, &error) {
+                    Ok(text) => Bytes::from(text),
+                    // The custom response itself fails: fall back to API Gateway's default.
+                    Err(_) => return default_response(request, failure),
+                }
+            }
+            Some(Mapping::Passthrough) => Bytes::new(),
+            Some(Mapping::Invalid(_)) => return default_response(request, failure),
+            None => Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
+        };
+        assembly.default_content_type();
+        let mut headers = assembly.map;
+        finish_headers(&mut headers, request);
+        MethodResponse {
+            status: custom.status,
+            headers,
+            body,
+            failure: Some(failure),
+        }
+    }
+}
+
+/// `$context.error` for a configuration error.
+fn error_context() -> Map<String, Value> {
+    let mut error = Map::new();
+    error.insert("message".into(), "Internal server error".into());
+    error.insert("messageString".into(), "\"Internal server error\"".into());
+    error.insert("responseType".into(), "API_CONFIGURATION_ERROR".into());
+    let mut m = Map::new();
+    m.insert("error".into(), Value::Object(error));
+    m
+}
+
+fn parse_source(expr: &str) -> Option<Source> {
+    if let Some(inner) = expr.strip_prefix('\'') {
+        let lit = inner.strip_suffix('\'')?;
+        return HeaderValue::from_str(lit).ok().map(Source::Static);
+    }
+    let name = |prefix: &str| {
+        expr.strip_prefix(prefix)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(n) = name("method.request.header.") {
+        return Some(Source::RequestHeader(n));
+    }
+    if let Some(n) = name("method.request.querystring.") {
+        return Some(Source::RequestQuery(n));
+    }
+    if let Some(n) = name("method.request.path.") {
+        return Some(Source::RequestPath(n));
+    }
+    if let Some(n) = name("stageVariables.") {
+        return Some(Source::StageVariable(n));
+    }
+    if let Some(path) = name("context.") {
+        let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
+        return (!parts.iter().any(String::is_empty)).then_some(Source::Context(parts));
+    }
+    None
+}
+
+fn evaluate(source: &Source, request: &RequestContext) -> Option<HeaderValue> {
+    let find = |list: &[(String, String)], name: &str| {
+        list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let text = match source {
+        Source::Static(v) => return Some(v.clone()),
+        Source::RequestHeader(n) => find(&request.headers, n),
+        Source::RequestQuery(n) => find(&request.query_string, n),
+        Source::RequestPath(n) => find(&request.path_parameters, n),
+        Source::StageVariable(n) => find(&request.stage_variables, n),
+        Source::Context(parts) => crate::params::context_value(&request.context, parts),
+    }?;
+    (!text.is_empty())
+        .then(|| HeaderValue::from_str(&text).ok())
+        .flatten()
+}
+
+/// `x-amzn-ErrorType` and API Gateway's ids; never `X-Amzn-Trace-Id` (SPEC §7.3).
+fn finish_headers(headers: &mut HeaderMap, request: &RequestContext) {
+    headers.insert(
+        http::HeaderName::from_static("x-amzn-errortype"),
+        HeaderValue::from_static("InternalServerErrorException"),
+    );
+    headers::add_gateway_headers(
+        headers,
+        request.context_str("requestId"),
+        request.context_str("extendedRequestId"),
+        None,
+    );
+}
+
+/// The `API_CONFIGURATION_ERROR` gateway response as API Gateway sends it by default (SPEC
+/// §7.1): 500, the 36-byte body, `Content-Type: application/json`,
+/// `x-amzn-ErrorType: InternalServerErrorException`, no `X-Amzn-Trace-Id`.
+pub(crate) fn default_response(request: &RequestContext, failure: Failure) -> MethodResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    finish_headers(&mut headers, request);
+    MethodResponse {
+        status: 500,
+        headers,
+        body: Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
+        failure: Some(failure),
+    }
+}
