@@ -35,14 +35,19 @@
 //!
 //! * `\d \w \s` and the POSIX classes `\p{Alpha}`, `\p{Punct}`, … are ASCII
 //!   unless `(?U)` (`UNICODE_CHARACTER_CLASS`) is on; `\h \v \R` follow Java.
-//! * `(?i)` folds ASCII only; `(?iu)` folds Unicode (simple case folding).
+//! * `(?i)` folds ASCII only; `(?iu)` folds Unicode with Java's
+//!   `toUpperCase`/`toLowerCase` rules.
 //! * `.` excludes `\n \r \u0085 \u2028 \u2029` (only `\n` under `(?d)`),
 //!   `^`/`$` under `(?m)` know the same terminators and never split `\r\n`,
 //!   and `$`/`\Z` without `(?m)` also match before a final line terminator.
-//! * `\b` uses Java 17's definition (letters, digits, `_`, marks), `\Q…\E`
+//! * `\b` uses Java 17's definition (letters, digits, `_`, marks; next to
+//!   a literal word character it needs only one look-around, and
+//!   `\bword\b` in a whole-input match needs none), `\Q…\E`
 //!   is rewritten as Java rewrites it, class intersection `&&` and nested
 //!   classes follow Java's evaluation (including its quirks).
-//! * `{` that does not start a valid repetition is an error, as in Java.
+//! * `{` that does not start a valid repetition is an error, as in Java;
+//!   look-behinds are accepted or rejected by Java's own (`int`-overflowing)
+//!   maximum-length computation.
 //! * Replacement strings use Java's syntax (`$1`, `${name}`, `\$`); `split`
 //!   follows `String.split`.
 //!
@@ -99,7 +104,7 @@
 //! | `max_pattern_len` | 64 KiB | [`ErrorKind::PatternTooLong`] |
 //! | `nest_limit` | 64 levels of groups/classes | [`ErrorKind::NestTooDeep`] |
 //! | `size_limit` | 1 MiB per compiled program (for a [`PatternSet`], for the combined automaton) | [`ErrorKind::CompiledTooBig`] |
-//! | `dfa_size_limit` | 1 MiB lazy-DFA cache per program and thread | slower matching, never an error |
+//! | `dfa_size_limit` | 1 MiB lazy-DFA cache per program and thread (a [`PatternSet`] first tries a dense DFA capped at 64 KiB) | slower matching, never an error |
 //! | `backtrack_limit` | 1 000 000 steps per match attempt | [`MatchError`] |
 //!
 //! The `regex` engine matches in time linear in the input; only patterns
