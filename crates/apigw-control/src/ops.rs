@@ -21,8 +21,8 @@ use crate::store::{
     method_ref, now_epoch,
 };
 use crate::validate::{
-    CONTENT_HANDLING, check_enum, check_http_method, check_status_code, check_template_keys,
-    is_response_destination, is_response_source, validation_result,
+    CONTENT_HANDLING, check_enum, check_http_method, check_response_destination,
+    check_response_source, check_status_code, check_template_keys, validation_result,
 };
 
 /// The JSON input of an operation (its request body as an object).
@@ -1801,14 +1801,16 @@ fn check_response_parameters(
     let Some(mr) = method_response else {
         return Err(fail(&["No method response exists for method.".to_owned()]));
     };
+    // Per entry, as AWS reports them: the source's error, then the key's (malformed, else
+    // undeclared). Both come from the data plane's grammar (`apigw_mapping`).
     let mut errors = Vec::new();
     for (key, value) in params {
         let expr = value.as_str().unwrap_or_default();
-        if !is_response_source(expr) {
-            errors.push(format!("Invalid mapping expression specified: {expr}"));
+        if let Err(e) = check_response_source(expr) {
+            errors.push(e);
         }
-        if !is_response_destination(key) {
-            errors.push(format!("Invalid mapping expression specified: {key}"));
+        if let Err(e) = check_response_destination(key) {
+            errors.push(e);
         } else if !mr.declares(key) {
             errors.push(format!(
                 "Invalid mapping expression parameter specified: {key}"
@@ -1827,8 +1829,7 @@ fn check_method_response_parameters(params: Option<&Map<String, Value>>) -> Resu
     let errors: Vec<String> = params
         .into_iter()
         .flat_map(Map::keys)
-        .filter(|k| !is_response_destination(k))
-        .map(|k| format!("Invalid mapping expression specified: {k}"))
+        .filter_map(|k| check_response_destination(k).err())
         .collect();
     if errors.is_empty() {
         Ok(())

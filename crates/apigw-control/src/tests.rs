@@ -1452,17 +1452,69 @@ fn kind_helper() {
 
 #[test]
 fn deployment_refuses_a_definition_that_does_not_compile() {
+    // PUT checks sources with the data plane's grammar, JSONPath included, so a bad JSONPath
+    // never reaches a deployment through the API.
     let f = fixture();
     f.put_mr("200", json!({"method.response.header.X": false}));
-    // Accepted at put time (the JSONPath is not parsed there), refused by the compiler.
-    f.put_ir(
+    let (kind, message) = err(f.put_ir(
         "200",
         json!({"responseParameters": {"method.response.header.X": "integration.response.body.a[?"}}),
+    ));
+    assert_eq!(kind, ErrorKind::BadRequest);
+    assert_eq!(
+        message,
+        format!(
+            "{MAPPING_PREFIX}Invalid mapping expression specified: integration.response.body.a[?]"
+        )
+    );
+    // The same check on a patch; the stored response is left as it was.
+    let good = f
+        .put_ir(
+            "200",
+            json!({"responseParameters": {"method.response.header.X": "integration.response.body.a"}}),
+        )
+        .unwrap();
+    let (kind, message) = err(f.update_ir(
+        "200",
+        json!([{"op": "replace", "path": "/responseParameters/method.response.header.X",
+                "value": "integration.response.body.a[?"}]),
+    ));
+    assert_eq!(kind, ErrorKind::BadRequest);
+    assert_eq!(
+        message,
+        format!(
+            "{MAPPING_PREFIX}Invalid mapping expression specified: integration.response.body.a[?]"
+        )
+    );
+    assert_eq!(
+        f.s.get_integration_response(&f.api, &f.rid, "GET", "200")
+            .unwrap(),
+        good
+    );
+
+    // A state file written by an earlier, laxer version can still hold one: the deployment
+    // compiles the definition and refuses it.
+    let dir = temp_dir("uncompilable");
+    let f = fixture_in(Store::open(&dir, open_config()).unwrap());
+    f.put_mr("200", json!({"method.response.header.X": false}));
+    f.put_ir(
+        "200",
+        json!({"responseParameters": {"method.response.header.X": "integration.response.body.a"}}),
     )
     .unwrap();
-    let (kind, message) = err(f
-        .s
-        .create_deployment(&f.api, &obj(json!({"stageName": "dev"}))));
+    drop(f.s);
+    let state = std::fs::read_to_string(dir.join(STATE_FILE)).unwrap();
+    assert_eq!(state.matches("\"integration.response.body.a\"").count(), 1);
+    std::fs::write(
+        dir.join(STATE_FILE),
+        state.replace(
+            "\"integration.response.body.a\"",
+            "\"integration.response.body.a[?\"",
+        ),
+    )
+    .unwrap();
+    let s = Store::open(&dir, open_config()).unwrap();
+    let (kind, message) = err(s.create_deployment(&f.api, &obj(json!({"stageName": "dev"}))));
     assert_eq!(kind, ErrorKind::BadRequest);
     assert!(
         message.starts_with("Unable to deploy method GET /pets: "),
@@ -1470,12 +1522,14 @@ fn deployment_refuses_a_definition_that_does_not_compile() {
     );
     // Nothing was created.
     assert!(
-        f.s.get_deployments(&f.api).unwrap()["item"]
+        s.get_deployments(&f.api).unwrap()["item"]
             .as_array()
             .unwrap()
             .is_empty()
     );
-    assert_eq!(err(f.s.get_stage(&f.api, "dev")).0, ErrorKind::NotFound);
+    assert_eq!(err(s.get_stage(&f.api, "dev")).0, ErrorKind::NotFound);
+    drop(s);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -93,50 +93,33 @@ pub(crate) fn check_template_keys<'a>(
     }
 }
 
-/// Validates one `responseParameters` source expression of an integration response
-/// (SPEC §3.2). Returns `false` when API Gateway rejects it.
+/// A destination every grammar version accepts: checking a source against it reports only the
+/// source's problem.
+const PLAIN_DESTINATION: &str = "method.response.header.X";
+
+/// A source every grammar version accepts (the empty literal): checking a destination with it
+/// reports only the destination's problem.
+const PLAIN_SOURCE: &str = "''";
+
+/// Checks one `responseParameters` source expression of an integration response (SPEC §3.2)
+/// with the data plane's own grammar ([`apigw_mapping::validate_response_parameter`], which
+/// also parses `integration.response.body.<JSONPath>` with apigw-jsonpath), so whatever the
+/// control plane accepts compiles at deployment.
 ///
-/// TODO(apigw-mapping): switch to `apigw_mapping::validate_response_parameter` once it is
-/// public, so the data plane and the control plane share one grammar (requested from the
-/// lead). This copy follows `apigw-mapping/src/params.rs` (`parse_source`), except that
-/// `body.<JSONPath>` is only checked for being non-empty and free of whitespace.
-pub(crate) fn is_response_source(expr: &str) -> bool {
-    if let Some(inner) = expr.strip_prefix('\'') {
-        return match inner.strip_suffix('\'') {
-            Some(lit) => lit.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)),
-            None => false,
-        };
-    }
-    let name_ok = |s: &str| !s.is_empty() && !s.chars().any(char::is_whitespace);
-    if let Some(rest) = expr.strip_prefix("integration.response.") {
-        if let Some(n) = rest.strip_prefix("header.") {
-            return name_ok(n);
-        }
-        if let Some(n) = rest.strip_prefix("multivalueheader.") {
-            return name_ok(n);
-        }
-        if rest == "body" {
-            return true;
-        }
-        if let Some(path) = rest.strip_prefix("body.") {
-            return name_ok(path);
-        }
-        return false;
-    }
-    if let Some(path) = expr.strip_prefix("context.") {
-        return path.split('.').all(name_ok);
-    }
-    if let Some(n) = expr.strip_prefix("stageVariables.") {
-        return name_ok(n);
-    }
-    false
+/// # Errors
+/// AWS's text for the source: `Invalid mapping expression specified: <expr>`.
+pub(crate) fn check_response_source(expr: &str) -> Result<(), String> {
+    apigw_mapping::validate_response_parameter(PLAIN_DESTINATION, expr)
 }
 
-/// Whether `key` is a well-formed integration-response mapping destination
-/// (`method.response.header.<name>`, the name a valid HTTP header token).
-pub(crate) fn is_response_destination(key: &str) -> bool {
-    key.strip_prefix("method.response.header.")
-        .is_some_and(|n| !n.is_empty() && n.chars().all(is_token_char))
+/// Checks a `responseParameters` destination key (`method.response.header.<name>`, the name a
+/// valid HTTP header name) with the data plane's grammar. Used for integration responses and
+/// for the keys a method response declares, so both accept the same keys.
+///
+/// # Errors
+/// AWS's text for the key: `Invalid mapping expression specified: <key>`.
+pub(crate) fn check_response_destination(key: &str) -> Result<(), String> {
+    apigw_mapping::validate_response_parameter(key, PLAIN_SOURCE)
 }
 
 #[cfg(test)]
@@ -175,6 +158,14 @@ mod tests {
     }
 
     #[test]
+    fn the_probes_are_accepted() {
+        assert_eq!(
+            apigw_mapping::validate_response_parameter(PLAIN_DESTINATION, PLAIN_SOURCE),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn sources() {
         for ok in [
             "'*'",
@@ -184,35 +175,51 @@ mod tests {
             "integration.response.multivalueheader.X",
             "integration.response.body",
             "integration.response.body.a.b[0]",
+            "integration.response.body['a b']",
             "context.identity.sourceIp",
             "stageVariables.env",
         ] {
-            assert!(is_response_source(ok), "{ok}");
+            assert_eq!(check_response_source(ok), Ok(()), "{ok}");
         }
         for bad in [
             "\"*\"",
             "true",
             "integration.response.header.",
             "integration.response.foo",
+            "integration.response.body.a[?",
+            "integration.response.body.a[",
             "context.",
             "context.a..b",
             "'unterminated",
             "'a\nb'",
             "method.request.header.X",
         ] {
-            assert!(!is_response_source(bad), "{bad}");
+            assert_eq!(
+                check_response_source(bad),
+                Err(format!("Invalid mapping expression specified: {bad}")),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn destinations() {
-        assert!(is_response_destination("method.response.header.X-Id"));
-        assert!(!is_response_destination("method.response.header."));
-        assert!(!is_response_destination("method.response.foo"));
-        assert!(!is_response_destination(
-            "integration.response.header.Content-Type"
-        ));
-        assert!(!is_response_destination("method.response.header.a b"));
+        assert_eq!(
+            check_response_destination("method.response.header.X-Id"),
+            Ok(())
+        );
+        for bad in [
+            "method.response.header.",
+            "method.response.foo",
+            "integration.response.header.Content-Type",
+            "method.response.header.a b",
+        ] {
+            assert_eq!(
+                check_response_destination(bad),
+                Err(format!("Invalid mapping expression specified: {bad}")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
