@@ -190,7 +190,7 @@ impl Error {
     ///
     /// ```
     /// use apigw_javaregex::JavaRegex;
-    /// assert_eq!(JavaRegex::new("é)").unwrap_err().char_offset(), 1);
+    /// assert_eq!(JavaRegex::new("é(").unwrap_err().char_offset(), 2);
     /// ```
     pub fn char_offset(&self) -> usize {
         self.0.char_offset
@@ -202,7 +202,7 @@ impl Error {
     ///
     /// ```
     /// use apigw_javaregex::JavaRegex;
-    /// assert_eq!(JavaRegex::new("é)").unwrap_err().byte_offset(), 2);
+    /// assert_eq!(JavaRegex::new("é(").unwrap_err().byte_offset(), 3);
     /// ```
     pub fn byte_offset(&self) -> usize {
         self.0.byte_offset

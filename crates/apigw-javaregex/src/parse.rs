@@ -244,8 +244,7 @@ impl<'a> Parser<'a> {
         let node = p.expr()?;
         if p.cursor < p.buf.len() {
             // expr stops only at ')' (or end).
-            return Err(p.error_at(
-                p.cursor,
+            return Err(p.error(
                 ErrorKind::UnmatchedClosingParenthesis,
                 "Unmatched closing ')'",
             ));

@@ -18,7 +18,7 @@ fn kinds_and_offsets() {
         ("x{2,1}", ErrorKind::IllegalRepetitionRange, 5),
         ("x{2147483648}", ErrorKind::IllegalRepetitionRange, 11),
         ("((a)", ErrorKind::UnclosedGroup, 4),
-        ("a)", ErrorKind::UnmatchedClosingParenthesis, 1),
+        ("a)", ErrorKind::UnmatchedClosingParenthesis, 0),
         ("[a", ErrorKind::UnclosedCharacterClass, 1),
         ("[z-a]", ErrorKind::IllegalCharacterRange, 3),
         ("[a-\\d]", ErrorKind::IllegalCharacterRange, 4),
