@@ -1,0 +1,266 @@
+//! Per-request identifiers, clock formatting, percent-decoding and the `$context` object.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// 64 bits that differ per call (clock, process id and a counter through SplitMix64).
+fn next_random() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut z = nanos
+        ^ (u64::from(std::process::id()) << 32)
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A request id in API Gateway's shape (a version-4 style UUID).
+pub fn request_id() -> String {
+    let (a, b) = (next_random(), next_random());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        ((b >> 48) & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// An `extendedRequestId` / `x-amz-apigw-id` in API Gateway's shape (16 characters, ends in
+/// `=`).
+pub fn extended_request_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut r = next_random();
+    let mut s = String::with_capacity(16);
+    for _ in 0..15 {
+        s.push(ALPHABET[(r % 62) as usize] as char);
+        r /= 62;
+        if r == 0 {
+            r = next_random();
+        }
+    }
+    s.push('=');
+    s
+}
+
+/// Days since 1970-01-01 to a civil (year, month, day) date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A point in time split into the fields the formats below need.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// Milliseconds since the Unix epoch.
+    pub epoch_millis: i64,
+}
+
+impl Clock {
+    /// The current time.
+    pub fn now() -> Clock {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Clock { epoch_millis: ms }
+    }
+
+    fn parts(self) -> (i64, u32, u32, i64, i64, i64) {
+        let secs = self.epoch_millis.div_euclid(1000);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400);
+        (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60)
+    }
+
+    /// `$context.requestTime`: `26/Nov/2026:10:05:55 +0000` (CLF format).
+    pub fn clf(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let (y, m, d, hh, mm, ss) = self.parts();
+        format!(
+            "{d:02}/{}/{y}:{hh:02}:{mm:02}:{ss:02} +0000",
+            MONTHS[(m - 1) as usize]
+        )
+    }
+
+    /// SigV4's `X-Amz-Date`: `20261126T100555Z`.
+    pub fn amz_date(self) -> String {
+        let (y, m, d, hh, mm, ss) = self.parts();
+        format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z")
+    }
+}
+
+/// Percent-decodes `s` (invalid escapes are kept as they are); `+` is kept.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (and `/` when
+/// `keep_slash`).
+pub fn percent_encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &c in s.as_bytes() {
+        if c.is_ascii_alphanumeric() || b"-_.~".contains(&c) || (keep_slash && c == b'/') {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+/// Query-string pairs, decoded (`+` is a space, as API Gateway reads query strings).
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+/// What `$context` is built from.
+#[derive(Debug)]
+pub struct ContextInput<'a> {
+    /// `requestId`.
+    pub request_id: &'a str,
+    /// `extendedRequestId`.
+    pub extended_request_id: &'a str,
+    /// The REST API id.
+    pub api_id: &'a str,
+    /// The account id.
+    pub account_id: &'a str,
+    /// The stage name.
+    pub stage: &'a str,
+    /// The deployment id.
+    pub deployment_id: &'a str,
+    /// The client's HTTP method.
+    pub http_method: &'a str,
+    /// The resource id.
+    pub resource_id: &'a str,
+    /// The resource path template.
+    pub resource_path: &'a str,
+    /// The full request path, stage included.
+    pub path: &'a str,
+    /// `Host` of the request.
+    pub domain_name: &'a str,
+    /// `HTTP/1.1` or `HTTP/2.0`.
+    pub protocol: &'a str,
+    /// The client's address.
+    pub source_ip: &'a str,
+    /// The client's `User-Agent`.
+    pub user_agent: Option<&'a str>,
+    /// When the request arrived.
+    pub clock: Clock,
+}
+
+/// Builds `$context` as API Gateway fills it for a REST API without authorizers.
+pub fn context_object(c: &ContextInput<'_>) -> Map<String, Value> {
+    let domain_prefix = c.domain_name.split('.').next().unwrap_or("");
+    let value = json!({
+        "accountId": c.account_id,
+        "apiId": c.api_id,
+        "deploymentId": c.deployment_id,
+        "domainName": c.domain_name,
+        "domainPrefix": domain_prefix,
+        "extendedRequestId": c.extended_request_id,
+        "httpMethod": c.http_method,
+        "identity": {
+            "accountId": null,
+            "caller": null,
+            "sourceIp": c.source_ip,
+            "user": null,
+            "userAgent": c.user_agent,
+            "userArn": null,
+        },
+        "path": c.path,
+        "protocol": c.protocol,
+        "requestId": c.request_id,
+        "requestTime": c.clock.clf(),
+        "requestTimeEpoch": c.clock.epoch_millis,
+        "resourceId": c.resource_id,
+        "resourcePath": c.resource_path,
+        "stage": c.stage,
+    });
+    match value {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_formats() {
+        // 2015-08-30T12:36:00Z
+        let c = Clock {
+            epoch_millis: 1_440_938_160_000,
+        };
+        assert_eq!(c.amz_date(), "20150830T123600Z");
+        assert_eq!(c.clf(), "30/Aug/2015:12:36:00 +0000");
+    }
+
+    #[test]
+    fn ids_have_aws_shapes() {
+        let id = request_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, request_id());
+        let ext = extended_request_id();
+        assert_eq!(ext.len(), 16);
+        assert!(ext.ends_with('='));
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(percent_decode("a%20b%2Fc%zz%4"), "a b/c%zz%4");
+        assert_eq!(percent_encode("arn:aws/x y", false), "arn%3Aaws%2Fx%20y");
+        assert_eq!(
+            query_pairs("a=1&b=x+y&c"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), String::new())
+            ]
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! Gateway-generated responses (API Gateway's default gateway responses).
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// The gateway responses this proxy produces itself, with API Gateway's default status, body
+/// and `x-amzn-ErrorType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayError {
+    /// No stage, resource or method for the request: 403
+    /// `{"message":"Missing Authentication Token"}`,
+    /// `x-amzn-ErrorType: MissingAuthenticationTokenException`.
+    MissingAuthenticationToken,
+    /// The integration did not answer within `timeoutInMillis`: 504
+    /// `{"message": "Endpoint request timed out"}`.
+    IntegrationTimeout,
+    /// The backend could not be reached, reset the connection, answered more than 10 MB, or
+    /// the integration is not supported: 500 `{"message": "Internal server error"}`
+    /// (`API_CONFIGURATION_ERROR`; AWS logs "Execution failed due to configuration error").
+    ConfigurationError,
+    /// The method request body is larger than 10 MB: 413 `{"message":"Request Too Long"}`.
+    RequestTooLarge,
+}
+
+impl GatewayError {
+    /// Status, body and `x-amzn-ErrorType` (when API Gateway sends one).
+    pub fn parts(self) -> (u16, &'static str, Option<&'static str>) {
+        match self {
+            GatewayError::MissingAuthenticationToken => (
+                403,
+                r#"{"message":"Missing Authentication Token"}"#,
+                Some("MissingAuthenticationTokenException"),
+            ),
+            GatewayError::IntegrationTimeout => (
+                504,
+                r#"{"message": "Endpoint request timed out"}"#,
+                Some("InternalServerErrorException"),
+            ),
+            GatewayError::ConfigurationError => (
+                500,
+                apigw_mapping::CONFIGURATION_ERROR_BODY,
+                Some("InternalServerErrorException"),
+            ),
+            GatewayError::RequestTooLarge => (413, r#"{"message":"Request Too Long"}"#, None),
+        }
+    }
+
+    /// The response: `Content-Type: application/json`, `x-amzn-RequestId`,
+    /// `x-amz-apigw-id`, `x-amzn-ErrorType`.
+    pub fn response(self, request_id: &str, extended_id: &str) -> (u16, HeaderMap, Bytes) {
+        let (status, body, error_type) = self.parts();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+        }
+        if let Some(t) = error_type {
+            headers.insert(
+                HeaderName::from_static("x-amzn-errortype"),
+                HeaderValue::from_static(t),
+            );
+        }
+        if let Ok(v) = HeaderValue::from_str(extended_id) {
+            headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        }
+        (status, headers, Bytes::from_static(body.as_bytes()))
+    }
+}

@@ -1,0 +1,958 @@
+//! The servers (data plane and admin API), routing and the integrations.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use apigw_control::{DeployedMethod, Snapshot, Store};
+use apigw_mapping::{BackendResponse, IntegrationKind, MethodResponse, RequestContext};
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::context::{self, Clock, ContextInput};
+use crate::errors::GatewayError;
+use crate::sigv4::{self, AwsCredentials, SigningInput};
+
+/// The error type of response and request bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body type of every response the proxy sends (buffered or streamed).
+pub type Body = BoxBody<Bytes, BoxError>;
+
+/// API Gateway's payload limit (10 MB), for method requests and integration responses.
+pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// How the gateway runs.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The data-plane listener (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// The admin (control-plane) listener; `None` disables the admin API.
+    pub admin_listen: Option<SocketAddr>,
+    /// The REST API served; `None` serves the first REST API that has stages.
+    pub api_id: Option<String>,
+    /// Base URL of the Lambda Invoke API (`http://127.0.0.1:9001`); Lambda integrations fail
+    /// with a 500 without it.
+    pub lambda_endpoint: Option<String>,
+    /// Credentials that sign Lambda Invoke calls (unsigned when `None`).
+    pub lambda_credentials: Option<AwsCredentials>,
+    /// The payload limit (default [`MAX_PAYLOAD_BYTES`]).
+    pub max_payload_bytes: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> GatewayConfig {
+        GatewayConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            api_id: None,
+            lambda_endpoint: None,
+            lambda_credentials: None,
+            max_payload_bytes: MAX_PAYLOAD_BYTES,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One stage of the served API.
+#[derive(Debug)]
+struct StageRoute {
+    snapshot: Arc<Snapshot>,
+    variables: Vec<(String, String)>,
+}
+
+/// What the data plane routes on: the stages of the served API, swapped as a whole.
+#[derive(Debug, Default)]
+struct Routes {
+    api_id: String,
+    stages: HashMap<String, StageRoute>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    store: Arc<Store>,
+    routes: ArcSwap<Routes>,
+    /// Serializes route rebuilds so the last one stored is built from the newest state.
+    refresh_lock: Mutex<()>,
+    client: Client<HttpConnector, Body>,
+    config: GatewayConfig,
+}
+
+/// A running gateway: its addresses and a handle to stop it.
+#[derive(Debug)]
+pub struct RunningGateway {
+    /// The data-plane address.
+    pub addr: SocketAddr,
+    /// The admin API address.
+    pub admin_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningGateway {
+    /// Stops accepting connections and waits for in-flight requests (up to
+    /// [`GatewayConfig::shutdown_grace`]).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Binds the listeners and starts serving `store` (the routes are built from its stages now
+/// and rebuilt after every successful admin change).
+///
+/// # Errors
+/// When a listener cannot be bound.
+pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<RunningGateway> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    let client = Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector);
+    let shared = Arc::new(Shared {
+        store,
+        routes: ArcSwap::from_pointee(Routes::default()),
+        refresh_lock: Mutex::new(()),
+        client,
+        config: config.clone(),
+    });
+    shared.refresh_routes();
+
+    let (tx, rx) = watch::channel(false);
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let mut tasks = Vec::new();
+    let data = Arc::clone(&shared);
+    tasks.push(tokio::spawn(serve_loop(
+        listener,
+        rx.clone(),
+        config.shutdown_grace,
+        move |peer| {
+            let shared = Arc::clone(&data);
+            move |req| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(shared.serve(req, peer).await) }
+            }
+        },
+    )));
+    let mut admin_addr = None;
+    if let Some(a) = config.admin_listen {
+        let listener = TcpListener::bind(a).await?;
+        admin_addr = Some(listener.local_addr()?);
+        let admin = Arc::clone(&shared);
+        tasks.push(tokio::spawn(serve_loop(
+            listener,
+            rx,
+            config.shutdown_grace,
+            move |_peer| {
+                let shared = Arc::clone(&admin);
+                move |req| {
+                    let shared = Arc::clone(&shared);
+                    async move { Ok::<_, Infallible>(shared.admin(req).await) }
+                }
+            },
+        )));
+    }
+    Ok(RunningGateway {
+        addr,
+        admin_addr,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+/// Accepts connections (HTTP/1.1 and h2) until shutdown, then drains them gracefully.
+async fn serve_loop<M, S, F>(
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+    make_service: M,
+) where
+    M: Fn(SocketAddr) -> S,
+    S: Fn(Request<Incoming>) -> F + Send + 'static,
+    F: Future<Output = Result<Response<Body>, Infallible>> + Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = service_fn(make_service(peer));
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => warn!("shutdown grace period over; closing connections"),
+    }
+}
+
+/// A buffered body.
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+/// Headers the proxy never forwards (hop-by-hop, RFC 9110 §7.6.1).
+fn hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+    )
+}
+
+/// `content-type` → `Content-Type`: the spelling backends use, since hyper hands header
+/// names over in lower case and `integration.response.header.X` lookups are
+/// case-sensitive.
+fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper { c.to_ascii_uppercase() } else { c });
+        upper = c == '-';
+    }
+    out
+}
+
+fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
+    headers
+        .iter()
+        .map(|(n, v)| (title_case(n.as_str()), v.clone()))
+        .collect()
+}
+
+/// Why an integration produced no backend answer.
+#[derive(Debug)]
+enum IntegrationError {
+    Timeout,
+    Gateway(GatewayError, String),
+}
+
+impl IntegrationError {
+    fn config(detail: impl Into<String>) -> IntegrationError {
+        IntegrationError::Gateway(GatewayError::ConfigurationError, detail.into())
+    }
+}
+
+/// The per-request facts the integrations need.
+struct Invocation<'a> {
+    method: &'a DeployedMethod,
+    ctx: RequestContext,
+    client_method: Method,
+    raw_query: Option<String>,
+    client_headers: HeaderMap,
+    api_id: &'a str,
+    version: Version,
+    peer: SocketAddr,
+}
+
+impl Shared {
+    /// Rebuilds the routes from the store's stages and swaps them in atomically.
+    fn refresh_routes(&self) {
+        let _guard = self
+            .refresh_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let pairs = match self.store.all_stage_snapshots() {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(error = %e.message(), "stage snapshots could not be compiled; routes kept");
+                return;
+            }
+        };
+        let api_id = self
+            .config
+            .api_id
+            .clone()
+            .or_else(|| pairs.first().map(|(a, _, _)| a.clone()))
+            .unwrap_or_default();
+        let mut stages = HashMap::new();
+        for (api, stage, _) in pairs.iter().filter(|(a, _, _)| *a == api_id) {
+            match self.store.stage_snapshot(api, stage) {
+                Ok((snapshot, vars)) => {
+                    let variables = vars
+                        .into_iter()
+                        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                        .collect();
+                    stages.insert(
+                        stage.clone(),
+                        StageRoute {
+                            snapshot,
+                            variables,
+                        },
+                    );
+                }
+                Err(e) => warn!(%stage, error = %e.message(), "stage not served"),
+            }
+        }
+        info!(api_id = %api_id, stages = ?stages.keys().collect::<Vec<_>>(), "routes updated");
+        self.routes.store(Arc::new(Routes { api_id, stages }));
+    }
+
+    /// The admin API: apigw-control's REST-JSON protocol; successful changes rebuild the
+    /// routes (a new deployment is live for the next request).
+    async fn admin(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+        let (parts, body) = req.into_parts();
+        let limit = self.store.config().max_body_bytes;
+        let body = match Limited::new(body, limit + 1).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => Bytes::from(vec![b' '; limit + 1]),
+        };
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let method = parts.method.as_str().to_owned();
+        let path = parts.uri.path().to_owned();
+        let query = parts.uri.query().unwrap_or("").to_owned();
+        let shared = Arc::clone(&self);
+        let result = tokio::task::spawn_blocking(move || {
+            let before = shared.store.generation();
+            let r = shared.store.handle(&method, &path, &query, &headers, &body);
+            if shared.store.generation() != before {
+                shared.refresh_routes();
+            }
+            r
+        })
+        .await;
+        let r = match result {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(error = %e, "admin request panicked");
+                return Response::builder()
+                    .status(500)
+                    .body(full(Bytes::from_static(
+                        b"{\"message\":\"Internal error\"}",
+                    )))
+                    .unwrap_or_default();
+            }
+        };
+        let mut resp = Response::new(full(Bytes::from(r.body)));
+        *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+        for (n, v) in r.headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(n.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                resp.headers_mut().append(n, v);
+            }
+        }
+        resp
+    }
+
+    /// The data plane.
+    async fn serve(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let clock = Clock::now();
+        let request_id = context::request_id();
+        let extended_id = context::extended_request_id();
+        // The routes this request started with: a deployment swapped in meanwhile does not
+        // affect it.
+        let routes = self.routes.load_full();
+        let version = req.version();
+        let http_method = req.method().as_str().to_owned();
+        let raw_path = req.uri().path().to_owned();
+        let (stage, rest) = match raw_path[1..].split_once('/') {
+            Some((s, _)) => (s, &raw_path[1 + s.len()..]),
+            None => (&raw_path[1..], "/"),
+        };
+        let Some(stage_route) = routes.stages.get(stage) else {
+            info!(%request_id, method = %http_method, path = %raw_path, "no such stage");
+            return gateway_response(
+                GatewayError::MissingAuthenticationToken,
+                &request_id,
+                &extended_id,
+                version,
+            );
+        };
+        let Some(route) = stage_route.snapshot.route(&http_method, rest) else {
+            info!(%request_id, method = %http_method, path = %raw_path, "no such resource or method");
+            return gateway_response(
+                GatewayError::MissingAuthenticationToken,
+                &request_id,
+                &extended_id,
+                version,
+            );
+        };
+        let m = route.method;
+        let (parts, body) = req.into_parts();
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str))
+            .unwrap_or("localhost")
+            .to_owned();
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let source_ip = peer.ip().to_string();
+        let context = context::context_object(&ContextInput {
+            request_id: &request_id,
+            extended_request_id: &extended_id,
+            api_id: &routes.api_id,
+            account_id: &self.store.config().account_id,
+            stage,
+            deployment_id: &stage_route.snapshot.deployment_id,
+            http_method: &http_method,
+            resource_id: &m.resource_id,
+            resource_path: &m.resource_path,
+            path: &raw_path,
+            domain_name: &host,
+            protocol: if version == Version::HTTP_2 {
+                "HTTP/2.0"
+            } else {
+                "HTTP/1.1"
+            },
+            source_ip: &source_ip,
+            user_agent: user_agent.as_deref(),
+            clock,
+        });
+        let ctx = RequestContext {
+            headers,
+            query_string: context::query_pairs(parts.uri.query().unwrap_or("")),
+            path_parameters: route
+                .path_parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), context::percent_decode(v)))
+                .collect(),
+            stage_variables: stage_route.variables.clone(),
+            context,
+            body: Bytes::new(),
+        };
+
+        let declared_len = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared_len.is_some_and(|n| n > self.config.max_payload_bytes as u64) {
+            warn!(%request_id, length = ?declared_len, "method request body too large");
+            return gateway_response(
+                GatewayError::RequestTooLarge,
+                &request_id,
+                &extended_id,
+                version,
+            );
+        }
+
+        let inv = Invocation {
+            method: m,
+            ctx,
+            client_method: parts.method.clone(),
+            raw_query: parts.uri.query().map(str::to_owned),
+            client_headers: parts.headers,
+            api_id: &routes.api_id,
+            version,
+            peer,
+        };
+        let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
+        let timeout = Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000));
+        let result = match kind {
+            Some(IntegrationKind::Mock) => self.mock(inv, body).await,
+            Some(IntegrationKind::Http) => self.http(inv, body, timeout).await,
+            Some(IntegrationKind::HttpProxy) => self.http_proxy(inv, body, timeout).await,
+            Some(IntegrationKind::Lambda) => self.lambda(inv, body, timeout).await,
+            _ => Err(IntegrationError::config(format!(
+                "integration type {} is not supported by this proxy",
+                m.integration_type
+            ))),
+        };
+        match result {
+            Ok(resp) => {
+                debug!(%request_id, status = resp.status().as_u16(), "method completed");
+                resp
+            }
+            Err(IntegrationError::Timeout) => {
+                warn!(%request_id, timeout_ms = m.timeout_in_millis, resource = %m.resource_path, "Execution failed due to a timeout error");
+                gateway_response(
+                    GatewayError::IntegrationTimeout,
+                    &request_id,
+                    &extended_id,
+                    version,
+                )
+            }
+            Err(IntegrationError::Gateway(e, detail)) => {
+                warn!(%request_id, resource = %m.resource_path, %detail, "Execution failed");
+                gateway_response(e, &request_id, &extended_id, version)
+            }
+        }
+    }
+
+    /// Buffers a method request body up to the payload limit.
+    async fn read_request_body(&self, body: Incoming) -> Result<Bytes, IntegrationError> {
+        match Limited::new(body, self.config.max_payload_bytes)
+            .collect()
+            .await
+        {
+            Ok(b) => Ok(b.to_bytes()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(IntegrationError::Gateway(
+                GatewayError::RequestTooLarge,
+                "method request body larger than the payload limit".into(),
+            )),
+            Err(e) => Err(IntegrationError::config(format!(
+                "reading the method request body: {e}"
+            ))),
+        }
+    }
+
+    async fn mock(
+        &self,
+        mut inv: Invocation<'_>,
+        body: Incoming,
+    ) -> Result<Response<Body>, IntegrationError> {
+        inv.ctx.body = self.read_request_body(body).await?;
+        let out = inv
+            .method
+            .compiled
+            .apply(&BackendResponse::new(200, Bytes::new()), &inv.ctx);
+        Ok(mapped_response(out, &inv.ctx, inv.version))
+    }
+
+    /// HTTP (non-proxy): the method request body streams to the backend; the backend answer
+    /// is buffered (up to the payload limit) and mapped by `apply`.
+    async fn http(
+        &self,
+        inv: Invocation<'_>,
+        body: Incoming,
+        timeout: Duration,
+    ) -> Result<Response<Body>, IntegrationError> {
+        let upstream = build_http_request(&inv, false, self.limited(body))?;
+        let limit = self.config.max_payload_bytes;
+        let client = self.client.clone();
+        let fetch = async move {
+            let resp = client
+                .request(upstream)
+                .await
+                .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
+            let (parts, body) = resp.into_parts();
+            let bytes = collect_limited(body, limit).await?;
+            Ok::<_, IntegrationError>((parts, bytes))
+        };
+        let (parts, bytes) = tokio::time::timeout(timeout, fetch)
+            .await
+            .map_err(|_| IntegrationError::Timeout)??;
+        let backend = BackendResponse {
+            status: parts.status.as_u16(),
+            headers: backend_headers(&parts.headers),
+            body: bytes,
+            function_error: false,
+        };
+        let out = inv.method.compiled.apply(&backend, &inv.ctx);
+        Ok(mapped_response(out, &inv.ctx, inv.version))
+    }
+
+    /// HTTP_PROXY: request and response bodies stream through untouched; hop-by-hop headers
+    /// are dropped. The timeout covers the backend's response head.
+    async fn http_proxy(
+        &self,
+        inv: Invocation<'_>,
+        body: Incoming,
+        timeout: Duration,
+    ) -> Result<Response<Body>, IntegrationError> {
+        let upstream = build_http_request(&inv, true, self.limited(body))?;
+        let resp = tokio::time::timeout(timeout, self.client.request(upstream))
+            .await
+            .map_err(|_| IntegrationError::Timeout)?
+            .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
+        let (parts, body) = resp.into_parts();
+        let mut out = Response::new(body.map_err(BoxError::from).boxed());
+        *out.status_mut() = parts.status;
+        for (n, v) in &parts.headers {
+            if !hop_by_hop(n) {
+                out.headers_mut().append(n.clone(), v.clone());
+            }
+        }
+        add_request_ids(out.headers_mut(), &inv.ctx);
+        keep_alive(out.headers_mut(), inv.version);
+        Ok(out)
+    }
+
+    /// A method request body limited to the payload size, for streaming upstream.
+    fn limited(&self, body: Incoming) -> Body {
+        Limited::new(body, self.config.max_payload_bytes).boxed()
+    }
+
+    /// Lambda (non-proxy) through the Lambda Invoke REST API.
+    async fn lambda(
+        &self,
+        inv: Invocation<'_>,
+        body: Incoming,
+        timeout: Duration,
+    ) -> Result<Response<Body>, IntegrationError> {
+        let Some(endpoint) = &self.config.lambda_endpoint else {
+            return Err(IntegrationError::config(
+                "Lambda integration without --lambda-endpoint",
+            ));
+        };
+        let uri = inv.method.uri.as_deref().unwrap_or("");
+        let region = uri.split(':').nth(3).unwrap_or("us-east-1").to_owned();
+        let Some((_, path)) = uri.split_once(":lambda:path") else {
+            return Err(IntegrationError::config(format!("not a Lambda URI: {uri}")));
+        };
+        let path = substitute_stage_variables(path, &inv.ctx.stage_variables);
+        let wire_path: Vec<String> = path
+            .split('/')
+            .map(|s| context::percent_encode(s, false))
+            .collect();
+        let canonical_path: Vec<String> = wire_path
+            .iter()
+            .map(|s| context::percent_encode(s, false))
+            .collect();
+        let (wire_path, canonical_path) = (wire_path.join("/"), canonical_path.join("/"));
+        let endpoint = endpoint.trim_end_matches('/');
+        let target: Uri = format!("{endpoint}{wire_path}")
+            .parse()
+            .map_err(|e| IntegrationError::config(format!("Lambda endpoint URL: {e}")))?;
+        let host = target
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default();
+        let payload = self.read_request_body(body).await?;
+        let mut headers = vec![
+            ("host".to_owned(), host),
+            ("content-type".to_owned(), "application/json".to_owned()),
+            (
+                "x-amz-invocation-type".to_owned(),
+                "RequestResponse".to_owned(),
+            ),
+        ];
+        if let Some(creds) = &self.config.lambda_credentials {
+            let auth = sigv4::sign(
+                creds,
+                &SigningInput {
+                    method: "POST",
+                    canonical_uri: &canonical_path,
+                    canonical_query: "",
+                    region: &region,
+                    service: "lambda",
+                    body: &payload,
+                },
+                &mut headers,
+                Clock::now(),
+            );
+            headers.push(("authorization".to_owned(), auth));
+        }
+        let mut req = Request::builder().method(Method::POST).uri(target);
+        for (n, v) in &headers {
+            if n != "host" {
+                req = req.header(n.as_str(), v.as_str());
+            }
+        }
+        let req = req
+            .body(full(payload))
+            .map_err(|e| IntegrationError::config(format!("Lambda request: {e}")))?;
+        let limit = self.config.max_payload_bytes;
+        let client = self.client.clone();
+        let fetch = async move {
+            let resp = client
+                .request(req)
+                .await
+                .map_err(|e| IntegrationError::config(format!("Lambda Invoke failed: {e:?}")))?;
+            let (parts, body) = resp.into_parts();
+            let bytes = collect_limited(body, limit).await?;
+            Ok::<_, IntegrationError>((parts, bytes))
+        };
+        let (parts, bytes) = tokio::time::timeout(timeout, fetch)
+            .await
+            .map_err(|_| IntegrationError::Timeout)??;
+        let function_error = parts.headers.contains_key("x-amz-function-error");
+        if !parts.status.is_success() {
+            warn!(request_id = ?inv.ctx.context_str("requestId"), status = parts.status.as_u16(),
+                  body = %String::from_utf8_lossy(&bytes), "Lambda invocation failed");
+        }
+        let backend = BackendResponse {
+            status: parts.status.as_u16(),
+            headers: backend_headers(&parts.headers),
+            body: bytes,
+            function_error,
+        };
+        let out = inv.method.compiled.apply(&backend, &inv.ctx);
+        Ok(mapped_response(out, &inv.ctx, inv.version))
+    }
+}
+
+/// Buffers an integration response up to the payload limit.
+async fn collect_limited(body: Incoming, limit: usize) -> Result<Bytes, IntegrationError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(IntegrationError::config(
+            format!("Integration response is larger than allowed maximum of {limit} bytes"),
+        )),
+        Err(e) => Err(IntegrationError::config(format!(
+            "reading the integration response: {e}"
+        ))),
+    }
+}
+
+/// Replaces `${stageVariables.NAME}` in `s`.
+fn substitute_stage_variables(s: &str, vars: &[(String, String)]) -> String {
+    let mut out = s.to_owned();
+    for (k, v) in vars {
+        out = out.replace(&format!("${{stageVariables.{k}}}"), v);
+    }
+    out
+}
+
+/// The value of a `requestParameters` source (`method.request.path.X`,
+/// `method.request.querystring.X`, `method.request.header.X`, `stageVariables.X`,
+/// `context.X`, `'static'`).
+fn parameter_source(source: &str, ctx: &RequestContext) -> Option<String> {
+    if let Some(s) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return Some(s.to_owned());
+    }
+    let find = |list: &[(String, String)], name: &str| {
+        list.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    };
+    if let Some(n) = source.strip_prefix("method.request.path.") {
+        find(&ctx.path_parameters, n)
+    } else if let Some(n) = source.strip_prefix("method.request.querystring.") {
+        find(&ctx.query_string, n)
+    } else if let Some(n) = source.strip_prefix("method.request.header.") {
+        ctx.header(n).map(str::to_owned)
+    } else if let Some(n) = source.strip_prefix("stageVariables.") {
+        find(&ctx.stage_variables, n)
+    } else if let Some(n) = source.strip_prefix("context.") {
+        ctx.context.get(n).map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    } else {
+        None
+    }
+}
+
+/// The backend request of an HTTP or HTTP_PROXY integration: the URI with its `{param}`s
+/// and stage variables substituted, `requestParameters` applied, and (proxy only) the
+/// client's query string and headers forwarded.
+fn build_http_request(
+    inv: &Invocation<'_>,
+    proxy: bool,
+    body: Body,
+) -> Result<Request<Body>, IntegrationError> {
+    let m = inv.method;
+    let template = m.uri.as_deref().unwrap_or("");
+    let mut path_values: Vec<(String, String)> = Vec::new();
+    let mut query: Vec<(String, String)> = Vec::new();
+    let mut headers = HeaderMap::new();
+    for (target, source) in &m.request_parameters {
+        let Some(value) = source.as_str().and_then(|s| parameter_source(s, &inv.ctx)) else {
+            continue;
+        };
+        if let Some(n) = target.strip_prefix("integration.request.path.") {
+            path_values.push((n.to_owned(), value));
+        } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
+            query.push((n.to_owned(), value));
+        } else if let Some(n) = target.strip_prefix("integration.request.header.")
+            && let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(n.as_bytes()),
+                HeaderValue::from_str(&value),
+            )
+        {
+            headers.append(n, v);
+        }
+    }
+    // `{name}` / `{name+}` placeholders: mapped values first, then the method's own path
+    // parameter of the same name.
+    let mut url = substitute_stage_variables(template, &inv.ctx.stage_variables);
+    while let Some(start) = url.find('{') {
+        let Some(len) = url[start..].find('}') else {
+            break;
+        };
+        let inner = &url[start + 1..start + len];
+        let (name, greedy) = match inner.strip_suffix('+') {
+            Some(n) => (n, true),
+            None => (inner, false),
+        };
+        let value = path_values
+            .iter()
+            .find(|(k, _)| k == name)
+            .or_else(|| inv.ctx.path_parameters.iter().find(|(k, _)| k == name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let encoded = context::percent_encode(&value, greedy || proxy);
+        url.replace_range(start..=start + len, &encoded);
+    }
+    let mut query_string: Vec<String> = Vec::new();
+    if proxy && let Some(q) = &inv.raw_query {
+        query_string.push(q.clone());
+    }
+    for (k, v) in &query {
+        query_string.push(format!(
+            "{}={}",
+            context::percent_encode(k, false),
+            context::percent_encode(v, false)
+        ));
+    }
+    if !query_string.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query_string.join("&"));
+    }
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| IntegrationError::config(format!("Invalid endpoint address {url}: {e}")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(IntegrationError::config(format!(
+            "Invalid endpoint address {url}: only http:// backends are supported"
+        )));
+    }
+    let method = match m.integration_http_method.as_deref() {
+        None | Some("ANY") => inv.client_method.clone(),
+        Some(other) => Method::from_bytes(other.as_bytes())
+            .map_err(|e| IntegrationError::config(format!("integration httpMethod: {e}")))?,
+    };
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    let out = req.headers_mut();
+    if proxy {
+        for (n, v) in &inv.client_headers {
+            if !hop_by_hop(n) && n != header::HOST {
+                out.append(n.clone(), v.clone());
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&inv.peer.ip().to_string()) {
+            out.append(HeaderName::from_static("x-forwarded-for"), v);
+        }
+    } else {
+        for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
+            if let Some(v) = inv.client_headers.get(&name) {
+                out.insert(name, v.clone());
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", inv.api_id)) {
+            out.insert(header::USER_AGENT, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(inv.api_id) {
+        out.insert(HeaderName::from_static("x-amzn-apigateway-api-id"), v);
+    }
+    for (n, v) in headers {
+        if let Some(n) = n {
+            out.insert(n, v);
+        }
+    }
+    Ok(req)
+}
+
+/// `x-amzn-RequestId` and `x-amz-apigw-id` on a streamed response.
+fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
+    if let Some(v) = ctx
+        .context_str("requestId")
+        .and_then(|s| HeaderValue::from_str(s).ok())
+    {
+        headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+    }
+    if let Some(v) = ctx
+        .context_str("extendedRequestId")
+        .and_then(|s| HeaderValue::from_str(s).ok())
+    {
+        headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
+    }
+}
+
+/// API Gateway answers HTTP/1.1 with `Connection: keep-alive`.
+fn keep_alive(headers: &mut HeaderMap, version: Version) {
+    if version != Version::HTTP_2 {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    }
+}
+
+/// A mapped [`MethodResponse`] as a hyper response (the failure, if any, is logged).
+fn mapped_response(out: MethodResponse, ctx: &RequestContext, version: Version) -> Response<Body> {
+    if let Some(f) = &out.failure {
+        warn!(request_id = ?ctx.context_str("requestId"), failure = %f, "Execution failed due to configuration error");
+    }
+    let mut resp = Response::new(if out.body.is_empty() {
+        Empty::new().map_err(|never| match never {}).boxed()
+    } else {
+        full(out.body)
+    });
+    *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::OK);
+    *resp.headers_mut() = out.headers;
+    keep_alive(resp.headers_mut(), version);
+    resp
+}
+
+fn gateway_response(
+    e: GatewayError,
+    request_id: &str,
+    extended_id: &str,
+    version: Version,
+) -> Response<Body> {
+    let (status, mut headers, body) = e.response(request_id, extended_id);
+    keep_alive(&mut headers, version);
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.headers_mut() = headers;
+    resp
+}

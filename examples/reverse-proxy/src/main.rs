@@ -1,0 +1,168 @@
+//! `apigw-proxy`: serves a REST API the way AWS API Gateway does. Without arguments it serves
+//! the built-in demo API against a built-in demo backend; see README.md.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use apigw_control::{Config, Credentials, Store};
+use apigw_proxy::sigv4::AwsCredentials;
+use apigw_proxy::{GatewayConfig, demo};
+use clap::Parser;
+use serde_json::json;
+use tracing::{error, info};
+
+/// Serves a REST API the way AWS API Gateway does.
+#[derive(Debug, Parser)]
+#[command(name = "apigw-proxy", version)]
+struct Cli {
+    /// An OpenAPI 3 / Swagger 2 file (JSON or YAML) to import and deploy to `--stage`.
+    #[arg(long, value_name = "FILE")]
+    api: Option<PathBuf>,
+    /// Keep the API definitions in DIR/state.json (in memory without it).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// The data-plane listener.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The admin (API Gateway control-plane) listener.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    admin_listen: SocketAddr,
+    /// Base URL of the Lambda Invoke API (e.g. http://127.0.0.1:9001); the demo uses its
+    /// built-in one. Calls are SigV4-signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    /// (and AWS_SESSION_TOKEN) when they are set.
+    #[arg(long, value_name = "URL")]
+    lambda_endpoint: Option<String>,
+    /// The stage `--api` (or the demo) is deployed to.
+    #[arg(long, default_value = "dev")]
+    stage: String,
+    /// The REST API served (default: the imported one, else the first with stages).
+    #[arg(long, value_name = "ID")]
+    api_id: Option<String>,
+    /// Accept unsigned admin requests (otherwise SigV4 with APIGW_ACCESS_KEY_ID /
+    /// APIGW_SECRET_ACCESS_KEY, default AKIDEXAMPLE / secret).
+    #[arg(long)]
+    admin_no_auth: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()).await {
+        error!("{e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    let config = Config {
+        credentials: vec![Credentials {
+            access_key_id: env("APIGW_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            secret_access_key: env("APIGW_SECRET_ACCESS_KEY", "secret"),
+        }],
+        auth_disabled: cli.admin_no_auth,
+        ..Config::default()
+    };
+    let store = match &cli.state_dir {
+        Some(dir) => Store::open(dir, config).map_err(|e| format!("{}: {e}", dir.display()))?,
+        None => Store::in_memory(config),
+    };
+    let demo_mode = cli.api.is_none() && cli.state_dir.is_none();
+    let mut lambda_endpoint = cli.lambda_endpoint.clone();
+    let document = if demo_mode {
+        let (backend, _task) = demo::start_demo_backend(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .map_err(|e| format!("demo backend: {e}"))?;
+        info!(%backend, "demo backend listening");
+        lambda_endpoint.get_or_insert_with(|| format!("http://{backend}"));
+        Some(demo::demo_document(backend).into_bytes())
+    } else if let Some(path) = &cli.api {
+        Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
+    } else {
+        None
+    };
+    let mut api_id = cli.api_id.clone();
+    if let Some(doc) = document {
+        let api = store
+            .import_rest_api(&doc, None)
+            .map_err(|e| format!("import: {}", e.message()))?;
+        let id = api["id"].as_str().unwrap_or_default().to_owned();
+        for w in api["warnings"].as_array().into_iter().flatten() {
+            info!(warning = %w, "import warning");
+        }
+        let input = json!({"stageName": cli.stage});
+        store
+            .create_deployment(&id, input.as_object().unwrap_or(&serde_json::Map::new()))
+            .map_err(|e| format!("deployment: {}", e.message()))?;
+        info!(api_id = %id, stage = %cli.stage, "imported and deployed");
+        api_id.get_or_insert(id);
+    }
+    let gateway = apigw_proxy::start(
+        Arc::new(store),
+        GatewayConfig {
+            listen: cli.listen,
+            admin_listen: Some(cli.admin_listen),
+            api_id,
+            lambda_endpoint,
+            lambda_credentials: AwsCredentials::from_env(),
+            ..GatewayConfig::default()
+        },
+    )
+    .await
+    .map_err(|e| format!("listen: {e}"))?;
+    let base = format!("http://{}/{}", gateway.addr, cli.stage);
+    println!("apigw-proxy: data plane on http://{}", gateway.addr);
+    if let Some(a) = gateway.admin_addr {
+        println!("apigw-proxy: admin API (API Gateway REST-JSON) on http://{a}");
+    }
+    if demo_mode {
+        println!("Try:");
+        for line in [
+            format!("curl -i {base}/hello"),
+            format!("curl -i {base}/mock/404"),
+            format!("curl -i {base}/pets/1"),
+            format!("curl -i {base}/pets/7"),
+            format!("curl -s -H 'Accept: image/png' {base}/image | od -A d -t x1 | head -2"),
+            format!("curl -i {base}/slow"),
+            format!("curl -i -X POST -d '{{\"name\": \"Ada\"}}' {base}/greet"),
+            format!("curl -i -X POST -d '{{}}' {base}/greet"),
+            format!("curl -i '{base}/proxy/any/path?x=1'"),
+            format!("curl -i {base}/nope"),
+        ] {
+            println!("  {line}");
+        }
+    }
+    shutdown_signal().await;
+    info!("shutting down");
+    gateway.shutdown().await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
