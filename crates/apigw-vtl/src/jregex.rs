@@ -89,7 +89,7 @@ pub(crate) fn replace_first(p: &str, s: &str, r: &str) -> Result<String, String>
 pub(crate) fn split(p: &str, s: &str, limit: i32) -> Result<Vec<String>, String> {
     if p.is_empty() {
         // every UTF-16 unit on its own (Java 8+: no leading empty string)
-        let u: Vec<u16> = s.encode_utf16().collect();
+        let u: Vec<u16> = crate::value::java_units(s);
         if u.is_empty() {
             return Ok(vec![String::new()]);
         }

@@ -48,9 +48,11 @@
 //!
 //! # Known differences from Velocity 1.7
 //!
-//! - Strings are UTF-8: a Java string holding an unpaired surrogate (from
-//!   `substring` through an emoji) becomes `?` at once, as Java would print
-//!   it, so later operations on that half differ.
+//! - Strings are UTF-8; an unpaired surrogate (half an emoji from
+//!   `substring`) is kept as a private-use stand-in (U+10F800–U+10FFFF) so
+//!   Java's unit-wise operations still work, and prints as Java writes it.
+//!   A template or value that itself contains those private-use characters
+//!   would print them as `?`.
 //! - Identity hash codes cannot be reproduced: a `String[]` from `split`
 //!   prints as `[Ljava.lang.String;@…` with another number.
 //! - Only the Java method surface templates use is there (String, List,

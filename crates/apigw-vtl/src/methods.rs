@@ -13,7 +13,12 @@ use crate::value::{JMap, V, Value, ViewKind, java_equals, string_hash, view_item
 type MResult = Result<Option<Value>, String>;
 
 fn utf16(s: &str) -> Vec<u16> {
-    s.encode_utf16().collect()
+    crate::value::java_units(s)
+}
+
+/// Java's unit-wise search when either side holds surrogate stand-ins.
+fn unit_mode(a: &str, b: &str) -> bool {
+    crate::value::has_standins(a) || crate::value::has_standins(b)
 }
 
 fn from16(u: &[u16]) -> Value {
@@ -507,7 +512,11 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
     let a = args;
     let n = a.len();
     Ok(Some(match (name, n) {
-        ("length", 0) => Value::int(s.encode_utf16().count() as i32),
+        ("length", 0) => Value::int(if crate::value::has_standins(s) {
+            utf16(s).len() as i32
+        } else {
+            s.encode_utf16().count() as i32
+        }),
         ("isEmpty", 0) => Value::bool(s.is_empty()),
         ("isBlank", 0) => Value::bool(s.chars().all(char::is_whitespace)),
         ("toString", 0) | ("intern", 0) => Value::string(s),
@@ -582,11 +591,13 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
             })
         }
         ("contains", 1) => match &a[0].0 {
+            V::Str(x) if unit_mode(s, x) => Value::bool(index_of(&utf16(s), &utf16(x), 0) >= 0),
             V::Str(x) => Value::bool(s.contains(&**x)),
             V::Null => return Err(npe(name)),
             _ => return Ok(None),
         },
         ("startsWith", 1) => match &a[0].0 {
+            V::Str(x) if unit_mode(s, x) => Value::bool(utf16(s).starts_with(&utf16(x))),
             V::Str(x) => Value::bool(s.starts_with(&**x)),
             V::Null => return Err(npe(name)),
             _ => return Ok(None),
@@ -604,6 +615,7 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
             )
         }
         ("endsWith", 1) => match &a[0].0 {
+            V::Str(x) if unit_mode(s, x) => Value::bool(utf16(s).ends_with(&utf16(x))),
             V::Str(x) => Value::bool(s.ends_with(&**x)),
             V::Null => return Err(npe(name)),
             _ => return Ok(None),
@@ -654,7 +666,7 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
             Value::int(r)
         }
         ("concat", 1) => match &a[0].0 {
-            V::Str(x) => Value::string(format!("{s}{x}")),
+            V::Str(x) => Value::string(crate::value::join_halves(format!("{s}{x}"))),
             V::Null => return Err(npe(name)),
             _ => return Ok(None),
         },
@@ -772,6 +784,21 @@ fn string_method(s: &str, name: &str, args: &[Value]) -> MResult {
 
 /// Java `String.replace(CharSequence, CharSequence)`.
 fn java_replace(s: &str, from: &str, to: &str) -> String {
+    if !from.is_empty() && unit_mode(s, from) {
+        let (u, f, t) = (utf16(s), utf16(from), utf16(to));
+        let mut out: Vec<u16> = Vec::with_capacity(u.len());
+        let mut i = 0;
+        while i < u.len() {
+            if u[i..].starts_with(&f) {
+                out.extend_from_slice(&t);
+                i += f.len();
+            } else {
+                out.push(u[i]);
+                i += 1;
+            }
+        }
+        return crate::value::from_utf16_java(&out);
+    }
     if from.is_empty() {
         // inserts `to` between every UTF-16 unit (and at both ends)
         let u = utf16(s);
@@ -904,7 +931,7 @@ fn list_method(v: &Value, l: &Rc<RefCell<Vec<Value>>>, name: &str, a: &[Value]) 
             if all_str {
                 lb.sort_by(|x, y| {
                     let (p, q) = (x.as_str().unwrap_or(""), y.as_str().unwrap_or(""));
-                    p.encode_utf16().cmp(q.encode_utf16())
+                    utf16(p).cmp(&utf16(q))
                 });
             } else if same_num || lb.len() <= 1 {
                 lb.sort_by(|x, y| {

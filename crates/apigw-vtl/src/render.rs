@@ -148,7 +148,10 @@ pub(crate) fn render(
         define_depth: Vec::new(),
     };
     let env = Env::root();
-    match r.nodes(&prog.nodes, &env, out) {
+    let base = out.len();
+    let r = r.nodes(&prog.nodes, &env, out);
+    crate::value::fix_output(out, base);
+    match r {
         Ok(()) | Err(Flow::Break) | Err(Flow::BreakTo(_)) | Err(Flow::Stop) => Ok(()),
         Err(Flow::Err(e)) => Err(e.resolve(&prog.src)),
     }
@@ -925,7 +928,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 if i.strip_last {
                     s.pop();
                 }
-                Value::string(s)
+                Value::string(crate::value::join_halves(s))
             }
             Expr::Int(i) => Value::int(*i),
             Expr::Long(i) => Value::long(*i),
@@ -993,7 +996,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         } else {
                             self.stringify(&r, env, sp.start)?
                         };
-                        let joined = Value::string(ls + &rs);
+                        let joined = Value::string(crate::value::join_halves(ls + &rs));
                         self.check_size(&Value::null(), &joined, sp.start)?;
                         return Ok(joined);
                     }

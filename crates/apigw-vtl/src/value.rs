@@ -438,6 +438,7 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
         self.write_java(&mut s);
+        fix_output(&mut s, 0);
         f.write_str(&s)
     }
 }
@@ -509,12 +510,66 @@ fn write_int(i: i64, out: &mut String) {
     out.push_str(std::str::from_utf8(&buf[p..]).unwrap_or_default());
 }
 
-/// Decodes UTF-16 as Java writes it to a UTF-8 stream: an unpaired
-/// surrogate becomes `?`.
+/// Strings are UTF-8, but Java strings can hold an unpaired surrogate (half
+/// of an emoji from `substring`). Such a unit is kept as a stand-in
+/// character `U+10F800 + (unit - 0xD800)` (the end of plane 16's private
+/// use area), so later string operations still see one UTF-16 unit; output
+/// turns stand-ins back into what Java writes (`?`, or the real character
+/// when two halves meet again).
+const STANDIN_BASE: u32 = 0x10_F800;
+
+/// Decodes UTF-16 keeping unpaired surrogates as stand-ins.
 pub(crate) fn from_utf16_java(u: &[u16]) -> String {
     char::decode_utf16(u.iter().copied())
-        .map(|r| r.unwrap_or('?'))
+        .map(|r| match r {
+            Ok(c) => c,
+            Err(e) => char::from_u32(STANDIN_BASE + u32::from(e.unpaired_surrogate()) - 0xD800)
+                .unwrap_or('?'),
+        })
         .collect()
+}
+
+/// Joins stand-in halves that became adjacent (Java's concatenation of two
+/// halves is the real character again).
+pub(crate) fn join_halves(s: String) -> String {
+    if has_standins(&s) {
+        from_utf16_java(&java_units(&s))
+    } else {
+        s
+    }
+}
+
+/// Whether `s` may hold surrogate stand-ins (all start with byte 0xF4).
+pub(crate) fn has_standins(s: &str) -> bool {
+    memchr::memchr(0xF4, s.as_bytes()).is_some()
+}
+
+/// The UTF-16 units of `s` as Java sees them (stand-ins are single units).
+pub(crate) fn java_units(s: &str) -> Vec<u16> {
+    let mut v = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        let cp = u32::from(c);
+        if (STANDIN_BASE..STANDIN_BASE + 0x800).contains(&cp) {
+            v.push((cp - STANDIN_BASE + 0xD800) as u16);
+        } else {
+            let mut b = [0u16; 2];
+            v.extend_from_slice(c.encode_utf16(&mut b));
+        }
+    }
+    v
+}
+
+/// Rewrites stand-ins in `out[from..]` as Java writes them to UTF-8.
+pub(crate) fn fix_output(out: &mut String, from: usize) {
+    if from > out.len() || !out.is_char_boundary(from) || !has_standins(&out[from..]) {
+        return;
+    }
+    let units = java_units(&out[from..]);
+    let fixed: String = char::decode_utf16(units.iter().copied())
+        .map(|r| r.unwrap_or('?'))
+        .collect();
+    out.truncate(from);
+    out.push_str(&fixed);
 }
 
 /// Appends Java's `Double.toString(d)`.
@@ -625,7 +680,7 @@ pub(crate) fn view_items(v: &Value) -> Option<Vec<Value>> {
 /// Java's `String.hashCode`.
 pub(crate) fn string_hash(s: &str) -> i32 {
     let mut h: i32 = 0;
-    for u in s.encode_utf16() {
+    for u in java_units(s) {
         h = h.wrapping_mul(31).wrapping_add(i32::from(u));
     }
     h
