@@ -61,6 +61,20 @@ pub use gateway::GatewayResponse;
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
 pub use params::validate_response_parameter;
 
+/// Converts JSON into the value a mapping template sees for it, as `$input.path` and
+/// `$util.parseJson` produce it: objects as insertion-ordered Java maps (printed `{k=v}`),
+/// arrays as lists printed as compact JSON (json-smart's `JSONArray`), numbers as
+/// `Integer`/`Long`/`Double`. Useful to hosts that render `apigw-vtl` templates themselves.
+///
+/// # Example
+/// ```
+/// let v = apigw_mapping::json_to_template_value(&serde_json::json!({"a": [1, "x/y"], "b": 1.5}));
+/// assert_eq!(v.to_string(), r#"{a=[1,"x\/y"], b=1.5}"#);
+/// ```
+pub fn json_to_template_value(json: &Value) -> apigw_vtl::Value {
+    render::to_vtl(json)
+}
+
 use crate::headers::Assembly;
 use crate::select::{Candidate, Selector};
 use crate::templates::TemplateSet;
