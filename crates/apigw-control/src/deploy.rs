@@ -156,13 +156,19 @@ pub(crate) fn compile_snapshot(
     def: &DeployedDefinition,
 ) -> Result<Snapshot, ApiError> {
     let mut methods = BTreeMap::new();
+    // Customised gateway responses shape the configuration errors of every method (§7.2).
+    let gateway: Vec<apigw_mapping::GatewayResponse> = def
+        .gateway_responses
+        .values()
+        .filter_map(|g| serde_json::from_value(g.to_json()).ok())
+        .collect();
     for res in def.resources.values() {
         for (m, method) in &res.methods {
             let Some(integ) = &method.integration else {
                 return Err(ApiError::bad_request("No integration defined for method"));
             };
-            let compiled =
-                compile_integration(integ, method, &def.binary_media_types).map_err(|e| {
+            let compiled = compile_integration(integ, method, &def.binary_media_types, &gateway)
+                .map_err(|e| {
                     ApiError::bad_request(format!("Unable to deploy method {m} {}: {e}", res.path))
                 })?;
             methods.insert(
@@ -218,6 +224,7 @@ fn compile_integration(
     integ: &Integration,
     method: &crate::model::Method,
     binary_media_types: &[String],
+    gateway_responses: &[apigw_mapping::GatewayResponse],
 ) -> Result<CompiledIntegration, String> {
     let kind = IntegrationKind::from_aws(&integ.kind, integ.uri.as_deref())
         .ok_or_else(|| format!("unknown integration type {}", integ.kind))?;
@@ -225,6 +232,7 @@ fn compile_integration(
     spec.request_templates = integ.request_templates.clone().unwrap_or_default();
     spec.method_responses = method.method_responses.keys().cloned().collect();
     spec.binary_media_types = binary_media_types.to_vec();
+    spec.gateway_responses = gateway_responses.to_vec();
     for ir in integ.integration_responses.values() {
         let converted: apigw_mapping::IntegrationResponse =
             serde_json::from_value(ir.to_json()).map_err(|e| e.to_string())?;
