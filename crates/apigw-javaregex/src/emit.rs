@@ -92,6 +92,15 @@ fn is_zero_width(n: &Node) -> bool {
     }
 }
 
+fn contains_capture(n: &Node) -> bool {
+    match n {
+        Node::Group(GroupKind::Capture { .. }, _) => true,
+        Node::Group(_, inner) | Node::Repeat { node: inner, .. } => contains_capture(inner),
+        Node::Concat(items) | Node::Alt(items) => items.iter().any(contains_capture),
+        _ => false,
+    }
+}
+
 /// A capturing group that can only match the empty string.
 fn is_zero_width_capture(n: &Node) -> bool {
     match n {
@@ -320,7 +329,14 @@ impl Emitter {
                 // iterating a zero-width operand). The Rust engines reject
                 // some of these forms, so rewrite them.
                 if *min > 0 {
+                    self.out.push_str("(?:");
                     self.node(node, false, false);
+                    self.out.push(')');
+                } else if contains_capture(node) {
+                    // Keep capturing groups (and their numbers) reachable.
+                    self.out.push_str("(?:");
+                    self.node(node, false, false);
+                    self.out.push_str("|)");
                 }
             }
             Node::Repeat {

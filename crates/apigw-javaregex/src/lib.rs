@@ -76,7 +76,10 @@
 //!   only after a letter or digit; here a non-spacing mark always is one.
 //! * **Captures in loops**: after `(a?)*` matches `"aa"`, Java reports the
 //!   last, empty, iteration (`""`), the Rust engines the last non-empty one
-//!   (`"a"`). Only `$n` in replacements can see this.
+//!   (`"a"`). Java also keeps captures set by a failed attempt through a
+//!   possessive quantifier, atomic group or look-ahead, which later matches
+//!   can then report; we report only captures of the successful match. Only
+//!   `$n`/`${name}` in replacements can see either.
 //! * **UTF-16**: Java can report an empty match between the two halves of a
 //!   supplementary character (`"😀".replaceAll("", "-")`); Rust strings
 //!   cannot, so searches advance by whole characters.

@@ -646,7 +646,9 @@ impl<'a> Parser<'a> {
                 };
             }
         }
-        self.next();
+        // Java's accept(')'): consume it without skipping comments-mode
+        // whitespace after it (the group's flags end here).
+        self.cursor += 1;
         self.flags = save;
         self.depth -= 1;
         let negative = matches!(kind, GroupKind::LookBehind { negate: true });
