@@ -45,8 +45,9 @@ impl GatewayError {
         }
     }
 
-    /// The response: `Content-Type: application/json`, `x-amzn-RequestId`,
-    /// `x-amz-apigw-id`, `x-amzn-ErrorType`.
+    /// The response: `Content-Type: application/json`, `x-amzn-ErrorType`,
+    /// `x-amzn-RequestId`, `x-amz-apigw-id` (the order of apigw-mapping's configuration
+    /// errors).
     pub fn response(self, request_id: &str, extended_id: &str) -> (u16, HeaderMap, Bytes) {
         let (status, body, error_type) = self.parts();
         let mut headers = HeaderMap::new();
@@ -54,14 +55,14 @@ impl GatewayError {
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if let Ok(v) = HeaderValue::from_str(request_id) {
-            headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
-        }
         if let Some(t) = error_type {
             headers.insert(
                 HeaderName::from_static("x-amzn-errortype"),
                 HeaderValue::from_static(t),
             );
+        }
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
         }
         if let Ok(v) = HeaderValue::from_str(extended_id) {
             headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -97,6 +98,8 @@ struct Shared {
     refresh_lock: Mutex<()>,
     client: Client<HttpConnector, Body>,
     config: GatewayConfig,
+    /// Set when shutdown starts.
+    draining: AtomicBool,
 }
 
 /// A running gateway: its addresses and a handle to stop it.
@@ -108,12 +111,14 @@ pub struct RunningGateway {
     pub admin_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
 }
 
 impl RunningGateway {
     /// Stops accepting connections and waits for in-flight requests (up to
     /// [`GatewayConfig::shutdown_grace`]).
     pub async fn shutdown(self) {
+        self.shared.draining.store(true, Ordering::Release);
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -140,6 +145,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         refresh_lock: Mutex::new(()),
         client,
         config: config.clone(),
+        draining: AtomicBool::new(false),
     });
     shared.refresh_routes();
 
@@ -183,6 +189,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         admin_addr,
         shutdown: tx,
         tasks,
+        shared,
     })
 }
 
@@ -294,7 +301,6 @@ struct Invocation<'a> {
     raw_query: Option<String>,
     client_headers: HeaderMap,
     api_id: &'a str,
-    version: Version,
     peer: SocketAddr,
 }
 
@@ -398,8 +404,28 @@ impl Shared {
         resp
     }
 
-    /// The data plane.
+    /// The data plane: the mapped response plus `Connection: keep-alive`.
     async fn serve(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let version = req.version();
+        let connection = req
+            .headers()
+            .get(header::CONNECTION)
+            .cloned()
+            .into_iter()
+            .map(|v| (header::CONNECTION, v))
+            .collect::<HeaderMap>();
+        let mut resp = Arc::clone(&self).route_and_invoke(req, peer).await;
+        let draining = self.draining.load(Ordering::Acquire);
+        keep_alive(resp.headers_mut(), &connection, version, draining);
+        resp
+    }
+
+    /// Routing and the integration.
+    async fn route_and_invoke(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<Body> {
         let clock = Clock::now();
         let request_id = context::request_id();
         let extended_id = context::extended_request_id();
@@ -419,7 +445,6 @@ impl Shared {
                 GatewayError::MissingAuthenticationToken,
                 &request_id,
                 &extended_id,
-                version,
             );
         };
         let Some(route) = stage_route.snapshot.route(&http_method, rest) else {
@@ -428,7 +453,6 @@ impl Shared {
                 GatewayError::MissingAuthenticationToken,
                 &request_id,
                 &extended_id,
-                version,
             );
         };
         let m = route.method;
@@ -497,12 +521,7 @@ impl Shared {
             .and_then(|v| v.parse::<u64>().ok());
         if declared_len.is_some_and(|n| n > self.config.max_payload_bytes as u64) {
             warn!(%request_id, length = ?declared_len, "method request body too large");
-            return gateway_response(
-                GatewayError::RequestTooLarge,
-                &request_id,
-                &extended_id,
-                version,
-            );
+            return gateway_response(GatewayError::RequestTooLarge, &request_id, &extended_id);
         }
 
         let inv = Invocation {
@@ -512,7 +531,6 @@ impl Shared {
             raw_query: parts.uri.query().map(str::to_owned),
             client_headers: parts.headers,
             api_id: &routes.api_id,
-            version,
             peer,
         };
         let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
@@ -534,16 +552,11 @@ impl Shared {
             }
             Err(IntegrationError::Timeout) => {
                 warn!(%request_id, timeout_ms = m.timeout_in_millis, resource = %m.resource_path, "Execution failed due to a timeout error");
-                gateway_response(
-                    GatewayError::IntegrationTimeout,
-                    &request_id,
-                    &extended_id,
-                    version,
-                )
+                gateway_response(GatewayError::IntegrationTimeout, &request_id, &extended_id)
             }
             Err(IntegrationError::Gateway(e, detail)) => {
                 warn!(%request_id, resource = %m.resource_path, %detail, "Execution failed");
-                gateway_response(e, &request_id, &extended_id, version)
+                gateway_response(e, &request_id, &extended_id)
             }
         }
     }
@@ -575,7 +588,7 @@ impl Shared {
             .method
             .compiled
             .apply(&BackendResponse::new(200, Bytes::new()), &inv.ctx);
-        Ok(mapped_response(out, &inv.ctx, inv.version))
+        Ok(mapped_response(out, &inv.ctx))
     }
 
     /// HTTP (non-proxy): the method request body streams to the backend; the backend answer
@@ -608,7 +621,7 @@ impl Shared {
             function_error: false,
         };
         let out = inv.method.compiled.apply(&backend, &inv.ctx);
-        Ok(mapped_response(out, &inv.ctx, inv.version))
+        Ok(mapped_response(out, &inv.ctx))
     }
 
     /// HTTP_PROXY: request and response bodies stream through untouched; hop-by-hop headers
@@ -633,7 +646,6 @@ impl Shared {
             }
         }
         add_request_ids(out.headers_mut(), &inv.ctx);
-        keep_alive(out.headers_mut(), inv.version);
         Ok(out)
     }
 
@@ -737,7 +749,7 @@ impl Shared {
             function_error,
         };
         let out = inv.method.compiled.apply(&backend, &inv.ctx);
-        Ok(mapped_response(out, &inv.ctx, inv.version))
+        Ok(mapped_response(out, &inv.ctx))
     }
 }
 
@@ -920,15 +932,21 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
     }
 }
 
-/// API Gateway answers HTTP/1.1 with `Connection: keep-alive`.
-fn keep_alive(headers: &mut HeaderMap, version: Version) {
-    if version != Version::HTTP_2 {
+/// API Gateway answers HTTP/1.1 with `Connection: keep-alive`; hyper itself writes
+/// `close` when the client asked for it or the server is draining, so the header is only
+/// added when the connection really stays open.
+fn keep_alive(headers: &mut HeaderMap, request: &HeaderMap, version: Version, draining: bool) {
+    let client_closes = request.get_all(header::CONNECTION).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
+    });
+    if version == Version::HTTP_11 && !client_closes && !draining {
         headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
 }
 
 /// A mapped [`MethodResponse`] as a hyper response (the failure, if any, is logged).
-fn mapped_response(out: MethodResponse, ctx: &RequestContext, version: Version) -> Response<Body> {
+fn mapped_response(out: MethodResponse, ctx: &RequestContext) -> Response<Body> {
     if let Some(f) = &out.failure {
         warn!(request_id = ?ctx.context_str("requestId"), failure = %f, "Execution failed due to configuration error");
     }
@@ -939,18 +957,11 @@ fn mapped_response(out: MethodResponse, ctx: &RequestContext, version: Version) 
     });
     *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::OK);
     *resp.headers_mut() = out.headers;
-    keep_alive(resp.headers_mut(), version);
     resp
 }
 
-fn gateway_response(
-    e: GatewayError,
-    request_id: &str,
-    extended_id: &str,
-    version: Version,
-) -> Response<Body> {
-    let (status, mut headers, body) = e.response(request_id, extended_id);
-    keep_alive(&mut headers, version);
+fn gateway_response(e: GatewayError, request_id: &str, extended_id: &str) -> Response<Body> {
+    let (status, headers, body) = e.response(request_id, extended_id);
     let mut resp = Response::new(full(body));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *resp.headers_mut() = headers;
