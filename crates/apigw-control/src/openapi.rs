@@ -888,7 +888,7 @@ fn export(
             if let (true, Some(integ)) = (with_integrations, integ) {
                 op.insert(
                     "x-amazon-apigateway-integration".into(),
-                    integration_extension(integ),
+                    integration_extension(integ, &res.id),
                 );
             }
             item.insert(key, Value::Object(op));
@@ -956,10 +956,56 @@ fn export(
     Value::Object(doc)
 }
 
+/// The keys of an integration's `responses` in an export, in status-code order: the selection
+/// pattern, `default` for a response without one (SPEC §9.5), `""` for an empty one. The key
+/// is all the format has for the pattern, so a key that would change the meaning on import is
+/// rewritten to a regex with the same meaning:
+/// - the pattern `default` (an ordinary regex through the API, SPEC §2.7) is written
+///   `(?:default)`;
+/// - of two responses without a pattern, the second is written under `""` (also the default,
+///   §2.7), and an empty pattern whose `""` is taken under `default`;
+/// - a non-empty pattern shared by several responses gets `(?:)` appended until unique.
+///
+/// A third default cannot be written as a default in this format; it gets a `(?:)` key (AWS's
+/// choice among several defaults is unknown, §2.9).
+fn response_keys(
+    integ: &crate::model::Integration,
+) -> Vec<(String, &crate::model::IntegrationResponse)> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = Vec::with_capacity(integ.integration_responses.len());
+    for ir in integ.integration_responses.values() {
+        let mut key = match ir.selection_pattern.as_deref() {
+            None => "default".to_owned(),
+            Some("default") => "(?:default)".to_owned(),
+            Some(p) => p.to_owned(),
+        };
+        let default_like = matches!(ir.selection_pattern.as_deref(), None | Some(""));
+        if used.contains(&key) {
+            match key.as_str() {
+                "default" => key.clear(),
+                "" => key.push_str("default"),
+                _ => {}
+            }
+        }
+        if default_like && used.contains(&key) {
+            key.clear();
+        }
+        while used.contains(&key) {
+            key.push_str("(?:)");
+        }
+        used.insert(key.clone());
+        out.push((key, ir));
+    }
+    out
+}
+
 /// The `x-amazon-apigateway-integration` object of an export: lower-case `type` and
-/// `passthroughBehavior`, responses keyed by selection pattern (`default` without one),
-/// `timeoutInMillis` only when not the default 29000 (SPEC §9.5).
-fn integration_extension(integ: &crate::model::Integration) -> Value {
+/// `passthroughBehavior`, responses keyed by selection pattern ([`response_keys`]),
+/// `timeoutInMillis` only when not the default 29000 (SPEC §9.5), and the members an import
+/// would not restore by itself: `connectionType` unless the HTTP default `INTERNET`,
+/// `credentials`, `cacheNamespace` unless the resource id (the default), non-empty
+/// `cacheKeyParameters`.
+fn integration_extension(integ: &crate::model::Integration, resource_id: &str) -> Value {
     let mut x = Map::new();
     x.insert("type".into(), json!(integ.kind.to_ascii_lowercase()));
     if let Some(h) = &integ.http_method {
@@ -968,13 +1014,32 @@ fn integration_extension(integ: &crate::model::Integration) -> Value {
     if let Some(u) = &integ.uri {
         x.insert("uri".into(), json!(u));
     }
+    let http = matches!(integ.kind.as_str(), "HTTP" | "HTTP_PROXY");
+    if let Some(c) = integ
+        .connection_type
+        .as_ref()
+        .filter(|c| !(http && c.as_str() == "INTERNET"))
+    {
+        x.insert("connectionType".into(), json!(c));
+    }
+    if let Some(c) = &integ.credentials {
+        x.insert("credentials".into(), json!(c));
+    }
+    if let Some(c) = integ
+        .cache_namespace
+        .as_ref()
+        .filter(|c| c.as_str() != resource_id)
+    {
+        x.insert("cacheNamespace".into(), json!(c));
+    }
+    if !integ.cache_key_parameters.is_empty() {
+        x.insert(
+            "cacheKeyParameters".into(),
+            json!(integ.cache_key_parameters),
+        );
+    }
     let mut irs = Map::new();
-    for ir in integ.integration_responses.values() {
-        let key = ir
-            .selection_pattern
-            .clone()
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "default".into());
+    for (key, ir) in response_keys(integ) {
         let mut r = Map::new();
         r.insert("statusCode".into(), json!(ir.status_code));
         if let Some(p) = &ir.response_parameters {
@@ -1159,6 +1224,76 @@ paths:
         // The export imports again.
         let again = s.import_rest_api(out.to_string().as_bytes(), None).unwrap();
         assert_eq!(again["name"], "mock");
+    }
+
+    #[test]
+    fn export_keys_keep_every_response_and_its_meaning() {
+        let s = store();
+        let api = s.create_rest_api(&obj(&json!({"name": "keys"}))).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap().to_owned();
+        s.put_method(
+            &id,
+            &root,
+            "GET",
+            &obj(&json!({"authorizationType": "NONE"})),
+        )
+        .unwrap();
+        s.put_integration(&id, &root, "GET", &obj(&json!({"type": "MOCK"})))
+            .unwrap();
+        let patterns = [
+            ("200", None),
+            ("201", None),
+            ("202", Some("")),
+            ("400", Some("default")),
+            ("404", Some("4\\d{2}")),
+            ("500", Some("4\\d{2}")),
+        ];
+        for (code, p) in patterns {
+            let input = p.map_or_else(|| json!({}), |p| json!({"selectionPattern": p}));
+            s.put_integration_response(&id, &root, "GET", code, &obj(&input))
+                .unwrap();
+        }
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let doc = s
+            .get_export(&id, "dev", "swagger", Some("integrations"))
+            .unwrap();
+        let x = &doc["paths"]["/"]["get"]["x-amazon-apigateway-integration"]["responses"];
+        let keys: Vec<(&str, &str)> = x
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, r)| (k.as_str(), r["statusCode"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("default", "200"),
+                ("", "201"),
+                ("(?:)", "202"),
+                ("(?:default)", "400"),
+                ("4\\d{2}", "404"),
+                ("4\\d{2}(?:)", "500"),
+            ]
+        );
+        // Re-imported, every response is there and the export is the same.
+        let again = s.import_rest_api(doc.to_string().as_bytes(), None).unwrap();
+        let again_id = again["id"].as_str().unwrap().to_owned();
+        let irs = &s
+            .get_method(&again_id, again["rootResourceId"].as_str().unwrap(), "GET")
+            .unwrap()["methodIntegration"]["integrationResponses"];
+        assert_eq!(irs.as_object().unwrap().len(), 6);
+        assert!(irs["200"].get("selectionPattern").is_none());
+        assert_eq!(irs["201"]["selectionPattern"], "");
+        assert_eq!(irs["400"]["selectionPattern"], "(?:default)");
+        s.create_deployment(&again_id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let mut doc2 = s
+            .get_export(&again_id, "dev", "swagger", Some("integrations"))
+            .unwrap();
+        doc2["host"] = doc["host"].clone();
+        assert_eq!(doc2, doc);
     }
 
     fn err_kind(r: Result<Value, ApiError>) -> Option<ErrorKind> {
