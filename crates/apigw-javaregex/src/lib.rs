@@ -80,6 +80,11 @@
 //!   possessive quantifier, atomic group or look-ahead, which later matches
 //!   can then report; we report only captures of the successful match. Only
 //!   `$n`/`${name}` in replacements can see either.
+//! * **Empty loop iterations**: when an iteration of a loop can match the
+//!   empty string only through a lazy choice (`(?:b|x??)+` on `"bx"`), Java
+//!   accepts the empty iteration and leaves the loop (match `"b"`); the Rust
+//!   engines never take an empty iteration and try the next choice (match
+//!   `"bx"`).
 //! * **UTF-16**: Java can report an empty match between the two halves of a
 //!   supplementary character (`"😀".replaceAll("", "-")`); Rust strings
 //!   cannot, so searches advance by whole characters.

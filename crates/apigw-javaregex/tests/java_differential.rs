@@ -21,6 +21,13 @@ const ORPHAN_MARK: &str = "a non-spacing mark that does not follow a letter or d
 /// A case listed here is still run; it is reported, not failed. A listed
 /// case that agrees with Java fails the test, so the list stays honest.
 const KNOWN_DIFFERENCES: &[(&str, char, &str, &str)] = &[
+    (
+        "(?:b|x??)+",
+        'f',
+        "bx",
+        "a loop iteration that may match empty: Java takes the empty iteration and leaves the loop, \
+         the Rust engines skip it and try the next choice (x), so the match is longer",
+    ),
     ("\\b", 'f', "\u{301}a", ORPHAN_MARK),
     ("\\b", 'f', "-\u{301}", ORPHAN_MARK),
     ("\\b", 'f', "_\u{301}x", ORPHAN_MARK),
