@@ -1,6 +1,6 @@
 //! The servers (data plane and admin API), routing and the integrations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use apigw_control::{DeployedMethod, Snapshot, Store};
-use apigw_mapping::{BackendResponse, IntegrationKind, MethodResponse, RequestContext};
+use apigw_mapping::{
+    BackendResponse, BinaryMediaTypes, IntegrationKind, MethodResponse, RequestContext,
+};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::header::{self, HeaderName};
@@ -81,6 +83,12 @@ impl Default for GatewayConfig {
 struct StageRoute {
     snapshot: Arc<Snapshot>,
     variables: Vec<(String, String)>,
+    /// The API's `binaryMediaTypes` at deployment.
+    binary_media_types: BinaryMediaTypes,
+    /// Methods (resource path, HTTP method) none of whose integration responses reads or
+    /// converts the body: no template, no `integration.response.body` parameter, no
+    /// `contentHandling`.
+    body_untouched: HashSet<(String, String)>,
 }
 
 /// What the data plane routes on: the stages of the served API, swapped as a whole.
@@ -302,6 +310,7 @@ struct Invocation<'a> {
     client_headers: HeaderMap,
     api_id: &'a str,
     peer: SocketAddr,
+    stage: &'a StageRoute,
 }
 
 impl Shared {
@@ -326,25 +335,41 @@ impl Shared {
             .unwrap_or_default();
         let mut stages = HashMap::new();
         for (api, stage, _) in pairs.iter().filter(|(a, _, _)| *a == api_id) {
-            match self.store.stage_snapshot(api, stage) {
-                Ok((snapshot, vars)) => {
-                    let variables = vars
-                        .into_iter()
-                        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
-                        .collect();
-                    stages.insert(
-                        stage.clone(),
-                        StageRoute {
-                            snapshot,
-                            variables,
-                        },
-                    );
+            match self.stage_route(api, stage) {
+                Ok(route) => {
+                    stages.insert(stage.clone(), route);
                 }
                 Err(e) => warn!(%stage, error = %e.message(), "stage not served"),
             }
         }
         info!(api_id = %api_id, stages = ?stages.keys().collect::<Vec<_>>(), "routes updated");
         self.routes.store(Arc::new(Routes { api_id, stages }));
+    }
+
+    /// One stage: its snapshot, variables, and which methods leave the body untouched
+    /// (read from the stage's export, which describes the same deployment; retried if a
+    /// deployment lands in between).
+    fn stage_route(&self, api: &str, stage: &str) -> Result<StageRoute, apigw_control::ApiError> {
+        loop {
+            let (snapshot, vars) = self.store.stage_snapshot(api, stage)?;
+            let export = self
+                .store
+                .get_export(api, stage, "oas30", Some("integrations"))?;
+            let (again, _) = self.store.stage_snapshot(api, stage)?;
+            if again.deployment_id != snapshot.deployment_id {
+                continue;
+            }
+            let variables = vars
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            return Ok(StageRoute {
+                binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
+                body_untouched: body_untouched_methods(&export),
+                snapshot,
+                variables,
+            });
+        }
     }
 
     /// The admin API: apigw-control's REST-JSON protocol; successful changes rebuild the
@@ -532,6 +557,7 @@ impl Shared {
             client_headers: parts.headers,
             api_id: &routes.api_id,
             peer,
+            stage: stage_route,
         };
         let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
         let timeout = Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000));
@@ -602,26 +628,81 @@ impl Shared {
         let upstream = build_http_request(&inv, false, self.limited(body))?;
         let limit = self.config.max_payload_bytes;
         let client = self.client.clone();
+        let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
         let fetch = async move {
             let resp = client
                 .request(upstream)
                 .await
                 .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
             let (parts, body) = resp.into_parts();
+            if streams(&parts) {
+                return Ok((parts, Fetched::Streamed(body)));
+            }
             let bytes = collect_limited(body, limit).await?;
-            Ok::<_, IntegrationError>((parts, bytes))
+            Ok::<_, IntegrationError>((parts, Fetched::Buffered(bytes)))
         };
-        let (parts, bytes) = tokio::time::timeout(timeout, fetch)
+        let (parts, fetched) = tokio::time::timeout(timeout, fetch)
             .await
             .map_err(|_| IntegrationError::Timeout)??;
-        let backend = BackendResponse {
+        let mut backend = BackendResponse {
             status: parts.status.as_u16(),
             headers: backend_headers(&parts.headers),
-            body: bytes,
+            body: Bytes::new(),
             function_error: false,
         };
-        let out = inv.method.compiled.apply(&backend, &inv.ctx);
-        Ok(mapped_response(out, &inv.ctx))
+        match fetched {
+            Fetched::Buffered(bytes) => {
+                backend.body = bytes;
+                let out = inv.method.compiled.apply(&backend, &inv.ctx);
+                Ok(mapped_response(out, &inv.ctx))
+            }
+            Fetched::Streamed(body) => {
+                // Status and headers do not depend on the body here (no mapping reads it):
+                // `apply` runs on the head, the body streams through untouched.
+                let out = inv.method.compiled.apply(&backend, &inv.ctx);
+                if out.failure.is_some() {
+                    return Ok(mapped_response(out, &inv.ctx));
+                }
+                debug!(request_id = ?inv.ctx.context_str("requestId"), "streaming the integration response body");
+                let mut resp = Response::new(Limited::new(body, limit).boxed());
+                *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::OK);
+                // hyper writes the backend's Content-Length from the body's exact size hint.
+                *resp.headers_mut() = out.headers;
+                Ok(resp)
+            }
+        }
+    }
+
+    /// Whether an HTTP integration response can stream through untouched: no integration
+    /// response of the method reads or converts the body, the payload is binary (so no UTF-8
+    /// repair applies) and the client accepts binary (so no base64 encoding applies), and
+    /// its declared length is within the payload limit.
+    fn streams_untouched(&self, inv: &Invocation<'_>, parts: &http::response::Parts) -> bool {
+        let key = (
+            inv.method.resource_path.clone(),
+            inv.method.http_method.clone(),
+        );
+        if !inv.stage.body_untouched.contains(&key) {
+            return false;
+        }
+        let binary = &inv.stage.binary_media_types;
+        let payload_binary = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| binary.matches(ct));
+        let accept_binary = inv
+            .ctx
+            .header("accept")
+            .is_some_and(|a| binary.matches(apigw_mapping::content::first_accept_media_type(a)));
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        payload_binary
+            && accept_binary
+            && declared.is_none_or(|n| n <= self.config.max_payload_bytes as u64)
     }
 
     /// HTTP_PROXY: request and response bodies stream through untouched; hop-by-hop headers
@@ -751,6 +832,64 @@ impl Shared {
         let out = inv.method.compiled.apply(&backend, &inv.ctx);
         Ok(mapped_response(out, &inv.ctx))
     }
+}
+
+/// An integration response body, buffered or left to stream.
+enum Fetched {
+    Buffered(Bytes),
+    Streamed(Incoming),
+}
+
+/// The methods of an exported stage (`x-amazon-apigateway-integration` extensions) none of
+/// whose integration responses has a response template, a `contentHandling` or a
+/// parameter read from `integration.response.body`.
+fn body_untouched_methods(export: &serde_json::Value) -> HashSet<(String, String)> {
+    let mut out = HashSet::new();
+    let Some(paths) = export.get("paths").and_then(serde_json::Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (key, op) in item {
+            let method = match key.as_str() {
+                "x-amazon-apigateway-any-method" => "ANY".to_owned(),
+                k if k.starts_with("x-") || k == "parameters" => continue,
+                k => k.to_ascii_uppercase(),
+            };
+            let Some(responses) = op
+                .pointer("/x-amazon-apigateway-integration/responses")
+                .and_then(serde_json::Value::as_object)
+            else {
+                continue;
+            };
+            let touches = responses.values().any(|r| {
+                let templates = r
+                    .get("responseTemplates")
+                    .and_then(serde_json::Value::as_object)
+                    .is_some_and(|t| {
+                        t.values()
+                            .any(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                    });
+                let converts = r.get("contentHandling").is_some_and(|c| !c.is_null());
+                let reads = r
+                    .get("responseParameters")
+                    .and_then(serde_json::Value::as_object)
+                    .is_some_and(|p| {
+                        p.values().any(|v| {
+                            v.as_str()
+                                .is_some_and(|s| s.starts_with("integration.response.body"))
+                        })
+                    });
+                templates || converts || reads
+            });
+            if !touches {
+                out.insert((path.clone(), method));
+            }
+        }
+    }
+    out
 }
 
 /// Buffers an integration response up to the payload limit.

@@ -685,3 +685,93 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     // The listener is closed.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+/// A raw backend that sends the response head and the first half of the body, then waits
+/// for `release` before sending the rest.
+async fn half_then_rest(
+    content_type: &'static str,
+    release: Arc<tokio::sync::Notify>,
+) -> std::net::SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let release = Arc::clone(&release);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: 8\r\n\r\n"
+                );
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&[0xff, 0x00, 0xfe, 0x01]).await;
+                release.notified().await;
+                let _ = s.write_all(&[0x80, 0x81, 0x82, 0x83]).await;
+                let _ = s.flush().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn untouched_binary_bodies_stream_others_are_buffered() {
+    let release = Arc::new(tokio::sync::Notify::new());
+    let be = half_then_rest("application/octet-stream", Arc::clone(&release)).await;
+    let doc = document(
+        json!({"/x": {"get": {"responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET", "uri": format!("http://{be}/"),
+                "responses": {"default": {"statusCode": "200"}}}}}}),
+        &["application/octet-stream"],
+    );
+    let gw = gateway(&doc, |_| {}).await;
+    let c = client();
+    let req = hyper::Request::get(gw.url("/x"))
+        .header("Accept", "application/octet-stream")
+        .body(http_body_util::Full::new(Bytes::new()))
+        .unwrap();
+    // The head arrives while the backend still holds half of the body back.
+    let resp = tokio::time::timeout(Duration::from_secs(2), c.request(req))
+        .await
+        .expect("head before the body is complete")
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let names: Vec<&str> = resp.headers().keys().map(|n| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "content-type",
+            "x-amzn-requestid",
+            "x-amz-apigw-id",
+            "x-amzn-trace-id",
+            "connection",
+            "content-length",
+            "date"
+        ]
+    );
+    assert_eq!(resp.headers()["content-length"], "8");
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    release.notify_one();
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], &[0xff, 0x00, 0xfe, 0x01, 0x80, 0x81, 0x82, 0x83]);
+
+    // Without a binary Accept the body is base64-encoded: buffered, so the head waits.
+    let req = hyper::Request::get(gw.url("/x"))
+        .body(http_body_util::Full::new(Bytes::new()))
+        .unwrap();
+    let pending = tokio::spawn(async move { c.request(req).await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(!pending.is_finished());
+    release.notify_one();
+    let resp = pending.await.unwrap().unwrap();
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], b"/wD+AYCBgoM=");
+    gw.gateway.shutdown().await;
+}
