@@ -8,10 +8,12 @@
 //! ```
 //!
 //! Access keys come from `APIGW_ACCESS_KEY_ID` / `APIGW_SECRET_ACCESS_KEY` (default
-//! `AKIDEXAMPLE` / `secret`); `APIGW_AUTH_DISABLED=1` turns SigV4 verification off.
+//! `AKIDEXAMPLE` / `secret`); `APIGW_AUTH_DISABLED=1` turns SigV4 verification off. The
+//! first line on stderr names the bound address, so `127.0.0.1:0` (a free port) can be used
+//! by scripts (`tests/python/test_boto3.py`).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 
 use apigw_control::{Config, Credentials, Store};
 
@@ -30,46 +32,58 @@ fn main() -> std::io::Result<()> {
     };
     let store = Store::open(&dir, config)?;
     let listener = TcpListener::bind(&addr)?;
-    eprintln!("control plane on http://{addr}, state in {dir}");
+    // The bound address (with the port the system chose for `:0`), for scripts that start us.
+    eprintln!(
+        "control plane on http://{}, state in {dir}",
+        listener.local_addr()?
+    );
     for stream in listener.incoming() {
-        let mut stream = stream?;
-        let mut reader = BufReader::new(stream.try_clone()?);
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let mut parts = line.split_whitespace();
-        let (method, target) = (
-            parts.next().unwrap_or("").to_owned(),
-            parts.next().unwrap_or("/").to_owned(),
-        );
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h)? == 0 || h.trim_end().is_empty() {
-                break;
-            }
-            if let Some((n, v)) = h.trim_end().split_once(':') {
-                headers.push((n.trim().to_owned(), v.trim().to_owned()));
-            }
+        // A broken connection ends that request, not the server.
+        if let Err(e) = stream.and_then(|s| serve_one(&store, s)) {
+            eprintln!("connection error: {e}");
         }
-        let len: usize = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; len.min(store.config().max_body_bytes + 1)];
-        reader.read_exact(&mut body)?;
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let r = store.handle(&method, path, query, &headers, &body);
-        let mut out = format!("HTTP/1.1 {} X\r\n", r.status);
-        for (n, v) in &r.headers {
-            out.push_str(&format!("{n}: {v}\r\n"));
-        }
-        out.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            r.body.len()
-        ));
-        stream.write_all(out.as_bytes())?;
-        stream.write_all(&r.body)?;
     }
     Ok(())
+}
+
+/// Reads one request from `stream`, answers it and closes the connection.
+fn serve_one(store: &Store, mut stream: TcpStream) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("/").to_owned(),
+    );
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h.trim_end().is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.trim_end().split_once(':') {
+            headers.push((n.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len.min(store.config().max_body_bytes + 1)];
+    reader.read_exact(&mut body)?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let r = store.handle(&method, path, query, &headers, &body);
+    let mut out = format!("HTTP/1.1 {} X\r\n", r.status);
+    for (n, v) in &r.headers {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        r.body.len()
+    ));
+    stream.write_all(out.as_bytes())?;
+    stream.write_all(&r.body)?;
+    stream.flush()
 }
