@@ -18,6 +18,9 @@ pub enum GatewayError {
     /// the integration is not supported: 500 `{"message": "Internal server error"}`
     /// (`API_CONFIGURATION_ERROR`; AWS logs "Execution failed due to configuration error").
     ConfigurationError,
+    /// A Lambda proxy function failed or returned a malformed result: 502
+    /// `{"message": "Internal server error"}`.
+    BadGateway,
     /// The method request body is larger than 10 MB: 413 `{"message":"Request Too Long"}`.
     RequestTooLarge,
 }
@@ -38,6 +41,11 @@ impl GatewayError {
             ),
             GatewayError::ConfigurationError => (
                 500,
+                apigw_mapping::CONFIGURATION_ERROR_BODY,
+                Some("InternalServerErrorException"),
+            ),
+            GatewayError::BadGateway => (
+                502,
                 apigw_mapping::CONFIGURATION_ERROR_BODY,
                 Some("InternalServerErrorException"),
             ),

@@ -27,6 +27,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -566,6 +567,7 @@ impl Shared {
             Some(IntegrationKind::Http) => self.http(inv, body, timeout).await,
             Some(IntegrationKind::HttpProxy) => self.http_proxy(inv, body, timeout).await,
             Some(IntegrationKind::Lambda) => self.lambda(inv, body, timeout).await,
+            Some(IntegrationKind::AwsProxy) => self.lambda_proxy(inv, body, timeout).await,
             _ => Err(IntegrationError::config(format!(
                 "integration type {} is not supported by this proxy",
                 m.integration_type
@@ -742,6 +744,67 @@ impl Shared {
         body: Incoming,
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
+        let payload = self.read_request_body(body).await?;
+        let (parts, bytes) = self.invoke_lambda(&inv, payload, timeout).await?;
+        let function_error = parts.headers.contains_key("x-amz-function-error");
+        let backend = BackendResponse {
+            status: parts.status.as_u16(),
+            headers: backend_headers(&parts.headers),
+            body: bytes,
+            function_error,
+        };
+        let out = inv.method.compiled.apply(&backend, &inv.ctx);
+        Ok(mapped_response(out, &inv.ctx))
+    }
+
+    /// AWS_PROXY (Lambda proxy): the request as a proxy event (payload format 1.0), the
+    /// function's `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}` as the
+    /// response. A function error or a malformed result is a 502, a service error a 500.
+    async fn lambda_proxy(
+        &self,
+        inv: Invocation<'_>,
+        body: Incoming,
+        timeout: Duration,
+    ) -> Result<Response<Body>, IntegrationError> {
+        let payload = self.read_request_body(body).await?;
+        let event = proxy_event(&inv, &payload);
+        let (parts, bytes) = self
+            .invoke_lambda(&inv, Bytes::from(event.to_string()), timeout)
+            .await?;
+        if !parts.status.is_success() {
+            return Err(IntegrationError::config(format!(
+                "Lambda invocation failed with status: {}",
+                parts.status.as_u16()
+            )));
+        }
+        if parts.headers.contains_key("x-amz-function-error") {
+            return Err(IntegrationError::Gateway(
+                GatewayError::BadGateway,
+                format!("Lambda function error: {}", String::from_utf8_lossy(&bytes)),
+            ));
+        }
+        let accept_binary = inv.ctx.header("accept").is_some_and(|a| {
+            inv.stage
+                .binary_media_types
+                .matches(apigw_mapping::content::first_accept_media_type(a))
+        });
+        let mut resp = proxy_result(&bytes, accept_binary).map_err(|detail| {
+            IntegrationError::Gateway(
+                GatewayError::BadGateway,
+                format!("Malformed Lambda proxy response: {detail}"),
+            )
+        })?;
+        add_request_ids(resp.headers_mut(), &inv.ctx);
+        Ok(resp)
+    }
+
+    /// Calls the Lambda Invoke API for the method's function; non-2xx answers are logged.
+    async fn invoke_lambda(
+        &self,
+        inv: &Invocation<'_>,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<(http::response::Parts, Bytes), IntegrationError> {
         let Some(endpoint) = &self.config.lambda_endpoint else {
             return Err(IntegrationError::config(
                 "Lambda integration without --lambda-endpoint",
@@ -770,7 +833,6 @@ impl Shared {
             .authority()
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
-        let payload = self.read_request_body(body).await?;
         let mut headers = vec![
             ("host".to_owned(), host),
             ("content-type".to_owned(), "application/json".to_owned()),
@@ -818,20 +880,165 @@ impl Shared {
         let (parts, bytes) = tokio::time::timeout(timeout, fetch)
             .await
             .map_err(|_| IntegrationError::Timeout)??;
-        let function_error = parts.headers.contains_key("x-amz-function-error");
         if !parts.status.is_success() {
             warn!(request_id = ?inv.ctx.context_str("requestId"), status = parts.status.as_u16(),
                   body = %String::from_utf8_lossy(&bytes), "Lambda invocation failed");
         }
-        let backend = BackendResponse {
-            status: parts.status.as_u16(),
-            headers: backend_headers(&parts.headers),
-            body: bytes,
-            function_error,
-        };
-        let out = inv.method.compiled.apply(&backend, &inv.ctx);
-        Ok(mapped_response(out, &inv.ctx))
+        Ok((parts, bytes))
     }
+}
+
+/// A JSON object of `pairs` (the last value of a repeated name wins), `null` when empty.
+fn single_map(pairs: &[(String, String)]) -> Value {
+    if pairs.is_empty() {
+        return Value::Null;
+    }
+    let mut m = serde_json::Map::new();
+    for (k, v) in pairs {
+        m.insert(k.clone(), Value::String(v.clone()));
+    }
+    Value::Object(m)
+}
+
+/// A JSON object of arrays of `pairs`' values, `null` when empty.
+fn multi_map(pairs: &[(String, String)]) -> Value {
+    if pairs.is_empty() {
+        return Value::Null;
+    }
+    let mut m = serde_json::Map::new();
+    for (k, v) in pairs {
+        if let Value::Array(list) = m
+            .entry(k.clone())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            list.push(Value::String(v.clone()));
+        }
+    }
+    Value::Object(m)
+}
+
+/// The Lambda proxy event (REST API payload format 1.0).
+fn proxy_event(inv: &Invocation<'_>, body: &Bytes) -> Value {
+    let ctx = &inv.ctx;
+    let stage = ctx.context_str("stage").unwrap_or("");
+    let full_path = ctx.context_str("path").unwrap_or("/");
+    let path = full_path
+        .strip_prefix(&format!("/{stage}"))
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or("/");
+    let binary = ctx
+        .header("content-type")
+        .is_some_and(|ct| inv.stage.binary_media_types.matches(ct));
+    let (body, is_base64) = if body.is_empty() {
+        (Value::Null, false)
+    } else if binary {
+        (
+            Value::String(apigw_mapping::content::base64_encode(body)),
+            true,
+        )
+    } else {
+        (
+            Value::String(String::from_utf8_lossy(body).into_owned()),
+            false,
+        )
+    };
+    serde_json::json!({
+        "resource": inv.method.resource_path,
+        "path": path,
+        "httpMethod": inv.client_method.as_str(),
+        "headers": single_map(&ctx.headers),
+        "multiValueHeaders": multi_map(&ctx.headers),
+        "queryStringParameters": single_map(&ctx.query_string),
+        "multiValueQueryStringParameters": multi_map(&ctx.query_string),
+        "pathParameters": single_map(&ctx.path_parameters),
+        "stageVariables": single_map(&ctx.stage_variables),
+        "requestContext": Value::Object(ctx.context.clone()),
+        "body": body,
+        "isBase64Encoded": is_base64,
+    })
+}
+
+/// The client response of a Lambda proxy result, or why the result is malformed.
+fn proxy_result(bytes: &[u8], accept_binary: bool) -> Result<Response<Body>, String> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let Value::Object(m) = v else {
+        return Err("not a JSON object".into());
+    };
+    if let Some(k) = m.keys().find(|k| {
+        !matches!(
+            k.as_str(),
+            "statusCode" | "headers" | "multiValueHeaders" | "body" | "isBase64Encoded"
+        )
+    }) {
+        return Err(format!("unexpected field {k}"));
+    }
+    let status = match m.get("statusCode") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+    .and_then(|n| u16::try_from(n).ok())
+    .and_then(|n| StatusCode::from_u16(n).ok())
+    .ok_or("statusCode missing or invalid")?;
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let mut headers = HeaderMap::new();
+    let mut add = |name: &str, value: String| -> Result<(), String> {
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+        let v = HeaderValue::from_str(&value).map_err(|e| e.to_string())?;
+        headers.append(n, v);
+        Ok(())
+    };
+    let multi = m.get("multiValueHeaders").and_then(Value::as_object);
+    if let Some(mv) = multi {
+        for (k, vals) in mv {
+            for v in vals
+                .as_array()
+                .ok_or("multiValueHeaders values must be lists")?
+            {
+                add(k, scalar(v).ok_or("header values must be scalars")?)?;
+            }
+        }
+    }
+    if let Some(h) = m.get("headers").filter(|h| !h.is_null()) {
+        for (k, v) in h.as_object().ok_or("headers must be an object")? {
+            let shadowed = multi.is_some_and(|mv| mv.keys().any(|x| x.eq_ignore_ascii_case(k)));
+            if !shadowed {
+                add(k, scalar(v).ok_or("header values must be scalars")?)?;
+            }
+        }
+    }
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    let body = match m.get("body") {
+        None | Some(Value::Null) => Bytes::new(),
+        Some(Value::String(s)) => {
+            let base64 = m
+                .get("isBase64Encoded")
+                .is_some_and(|b| b.as_bool() == Some(true));
+            if base64 && accept_binary {
+                Bytes::from(
+                    apigw_mapping::content::base64_decode(s.as_bytes())
+                        .map_err(|e| format!("body is not base64: {e}"))?,
+                )
+            } else {
+                Bytes::from(s.clone())
+            }
+        }
+        Some(_) => return Err("body must be a string".into()),
+    };
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    Ok(resp)
 }
 
 /// An integration response body, buffered or left to stream.

@@ -8,14 +8,18 @@
 //!   `{"message":"Missing Authentication Token"}`.
 //! - **Integrations**: MOCK, HTTP (pooled hyper-util client, backend answer buffered up to
 //!   10 MB and mapped by [`apigw_mapping::CompiledIntegration::apply`]), HTTP_PROXY (both
-//!   bodies streamed untouched), Lambda non-proxy through the Lambda Invoke REST API
-//!   (SigV4-signed when credentials are configured).
+//!   bodies streamed untouched), Lambda non-proxy and Lambda proxy (AWS_PROXY) through the
+//!   Lambda Invoke REST API (SigV4-signed when credentials are configured). HTTP bodies that
+//!   no mapping reads or converts stream through untouched.
 //! - **Admin API**: [`apigw_control::Store::handle`] on its own listener; every successful
 //!   change rebuilds the routes and swaps them atomically (`arc-swap`): a request keeps the
 //!   deployment it started with.
 //! - **Errors**: integration timeout → 504 `{"message": "Endpoint request timed out"}`;
 //!   unreachable or resetting backends and oversize integration responses → 500
-//!   `{"message": "Internal server error"}`; each logged with the request id.
+//!   `{"message": "Internal server error"}`; oversize method requests → 413; each logged
+//!   with the request id.
+//! - **Shutdown**: [`RunningGateway::shutdown`] stops accepting and drains in-flight
+//!   requests (the binary calls it on Ctrl-C / SIGTERM).
 //!
 //! # Example
 //! ```no_run

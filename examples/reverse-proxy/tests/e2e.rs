@@ -775,3 +775,102 @@ async fn untouched_binary_bodies_stream_others_are_buffered() {
     assert_eq!(&body[..], b"/wD+AYCBgoM=");
     gw.gateway.shutdown().await;
 }
+
+#[tokio::test]
+async fn lambda_proxy_events_and_results() {
+    let (lambda, log) = lambda_server().await;
+    let method = |function: &str| {
+        json!({"x-amazon-apigateway-any-method": {
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy", "httpMethod": "POST",
+                "uri": format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations")
+            }
+        }})
+    };
+    let mut things = method("proxy");
+    things["x-amazon-apigateway-any-method"]["parameters"] =
+        json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
+    let doc = document(
+        json!({
+            "/things/{id}": things,
+            "/bin": method("proxy-bin"),
+            "/bad": method("proxy-bad"),
+            "/boom": method("boom"),
+            "/gone": method("gone"),
+        }),
+        &["application/octet-stream"],
+    );
+    let gw = gateway(&doc, |c| {
+        c.lambda_endpoint = Some(format!("http://{lambda}"))
+    })
+    .await;
+
+    let r = send(
+        "PATCH",
+        &gw.url("/things/7?a=1&a=2&b=x"),
+        &[("X-In", "hi")],
+        "payload",
+    )
+    .await;
+    let body = json!({
+        "resource": "/things/{id}", "path": "/things/7", "httpMethod": "PATCH",
+        "query": {"a": "2", "b": "x"}, "multiQuery": {"a": ["1", "2"], "b": ["x"]},
+        "pathParameters": {"id": "7"}, "body": "payload", "isBase64Encoded": false,
+        "stage": STAGE, "header": "hi",
+    })
+    .to_string();
+    r.assert(
+        201,
+        &[
+            ("x-multi", "a"),
+            ("x-multi", "b"),
+            ("x-one", "1"),
+            ("content-type", "application/json"),
+            ("x-amzn-requestid", "<request-id>"),
+            ("x-amz-apigw-id", "<apigw-id>"),
+            ("connection", "keep-alive"),
+            ("content-length", &body.len().to_string()),
+            ("date", "<date>"),
+        ],
+        body.as_bytes(),
+    );
+    let event: Value = serde_json::from_slice(&log.lock().unwrap().last().unwrap().body).unwrap();
+    assert_eq!(event["requestContext"]["resourcePath"], "/things/{id}");
+    assert_eq!(event["requestContext"]["path"], "/test/things/7");
+
+    // Base64 results are decoded for a binary Accept, returned as text otherwise.
+    let bin_headers = |len| {
+        vec![
+            ("content-type", "application/octet-stream"),
+            ("x-amzn-requestid", "<request-id>"),
+            ("x-amz-apigw-id", "<apigw-id>"),
+            ("connection", "keep-alive"),
+            ("content-length", len),
+            ("date", "<date>"),
+        ]
+    };
+    let r = send(
+        "GET",
+        &gw.url("/bin"),
+        &[("Accept", "application/octet-stream")],
+        "",
+    )
+    .await;
+    r.assert(200, &bin_headers("4"), &[0x00, 0xff, 0x01, 0x80]);
+    let r = send("GET", &gw.url("/bin"), &[], "").await;
+    r.assert(200, &bin_headers("8"), b"AP8BgA==");
+
+    // Malformed result and function error: 502; service error: 500.
+    let mut h502 = error_500();
+    h502[5].1 = "36";
+    send("GET", &gw.url("/bad"), &[], "")
+        .await
+        .assert(502, &h502, BODY_500);
+    send("GET", &gw.url("/boom"), &[], "")
+        .await
+        .assert(502, &h502, BODY_500);
+    send("GET", &gw.url("/gone"), &[], "")
+        .await
+        .assert(500, &error_500(), BODY_500);
+    gw.gateway.shutdown().await;
+}

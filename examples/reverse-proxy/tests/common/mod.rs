@@ -190,6 +190,39 @@ pub async fn lambda_server() -> (SocketAddr, Log) {
                         json!({"echo": event}).to_string(),
                     )
                 }
+                "proxy" => {
+                    let e: Value = serde_json::from_slice(&s.body).unwrap_or(Value::Null);
+                    let echo = json!({
+                        "resource": e["resource"], "path": e["path"], "httpMethod": e["httpMethod"],
+                        "query": e["queryStringParameters"], "multiQuery": e["multiValueQueryStringParameters"],
+                        "pathParameters": e["pathParameters"], "body": e["body"],
+                        "isBase64Encoded": e["isBase64Encoded"], "stage": e["requestContext"]["stage"],
+                        "header": e["headers"]["x-in"],
+                    });
+                    reply(
+                        200,
+                        &[("Content-Type", "application/json")],
+                        json!({
+                            "statusCode": 201,
+                            "headers": {"X-One": "1", "X-Multi": "ignored"},
+                            "multiValueHeaders": {"X-Multi": ["a", "b"]},
+                            "body": echo.to_string(),
+                        })
+                        .to_string(),
+                    )
+                }
+                "proxy-bin" => reply(
+                    200,
+                    &[("Content-Type", "application/json")],
+                    json!({"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},
+                           "body": "AP8BgA==", "isBase64Encoded": true})
+                    .to_string(),
+                ),
+                "proxy-bad" => reply(
+                    200,
+                    &[("Content-Type", "application/json")],
+                    r#"{"statusCode": 200, "extra": 1}"#,
+                ),
                 "boom" => reply(
                     200,
                     &[
