@@ -1,0 +1,114 @@
+//! The `apigw-proxy` binary: the no-argument demo run answers the printed URLs, and SIGTERM
+//! shuts it down cleanly.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Kills the child (ours, by its handle) if the test fails before it exits.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn demo_run_serves_and_stops_on_sigterm() {
+    let mut reap = Reap(
+        Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    let child = &mut reap.0;
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            let done = line.contains("/dev/nope");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(4), lines)
+        .await
+        .expect("demo starts")
+        .expect("reader");
+    let base = lines[0]
+        .strip_prefix("apigw-proxy: data plane on ")
+        .expect("first line names the data plane")
+        .to_owned();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == format!("curl -i {base}/dev/hello"))
+    );
+
+    let r = send("GET", &format!("{base}/dev/hello"), &[], "").await;
+    let body = br#"{"message": "Hello from the dev stage", "method": "GET", "resource": "/hello"}"#;
+    r.assert(
+        200,
+        &headers_with(
+            &[("content-type", "application/json")],
+            &UNTRACED,
+            &body.len().to_string(),
+        ),
+        body,
+    );
+    let r = send("GET", &format!("{base}/dev/pets/2"), &[], "").await;
+    let body = br#"{"id": 2, "name": "Tom", "kind": "cat"}"#;
+    r.assert(
+        200,
+        &headers_with(
+            &[("x-pet-kind", "cat"), ("content-type", "application/json")],
+            &TRACED,
+            &body.len().to_string(),
+        ),
+        body,
+    );
+    let r = send(
+        "POST",
+        &format!("{base}/dev/greet"),
+        &[],
+        r#"{"name": "Ada"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body[..]),
+        (200, &br#"{"greeting":"Hello, Ada!"}"#[..])
+    );
+
+    // SIGTERM (to our own child, by pid) → graceful exit with status 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            assert!(s.success(), "{s:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "no exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
