@@ -112,3 +112,88 @@ async fn demo_run_serves_and_stops_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Starts the binary with `args` (plus loopback port-0 listeners); returns it and the
+/// data-plane base URL once both listeners are announced.
+async fn spawn_proxy(args: &[&str]) -> (Reap, String) {
+    let mut reap = Reap(
+        Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
+            .args(args)
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    let stdout = reap.0.stdout.take().expect("stdout");
+    let lines = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .take(2)
+            .map(|l| l.expect("line"))
+            .collect::<Vec<_>>()
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(4), lines)
+        .await
+        .expect("started")
+        .expect("reader");
+    let base = lines[0]
+        .strip_prefix("apigw-proxy: data plane on ")
+        .expect("data plane line")
+        .to_owned();
+    (reap, base)
+}
+
+async fn terminate(mut reap: Reap) {
+    let status = Command::new("kill")
+        .args(["-TERM", &reap.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let started = Instant::now();
+    while reap.0.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "no exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn api_file_into_state_dir_then_served_from_it() {
+    let dir = std::env::temp_dir().join(format!(
+        "apigw-proxy-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("api.json");
+    let doc = document(
+        serde_json::json!({"/hello": {"get": {"responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "mock",
+                "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                "responses": {"default": {"statusCode": "200",
+                    "responseTemplates": {"application/json": "{\"from\": \"$context.stage\"}"}}}}}}}),
+        &[],
+    );
+    std::fs::write(&file, doc).unwrap();
+    let state = dir.join("state");
+    let (state_s, file_s) = (state.to_str().unwrap(), file.to_str().unwrap());
+
+    let (proxy, base) =
+        spawn_proxy(&["--api", file_s, "--state-dir", state_s, "--stage", "s1"]).await;
+    let r = send("GET", &format!("{base}/s1/hello"), &[], "").await;
+    assert_eq!((r.status, &r.body[..]), (200, &br#"{"from": "s1"}"#[..]));
+    terminate(proxy).await;
+
+    // Restarted on the state directory alone: the deployed stage is served again.
+    let (proxy, base) = spawn_proxy(&["--state-dir", state_s]).await;
+    let r = send("GET", &format!("{base}/s1/hello"), &[], "").await;
+    assert_eq!((r.status, &r.body[..]), (200, &br#"{"from": "s1"}"#[..]));
+    terminate(proxy).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

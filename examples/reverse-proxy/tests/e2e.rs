@@ -874,3 +874,55 @@ async fn lambda_proxy_events_and_results() {
         .assert(500, &error_500(), BODY_500);
     gw.gateway.shutdown().await;
 }
+
+/// Stage variables reach the backend URI and the templates; a second stage deployed through
+/// the admin API is served next to the first.
+#[tokio::test]
+async fn stage_variables_and_second_stage() {
+    let log: Log = Arc::default();
+    let l = Arc::clone(&log);
+    let be = backend(move |req| {
+        let l = Arc::clone(&l);
+        async move {
+            let s = seen(req).await;
+            l.lock().unwrap().push(s);
+            reply(200, &[("Content-Type", "application/json")], "{}")
+        }
+    })
+    .await;
+    let doc = document(
+        json!({"/v": {"get": {"responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET",
+                "uri": "http://${stageVariables.backend}/by/${stageVariables.name}",
+                "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json":
+                    "{\"name\": \"$stageVariables.name\", \"ip\": \"$context.identity.sourceIp\", \"stage\": \"$context.stage\"}"}}}}}}}),
+        &[],
+    );
+    let gw = gateway(&doc, |_| {}).await;
+    let r = send(
+        "POST",
+        &gw.admin_url(&format!("/restapis/{}/deployments", gw.api_id)),
+        &[],
+        json!({"stageName": "vars", "variables": {"backend": be.to_string(), "name": "blue"}})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", String::from_utf8_lossy(&r.body));
+    let url = format!("http://{}/vars/v", gw.gateway.addr);
+    let body = br#"{"name": "blue", "ip": "127.0.0.1", "stage": "vars"}"#;
+    send("GET", &url, &[], "").await.assert(
+        200,
+        &headers_with(
+            &[("content-type", "application/json")],
+            &TRACED,
+            &body.len().to_string(),
+        ),
+        body,
+    );
+    assert_eq!(log.lock().unwrap().last().unwrap().uri, "/by/blue");
+    // The first stage has no variables: the backend address is empty, a configuration error.
+    send("GET", &gw.url("/v"), &[], "")
+        .await
+        .assert(500, &error_500(), BODY_500);
+    gw.gateway.shutdown().await;
+}
