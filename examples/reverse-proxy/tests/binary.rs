@@ -151,7 +151,11 @@ async fn terminate(mut reap: Reap) {
         .expect("kill");
     assert!(status.success());
     let started = Instant::now();
-    while reap.0.try_wait().expect("wait").is_none() {
+    loop {
+        if let Some(s) = reap.0.try_wait().expect("wait") {
+            assert!(s.success(), "{s:?}");
+            break;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(3),
             "no exit after SIGTERM"
