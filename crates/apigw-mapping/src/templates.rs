@@ -123,14 +123,16 @@ impl TemplateSet {
     }
 }
 
-/// Whether a template key looks like a content type (`type/subtype`).
+/// Whether a template key looks like a content type: `type/subtype`, optionally followed by
+/// `; parameters` (API Gateway accepts `text/plain; charset=utf-8` as a key).
 fn is_content_type(key: &str) -> bool {
-    match key.split_once('/') {
+    let mime = key.split(';').next().unwrap_or("").trim();
+    match mime.split_once('/') {
         Some((t, s)) => {
             !t.is_empty()
                 && !s.is_empty()
                 && !s.contains('/')
-                && key
+                && mime
                     .bytes()
                     .all(|b| b.is_ascii_graphic() && b != b',' && b != b'"')
         }
@@ -220,6 +222,15 @@ mod tests {
         let s = set(&["text/plain", "application/xml"]);
         assert_eq!(s.choose("application/json").unwrap().key, "application/xml");
         assert!(set(&[]).choose("application/json").is_none());
+    }
+
+    #[test]
+    fn keys_with_parameters_are_content_types() {
+        assert!(is_content_type("text/plain; charset=utf-8"));
+        assert!(is_content_type("application/json"));
+        assert!(!is_content_type("123"));
+        assert!(!is_content_type("text /plain"));
+        assert!(!is_content_type("; charset=utf-8"));
     }
 
     #[test]
