@@ -27,15 +27,22 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+mod lambda_proxy;
+mod upstream;
+
 use crate::context::{self, Clock, ContextInput};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
+use lambda_proxy::{proxy_event, proxy_result};
+use upstream::{
+    backend_headers, body_untouched_methods, build_http_request, hop_by_hop,
+    substitute_stage_variables,
+};
 
 /// The error type of response and request bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -251,42 +258,6 @@ async fn serve_loop<M, S, F>(
 /// A buffered body.
 fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
-}
-
-/// Headers the proxy never forwards (hop-by-hop, RFC 9110 §7.6.1).
-fn hop_by_hop(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "transfer-encoding"
-            | "te"
-            | "trailer"
-            | "upgrade"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-    )
-}
-
-/// `content-type` → `Content-Type`: the spelling backends use, since hyper hands header
-/// names over in lower case and `integration.response.header.X` lookups are
-/// case-sensitive.
-fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
-    }
-    out
-}
-
-fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
-    headers
-        .iter()
-        .map(|(n, v)| (title_case(n.as_str()), v.clone()))
-        .collect()
 }
 
 /// Why an integration produced no backend answer.
@@ -888,215 +859,10 @@ impl Shared {
     }
 }
 
-/// A JSON object of `pairs` (the last value of a repeated name wins), `null` when empty.
-fn single_map(pairs: &[(String, String)]) -> Value {
-    if pairs.is_empty() {
-        return Value::Null;
-    }
-    let mut m = serde_json::Map::new();
-    for (k, v) in pairs {
-        m.insert(k.clone(), Value::String(v.clone()));
-    }
-    Value::Object(m)
-}
-
-/// A JSON object of arrays of `pairs`' values, `null` when empty.
-fn multi_map(pairs: &[(String, String)]) -> Value {
-    if pairs.is_empty() {
-        return Value::Null;
-    }
-    let mut m = serde_json::Map::new();
-    for (k, v) in pairs {
-        if let Value::Array(list) = m
-            .entry(k.clone())
-            .or_insert_with(|| Value::Array(Vec::new()))
-        {
-            list.push(Value::String(v.clone()));
-        }
-    }
-    Value::Object(m)
-}
-
-/// The Lambda proxy event (REST API payload format 1.0).
-fn proxy_event(inv: &Invocation<'_>, body: &Bytes) -> Value {
-    let ctx = &inv.ctx;
-    let stage = ctx.context_str("stage").unwrap_or("");
-    let full_path = ctx.context_str("path").unwrap_or("/");
-    let path = full_path
-        .strip_prefix(&format!("/{stage}"))
-        .filter(|p| p.starts_with('/'))
-        .unwrap_or("/");
-    let binary = ctx
-        .header("content-type")
-        .is_some_and(|ct| inv.stage.binary_media_types.matches(ct));
-    let (body, is_base64) = if body.is_empty() {
-        (Value::Null, false)
-    } else if binary {
-        (
-            Value::String(apigw_mapping::content::base64_encode(body)),
-            true,
-        )
-    } else {
-        (
-            Value::String(String::from_utf8_lossy(body).into_owned()),
-            false,
-        )
-    };
-    serde_json::json!({
-        "resource": inv.method.resource_path,
-        "path": path,
-        "httpMethod": inv.client_method.as_str(),
-        "headers": single_map(&ctx.headers),
-        "multiValueHeaders": multi_map(&ctx.headers),
-        "queryStringParameters": single_map(&ctx.query_string),
-        "multiValueQueryStringParameters": multi_map(&ctx.query_string),
-        "pathParameters": single_map(&ctx.path_parameters),
-        "stageVariables": single_map(&ctx.stage_variables),
-        "requestContext": Value::Object(ctx.context.clone()),
-        "body": body,
-        "isBase64Encoded": is_base64,
-    })
-}
-
-/// The client response of a Lambda proxy result, or why the result is malformed.
-fn proxy_result(bytes: &[u8], accept_binary: bool) -> Result<Response<Body>, String> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let Value::Object(m) = v else {
-        return Err("not a JSON object".into());
-    };
-    if let Some(k) = m.keys().find(|k| {
-        !matches!(
-            k.as_str(),
-            "statusCode" | "headers" | "multiValueHeaders" | "body" | "isBase64Encoded"
-        )
-    }) {
-        return Err(format!("unexpected field {k}"));
-    }
-    let status = match m.get("statusCode") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.parse().ok(),
-        _ => None,
-    }
-    .and_then(|n| u16::try_from(n).ok())
-    .and_then(|n| StatusCode::from_u16(n).ok())
-    .ok_or("statusCode missing or invalid")?;
-    let scalar = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    let mut headers = HeaderMap::new();
-    let mut add = |name: &str, value: String| -> Result<(), String> {
-        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
-        let v = HeaderValue::from_str(&value).map_err(|e| e.to_string())?;
-        headers.append(n, v);
-        Ok(())
-    };
-    let multi = m.get("multiValueHeaders").and_then(Value::as_object);
-    if let Some(mv) = multi {
-        for (k, vals) in mv {
-            for v in vals
-                .as_array()
-                .ok_or("multiValueHeaders values must be lists")?
-            {
-                add(k, scalar(v).ok_or("header values must be scalars")?)?;
-            }
-        }
-    }
-    if let Some(h) = m.get("headers").filter(|h| !h.is_null()) {
-        for (k, v) in h.as_object().ok_or("headers must be an object")? {
-            let shadowed = multi.is_some_and(|mv| mv.keys().any(|x| x.eq_ignore_ascii_case(k)));
-            if !shadowed {
-                add(k, scalar(v).ok_or("header values must be scalars")?)?;
-            }
-        }
-    }
-    if !headers.contains_key(header::CONTENT_TYPE) {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    let body = match m.get("body") {
-        None | Some(Value::Null) => Bytes::new(),
-        Some(Value::String(s)) => {
-            let base64 = m
-                .get("isBase64Encoded")
-                .is_some_and(|b| b.as_bool() == Some(true));
-            if base64 && accept_binary {
-                Bytes::from(
-                    apigw_mapping::content::base64_decode(s.as_bytes())
-                        .map_err(|e| format!("body is not base64: {e}"))?,
-                )
-            } else {
-                Bytes::from(s.clone())
-            }
-        }
-        Some(_) => return Err("body must be a string".into()),
-    };
-    let mut resp = Response::new(full(body));
-    *resp.status_mut() = status;
-    *resp.headers_mut() = headers;
-    Ok(resp)
-}
-
 /// An integration response body, buffered or left to stream.
 enum Fetched {
     Buffered(Bytes),
     Streamed(Incoming),
-}
-
-/// The methods of an exported stage (`x-amazon-apigateway-integration` extensions) none of
-/// whose integration responses has a response template, a `contentHandling` or a
-/// parameter read from `integration.response.body`.
-fn body_untouched_methods(export: &serde_json::Value) -> HashSet<(String, String)> {
-    let mut out = HashSet::new();
-    let Some(paths) = export.get("paths").and_then(serde_json::Value::as_object) else {
-        return out;
-    };
-    for (path, item) in paths {
-        let Some(item) = item.as_object() else {
-            continue;
-        };
-        for (key, op) in item {
-            let method = match key.as_str() {
-                "x-amazon-apigateway-any-method" => "ANY".to_owned(),
-                k if k.starts_with("x-") || k == "parameters" => continue,
-                k => k.to_ascii_uppercase(),
-            };
-            let Some(responses) = op
-                .pointer("/x-amazon-apigateway-integration/responses")
-                .and_then(serde_json::Value::as_object)
-            else {
-                continue;
-            };
-            let touches = responses.values().any(|r| {
-                let templates = r
-                    .get("responseTemplates")
-                    .and_then(serde_json::Value::as_object)
-                    .is_some_and(|t| {
-                        t.values()
-                            .any(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-                    });
-                let converts = r.get("contentHandling").is_some_and(|c| !c.is_null());
-                let reads = r
-                    .get("responseParameters")
-                    .and_then(serde_json::Value::as_object)
-                    .is_some_and(|p| {
-                        p.values().any(|v| {
-                            v.as_str()
-                                .is_some_and(|s| s.starts_with("integration.response.body"))
-                        })
-                    });
-                templates || converts || reads
-            });
-            if !touches {
-                out.insert((path.clone(), method));
-            }
-        }
-    }
-    out
 }
 
 /// Buffers an integration response up to the payload limit.
@@ -1110,156 +876,6 @@ async fn collect_limited(body: Incoming, limit: usize) -> Result<Bytes, Integrat
             "reading the integration response: {e}"
         ))),
     }
-}
-
-/// Replaces `${stageVariables.NAME}` in `s`.
-fn substitute_stage_variables(s: &str, vars: &[(String, String)]) -> String {
-    let mut out = s.to_owned();
-    for (k, v) in vars {
-        out = out.replace(&format!("${{stageVariables.{k}}}"), v);
-    }
-    out
-}
-
-/// The value of a `requestParameters` source (`method.request.path.X`,
-/// `method.request.querystring.X`, `method.request.header.X`, `stageVariables.X`,
-/// `context.X`, `'static'`).
-fn parameter_source(source: &str, ctx: &RequestContext) -> Option<String> {
-    if let Some(s) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-        return Some(s.to_owned());
-    }
-    let find = |list: &[(String, String)], name: &str| {
-        list.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    };
-    if let Some(n) = source.strip_prefix("method.request.path.") {
-        find(&ctx.path_parameters, n)
-    } else if let Some(n) = source.strip_prefix("method.request.querystring.") {
-        find(&ctx.query_string, n)
-    } else if let Some(n) = source.strip_prefix("method.request.header.") {
-        ctx.header(n).map(str::to_owned)
-    } else if let Some(n) = source.strip_prefix("stageVariables.") {
-        find(&ctx.stage_variables, n)
-    } else if let Some(n) = source.strip_prefix("context.") {
-        ctx.context.get(n).map(|v| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    } else {
-        None
-    }
-}
-
-/// The backend request of an HTTP or HTTP_PROXY integration: the URI with its `{param}`s
-/// and stage variables substituted, `requestParameters` applied, and (proxy only) the
-/// client's query string and headers forwarded.
-fn build_http_request(
-    inv: &Invocation<'_>,
-    proxy: bool,
-    body: Body,
-) -> Result<Request<Body>, IntegrationError> {
-    let m = inv.method;
-    let template = m.uri.as_deref().unwrap_or("");
-    let mut path_values: Vec<(String, String)> = Vec::new();
-    let mut query: Vec<(String, String)> = Vec::new();
-    let mut headers = HeaderMap::new();
-    for (target, source) in &m.request_parameters {
-        let Some(value) = source.as_str().and_then(|s| parameter_source(s, &inv.ctx)) else {
-            continue;
-        };
-        if let Some(n) = target.strip_prefix("integration.request.path.") {
-            path_values.push((n.to_owned(), value));
-        } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
-            query.push((n.to_owned(), value));
-        } else if let Some(n) = target.strip_prefix("integration.request.header.")
-            && let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(n.as_bytes()),
-                HeaderValue::from_str(&value),
-            )
-        {
-            headers.append(n, v);
-        }
-    }
-    // `{name}` / `{name+}` placeholders: mapped values first, then the method's own path
-    // parameter of the same name.
-    let mut url = substitute_stage_variables(template, &inv.ctx.stage_variables);
-    while let Some(start) = url.find('{') {
-        let Some(len) = url[start..].find('}') else {
-            break;
-        };
-        let inner = &url[start + 1..start + len];
-        let (name, greedy) = match inner.strip_suffix('+') {
-            Some(n) => (n, true),
-            None => (inner, false),
-        };
-        let value = path_values
-            .iter()
-            .find(|(k, _)| k == name)
-            .or_else(|| inv.ctx.path_parameters.iter().find(|(k, _)| k == name))
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let encoded = context::percent_encode(&value, greedy || proxy);
-        url.replace_range(start..=start + len, &encoded);
-    }
-    let mut query_string: Vec<String> = Vec::new();
-    if proxy && let Some(q) = &inv.raw_query {
-        query_string.push(q.clone());
-    }
-    for (k, v) in &query {
-        query_string.push(format!(
-            "{}={}",
-            context::percent_encode(k, false),
-            context::percent_encode(v, false)
-        ));
-    }
-    if !query_string.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&query_string.join("&"));
-    }
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| IntegrationError::config(format!("Invalid endpoint address {url}: {e}")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(IntegrationError::config(format!(
-            "Invalid endpoint address {url}: only http:// backends are supported"
-        )));
-    }
-    let method = match m.integration_http_method.as_deref() {
-        None | Some("ANY") => inv.client_method.clone(),
-        Some(other) => Method::from_bytes(other.as_bytes())
-            .map_err(|e| IntegrationError::config(format!("integration httpMethod: {e}")))?,
-    };
-    let mut req = Request::new(body);
-    *req.method_mut() = method;
-    *req.uri_mut() = uri;
-    let out = req.headers_mut();
-    if proxy {
-        for (n, v) in &inv.client_headers {
-            if !hop_by_hop(n) && n != header::HOST {
-                out.append(n.clone(), v.clone());
-            }
-        }
-        if let Ok(v) = HeaderValue::from_str(&inv.peer.ip().to_string()) {
-            out.append(HeaderName::from_static("x-forwarded-for"), v);
-        }
-    } else {
-        for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
-            if let Some(v) = inv.client_headers.get(&name) {
-                out.insert(name, v.clone());
-            }
-        }
-        if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", inv.api_id)) {
-            out.insert(header::USER_AGENT, v);
-        }
-    }
-    if let Ok(v) = HeaderValue::from_str(inv.api_id) {
-        out.insert(HeaderName::from_static("x-amzn-apigateway-api-id"), v);
-    }
-    for (n, v) in headers {
-        if let Some(n) = n {
-            out.insert(n, v);
-        }
-    }
-    Ok(req)
 }
 
 /// `x-amzn-RequestId` and `x-amz-apigw-id` on a streamed response.
