@@ -926,3 +926,86 @@ async fn stage_variables_and_second_stage() {
         .assert(500, &error_500(), BODY_500);
     gw.gateway.shutdown().await;
 }
+
+/// Deployments land while requests run concurrently: every request gets a complete answer
+/// from one deployment or the other, none fails.
+#[tokio::test]
+async fn deployments_under_load_never_fail_a_request() {
+    let doc = document(
+        json!({"/m": {"get": {"responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "mock",
+                "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": "v0"}}}}}}}),
+        &[],
+    );
+    let gw = gateway(&doc, |_| {}).await;
+    let api = gw.api_id.clone();
+    let resources = send(
+        "GET",
+        &gw.admin_url(&format!("/restapis/{api}/resources")),
+        &[],
+        "",
+    )
+    .await;
+    let items: Value = serde_json::from_slice(&resources.body).unwrap();
+    let rid = items["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "/m")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let url = gw.url("/m");
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let c = client();
+                let mut seen = Vec::new();
+                for _ in 0..25 {
+                    let r = send_with(&c, "GET", &url, &[], "").await;
+                    assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(&r.body));
+                    seen.push(String::from_utf8(r.body.to_vec()).unwrap());
+                }
+                seen
+            })
+        })
+        .collect();
+    let integration_response =
+        format!("/restapis/{api}/resources/{rid}/methods/GET/integration/responses/200");
+    for v in 1..=5 {
+        let body = json!({"selectionPattern": "", "responseTemplates": {"application/json": format!("v{v}")}});
+        let r = send(
+            "PUT",
+            &gw.admin_url(&integration_response),
+            &[],
+            body.to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+        let r = send(
+            "POST",
+            &gw.admin_url(&format!("/restapis/{api}/deployments")),
+            &[],
+            json!({"stageName": STAGE}).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+    }
+    for c in clients {
+        for body in c.await.unwrap() {
+            assert!(
+                ["v0", "v1", "v2", "v3", "v4", "v5"].contains(&body.as_str()),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(
+        send("GET", &url, &[], "").await.body,
+        Bytes::from_static(b"v5")
+    );
+    gw.gateway.shutdown().await;
+}
