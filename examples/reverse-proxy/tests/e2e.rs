@@ -1009,3 +1009,43 @@ async fn deployments_under_load_never_fail_a_request() {
     );
     gw.gateway.shutdown().await;
 }
+
+/// Without `api_id` the first REST API that gets a stage is served, and stays served when
+/// another one is deployed later.
+#[tokio::test]
+async fn served_api_is_chosen_once() {
+    let store = Arc::new(apigw_control::Store::in_memory(apigw_control::Config {
+        auth_disabled: true,
+        ..apigw_control::Config::default()
+    }));
+    let gw = apigw_proxy::start(Arc::clone(&store), apigw_proxy::GatewayConfig::default())
+        .await
+        .unwrap();
+    let admin = format!("http://{}", gw.admin_addr.unwrap());
+    let mock = |text: &str| {
+        document(
+            json!({"/w": {"get": {"responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {"type": "mock",
+                    "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                    "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": text}}}}}}}),
+            &[],
+        )
+    };
+    let mut ids = Vec::new();
+    for text in ["first", "second"] {
+        let api = store.import_rest_api(mock(text).as_bytes(), None).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let r = send(
+            "POST",
+            &format!("{admin}/restapis/{id}/deployments"),
+            &[],
+            json!({"stageName": "live"}).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+        ids.push(id);
+        let r = send("GET", &format!("http://{}/live/w", gw.addr), &[], "").await;
+        assert_eq!((r.status, &r.body[..]), (200, &b"first"[..]));
+    }
+    gw.shutdown().await;
+}

@@ -59,7 +59,8 @@ pub struct GatewayConfig {
     pub listen: SocketAddr,
     /// The admin (control-plane) listener; `None` disables the admin API.
     pub admin_listen: Option<SocketAddr>,
-    /// The REST API served; `None` serves the first REST API that has stages.
+    /// The REST API served; `None` serves the first REST API found with a stage (chosen
+    /// once, when the first stage appears).
     pub api_id: Option<String>,
     /// Base URL of the Lambda Invoke API (`http://127.0.0.1:9001`); Lambda integrations fail
     /// with a 500 without it.
@@ -103,15 +104,16 @@ struct StageRoute {
 #[derive(Debug, Default)]
 struct Routes {
     api_id: String,
-    stages: HashMap<String, StageRoute>,
+    stages: HashMap<String, Arc<StageRoute>>,
 }
 
 #[derive(Debug)]
 struct Shared {
     store: Arc<Store>,
     routes: ArcSwap<Routes>,
-    /// Serializes route rebuilds so the last one stored is built from the newest state.
-    refresh_lock: Mutex<()>,
+    /// Serializes route rebuilds so the last one stored is built from the newest state; holds
+    /// the served REST API once known.
+    refresh_lock: Mutex<Option<String>>,
     client: Client<HttpConnector, Body>,
     config: GatewayConfig,
     /// Set when shutdown starts.
@@ -158,7 +160,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
     let shared = Arc::new(Shared {
         store,
         routes: ArcSwap::from_pointee(Routes::default()),
-        refresh_lock: Mutex::new(()),
+        refresh_lock: Mutex::new(None),
         client,
         config: config.clone(),
         draining: AtomicBool::new(false),
@@ -288,34 +290,54 @@ struct Invocation<'a> {
 impl Shared {
     /// Rebuilds the routes from the store's stages and swaps them in atomically.
     fn refresh_routes(&self) {
-        let _guard = self
+        let mut served = self
             .refresh_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let pairs = match self.store.all_stage_snapshots() {
-            Ok(p) => p,
-            Err(e) => {
-                warn!(error = %e.message(), "stage snapshots could not be compiled; routes kept");
-                return;
-            }
-        };
-        let api_id = self
-            .config
-            .api_id
-            .clone()
-            .or_else(|| pairs.first().map(|(a, _, _)| a.clone()))
-            .unwrap_or_default();
+        if served.is_none() {
+            *served = self.config.api_id.clone().or_else(|| {
+                let apis = self.store.get_rest_apis().ok()?;
+                apis["item"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|a| a["id"].as_str())
+                    .find(|id| !self.stage_names(id).is_empty())
+                    .map(str::to_owned)
+            });
+        }
+        let api_id = served.clone().unwrap_or_default();
+        let previous = self.routes.load();
         let mut stages = HashMap::new();
-        for (api, stage, _) in pairs.iter().filter(|(a, _, _)| *a == api_id) {
-            match self.stage_route(api, stage) {
+        for stage in self.stage_names(&api_id) {
+            match self.stage_route(&api_id, &stage) {
                 Ok(route) => {
-                    stages.insert(stage.clone(), route);
+                    stages.insert(stage, Arc::new(route));
                 }
-                Err(e) => warn!(%stage, error = %e.message(), "stage not served"),
+                Err(e) => {
+                    warn!(%stage, error = %e.message(), "stage could not be compiled; previous routes kept");
+                    if let Some(old) = previous.stages.get(&stage) {
+                        stages.insert(stage, Arc::clone(old));
+                    }
+                }
             }
         }
         info!(api_id = %api_id, stages = ?stages.keys().collect::<Vec<_>>(), "routes updated");
         self.routes.store(Arc::new(Routes { api_id, stages }));
+    }
+
+    /// The stage names of a REST API (none when it does not exist).
+    fn stage_names(&self, api: &str) -> Vec<String> {
+        self.store
+            .get_stages(api, None)
+            .ok()
+            .and_then(|v| {
+                v["item"].as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|s| s["stageName"].as_str().map(str::to_owned))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
     }
 
     /// One stage: its snapshot, variables, and which methods leave the body untouched
