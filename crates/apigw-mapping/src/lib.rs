@@ -554,7 +554,17 @@ fn trace_id(request: &RequestContext) -> String {
         })
     };
     let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
-    format!("Root=1-00000000-{:016x}{:08x}", a, b as u32)
+    // Hex by hand: `format!` costs more than the hashing on this per-request path.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(40);
+    id.push_str("Root=1-00000000-");
+    for shift in (0..16).rev() {
+        id.push(HEX[((a >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    for shift in (0..8).rev() {
+        id.push(HEX[((b >> (shift * 4)) & 0xf) as usize] as char);
+    }
+    id
 }
 
 /// Proxy integrations: the backend answer passes through (SPEC §1.1).
@@ -598,6 +608,19 @@ mod tests {
         assert_eq!(parse_status_code("600"), None);
         assert_eq!(parse_status_code("20"), None);
         assert_eq!(parse_status_code("+20"), None);
+    }
+
+    #[test]
+    fn trace_id_shape() {
+        let mut r = RequestContext::default();
+        r.context.insert("requestId".into(), "abc".into());
+        let id = trace_id(&r);
+        assert_eq!(id.len(), 40);
+        assert!(id.starts_with("Root=1-00000000-"));
+        assert!(id[16..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(id, trace_id(&r));
+        r.context.insert("xrayTraceId".into(), "Root=1-x".into());
+        assert_eq!(trace_id(&r), "Root=1-x");
     }
 
     #[test]
