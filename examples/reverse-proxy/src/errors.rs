@@ -21,6 +21,9 @@ pub enum GatewayError {
     /// A Lambda proxy function failed or returned a malformed result: 502
     /// `{"message": "Internal server error"}`.
     BadGateway,
+    /// No request template for the request's content type and `passthroughBehavior` refuses
+    /// it: 415 `{"message":"Unsupported Media Type"}`.
+    UnsupportedMediaType,
     /// The method request body is larger than 10 MB: 413 `{"message":"Request Too Long"}`.
     RequestTooLarge,
 }
@@ -49,6 +52,9 @@ impl GatewayError {
                 apigw_mapping::CONFIGURATION_ERROR_BODY,
                 Some("InternalServerErrorException"),
             ),
+            GatewayError::UnsupportedMediaType => {
+                (415, r#"{"message":"Unsupported Media Type"}"#, None)
+            }
             GatewayError::RequestTooLarge => (413, r#"{"message":"Request Too Long"}"#, None),
         }
     }

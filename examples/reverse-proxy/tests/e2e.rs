@@ -1049,3 +1049,59 @@ async fn served_api_is_chosen_once() {
     }
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn passthrough_behavior_refuses_unmapped_content_types() {
+    let method = |behavior: &str, templates: Value| {
+        json!({"post": {"responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"type": "mock", "passthroughBehavior": behavior,
+                "requestTemplates": templates,
+                "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": "ok"}}}}}})
+    };
+    let json_only = json!({"application/json": "{\"statusCode\": 200}"});
+    let doc = document(
+        json!({
+            "/never": method("never", json_only.clone()),
+            "/when-no-templates": method("when_no_templates", json_only.clone()),
+            "/when-no-match": method("when_no_match", json_only),
+            "/no-templates": method("when_no_templates", json!({})),
+        }),
+        &[],
+    );
+    let gw = gateway(&doc, |_| {}).await;
+    let refused = [
+        ("content-type", "application/json"),
+        ("x-amzn-requestid", "<request-id>"),
+        ("x-amz-apigw-id", "<apigw-id>"),
+        ("connection", "keep-alive"),
+        ("content-length", "36"),
+        ("date", "<date>"),
+    ];
+    for path in ["/never", "/when-no-templates"] {
+        let r = send(
+            "POST",
+            &gw.url(path),
+            &[("Content-Type", "text/plain")],
+            "x",
+        )
+        .await;
+        r.assert(415, &refused, br#"{"message":"Unsupported Media Type"}"#);
+        // A matching content type (parameters and case ignored), or none (= JSON), passes.
+        for ct in [Some("Application/JSON; charset=utf-8"), None] {
+            let headers: Vec<(&str, &str)> = ct.map(|c| ("Content-Type", c)).into_iter().collect();
+            let r = send("POST", &gw.url(path), &headers, "{}").await;
+            assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]), "{path} {ct:?}");
+        }
+    }
+    for path in ["/when-no-match", "/no-templates"] {
+        let r = send(
+            "POST",
+            &gw.url(path),
+            &[("Content-Type", "text/plain")],
+            "x",
+        )
+        .await;
+        assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]), "{path}");
+    }
+    gw.gateway.shutdown().await;
+}

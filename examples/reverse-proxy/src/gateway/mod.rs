@@ -560,6 +560,15 @@ impl Shared {
             stage: stage_route,
         };
         let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
+        if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, &inv.ctx) {
+            info!(%request_id, content_type = ?inv.ctx.header("content-type"),
+                  passthrough_behavior = %m.passthrough_behavior, "no request template for the content type");
+            return gateway_response(
+                GatewayError::UnsupportedMediaType,
+                &request_id,
+                &extended_id,
+            );
+        }
         let timeout = Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000));
         let result = match kind {
             Some(IntegrationKind::Mock) => self.mock(inv, body).await,
@@ -903,6 +912,31 @@ async fn collect_limited(body: Incoming, limit: usize) -> Result<Bytes, Integrat
         Err(e) => Err(IntegrationError::config(format!(
             "reading the integration response: {e}"
         ))),
+    }
+}
+
+/// `passthroughBehavior`: whether a request whose content type has no request template is
+/// refused (`NEVER`, or `WHEN_NO_TEMPLATES` when the method has templates). The content type
+/// is the request's media type in lower case, `application/json` when absent.
+fn rejects_media_type(m: &DeployedMethod, ctx: &RequestContext) -> bool {
+    let mime = ctx
+        .header("content-type")
+        .map_or("application/json", apigw_mapping::content::mime_type)
+        .trim()
+        .to_ascii_lowercase();
+    if m.request_templates
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case(&mime))
+    {
+        return false;
+    }
+    let behavior = &m.passthrough_behavior;
+    if behavior.eq_ignore_ascii_case("NEVER") {
+        true
+    } else if behavior.eq_ignore_ascii_case("WHEN_NO_TEMPLATES") {
+        !m.request_templates.is_empty()
+    } else {
+        false
     }
 }
 
