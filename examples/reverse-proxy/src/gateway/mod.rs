@@ -359,6 +359,21 @@ impl Shared {
             if again.deployment_id != snapshot.deployment_id {
                 continue;
             }
+            for m in snapshot.methods() {
+                let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
+                let renders_elsewhere = matches!(
+                    kind,
+                    Some(IntegrationKind::Http | IntegrationKind::Lambda | IntegrationKind::Aws)
+                );
+                let has_templates = m
+                    .request_templates
+                    .values()
+                    .any(|t| t.as_str().is_some_and(|t| !t.is_empty()));
+                if renders_elsewhere && has_templates {
+                    warn!(%stage, method = %m.http_method, resource = %m.resource_path,
+                          "request templates are not rendered for this integration type by apigw-proxy; the method request body is passed through");
+                }
+            }
             let variables = vars
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
