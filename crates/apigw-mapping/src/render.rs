@@ -343,7 +343,11 @@ impl Input {
             return Ok(Value::map(Vec::new()));
         }
         let mut de = serde_json::Deserializer::from_slice(text);
-        match serde::Deserializer::deserialize_any(&mut de, VtlVisitor).and_then(|v| {
+        let interned = RefCell::new(Interner::default());
+        let visitor = VtlVisitor {
+            interned: &interned,
+        };
+        match serde::Deserializer::deserialize_any(&mut de, visitor).and_then(|v| {
             de.end()?;
             Ok(v)
         }) {
@@ -488,17 +492,72 @@ pub(crate) fn to_vtl(v: &Json) -> Value {
 }
 
 /// Deserialises JSON straight into template values, with the same mapping as [`to_vtl`].
-struct VtlVisitor;
+/// Object keys and short string values are interned for the whole document: a list of a
+/// hundred objects with the same keys allocates each key once (Java strings are immutable, so
+/// sharing is invisible to templates).
+struct VtlVisitor<'i> {
+    interned: &'i RefCell<Interner>,
+}
 
-impl<'de> serde::de::DeserializeSeed<'de> for VtlVisitor {
-    type Value = Value;
+/// Strings seen so far in one document (keys and values up to [`Interner::MAX_LEN`] bytes, the
+/// first [`Interner::MAX_ENTRIES`] distinct ones): a linear scan, cheaper than hashing at
+/// these sizes.
+#[derive(Default)]
+struct Interner {
+    strings: Vec<Value>,
+}
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(VtlVisitor)
+impl Interner {
+    const MAX_LEN: usize = 24;
+    const MAX_ENTRIES: usize = 48;
+
+    fn get(&mut self, s: &str) -> Value {
+        if s.len() > Self::MAX_LEN {
+            return Value::string(s);
+        }
+        if let Some(v) = self.strings.iter().find(|v| v.as_str() == Some(s)) {
+            return v.clone();
+        }
+        let v = Value::string(s);
+        if self.strings.len() < Self::MAX_ENTRIES {
+            self.strings.push(v.clone());
+        }
+        v
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for VtlVisitor {
+impl<'de> serde::de::DeserializeSeed<'de> for VtlVisitor<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// An object key, interned.
+struct Key<'i>(&'i RefCell<Interner>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(self.0.borrow_mut().get(s))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for VtlVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -529,24 +588,28 @@ impl<'de> serde::de::Visitor<'de> for VtlVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::string(s))
+        Ok(self.interned.borrow_mut().get(s))
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(VtlVisitor)? {
+        while let Some(v) = seq.next_element_seed(VtlVisitor {
+            interned: self.interned,
+        })? {
             items.push(v);
         }
         Ok(json_array(items))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(VtlVisitor)?;
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).max(4));
+        while let Some(k) = map.next_key_seed(Key(self.interned))? {
+            let v = map.next_value_seed(VtlVisitor {
+                interned: self.interned,
+            })?;
             entries.push((k, v));
         }
-        Ok(Value::map(entries))
+        Ok(Value::map_with_keys(entries))
     }
 }
 

@@ -197,6 +197,49 @@ impl Value {
         Value(V::Map(Rc::new(RefCell::new(m))))
     }
 
+    /// Returns a `LinkedHashMap` whose keys are given as values (typically strings shared
+    /// between many maps, so a host building thousands of maps with the same keys allocates
+    /// each key once). A later duplicate key replaces the earlier value in place.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::Value;
+    /// let id = Value::string("id");
+    /// let a = Value::map_with_keys(vec![(id.clone(), Value::int(1))]);
+    /// let b = Value::map_with_keys(vec![(id, Value::int(2)), (Value::string("x"), Value::null())]);
+    /// assert_eq!(a.to_string(), "{id=1}");
+    /// assert_eq!(b.to_string(), "{id=2, x=null}");
+    /// ```
+    pub fn map_with_keys(entries: Vec<(Value, Value)>) -> Value {
+        let mut m = JMap {
+            entries: Vec::with_capacity(entries.len()),
+            modcount: 0,
+        };
+        let all_strings = entries.iter().all(|(k, _)| matches!(k.0, V::Str(_)));
+        if entries.len() > 16 && all_strings {
+            // Large objects: index the keys once instead of a linear scan per insertion.
+            let mut index: std::collections::HashMap<Arc<str>, usize> =
+                std::collections::HashMap::with_capacity(entries.len());
+            for (k, v) in entries {
+                let V::Str(key) = &k.0 else { continue };
+                match index.get(key) {
+                    Some(&i) => m.entries[i].1 = v,
+                    None => {
+                        index.insert(key.clone(), m.entries.len());
+                        m.entries.push((k, v));
+                    }
+                }
+            }
+            m.modcount = m.entries.len() as u64;
+        } else {
+            for (k, v) in entries {
+                m.put(k, v);
+            }
+        }
+        Value(V::Map(Rc::new(RefCell::new(m))))
+    }
+
     /// Returns a host object (see [`Object`]).
     pub fn object(o: Rc<dyn Object>) -> Value {
         Value(V::Object(o))
