@@ -58,6 +58,7 @@ use serde_json::{Map, Value};
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
 pub use gateway::GatewayResponse;
+pub use render::OverrideValues;
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
 pub use params::validate_response_parameter;
 
@@ -174,6 +175,20 @@ pub struct MethodResponse {
     pub body: Bytes,
     /// Why a gateway error was returned instead of a mapped response, for the operator's log.
     pub failure: Option<Failure>,
+}
+
+/// An integration request after its request template (see
+/// [`CompiledIntegration::render_request`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedRequest {
+    /// The body to send to the backend.
+    pub body: Bytes,
+    /// What the template wrote to `$context.requestOverride` (`header`, `path`,
+    /// `querystring`): the caller applies these to the backend call.
+    pub request_override: OverrideValues,
+    /// What the template wrote to `$context.responseOverride`, carried into the response by
+    /// [`CompiledIntegration::apply_rendered`].
+    pub response_override: OverrideValues,
 }
 
 /// The body API Gateway sends with `API_CONFIGURATION_ERROR` (36 bytes, SPEC §7.1).
@@ -293,11 +308,121 @@ impl CompiledIntegration {
 
     /// Maps a backend answer to what the client receives.
     pub fn apply(&self, backend: &BackendResponse, request: &RequestContext) -> MethodResponse {
+        self.apply_inner(backend, request, None)
+    }
+
+    /// Like [`CompiledIntegration::apply`], for an HTTP or Lambda integration whose request
+    /// went through [`CompiledIntegration::render_request`]: what the request template wrote to
+    /// `$context.responseOverride` / `requestOverride` carries into the response (SPEC §5.7).
+    pub fn apply_rendered(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        rendered: &RenderedRequest,
+    ) -> MethodResponse {
+        self.apply_inner(backend, request, Some(rendered))
+    }
+
+    /// Renders the integration request template chosen by the method request's
+    /// `Content-Type` (absent: `application/json`; exact match, else the `application/json`
+    /// template), with `$input` reading `request.body`. `Ok(None)` when no template applies:
+    /// the method request body goes to the backend unchanged (`passthroughBehavior`
+    /// `WHEN_NO_MATCH`; the caller answers 415 for the other behaviours).
+    ///
+    /// # Errors
+    /// A [`Failure`] when the template does not compile or fails to render (the client gets
+    /// the configuration-error response: see [`CompiledIntegration::failure_response`]).
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, IntegrationKind, IntegrationSpec, RequestContext};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Lambda);
+    /// spec.request_templates.insert(
+    ///     "application/json".into(),
+    ///     r#"{"id": "$input.params('id')", "name": $input.json('$.name')}"#.into(),
+    /// );
+    /// let compiled = compile(&spec).unwrap();
+    /// let mut request = RequestContext::default();
+    /// request.path_parameters.push(("id".into(), "7".into()));
+    /// request.body = r#"{"name": "rex"}"#.into();
+    /// let rendered = compiled.render_request(&request).unwrap().unwrap();
+    /// assert_eq!(&rendered.body[..], br#"{"id": "7", "name": "rex"}"#);
+    /// ```
+    pub fn render_request(
+        &self,
+        request: &RequestContext,
+    ) -> Result<Option<RenderedRequest>, Failure> {
+        let mime = request
+            .header("content-type")
+            .map_or("application/json", content::mime_type);
+        let Some(entry) = self.request_templates.choose_strict(mime) else {
+            return Ok(None);
+        };
+        let template = match &entry.template {
+            templates::Mapping::Passthrough => return Ok(None),
+            templates::Mapping::Invalid(detail) => {
+                return Err(Failure::TemplateRender {
+                    content_type: entry.key.clone(),
+                    detail: detail.to_string(),
+                });
+            }
+            templates::Mapping::Render(t) => t,
+        };
+        let overrides = render::Overrides::default();
+        let scope = render::Scope {
+            body: request.body.clone(),
+            request,
+            overrides: &overrides,
+        };
+        let body = render::render(template, &scope).map_err(|e| Failure::TemplateRender {
+            content_type: entry.key.clone(),
+            detail: format!("{e:#}"),
+        })?;
+        for o in [&overrides.request, &overrides.response] {
+            if let Some(name) = o.set_twice() {
+                return Err(Failure::OverrideSetTwice { name });
+            }
+        }
+        Ok(Some(RenderedRequest {
+            body: Bytes::from(body),
+            request_override: overrides.request.snapshot(),
+            response_override: overrides.response.snapshot(),
+        }))
+    }
+
+    /// Whether [`CompiledIntegration::render_request`] would render a template for this
+    /// request (so the caller must buffer the method request body first).
+    pub fn has_request_template(&self, request: &RequestContext) -> bool {
+        let mime = request
+            .header("content-type")
+            .map_or("application/json", content::mime_type);
+        self.request_templates
+            .choose_strict(mime)
+            .is_some_and(|e| !matches!(e.template, templates::Mapping::Passthrough))
+    }
+
+    /// The client response for a failure the caller detected itself (for example a request
+    /// template that failed to render): the API's configuration-error gateway response.
+    pub fn failure_response(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
+        self.gateway.respond(request, failure)
+    }
+
+    fn apply_inner(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        rendered: Option<&RenderedRequest>,
+    ) -> MethodResponse {
         if !self.kind.is_mapped() {
             return passthrough_proxy(backend);
         }
         // Created only when a template renders (a passthrough allocates none of it).
-        let mut overrides: Option<render::Overrides> = None;
+        let mut overrides: Option<render::Overrides> = rendered.map(|r| {
+            let o = render::Overrides::default();
+            o.request.seed(&r.request_override);
+            o.response.seed(&r.response_override);
+            o
+        });
         let chosen = match self.select(backend, request, &mut overrides) {
             Ok((Some(i), _)) => &self.responses[i],
             Ok((None, selection_value)) => {
@@ -504,15 +629,26 @@ impl CompiledIntegration {
             }
             templates::Mapping::Render(t) => t,
         };
+        let fresh = render::Overrides::default();
         let scope = render::Scope {
             body: request.body.clone(),
             request,
-            overrides: overrides.get_or_insert_with(render::Overrides::default),
+            overrides: &fresh,
         };
         let output = render::render(template, &scope).map_err(|e| Failure::TemplateRender {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),
         })?;
+        for o in [&fresh.request, &fresh.response] {
+            if let Some(name) = o.set_twice() {
+                return Err(Failure::OverrideSetTwice { name });
+            }
+        }
+        // "Overrides are final" counts per template: the response template starts afresh
+        // with the values the request template wrote.
+        let carried = overrides.get_or_insert_with(render::Overrides::default);
+        carried.request.seed(&fresh.request.snapshot());
+        carried.response.seed(&fresh.response.snapshot());
         Ok(templates::lenient_status_code(&output))
     }
 }
@@ -621,6 +757,79 @@ mod tests {
         assert_eq!(id, trace_id(&r));
         r.context.insert("xrayTraceId".into(), "Root=1-x".into());
         assert_eq!(trace_id(&r), "Root=1-x");
+    }
+
+    fn lambda_spec(request_template: &str, response_template: &str) -> CompiledIntegration {
+        let mut spec = IntegrationSpec::new(IntegrationKind::Lambda);
+        spec.request_templates
+            .insert("application/json".into(), request_template.into());
+        let mut templates = Map::new();
+        templates.insert("application/json".into(), response_template.into());
+        spec.integration_responses = vec![IntegrationResponse {
+            status_code: "200".into(),
+            response_templates: Some(templates),
+            ..Default::default()
+        }];
+        spec.method_responses = vec!["200".into()];
+        compile(&spec).unwrap()
+    }
+
+    #[test]
+    fn request_template_overrides_reach_backend_call_and_response() {
+        let c = lambda_spec(
+            "#set($context.requestOverride.header.X-Trace = 'abc')\
+             #set($context.requestOverride.path.petId = $input.params('id'))\
+             #set($context.responseOverride.status = 202)\
+             #set($context.responseOverride.header.X-From = 'request'){\"id\": \"$input.params('id')\"}",
+            "$context.requestOverride.path.petId/$input.body",
+        );
+        let mut req = RequestContext::default();
+        req.path_parameters.push(("id".into(), "9".into()));
+        assert!(c.has_request_template(&req));
+        let rendered = c.render_request(&req).unwrap().unwrap();
+        assert_eq!(&rendered.body[..], br#"{"id": "9"}"#);
+        assert_eq!(
+            rendered.request_override.headers,
+            vec![("X-Trace".to_owned(), "abc".to_owned())]
+        );
+        assert_eq!(
+            rendered.request_override.path,
+            vec![("petId".to_owned(), "9".to_owned())]
+        );
+        let out = c.apply_rendered(&BackendResponse::new(200, "ok"), &req, &rendered);
+        assert_eq!(out.status, 202);
+        assert_eq!(out.headers["x-from"], "request");
+        assert_eq!(&out.body[..], b"9/ok");
+    }
+
+    #[test]
+    fn response_template_may_override_what_the_request_template_set() {
+        let c = lambda_spec(
+            "#set($context.responseOverride.status = 202)",
+            "#set($context.responseOverride.status = 203)done",
+        );
+        let req = RequestContext::default();
+        let rendered = c.render_request(&req).unwrap().unwrap();
+        let out = c.apply_rendered(&BackendResponse::new(200, ""), &req, &rendered);
+        assert_eq!(out.status, 203, "{:?}", out.failure);
+        // Twice within one template is the documented 5XX.
+        let c = lambda_spec(
+            "#set($context.responseOverride.status = 202)#set($context.responseOverride.status = 204)",
+            "x",
+        );
+        assert!(matches!(
+            c.render_request(&req),
+            Err(Failure::OverrideSetTwice { .. })
+        ));
+    }
+
+    #[test]
+    fn no_request_template_means_passthrough() {
+        let c = lambda_spec("x", "y");
+        let mut req = RequestContext::default();
+        req.headers.push(("Content-Type".into(), "text/plain".into()));
+        assert!(!c.has_request_template(&req));
+        assert!(c.render_request(&req).unwrap().is_none());
     }
 
     #[test]

@@ -22,6 +22,22 @@ pub(crate) struct Overrides {
     pub(crate) request: Rc<Override>,
 }
 
+/// What a request template wrote to `$context.requestOverride` / `.responseOverride`, as plain
+/// data (`Send`), to hand to the backend call and carry into the response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverrideValues {
+    /// `status`, printed.
+    pub status: Option<String>,
+    /// `header.NAME`, printed (lists joined with `,`).
+    pub headers: Vec<(String, String)>,
+    /// `path.NAME` (request side).
+    pub path: Vec<(String, String)>,
+    /// `querystring.NAME` (request side).
+    pub querystring: Vec<(String, String)>,
+    /// Other members (custom keys), printed.
+    pub others: Vec<(String, String)>,
+}
+
 /// `$context.responseOverride` / `$context.requestOverride`.
 #[derive(Debug, Default)]
 pub(crate) struct Override {
@@ -195,6 +211,60 @@ impl Override {
                 (k.clone(), text)
             })
             .collect()
+    }
+
+    /// The values written so far, as plain data.
+    pub(crate) fn snapshot(&self) -> OverrideValues {
+        let printed = |m: &OverrideMap| -> Vec<(String, String)> {
+            m.entries
+                .borrow()
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect()
+        };
+        let map = |name: &str| {
+            self.maps
+                .borrow()
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, m)| printed(m))
+                .unwrap_or_default()
+        };
+        OverrideValues {
+            status: self.status.borrow().as_ref().map(ToString::to_string),
+            headers: self.headers(),
+            path: map("path"),
+            querystring: map("querystring"),
+            others: self
+                .others
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Pre-fills values written by an earlier template (they count as not yet set here, so
+    /// the response template may override them once).
+    pub(crate) fn seed(&self, values: &OverrideValues) {
+        let strings = |list: &[(String, String)]| -> Vec<(String, Value)> {
+            list.iter()
+                .map(|(k, v)| (k.clone(), Value::string(v.as_str())))
+                .collect()
+        };
+        *self.status.borrow_mut() = values.status.as_deref().map(Value::string);
+        *self.headers.entries.borrow_mut() = strings(&values.headers);
+        *self.others.borrow_mut() = strings(&values.others);
+        let mut maps = self.maps.borrow_mut();
+        maps.clear();
+        for (name, list) in [("path", &values.path), ("querystring", &values.querystring)] {
+            if !list.is_empty() {
+                let m = Rc::new(OverrideMap::default());
+                *m.entries.borrow_mut() = strings(list);
+                maps.push((name.to_owned(), m));
+            }
+        }
     }
 
     /// The first parameter overridden more than once.

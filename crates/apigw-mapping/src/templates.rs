@@ -112,13 +112,14 @@ impl TemplateSet {
         Some(&self.entries[i].1)
     }
 
-    /// Chooses strictly: exact match, else `application/json`, else nothing.
+    /// Chooses for an integration request: the exact MIME type only (a method request without
+    /// `Content-Type` counts as `application/json`, which the caller passes); no match means
+    /// the body passes through (`WHEN_NO_MATCH`).
     pub(crate) fn choose_strict(&self, mime: &str) -> Option<&Entry> {
         let lower = mime.trim().to_ascii_lowercase();
         self.entries
             .iter()
             .find(|(k, _)| *k == lower)
-            .or_else(|| self.entries.iter().find(|(k, _)| k == "application/json"))
             .map(|(_, e)| e)
     }
 }

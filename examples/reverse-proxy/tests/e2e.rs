@@ -509,6 +509,61 @@ async fn lambda_invoke_success_function_error_service_error() {
     gw.gateway.shutdown().await;
 }
 
+/// A Lambda request template builds the Invoke payload from the method request; what it
+/// writes to `$context.responseOverride` reaches the client.
+#[tokio::test]
+async fn lambda_request_template_builds_the_invoke_payload() {
+    let (lambda, log) = lambda_server().await;
+    let mut api = lambda_api("ok");
+    api["post"]["x-amazon-apigateway-integration"]["requestTemplates"] = json!({
+        "application/json": "#set($context.responseOverride.header.X-Rendered = 'yes')\n{\"id\": \"$input.params('id')\", \"name\": $input.json('$.name')}"
+    });
+    let doc = document(json!({"/tpl/{id}": api}), &[]);
+    let gw = gateway(&doc, |c| {
+        c.lambda_endpoint = Some(format!("http://{lambda}"));
+    })
+    .await;
+    let r = send(
+        "POST",
+        &gw.url("/tpl/7"),
+        &[("content-type", "application/json")],
+        r#"{"name": "rex", "extra": 1}"#,
+    )
+    .await;
+    let body = br#"{"echo":{"id":"7","name":"rex"}}"#;
+    r.assert(
+        200,
+        &headers_with(
+            &[("x-rendered", "yes"), ("content-type", "application/json")],
+            &TRACED,
+            &body.len().to_string(),
+        ),
+        body,
+    );
+    let seen = log.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(&seen.body[..], br#"{"id": "7", "name": "rex"}"#);
+
+    // A content type without a template passes the body through (WHEN_NO_MATCH).
+    let r = send(
+        "POST",
+        &gw.url("/tpl/7"),
+        &[("content-type", "text/plain")],
+        r#"{"raw": true}"#,
+    )
+    .await;
+    let body = br#"{"echo":{"raw":true}}"#;
+    r.assert(
+        200,
+        &headers_with(
+            &[("content-type", "application/json")],
+            &TRACED,
+            &body.len().to_string(),
+        ),
+        body,
+    );
+    gw.gateway.shutdown().await;
+}
+
 /// A deployment through the admin listener swaps the routes: the in-flight request finishes
 /// on the deployment it started with, the next one sees the new deployment.
 #[tokio::test]

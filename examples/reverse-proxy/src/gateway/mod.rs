@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use apigw_control::{DeployedMethod, Snapshot, Store};
 use apigw_mapping::{
-    BackendResponse, BinaryMediaTypes, IntegrationKind, MethodResponse, RequestContext,
+    BackendResponse, BinaryMediaTypes, IntegrationKind, MethodResponse, RenderedRequest,
+    RequestContext,
 };
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -264,6 +265,20 @@ async fn serve_loop<M, S, F>(
 }
 
 /// A buffered body.
+/// Applies `$context.requestOverride.header.*` from a request template to the backend call;
+/// a rendered body replaces the client's, so its `Content-Length` is recomputed by hyper.
+fn apply_request_override(headers: &mut http::HeaderMap, rendered: &RenderedRequest) {
+    headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &rendered.request_override.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+}
+
 fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
 }
@@ -361,10 +376,9 @@ impl Shared {
             }
             for m in snapshot.methods() {
                 let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
-                let renders_elsewhere = matches!(
-                    kind,
-                    Some(IntegrationKind::Http | IntegrationKind::Lambda | IntegrationKind::Aws)
-                );
+                // HTTP, Lambda and MOCK request templates are rendered; other AWS services
+                // are not supported by this proxy at all.
+                let renders_elsewhere = matches!(kind, Some(IntegrationKind::Aws));
                 let has_templates = m
                     .request_templates
                     .values()
@@ -646,11 +660,31 @@ impl Shared {
     /// is buffered (up to the payload limit) and mapped by `apply`.
     async fn http(
         &self,
-        inv: Invocation<'_>,
+        mut inv: Invocation<'_>,
         body: Incoming,
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
-        let upstream = build_http_request(&inv, false, self.limited(body))?;
+        // A request template needs the whole body; without one the body streams untouched.
+        let (rendered, upstream_body) = if inv.method.compiled.has_request_template(&inv.ctx) {
+            inv.ctx.body = self.read_request_body(body).await?;
+            match inv.method.compiled.render_request(&inv.ctx) {
+                Ok(Some(r)) => {
+                    let b = full(r.body.clone());
+                    (Some(r), b)
+                }
+                Ok(None) => (None, full(inv.ctx.body.clone())),
+                Err(failure) => {
+                    let out = inv.method.compiled.failure_response(&inv.ctx, failure);
+                    return Ok(mapped_response(out, &inv.ctx));
+                }
+            }
+        } else {
+            (None, self.limited(body))
+        };
+        let mut upstream = build_http_request(&inv, false, upstream_body)?;
+        if let Some(r) = &rendered {
+            apply_request_override(upstream.headers_mut(), r);
+        }
         let limit = self.config.max_payload_bytes;
         let client = self.client.clone();
         let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
@@ -678,7 +712,10 @@ impl Shared {
         match fetched {
             Fetched::Buffered(bytes) => {
                 backend.body = bytes;
-                let out = inv.method.compiled.apply(&backend, &inv.ctx);
+                let out = match &rendered {
+                    Some(r) => inv.method.compiled.apply_rendered(&backend, &inv.ctx, r),
+                    None => inv.method.compiled.apply(&backend, &inv.ctx),
+                };
                 Ok(mapped_response(out, &inv.ctx))
             }
             Fetched::Streamed(body) => {
@@ -763,11 +800,22 @@ impl Shared {
     /// Lambda (non-proxy) through the Lambda Invoke REST API.
     async fn lambda(
         &self,
-        inv: Invocation<'_>,
+        mut inv: Invocation<'_>,
         body: Incoming,
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
-        let payload = self.read_request_body(body).await?;
+        inv.ctx.body = self.read_request_body(body).await?;
+        // The request template, if one applies, builds the Invoke payload.
+        let rendered = match inv.method.compiled.render_request(&inv.ctx) {
+            Ok(r) => r,
+            Err(failure) => {
+                let out = inv.method.compiled.failure_response(&inv.ctx, failure);
+                return Ok(mapped_response(out, &inv.ctx));
+            }
+        };
+        let payload = rendered
+            .as_ref()
+            .map_or_else(|| inv.ctx.body.clone(), |r| r.body.clone());
         let (parts, bytes) = self.invoke_lambda(&inv, payload, timeout).await?;
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
@@ -776,7 +824,10 @@ impl Shared {
             body: bytes,
             function_error,
         };
-        let out = inv.method.compiled.apply(&backend, &inv.ctx);
+        let out = match &rendered {
+            Some(r) => inv.method.compiled.apply_rendered(&backend, &inv.ctx, r),
+            None => inv.method.compiled.apply(&backend, &inv.ctx),
+        };
         Ok(mapped_response(out, &inv.ctx))
     }
 
