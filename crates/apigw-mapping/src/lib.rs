@@ -58,9 +58,9 @@ use serde_json::{Map, Value};
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
 pub use gateway::GatewayResponse;
-pub use render::OverrideValues;
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
 pub use params::validate_response_parameter;
+pub use render::OverrideValues;
 
 /// Converts JSON into the value a mapping template sees for it, as `$input.path` and
 /// `$util.parseJson` produce it: objects as insertion-ordered Java maps (printed `{k=v}`),
@@ -827,7 +827,8 @@ mod tests {
     fn no_request_template_means_passthrough() {
         let c = lambda_spec("x", "y");
         let mut req = RequestContext::default();
-        req.headers.push(("Content-Type".into(), "text/plain".into()));
+        req.headers
+            .push(("Content-Type".into(), "text/plain".into()));
         assert!(!c.has_request_template(&req));
         assert!(c.render_request(&req).unwrap().is_none());
     }
