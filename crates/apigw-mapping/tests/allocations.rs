@@ -1,6 +1,9 @@
-//! Allocation budget of `apply` for a passthrough request (no parameters reading the body, no
-//! template, no conversion): a 1 MiB body must reach the client without being copied, and the
-//! whole call stays within a small, fixed number of heap blocks (the response's headers).
+//! Allocation budgets of `apply`:
+//! - a passthrough request (no parameters reading the body, no template, no conversion): a
+//!   1 MiB body must reach the client without being copied, and the whole call stays within a
+//!   small, fixed number of heap blocks (the response's headers);
+//! - the W1 and W2 workloads (`benches/workloads`): a budget a little above today's count, so
+//!   that a regression (an extra allocation per element, a copy of the body) fails the test.
 //!
 //! dhat needs its own global allocator, so this test runs in its own binary without the
 //! libtest harness (one measurement, no concurrent tests allocating beside it).
@@ -82,6 +85,68 @@ fn main() {
         BYTE_BUDGET
     );
     drop(response);
+
+    for (name, budget) in [("w1_small", W1_BLOCK_BUDGET), ("w2_list", W2_BLOCK_BUDGET)] {
+        let blocks = workload_blocks(name);
+        println!("apply ({name}): {blocks} heap blocks (budget {budget})");
+        dhat::assert!(
+            blocks <= budget,
+            "{} apply allocated {} blocks (budget {})",
+            name,
+            blocks,
+            budget
+        );
+    }
     drop(profiler);
-    println!("1 passed, 0 failed");
+    println!("3 passed, 0 failed");
+}
+
+/// W1 (`#set`, `$input.path`, `$util.escapeJavaScript`, one mapped header): measured 37.
+const W1_BLOCK_BUDGET: u64 = 45;
+/// W2 (100-item `#foreach` over `$input.path('$')`): measured 339 (about 3 per element).
+const W2_BLOCK_BUDGET: u64 = 400;
+
+/// Heap blocks of one `apply` of a workload template on its body (after a warm-up call).
+fn workload_blocks(name: &str) -> u64 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/workloads");
+    let read = |f: String| std::fs::read_to_string(dir.join(&f)).expect("workload file");
+    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    let mut templates = serde_json::Map::new();
+    templates.insert(
+        "application/json".into(),
+        read(format!("{name}.vtl")).into(),
+    );
+    let mut params = serde_json::Map::new();
+    params.insert(
+        "method.response.header.X-Request-Id".into(),
+        "context.requestId".into(),
+    );
+    spec.integration_responses = vec![IntegrationResponse {
+        status_code: "200".into(),
+        response_templates: Some(templates),
+        response_parameters: Some(params),
+        ..Default::default()
+    }];
+    spec.method_responses = vec!["200".into()];
+    let compiled = compile(&spec).expect("compiles");
+    let backend = BackendResponse {
+        status: 200,
+        headers: vec![(
+            "Content-Type".to_owned(),
+            HeaderValue::from_static("application/json"),
+        )],
+        body: read(format!("{name}.body.json")).into(),
+        function_error: false,
+    };
+    let mut request = RequestContext::default();
+    request.context.insert(
+        "requestId".into(),
+        "c0ffee00-0000-4000-8000-000000000001".into(),
+    );
+    let _ = compiled.apply(&backend, &request);
+    let before = dhat::HeapStats::get();
+    let response = compiled.apply(&backend, &request);
+    let after = dhat::HeapStats::get();
+    assert_eq!(response.status, 200, "{:?}", response.failure);
+    after.total_blocks - before.total_blocks
 }
