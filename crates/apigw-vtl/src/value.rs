@@ -207,36 +207,44 @@ impl Value {
     /// use apigw_vtl::Value;
     /// let id = Value::string("id");
     /// let a = Value::map_with_keys(vec![(id.clone(), Value::int(1))]);
-    /// let b = Value::map_with_keys(vec![(id, Value::int(2)), (Value::string("x"), Value::null())]);
+    /// let b = Value::map_with_keys(vec![(id.clone(), Value::int(2)), (Value::string("x"), Value::null())]);
     /// assert_eq!(a.to_string(), "{id=1}");
     /// assert_eq!(b.to_string(), "{id=2, x=null}");
+    /// // A repeated key keeps its first position and its last value, as `put` does.
+    /// let c = Value::map_with_keys(vec![
+    ///     (id.clone(), Value::int(1)),
+    ///     (Value::string("y"), Value::int(2)),
+    ///     (id, Value::int(3)),
+    /// ]);
+    /// assert_eq!(c.to_string(), "{id=3, y=2}");
     /// ```
-    pub fn map_with_keys(entries: Vec<(Value, Value)>) -> Value {
-        let mut m = JMap {
-            entries: Vec::with_capacity(entries.len()),
-            modcount: 0,
-        };
-        let all_strings = entries.iter().all(|(k, _)| matches!(k.0, V::Str(_)));
-        if entries.len() > 16 && all_strings {
-            // Large objects: index the keys once instead of a linear scan per insertion.
-            let mut index: std::collections::HashMap<Arc<str>, usize> =
-                std::collections::HashMap::with_capacity(entries.len());
-            for (k, v) in entries {
-                let V::Str(key) = &k.0 else { continue };
-                match index.get(key) {
-                    Some(&i) => m.entries[i].1 = v,
-                    None => {
-                        index.insert(key.clone(), m.entries.len());
-                        m.entries.push((k, v));
-                    }
-                }
-            }
-            m.modcount = m.entries.len() as u64;
+    pub fn map_with_keys(mut entries: Vec<(Value, Value)>) -> Value {
+        // The entries become the map's own storage (no second vector); duplicates, rare in
+        // practice, are folded in place: the first position keeps the last value.
+        let has_duplicates = if entries.len() <= 16 {
+            entries
+                .iter()
+                .enumerate()
+                .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| java_equals(e, k)))
         } else {
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            entries.iter().any(|(k, _)| match &k.0 {
+                V::Str(key) => !seen.insert(key.clone()),
+                _ => true,
+            })
+        };
+        if has_duplicates {
+            let mut m = JMap::default();
             for (k, v) in entries {
                 m.put(k, v);
             }
+            m.modcount = m.entries.len() as u64;
+            return Value(V::Map(Rc::new(RefCell::new(m))));
         }
+        let m = JMap {
+            modcount: entries.len() as u64,
+            entries,
+        };
         Value(V::Map(Rc::new(RefCell::new(m))))
     }
 
