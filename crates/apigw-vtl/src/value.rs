@@ -218,7 +218,7 @@ impl Value {
     /// ]);
     /// assert_eq!(c.to_string(), "{id=3, y=2}");
     /// ```
-    pub fn map_with_keys(mut entries: Vec<(Value, Value)>) -> Value {
+    pub fn map_with_keys(entries: Vec<(Value, Value)>) -> Value {
         // The entries become the map's own storage (no second vector); duplicates, rare in
         // practice, are folded in place: the first position keeps the last value.
         let has_duplicates = if entries.len() <= 16 {
