@@ -105,15 +105,21 @@ impl Object for OverrideMap {
     }
 
     fn write_string(&self, out: &mut String) {
-        out.push('{');
-        for (i, (k, v)) in self.entries.borrow().iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            let _ = write!(out, "{k}={v}");
-        }
-        out.push('}');
+        let entries = self.entries.borrow().clone();
+        guarded(out, |out| write_java_map(&entries, out));
     }
+}
+
+/// `{k=v, …}` as Java's `AbstractMap.toString` prints it.
+fn write_java_map(entries: &[(String, Value)], out: &mut String) {
+    out.push('{');
+    for (i, (k, v)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{k}={v}");
+    }
+    out.push('}');
 }
 
 impl Object for Override {
@@ -162,6 +168,12 @@ impl Object for Override {
     }
 
     fn write_string(&self, out: &mut String) {
+        guarded(out, |out| self.write_fields(out));
+    }
+}
+
+impl Override {
+    fn write_fields(&self, out: &mut String) {
         out.push('{');
         let mut first = true;
         if let Some(s) = &*self.status.borrow() {
@@ -761,8 +773,30 @@ impl Object for JsonArray {
     }
 
     fn write_string(&self, out: &mut String) {
-        write_json_array(&self.0.borrow(), out);
+        // A snapshot: printing may run template-visible code paths that borrow the list.
+        let items = self.0.borrow().clone();
+        guarded(out, |out| write_json_array(&items, out));
     }
+}
+
+thread_local! {
+    /// How deep the printing of host containers currently is (a template can make a list that
+    /// contains itself: `$list.add($list)`).
+    static PRINT_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `print` unless printing is already [`MAX_PRINT_DEPTH`] levels deep, where Java would
+/// print `(this Collection)` for a self-reference or overflow its stack; we print the former.
+fn guarded(out: &mut String, print: impl FnOnce(&mut String)) {
+    const MAX_PRINT_DEPTH: u32 = 256;
+    let depth = PRINT_DEPTH.with(std::cell::Cell::get);
+    if depth >= MAX_PRINT_DEPTH {
+        out.push_str("(this Collection)");
+        return;
+    }
+    PRINT_DEPTH.with(|d| d.set(depth + 1));
+    print(out);
+    PRINT_DEPTH.with(|d| d.set(depth));
 }
 
 fn write_json_array(items: &[Value], out: &mut String) {
@@ -778,6 +812,10 @@ fn write_json_array(items: &[Value], out: &mut String) {
 
 /// Writes a template value as compact JSON (json-smart's `toJSONString`).
 fn write_json(v: &Value, out: &mut String) {
+    guarded(out, |out| write_json_value(v, out));
+}
+
+fn write_json_value(v: &Value, out: &mut String) {
     if v.is_null() {
         out.push_str("null");
     } else if let Some(b) = v.as_bool() {
@@ -927,6 +965,42 @@ mod tests {
         assert!(compact_json_text(b"{bad").is_err());
         assert_eq!(compact_json_text(b"").unwrap().unwrap(), "{}");
         assert_eq!(compact_json_text(b"a=b").unwrap(), None);
+    }
+
+    fn render_mock(template: &str, body: &str) -> String {
+        let t = Template::compile(
+            template,
+            &apigw_vtl::Options {
+                null_rendering: apigw_vtl::NullRendering::Empty,
+                ..apigw_vtl::Options::default()
+            },
+        )
+        .unwrap();
+        let request = RequestContext::default();
+        let overrides = Overrides::default();
+        let scope = Scope {
+            body: Bytes::from(body.to_owned()),
+            request: &request,
+            overrides: &overrides,
+        };
+        render(&t, &scope).unwrap()
+    }
+
+    #[test]
+    fn self_containing_values_print_without_overflowing_the_stack() {
+        let out = render_mock("#set($a = $input.path('$'))#set($x = $a.add($a))$a", "[1]");
+        assert!(out.starts_with("[1,[1,[1,"), "{out}");
+        assert!(out.contains("(this Collection)"));
+        let out = render_mock(
+            "#set($context.responseOverride.header.h = $context.responseOverride.header)$context.responseOverride.header",
+            "",
+        );
+        assert!(out.contains("(this Collection)"), "{out}");
+        let out = render_mock(
+            "#set($context.responseOverride.me = $context.responseOverride)$context.responseOverride",
+            "",
+        );
+        assert!(out.contains("(this Collection)"), "{out}");
     }
 
     #[test]
