@@ -126,6 +126,49 @@ fn run_data(c: &Value) -> Result<(), String> {
     compare(c.get("expect").ok_or("case has no \"expect\"")?, &got)
 }
 
+/// Checks the explanation of a data case (`CompiledIntegration::apply_explained`): the same
+/// response as `apply`, the expected status, and a winner consistent with the outcome (a
+/// selected response unless nothing matched). Control cases pass trivially.
+///
+/// # Errors
+/// What is inconsistent.
+pub fn check_explanation(case: &Case) -> Result<(), String> {
+    if case.kind != "data" {
+        return Ok(());
+    }
+    let c = &case.raw;
+    let spec = build_spec(c.get("api").ok_or("case has no \"api\"")?)?;
+    let compiled = apigw_mapping::compile(&spec).map_err(|e| format!("compile failed: {e:#}"))?;
+    let request = build_request(c.get("request").unwrap_or(&Value::Null))?;
+    let backend = build_backend(c.get("backend").ok_or("case has no \"backend\"")?)?;
+    let plain = compiled.apply(&backend, &request);
+    let (response, why) = compiled.apply_explained(&backend, &request);
+    if response.status != plain.status || response.body != plain.body {
+        return Err("apply_explained answered differently from apply".into());
+    }
+    if why.status != response.status {
+        return Err(format!(
+            "explanation status {} but response {}",
+            why.status, response.status
+        ));
+    }
+    if let Some(want) = c
+        .get("expect")
+        .and_then(|e| e.get("status"))
+        .and_then(Value::as_u64)
+        && u64::from(why.status) != want
+    {
+        return Err(format!("explanation status {} expected {want}", why.status));
+    }
+    match (&why.selected, &response.failure) {
+        (None, None) if spec.kind.is_mapped() => Err("no response selected, yet no failure".into()),
+        (Some(_), Some(apigw_mapping::Failure::NoMatchingResponse { .. })) => {
+            Err("a response selected, yet the failure says nothing matched".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn build_spec(api: &Value) -> Result<IntegrationSpec, String> {
     let integration = api.get("integration").unwrap_or(&Value::Null);
     let ty = integration

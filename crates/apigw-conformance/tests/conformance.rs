@@ -36,9 +36,30 @@ fn main() {
         );
     }
 
-    let trials = cases
-        .into_iter()
-        .map(|case| {
+    // The explain trace of every data case that passes: same response, expected status,
+    // consistent winner.
+    let explained: Vec<apigw_conformance::Case> = cases
+        .iter()
+        .filter(|c| !expected.iter().any(|(n, _)| *n == c.name))
+        .cloned()
+        .collect();
+    let explain_trial = Trial::test("explain::every-passing-data-case", move || {
+        let errors: Vec<String> = explained
+            .iter()
+            .filter_map(|c| {
+                apigw_conformance::check_explanation(c)
+                    .err()
+                    .map(|e| format!("{}: {e}", c.name))
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Failed::from(errors.join("\n")))
+        }
+    });
+    let trials = std::iter::once(explain_trial)
+        .chain(cases.into_iter().map(|case| {
             let reason = expected
                 .iter()
                 .find(|(n, _)| *n == case.name)
@@ -58,7 +79,7 @@ fn main() {
                     ))),
                 }
             })
-        })
+        }))
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }

@@ -42,6 +42,7 @@
 mod compact;
 pub mod content;
 mod error;
+mod explain;
 mod gateway;
 mod headers;
 mod model;
@@ -57,6 +58,7 @@ use serde_json::{Map, Value};
 
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
+pub use explain::{Explanation, ParameterTrace, PatternTrial};
 pub use gateway::GatewayResponse;
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
 pub use params::validate_response_parameter;
@@ -198,6 +200,8 @@ pub const CONFIGURATION_ERROR_BODY: &str = r#"{"message": "Internal server error
 #[derive(Debug)]
 struct CompiledResponse {
     status_code: u16,
+    /// The `selectionPattern` as configured (for explanations).
+    selection_pattern: Option<Box<str>>,
     has_method_response: bool,
     content_handling: Option<ContentHandling>,
     templates: TemplateSet,
@@ -257,6 +261,7 @@ impl CompiledIntegration {
             let parameters = params::compile(ir.response_parameters.as_ref(), &origin)?;
             responses.push(CompiledResponse {
                 status_code,
+                selection_pattern: ir.selection_pattern.as_deref().map(Box::from),
                 has_method_response: spec.method_responses.contains(&ir.status_code),
                 content_handling: ir.content_handling,
                 templates,
@@ -608,7 +613,7 @@ impl CompiledIntegration {
     /// `200`, so a method without templates gets its default (or `2\d{2}`) response; a template
     /// whose output has no integer `statusCode` selects the default response (`None`).
     /// Overrides the request template writes carry over to the response (SPEC §5.7).
-    fn mock_status_code(
+    pub(crate) fn mock_status_code(
         &self,
         request: &RequestContext,
         overrides: &mut Option<render::Overrides>,
@@ -665,7 +670,7 @@ pub(crate) fn parse_status_code(s: &str) -> Option<u16> {
 
 /// The selection value of a Lambda function error (SPEC §2.2, §2.4): the `errorMessage`
 /// string; compact JSON for a non-string value; `""` when absent or the payload is not JSON.
-fn lambda_error_message(payload: &[u8]) -> String {
+pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
     match serde_json::from_slice::<Value>(payload) {
         Ok(Value::Object(mut m)) => match m.remove("errorMessage") {
             Some(Value::String(s)) => s,

@@ -52,14 +52,20 @@ fn pairs(v: Option<&Value>) -> Vec<(String, String)> {
 
 fn build_spec(api: &Value) -> Option<IntegrationSpec> {
     let integration = api.get("integration").unwrap_or(&Value::Null);
-    let ty = integration.get("type").and_then(Value::as_str).unwrap_or("HTTP");
+    let ty = integration
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("HTTP");
     let kind = if integration.get("lambda").and_then(Value::as_bool) == Some(true) {
         IntegrationKind::Lambda
     } else {
         IntegrationKind::from_aws(ty, integration.get("uri").and_then(Value::as_str))?
     };
     let mut spec = IntegrationSpec::new(kind);
-    if let Some(t) = integration.get("requestTemplates").and_then(Value::as_object) {
+    if let Some(t) = integration
+        .get("requestTemplates")
+        .and_then(Value::as_object)
+    {
         spec.request_templates = t.clone();
     }
     if let Some(irs) = api.get("integrationResponses") {
@@ -80,7 +86,11 @@ fn build_request(r: &Value) -> RequestContext {
         query_string: pairs(r.get("queryString")),
         path_parameters: pairs(r.get("pathParameters")),
         stage_variables: pairs(r.get("stageVariables")),
-        context: r.get("context").and_then(Value::as_object).cloned().unwrap_or_default(),
+        context: r
+            .get("context")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
         body: r
             .get("body")
             .and_then(Value::as_str)
@@ -144,10 +154,13 @@ fuzz_target!(|data: &[u8]| {
         request.headers.clear();
     }
     if flags & 2 != 0 {
-        request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("accept"));
         request
             .headers
-            .push(("Accept".into(), String::from_utf8_lossy(accept).into_owned()));
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("accept"));
+        request.headers.push((
+            "Accept".into(),
+            String::from_utf8_lossy(accept).into_owned(),
+        ));
     }
     let mut backend = BackendResponse::new(status, Bytes::copy_from_slice(body));
     backend.function_error = flags & 1 != 0;
