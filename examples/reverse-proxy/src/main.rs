@@ -43,6 +43,10 @@ struct Cli {
     /// APIGW_SECRET_ACCESS_KEY, default AKIDEXAMPLE / secret).
     #[arg(long)]
     admin_no_auth: bool,
+    /// Answers requests that carry an `X-Apigw-Explain` header with a JSON document: the mapped
+    /// response and why (selection value, patterns tried, template, headers, conversion).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[tokio::main]
@@ -113,6 +117,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             api_id,
             lambda_endpoint,
             lambda_credentials: AwsCredentials::from_env(),
+            explain: cli.explain,
             ..GatewayConfig::default()
         },
     )

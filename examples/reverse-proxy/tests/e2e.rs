@@ -564,6 +564,53 @@ async fn lambda_request_template_builds_the_invoke_payload() {
     gw.gateway.shutdown().await;
 }
 
+/// `--explain`: a request with `X-Apigw-Explain` gets the mapped response and its explanation
+/// as JSON; without the header, or without `--explain`, nothing changes.
+#[tokio::test]
+async fn explain_header_returns_the_explanation_when_enabled() {
+    let gw = gateway(&mock_api(), |c| c.explain = true).await;
+    let r = send(
+        "GET",
+        &gw.url("/items/none"),
+        &[("x-apigw-explain", "1")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let doc: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(doc["response"]["status"], 404);
+    assert_eq!(doc["response"]["body"], r#"{"message": "no such item"}"#);
+    assert_eq!(doc["explanation"]["status"], 404);
+    assert_eq!(doc["explanation"]["selected"], "404");
+    assert_eq!(doc["explanation"]["selectedBy"], "pattern");
+    assert_eq!(doc["explanation"]["template"], "application/json");
+    assert!(
+        doc["explanation"]["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["statusCode"] == "404" && p["matched"] == true),
+        "{doc}"
+    );
+    // Without the header: the ordinary response.
+    let r = send("GET", &gw.url("/items/none"), &[], "").await;
+    assert_eq!(r.status, 404);
+    gw.gateway.shutdown().await;
+
+    // Without --explain the header is ignored.
+    let gw = gateway(&mock_api(), |_| {}).await;
+    let r = send(
+        "GET",
+        &gw.url("/items/none"),
+        &[("x-apigw-explain", "1")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(&r.body[..], br#"{"message": "no such item"}"#);
+    gw.gateway.shutdown().await;
+}
+
 /// A deployment through the admin listener swaps the routes: the in-flight request finishes
 /// on the deployment it started with, the next one sees the new deployment.
 #[tokio::test]

@@ -72,6 +72,10 @@ pub struct GatewayConfig {
     pub max_payload_bytes: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Whether a request carrying `X-Apigw-Explain` gets, instead of the mapped response, a
+    /// JSON document with that response and `apply`'s explanation (off by default: operators
+    /// enable it with `--explain`).
+    pub explain: bool,
 }
 
 impl Default for GatewayConfig {
@@ -84,6 +88,7 @@ impl Default for GatewayConfig {
             lambda_credentials: None,
             max_payload_bytes: MAX_PAYLOAD_BYTES,
             shutdown_grace: Duration::from_secs(30),
+            explain: false,
         }
     }
 }
@@ -626,6 +631,46 @@ impl Shared {
         }
     }
 
+    /// Maps a buffered backend answer (`apply`, or `apply_rendered` after a request template).
+    /// With `--explain` and an `X-Apigw-Explain` request header, answers a JSON document with
+    /// the mapped response and its explanation instead (also logged at debug level).
+    fn finish(
+        &self,
+        inv: &Invocation<'_>,
+        backend: &BackendResponse,
+        rendered: Option<&RenderedRequest>,
+    ) -> Response<Body> {
+        let compiled = &inv.method.compiled;
+        let out = match rendered {
+            Some(r) => compiled.apply_rendered(backend, &inv.ctx, r),
+            None => compiled.apply(backend, &inv.ctx),
+        };
+        if !(self.config.explain && inv.ctx.header("x-apigw-explain").is_some()) {
+            return mapped_response(out, &inv.ctx);
+        }
+        let (_, why) = compiled.apply_explained(backend, &inv.ctx);
+        let headers: Vec<serde_json::Value> = out
+            .headers
+            .iter()
+            .map(|(n, v)| serde_json::json!([n.as_str(), String::from_utf8_lossy(v.as_bytes())]))
+            .collect();
+        let doc = serde_json::json!({
+            "response": {
+                "status": out.status,
+                "headers": headers,
+                "body": String::from_utf8_lossy(&out.body),
+            },
+            "explanation": why,
+        });
+        debug!(request_id = ?inv.ctx.context_str("requestId"), explanation = %doc, "explain");
+        let mut resp = Response::new(full(Bytes::from(doc.to_string())));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        resp
+    }
+
     /// Buffers a method request body up to the payload limit.
     async fn read_request_body(&self, body: Incoming) -> Result<Bytes, IntegrationError> {
         match Limited::new(body, self.config.max_payload_bytes)
@@ -649,11 +694,7 @@ impl Shared {
         body: Incoming,
     ) -> Result<Response<Body>, IntegrationError> {
         inv.ctx.body = self.read_request_body(body).await?;
-        let out = inv
-            .method
-            .compiled
-            .apply(&BackendResponse::new(200, Bytes::new()), &inv.ctx);
-        Ok(mapped_response(out, &inv.ctx))
+        Ok(self.finish(&inv, &BackendResponse::new(200, Bytes::new()), None))
     }
 
     /// HTTP (non-proxy): the method request body streams to the backend; the backend answer
@@ -712,11 +753,7 @@ impl Shared {
         match fetched {
             Fetched::Buffered(bytes) => {
                 backend.body = bytes;
-                let out = match &rendered {
-                    Some(r) => inv.method.compiled.apply_rendered(&backend, &inv.ctx, r),
-                    None => inv.method.compiled.apply(&backend, &inv.ctx),
-                };
-                Ok(mapped_response(out, &inv.ctx))
+                Ok(self.finish(&inv, &backend, rendered.as_ref()))
             }
             Fetched::Streamed(body) => {
                 // Status and headers do not depend on the body here (no mapping reads it):
@@ -824,11 +861,7 @@ impl Shared {
             body: bytes,
             function_error,
         };
-        let out = match &rendered {
-            Some(r) => inv.method.compiled.apply_rendered(&backend, &inv.ctx, r),
-            None => inv.method.compiled.apply(&backend, &inv.ctx),
-        };
-        Ok(mapped_response(out, &inv.ctx))
+        Ok(self.finish(&inv, &backend, rendered.as_ref()))
     }
 
     /// AWS_PROXY (Lambda proxy): the request as a proxy event (payload format 1.0), the
