@@ -40,10 +40,18 @@ fuzz_target!(|data: &[u8]| {
             .replace("{dep}", &ids.dep);
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let response = store.handle(method, path, query, &[], body);
-        assert!((100..600).contains(&response.status), "status {}", response.status);
+        assert!(
+            (100..600).contains(&response.status),
+            "status {}",
+            response.status
+        );
         if response.status == 201 {
             let v: Value = response.json();
-            let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let id = v
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             if let Some(root) = v.get("rootResourceId").and_then(Value::as_str) {
                 ids.root = root.to_owned();
                 ids.api = id;

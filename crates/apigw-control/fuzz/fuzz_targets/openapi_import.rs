@@ -12,7 +12,13 @@ fuzz_target!(|data: &[u8]| {
         ..Config::default()
     });
     let r = store.handle("POST", "/restapis", "mode=import", &[], data);
-    let _ = store.handle("POST", "/restapis", "mode=import&failonwarnings=true", &[], data);
+    let _ = store.handle(
+        "POST",
+        "/restapis",
+        "mode=import&failonwarnings=true",
+        &[],
+        data,
+    );
     if r.status != 201 {
         return;
     }
@@ -23,8 +29,20 @@ fuzz_target!(|data: &[u8]| {
     let api = format!("/restapis/{id}");
     let _ = store.handle("PUT", &api, "mode=overwrite", &[], data);
     let _ = store.handle("PUT", &api, "mode=merge", &[], data);
-    let _ = store.handle("GET", &format!("{api}/resources"), "embed=methods", &[], b"");
-    let d = store.handle("POST", &format!("{api}/deployments"), "", &[], br#"{"stageName":"s"}"#);
+    let _ = store.handle(
+        "GET",
+        &format!("{api}/resources"),
+        "embed=methods",
+        &[],
+        b"",
+    );
+    let d = store.handle(
+        "POST",
+        &format!("{api}/deployments"),
+        "",
+        &[],
+        br#"{"stageName":"s"}"#,
+    );
     if d.status == 201 {
         for kind in ["swagger", "oas30"] {
             let _ = store.handle(

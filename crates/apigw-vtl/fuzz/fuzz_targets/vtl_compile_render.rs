@@ -23,7 +23,10 @@ fn context() -> Context<'static> {
         Value::map(vec![
             ("k".into(), Value::string("v")),
             ("n".into(), Value::int(-7)),
-            ("inner".into(), Value::map(vec![("x".into(), Value::list(vec![]))])),
+            (
+                "inner".into(),
+                Value::map(vec![("x".into(), Value::list(vec![]))]),
+            ),
         ]),
     );
     ctx
