@@ -147,12 +147,16 @@ fn main() {
                 "bench",
                 "-p",
                 "apigw-benches",
+                "--bench",
+                "*",
                 "--",
                 "--warm-up-time",
                 "1",
                 "--measurement-time",
                 "3",
             ])
+            // Criterion's own output goes to stderr, so stdout holds only the table.
+            .stdout(std::io::stderr())
             .status()
             .expect("cargo bench runs");
         assert!(status.success(), "cargo bench failed");
