@@ -21,6 +21,35 @@ pub struct MemberUse {
     pub args: Option<Vec<String>>,
 }
 
+/// One written occurrence of a member on a top-level name, with its place
+/// in the template source. Unlike [`Analysis::members`], every occurrence is
+/// listed (not deduplicated), so a linter can point at each one.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::{Options, Template};
+/// let t = Template::compile("a\n $util.toJson($x)", &Options::default()).unwrap();
+/// let site = &t.analysis().sites[0];
+/// assert_eq!((site.root.as_str(), site.member.as_str()), ("util", "toJson"));
+/// assert_eq!(site.offset, Some(9)); // the byte offset of `toJson`
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberSite {
+    /// The top-level name (`util`).
+    pub root: String,
+    /// The property or method name (`toJson`).
+    pub member: String,
+    /// Whether it is a method call rather than a property.
+    pub is_method: bool,
+    /// The arguments when all are string literals; `None` otherwise.
+    pub args: Option<Vec<String>>,
+    /// The byte offset of the member name in the template source; `None`
+    /// for a reference inside an interpolated double-quoted string literal
+    /// (parsed as a separate text, so its offsets are not the template's).
+    pub offset: Option<usize>,
+}
+
 /// What a template uses. See [`Template::analysis`](crate::Template::analysis).
 ///
 /// # Example
@@ -42,6 +71,9 @@ pub struct Analysis {
     pub members: Vec<MemberUse>,
     /// Whether the template contains `#evaluate` (which can read anything).
     pub dynamic: bool,
+    /// Every occurrence of a first-level member, in the order the analysis
+    /// visits them (template body first, then macro bodies).
+    pub sites: Vec<MemberSite>,
 }
 
 impl Analysis {
@@ -53,15 +85,25 @@ impl Analysis {
 }
 
 pub(crate) fn analyze(p: &Program) -> Analysis {
-    let mut a = Analysis::default();
-    nodes(&p.nodes, &mut a);
+    let mut w = Walk {
+        a: Analysis::default(),
+        in_string: 0,
+    };
+    nodes(&p.nodes, &mut w);
     for m in p.macros.values() {
-        nodes(&m.body, &mut a);
+        nodes(&m.body, &mut w);
     }
-    a
+    w.a
 }
 
-fn nodes(ns: &[Node], a: &mut Analysis) {
+/// The analysis being built, and how many interpolated string literals
+/// enclose the current node (their offsets are not the template's).
+struct Walk {
+    a: Analysis,
+    in_string: usize,
+}
+
+fn nodes(ns: &[Node], a: &mut Walk) {
     for n in ns {
         match n {
             Node::Ref(r) => reference(r, a),
@@ -92,7 +134,7 @@ fn nodes(ns: &[Node], a: &mut Analysis) {
             }
             Node::Define(d) => nodes(&d.body, a),
             Node::Evaluate(e) => {
-                a.dynamic = true;
+                a.a.dynamic = true;
                 expr(&e.0, a);
             }
             Node::MacroDef | Node::Text(_) | Node::Break(..) | Node::Stop | Node::Literal(_) => {}
@@ -100,10 +142,11 @@ fn nodes(ns: &[Node], a: &mut Analysis) {
     }
 }
 
-fn reference(r: &RefNode, a: &mut Analysis) {
+fn reference(r: &RefNode, w: &mut Walk) {
     if r.kind == RefKind::Runt {
         return;
     }
+    let a = &mut w.a;
     let name = &*r.root_name;
     if !matches!(name, "velocityCount" | "foreach" | "velocityHasNext")
         && !a.names.iter().any(|n| n == name)
@@ -111,9 +154,9 @@ fn reference(r: &RefNode, a: &mut Analysis) {
         a.names.push(name.to_string());
     }
     if let Some(first) = r.parts.first() {
-        let (member, is_method, args) = match first {
-            Part::Prop(n, _) => (n.to_string(), false, Some(Vec::new())),
-            Part::Method(n, args, _) => {
+        let (member, is_method, args, span) = match first {
+            Part::Prop(n, sp) => (n.to_string(), false, Some(Vec::new()), *sp),
+            Part::Method(n, args, sp) => {
                 let lits: Option<Vec<String>> = args
                     .iter()
                     .map(|e| match e {
@@ -121,11 +164,18 @@ fn reference(r: &RefNode, a: &mut Analysis) {
                         _ => None,
                     })
                     .collect();
-                (n.to_string(), true, lits)
+                (n.to_string(), true, lits, *sp)
             }
-            Part::Index(..) => (String::new(), false, None),
+            Part::Index(_, sp) => (String::new(), false, None, *sp),
         };
         if !member.is_empty() {
+            a.sites.push(MemberSite {
+                root: name.to_string(),
+                member: member.clone(),
+                is_method,
+                args: args.clone(),
+                offset: (w.in_string == 0).then_some(span.start as usize),
+            });
             let u = MemberUse {
                 root: name.to_string(),
                 member,
@@ -141,19 +191,23 @@ fn reference(r: &RefNode, a: &mut Analysis) {
         match p {
             Part::Method(_, args, _) => {
                 for e in args {
-                    expr(e, a);
+                    expr(e, w);
                 }
             }
-            Part::Index(e, _) => expr(e, a),
+            Part::Index(e, _) => expr(e, w),
             Part::Prop(..) => {}
         }
     }
 }
 
-fn expr(e: &Expr, a: &mut Analysis) {
+fn expr(e: &Expr, a: &mut Walk) {
     match e {
         Expr::Ref(r) => reference(r, a),
-        Expr::Interp(i) => nodes(&i.nodes, a),
+        Expr::Interp(i) => {
+            a.in_string += 1;
+            nodes(&i.nodes, a);
+            a.in_string -= 1;
+        }
         Expr::List(v) => v.iter().for_each(|x| expr(x, a)),
         Expr::Map(v) => v.iter().for_each(|(k, x)| {
             expr(k, a);

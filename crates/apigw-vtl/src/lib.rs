@@ -84,7 +84,7 @@ mod value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use analysis::{Analysis, MemberUse};
+pub use analysis::{Analysis, MemberSite, MemberUse};
 pub use error::{Error, ErrorKind};
 pub use host::{Call, Host, Object};
 pub use value::Value;

@@ -291,3 +291,41 @@ fn java_number_printing() {
         assert_eq!(out.split('|').nth(1), Some(*want), "{bits:#x}");
     }
 }
+
+#[test]
+fn analysis_sites_list_every_occurrence_with_its_offset() {
+    let src =
+        "$util.toJson($a)\n#set($b = \"x $util.toJson($a)\")$util.toJson($a) $input.path('$.x')";
+    let t = Template::compile(src, &Options::default()).unwrap();
+    let sites: Vec<(String, Option<usize>, Option<Vec<String>>)> = t
+        .analysis()
+        .sites
+        .iter()
+        .filter(|s| s.root != "a" && s.root != "b")
+        .map(|s| (format!("{}.{}", s.root, s.member), s.offset, s.args.clone()))
+        .collect();
+    let at = |needle: &str, nth: usize| src.match_indices(needle).nth(nth).map(|(i, _)| i);
+    assert_eq!(
+        sites,
+        [
+            ("util.toJson".to_string(), at("toJson", 0), None),
+            // Inside an interpolated string literal: no offset in the template.
+            ("util.toJson".to_string(), None, None),
+            ("util.toJson".to_string(), at("toJson", 2), None),
+            (
+                "input.path".to_string(),
+                at("path", 0),
+                Some(vec!["$.x".to_string()])
+            ),
+        ]
+    );
+    // `members` stays deduplicated.
+    assert_eq!(
+        t.analysis()
+            .members
+            .iter()
+            .filter(|m| m.root == "util")
+            .count(),
+        1
+    );
+}
