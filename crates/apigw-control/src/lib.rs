@@ -83,6 +83,7 @@ mod validate;
 
 pub use deploy::{DeployedMethod, RouteMatch, Snapshot};
 pub use error::{ApiError, ErrorKind};
+pub use openapi::parse_document as parse_openapi;
 pub use ops::JsonInput;
 pub use protocol::Response;
 pub use store::{Config, Credentials, LOCK_FILE, STATE_FILE, Store};

@@ -70,8 +70,21 @@ fn yaml_to_json(v: serde_yaml_ng::Value) -> Value {
     }
 }
 
-/// Parses an OpenAPI document (JSON when it starts with `{`, else YAML).
-pub(crate) fn parse_document(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+/// Parses an OpenAPI document the way [`Store::import_rest_api`] reads it: JSON when it
+/// starts with `{`, else YAML (mapping keys that are numbers or booleans become strings), and
+/// only Swagger 2.0 or OpenAPI 3.x. Used by tools that inspect a document without importing
+/// it (`apigw-lint`).
+///
+/// # Errors
+/// `BadRequestException` `Invalid OpenAPI input. ...`, as the import answers.
+///
+/// # Example
+/// ```
+/// let doc = apigw_control::parse_openapi(b"swagger: '2.0'\npaths: {/a: {get: {responses: {200: {}}}}}").unwrap();
+/// assert!(doc["paths"]["/a"]["get"]["responses"].get("200").is_some());
+/// assert!(apigw_control::parse_openapi(b"{\"swagger\": \"1.2\"}").is_err());
+/// ```
+pub fn parse_document(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     let trimmed = body.trim_ascii_start();
     let doc = if trimmed.starts_with(b"{") {
         serde_json::from_slice::<Value>(body).map_err(|e| invalid_input(&e.to_string()))?
