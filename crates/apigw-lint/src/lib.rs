@@ -417,6 +417,7 @@ pub fn lint_source(name: &str, body: &[u8]) -> Report {
             let mut findings = Vec::new();
             aws::check(&doc, &mut findings);
             rules::check(&model::from_openapi(&doc), &mut findings);
+            model::sort_in_document_order(&Value::Object(doc), &mut findings);
             report.add(name, findings);
         }
     }
@@ -426,16 +427,16 @@ pub fn lint_source(name: &str, body: &[u8]) -> Report {
 /// Lints an apigw-control `state.json` held in memory.
 pub fn lint_state_source(name: &str, body: &[u8]) -> Report {
     let mut report = Report::default();
-    let defs = serde_json::from_slice::<Value>(body)
-        .map_err(|e| format!("state file is not JSON: {e}"))
-        .and_then(|v| model::from_state(&v));
-    match defs {
+    let state = serde_json::from_slice::<Value>(body)
+        .map_err(|e| format!("state file is not JSON: {e}"));
+    match state.and_then(|v| Ok((model::from_state(&v)?, v))) {
         Err(e) => report.fail(name, e),
-        Ok(defs) => {
+        Ok((defs, state)) => {
             let mut findings = Vec::new();
             for d in &defs {
                 rules::check(d, &mut findings);
             }
+            model::sort_in_document_order(&state, &mut findings);
             report.add(name, findings);
         }
     }

@@ -13,6 +13,32 @@ pub(crate) fn push(pointer: &str, token: &str) -> String {
     format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
+/// Sorts findings by the document order of the place they name (a stable sort: findings at
+/// one place keep the order the rules produced them in). Pointers not in the document go
+/// last.
+pub(crate) fn sort_in_document_order(doc: &Value, findings: &mut [crate::Finding]) {
+    fn walk(v: &Value, pointer: &str, order: &mut std::collections::HashMap<String, usize>) {
+        let n = order.len();
+        order.insert(pointer.to_owned(), n);
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    walk(x, &push(pointer, k), order);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &push(pointer, &i.to_string()), order);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut order = std::collections::HashMap::new();
+    walk(doc, "", &mut order);
+    findings.sort_by_key(|f| order.get(&f.pointer).copied().unwrap_or(usize::MAX));
+}
+
 /// A mapping template.
 #[derive(Debug, Clone)]
 pub(crate) struct Template {
