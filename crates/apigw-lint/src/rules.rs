@@ -243,7 +243,8 @@ fn selection(
                 if codes.is_empty() {
                     continue;
                 }
-                format!("status codes {}", overlap::ranges(&codes))
+                let noun = if codes.len() == 1 { "status code" } else { "status codes" };
+                format!("{noun} {}", overlap::ranges(&codes))
             };
             out.push(Finding::new(
                 (*lpointer).to_owned(),
