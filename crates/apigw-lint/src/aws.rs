@@ -147,7 +147,12 @@ pub(crate) fn check(doc: &Map<String, Value>, out: &mut Vec<Finding>) {
                 }
                 continue;
             }
-            for (pattern, r) in irs.as_ref().and_then(Value::as_object).into_iter().flatten() {
+            for (pattern, r) in irs
+                .as_ref()
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 let mut one = integ.clone();
                 one.insert("responses".into(), json!({ pattern: r }));
                 if let Some(message) = with_integration(&one)
@@ -171,7 +176,10 @@ mod tests {
                 "Errors found during import:\n\tUnable to put integration response on 'GET' for \
                  resource at path '/a': Invalid mapping expression specified: x"
             ),
-            Some(("put integration response", "Invalid mapping expression specified: x"))
+            Some((
+                "put integration response",
+                "Invalid mapping expression specified: x"
+            ))
         );
         assert_eq!(
             split_step(

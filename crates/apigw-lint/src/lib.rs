@@ -303,9 +303,7 @@ impl Report {
     }
 
     fn summary(&self) -> String {
-        let plural = |n: usize, what: &str| {
-            format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-        };
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         let mut s = format!(
             "{}, {}, {}",
             plural(self.count(Severity::Error), "error"),
@@ -427,8 +425,8 @@ pub fn lint_source(name: &str, body: &[u8]) -> Report {
 /// Lints an apigw-control `state.json` held in memory.
 pub fn lint_state_source(name: &str, body: &[u8]) -> Report {
     let mut report = Report::default();
-    let state = serde_json::from_slice::<Value>(body)
-        .map_err(|e| format!("state file is not JSON: {e}"));
+    let state =
+        serde_json::from_slice::<Value>(body).map_err(|e| format!("state file is not JSON: {e}"));
     match state.and_then(|v| Ok((model::from_state(&v)?, v))) {
         Err(e) => report.fail(name, e),
         Ok((defs, state)) => {

@@ -156,7 +156,12 @@ pub(crate) fn from_openapi(doc: &Map<String, Value>) -> Definition {
         }
     }
     let key = "x-amazon-apigateway-gateway-responses";
-    for (ty, g) in doc.get(key).and_then(Value::as_object).into_iter().flatten() {
+    for (ty, g) in doc
+        .get(key)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         let p = push(&push(&push("", key), ty), "responseTemplates");
         def.gateway_templates
             .extend(templates(g.get("responseTemplates"), &p));
@@ -255,7 +260,10 @@ fn from_stored(v: &Value, pointer: &str) -> Definition {
         .into_iter()
         .flatten()
     {
-        let p = push(&push(&push(pointer, "gatewayResponses"), ty), "responseTemplates");
+        let p = push(
+            &push(&push(pointer, "gatewayResponses"), ty),
+            "responseTemplates",
+        );
         def.gateway_templates
             .extend(templates(g.get("responseTemplates"), &p));
     }

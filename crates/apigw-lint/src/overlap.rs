@@ -72,20 +72,33 @@ pub(crate) enum Overlap {
 /// Bytes in the order the search tries them, so witnesses read well: lower-case letters,
 /// digits, upper-case letters, the rest of printable ASCII, then everything else.
 fn byte_order() -> Vec<u8> {
-    let mut order: Vec<u8> = (b'a'..=b'z').chain(b'0'..=b'9').chain(b'A'..=b'Z').collect();
+    let mut order: Vec<u8> = (b'a'..=b'z')
+        .chain(b'0'..=b'9')
+        .chain(b'A'..=b'Z')
+        .collect();
     order.extend((0x20..0x7f).filter(|b: &u8| !b.is_ascii_alphanumeric()));
     order.extend((0..=255u8).filter(|b| !(0x20..0x7f).contains(b)));
     order
 }
+
+/// A state of the product automaton.
+type Pair = (StateID, StateID);
 
 /// Searches the product of two DFAs for a string both accept.
 pub(crate) fn product(a: &Dfa, b: &Dfa) -> Overlap {
     let (Some(sa), Some(sb)) = (a.start(), b.start()) else {
         return Overlap::Unknown;
     };
-    let order = byte_order();
-    let mut parent: HashMap<(StateID, StateID), Option<((StateID, StateID), u8)>> =
-        HashMap::new();
+    // One representative byte per pair of equivalence classes (bytes both DFAs treat alike
+    // lead to the same pair), in the readable order.
+    let (ca, cb) = (a.0.byte_classes(), b.0.byte_classes());
+    let mut seen = std::collections::HashSet::new();
+    let order: Vec<u8> = byte_order()
+        .into_iter()
+        .filter(|&byte| seen.insert((ca.get(byte), cb.get(byte))))
+        .collect();
+    // For each reached pair, the pair and byte it was first reached from.
+    let mut parent: HashMap<Pair, Option<(Pair, u8)>> = HashMap::new();
     let mut queue = VecDeque::new();
     parent.insert((sa, sb), None);
     queue.push_back((sa, sb));
@@ -169,15 +182,24 @@ mod tests {
             Overlap::Witness("a".into())
         );
         // `.*` matches the empty string (a successful invocation), so does `a*`.
-        assert_eq!(product(&dfa(".*"), &dfa("a*")), Overlap::Witness(String::new()));
+        assert_eq!(
+            product(&dfa(".*"), &dfa("a*")),
+            Overlap::Witness(String::new())
+        );
     }
 
     #[test]
     fn product_proves_disjointness() {
-        assert_eq!(product(&dfa(".*Not Found.*"), &dfa("4\\d{2}")), Overlap::Disjoint);
+        assert_eq!(
+            product(&dfa(".*Not Found.*"), &dfa("4\\d{2}")),
+            Overlap::Disjoint
+        );
         // Java's `.` stops at line terminators: `.+` never matches a message with `\n`.
         assert_eq!(product(&dfa(".+"), &dfa("a\\nb")), Overlap::Disjoint);
-        assert_eq!(product(&dfa("(?i)error"), &dfa("ERRORS")), Overlap::Disjoint);
+        assert_eq!(
+            product(&dfa("(?i)error"), &dfa("ERRORS")),
+            Overlap::Disjoint
+        );
         assert_eq!(
             product(&dfa("(?i)error"), &dfa("ERROR")),
             Overlap::Witness("ERROR".into())

@@ -160,7 +160,11 @@ fn selection(
         }
     }
     // Ascending statusCode order, as the engine tries them (SPEC §2.8, §2.9).
-    let mut sorted: Vec<&Response> = kept.iter().copied().filter(|r| r.code().is_some()).collect();
+    let mut sorted: Vec<&Response> = kept
+        .iter()
+        .copied()
+        .filter(|r| r.code().is_some())
+        .collect();
     sorted.sort_by(|a, b| a.code().cmp(&b.code()));
 
     let defaults: Vec<&Response> = sorted.iter().copied().filter(|r| r.is_default()).collect();
@@ -243,7 +247,11 @@ fn selection(
                 if codes.is_empty() {
                     continue;
                 }
-                let noun = if codes.len() == 1 { "status code" } else { "status codes" };
+                let noun = if codes.len() == 1 {
+                    "status code"
+                } else {
+                    "status codes"
+                };
                 format!("{noun} {}", overlap::ranges(&codes))
             };
             out.push(Finding::new(
@@ -368,8 +376,7 @@ fn literal_start(src: &str, after_name: usize, text: &str) -> Option<usize> {
     let quoted = &rest_trim[ws..];
     let q = quoted.chars().next().filter(|c| *c == '\'' || *c == '"')?;
     let body = &quoted[1..];
-    (body.starts_with(text) && body[text.len()..].starts_with(q))
-        .then_some(after_name + 1 + ws + 1)
+    (body.starts_with(text) && body[text.len()..].starts_with(q)).then_some(after_name + 1 + ws + 1)
 }
 
 #[cfg(test)]
@@ -410,7 +417,10 @@ mod tests {
             findings("$input.json('$')\n$input.path('$.a[0')"),
             ["invalid-jsonpath Some((2, 17))"]
         );
-        assert_eq!(findings("a\n  #parse('x.vm')"), ["vtl-parse-include Some((2, 3))"]);
+        assert_eq!(
+            findings("a\n  #parse('x.vm')"),
+            ["vtl-parse-include Some((2, 3))"]
+        );
         // An unclosed `#if` is reported where it starts.
         assert_eq!(findings("x\n#if($a)"), ["vtl-syntax Some((2, 1))"]);
         assert!(findings("#set($r = $input.path('$.a'))$util.base64Encode($r)").is_empty());

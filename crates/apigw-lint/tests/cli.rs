@@ -17,7 +17,10 @@ fn status(o: &Output) -> i32 {
 fn exit_statuses() {
     let clean = lint(&["../apigw-control/tests/fixtures/petstore-oas30.yaml"]);
     assert_eq!(status(&clean), 0);
-    assert_eq!(String::from_utf8_lossy(&clean.stdout), "0 errors, 0 warnings, 0 notes\n");
+    assert_eq!(
+        String::from_utf8_lossy(&clean.stdout),
+        "0 errors, 0 warnings, 0 notes\n"
+    );
 
     let errors = lint(&["tests/fixtures/every-problem.yaml"]);
     assert_eq!(status(&errors), 1);
@@ -29,7 +32,10 @@ fn exit_statuses() {
     // Warnings alone pass, unless denied.
     assert_eq!(status(&lint(&["tests/fixtures/warnings-only.yaml"])), 0);
     assert_eq!(
-        status(&lint(&["--deny-warnings", "tests/fixtures/warnings-only.yaml"])),
+        status(&lint(&[
+            "--deny-warnings",
+            "tests/fixtures/warnings-only.yaml"
+        ])),
         1
     );
 
@@ -37,7 +43,10 @@ fn exit_statuses() {
     assert_eq!(status(&lint(&["tests/fixtures/state"])), 1);
 
     // Files that cannot be linted win over problems in the others.
-    let missing = lint(&["tests/fixtures/every-problem.yaml", "tests/fixtures/nope.yaml"]);
+    let missing = lint(&[
+        "tests/fixtures/every-problem.yaml",
+        "tests/fixtures/nope.yaml",
+    ]);
     assert_eq!(status(&missing), 2);
     assert!(
         String::from_utf8_lossy(&missing.stdout)
@@ -56,7 +65,10 @@ fn json_format() {
     );
     let o = lint(&["--format=json", "tests/fixtures/warnings-only.yaml"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["summary"], serde_json::json!({"errors": 0, "warnings": 1, "notes": 0}));
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"errors": 0, "warnings": 1, "notes": 0})
+    );
 }
 
 #[test]
@@ -69,7 +81,10 @@ fn usage_errors() {
     ] {
         let o = lint(args);
         assert_eq!(status(&o), 2, "{args:?}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("usage: apigw-lint"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("usage: apigw-lint"),
+            "{args:?}"
+        );
         assert!(o.stdout.is_empty(), "{args:?}");
     }
     let help = lint(&["--help"]);

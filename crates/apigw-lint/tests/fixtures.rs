@@ -39,9 +39,17 @@ fn every_problem_text_and_json() {
 fn the_fixture_triggers_every_rule() {
     let report = lint_path(Path::new("tests/fixtures/every-problem.yaml"));
     for rule in RULES {
-        let found: Vec<_> = report.problems.iter().filter(|p| p.rule == rule.id).collect();
+        let found: Vec<_> = report
+            .problems
+            .iter()
+            .filter(|p| p.rule == rule.id)
+            .collect();
         assert!(!found.is_empty(), "rule {} not triggered", rule.id);
-        assert!(found.iter().all(|p| p.severity == rule.severity), "{}", rule.id);
+        assert!(
+            found.iter().all(|p| p.severity == rule.severity),
+            "{}",
+            rule.id
+        );
     }
     // Problems inside templates and patterns carry a position; the others do not.
     for p in &report.problems {
@@ -89,13 +97,24 @@ fn unreadable_inputs_are_failures_not_panics() {
          and OpenAPI 3.x documents are supported."
     );
     assert!(
-        lines[2].starts_with("tests/fixtures/state.json: cannot lint: cannot read the state file: "),
+        lines[2]
+            .starts_with("tests/fixtures/state.json: cannot lint: cannot read the state file: "),
         "{text}"
     );
-    assert_eq!(lines[3], "0 errors, 0 warnings, 0 notes, 3 files not linted");
+    assert_eq!(
+        lines[3],
+        "0 errors, 0 warnings, 0 notes, 3 files not linted"
+    );
     assert_eq!(report.exit_status(false), 2);
     // Garbage of every kind.
-    for body in [&b"{not json"[..], b"- [", b"\xff\xfe", b"", b"42", b"{\"openapi\": \"3.0.1\"}"] {
+    for body in [
+        &b"{not json"[..],
+        b"- [",
+        b"\xff\xfe",
+        b"",
+        b"42",
+        b"{\"openapi\": \"3.0.1\"}",
+    ] {
         let r = apigw_lint::lint_source("x", body);
         assert!(r.exit_status(false) != 0 || r.problems.is_empty(), "{r:?}");
     }

@@ -34,7 +34,9 @@ fn regenerate_state_fixture() {
         )
         .unwrap();
         let api = store
-            .create_rest_api(&obj(json!({"name": "orders", "binaryMediaTypes": ["*/png"]})))
+            .create_rest_api(&obj(
+                json!({"name": "orders", "binaryMediaTypes": ["*/png"]}),
+            ))
             .unwrap();
         let id = api["id"].as_str().unwrap().to_owned();
         let root = api["rootResourceId"].as_str().unwrap().to_owned();
