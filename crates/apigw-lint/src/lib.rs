@@ -45,6 +45,7 @@
 //! | `aws-validation` | error | what AWS refuses at put time, with AWS's text (SPEC §8.2–8.3): the document is imported piece by piece through apigw-control's own import, so the texts are the import's |
 //! | `regex-syntax` | error | a `selectionPattern` Java cannot compile (it never matches); position from the regex error index |
 //! | `several-defaults` | error | a second integration response without pattern (SPEC §2.9: AWS's choice is undocumented) |
+//! | `matches-success` | warning | a Lambda selection pattern that matches `""`, the selection value of a successful invocation (SPEC §2.3), so successes get its status |
 //! | `overlapping-patterns` | warning | two selection patterns that match a common selection value (SPEC §2.8); exact for status codes, a DFA product search for Lambda `errorMessage`s (see below) |
 //! | `overlap-unchecked` | note | a Lambda pattern whose overlap could not be decided (backtracking constructs, DFA or search budget) |
 //! | `missing-method-response` | error | an integration response `statusCode` without a method response (500 at runtime, SPEC §2.10) |
@@ -57,12 +58,19 @@
 //! | `binary-template` | error | a non-empty template on a response with `contentHandling: CONVERT_TO_BINARY`: the converted body is always binary, and a template on a binary body fails (SPEC §6.5) |
 //! | `binary-media-type-never-matches` | warning | a `binaryMediaTypes` entry no media type can match (SPEC §6.2) |
 //!
-//! Selection rules (`several-defaults`, `overlapping-patterns`, `missing-method-response`)
+//! Selection rules (`several-defaults`, `matches-success`, `overlapping-patterns`,
+//! `missing-method-response`)
 //! skip `HTTP_PROXY` / `AWS_PROXY` integrations, whose integration responses are not used.
 //! Template rules cover integration request templates, integration response templates and
 //! gateway response templates. In a state directory, put-time validation already ran when
 //! the state was written, so `aws-validation` applies to OpenAPI files only; every working
 //! definition and every deployment a stage serves is checked.
+//!
+//! Pointers name the JSON value at fault. An OpenAPI selection pattern is the key of its
+//! response object, so pattern problems point at that object
+//! (`.../x-amazon-apigateway-integration/responses/4\d{2}`); in a state file they point at
+//! `selectionPattern`. Lines and columns are counted inside the template or pattern text,
+//! not the file.
 //!
 //! # Overlap method
 //!
@@ -147,6 +155,11 @@ pub const RULES: &[Rule] = &[
         id: "several-defaults",
         severity: Severity::Error,
         summary: "more than one default integration response",
+    },
+    Rule {
+        id: "matches-success",
+        severity: Severity::Warning,
+        summary: "Lambda selection pattern that also matches successful invocations",
     },
     Rule {
         id: "overlapping-patterns",

@@ -136,8 +136,8 @@ fn response(r: &Response, out: &mut Vec<Finding>) {
     }
 }
 
-/// `missing-method-response`, `several-defaults`, `overlapping-patterns`,
-/// `overlap-unchecked`, on the responses an import keeps.
+/// `missing-method-response`, `several-defaults`, `matches-success`,
+/// `overlapping-patterns`, `overlap-unchecked`, on the responses an import keeps.
 fn selection(
     integ: &Integration,
     kept: &[&Response],
@@ -193,6 +193,23 @@ fn selection(
         })
         .collect();
     let lambda = integ.kind == Some(IntegrationKind::Lambda);
+    if lambda {
+        for (r, p, pointer, re) in &compiled {
+            if re.matches("") {
+                out.push(Finding::new(
+                    (*pointer).to_owned(),
+                    "matches-success",
+                    format!(
+                        "selection pattern '{p}' matches the empty string, the selection value \
+                         of a successful Lambda invocation (SPEC §2.3): successful responses get \
+                         statusCode {} instead of the default; use a pattern that needs at \
+                         least one character (`.+`)",
+                        r.code().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
     let dfas: Vec<Option<Dfa>> = if lambda {
         compiled.iter().map(|(_, _, _, re)| Dfa::new(re)).collect()
     } else {

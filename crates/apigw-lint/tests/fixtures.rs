@@ -1,5 +1,6 @@
 //! The fixture files and their exact expected reports, byte for byte. Set
-//! `APIGW_LINT_BLESS=1` to rewrite the expected files after an intended change (and review
+//! `APIGW_LINT_BLESS=1` and run only this test (`--test fixtures`, the CLI tests read the same
+//! files) to rewrite the expected files after an intended change (and review
 //! the diff).
 
 use std::path::{Path, PathBuf};
