@@ -42,7 +42,7 @@
 //!
 //! | id | severity | finds |
 //! | --- | --- | --- |
-//! | `aws-validation` | error | what AWS refuses at put time, with AWS's text (SPEC §8.2–8.3): the document is imported piece by piece through apigw-control's own import, so the texts are the import's |
+//! | `aws-validation` | error | what AWS refuses at put time, with AWS's text (SPEC §8.2–8.3): an OpenAPI document is imported piece by piece through apigw-control's own import, a state file replayed through the `Put*` operations, so the texts are apigw-control's |
 //! | `regex-syntax` | error | a `selectionPattern` Java cannot compile (it never matches); position from the regex error index |
 //! | `several-defaults` | error | a second integration response without pattern (SPEC §2.9: AWS's choice is undocumented) |
 //! | `matches-success` | warning | a Lambda selection pattern that matches `""`, the selection value of a successful invocation (SPEC §2.3), so successes get its status |
@@ -62,9 +62,10 @@
 //! `missing-method-response`)
 //! skip `HTTP_PROXY` / `AWS_PROXY` integrations, whose integration responses are not used.
 //! Template rules cover integration request templates, integration response templates and
-//! gateway response templates. In a state directory, put-time validation already ran when
-//! the state was written, so `aws-validation` applies to OpenAPI files only; every working
-//! definition and every deployment a stage serves is checked.
+//! gateway response templates. In a state directory, every working definition and every
+//! deployment a stage serves is checked; `aws-validation` replays each through the ordinary
+//! operations (`CreateResource`, `PutMethod`, …, `PutIntegrationResponse`) on an in-memory
+//! store, so a state the store wrote passes and a hand-edited one gets AWS's texts.
 //!
 //! Pointers name the JSON value at fault. An OpenAPI selection pattern is the key of its
 //! response object, so pattern problems point at that object
@@ -440,14 +441,18 @@ pub fn lint_state_source(name: &str, body: &[u8]) -> Report {
     let mut report = Report::default();
     let state =
         serde_json::from_slice::<Value>(body).map_err(|e| format!("state file is not JSON: {e}"));
-    match state.and_then(|v| Ok((model::from_state(&v)?, v))) {
+    let checked = state.and_then(|state| {
+        let mut findings = Vec::new();
+        for d in model::from_state(&state)? {
+            aws::check_stored(d.raw, &d.pointer, &mut findings);
+            rules::check(&d.definition, &mut findings);
+        }
+        model::sort_in_document_order(&state, &mut findings);
+        Ok(findings)
+    });
+    match checked {
         Err(e) => report.fail(name, e),
-        Ok((defs, state)) => {
-            let mut findings = Vec::new();
-            for d in &defs {
-                rules::check(d, &mut findings);
-            }
-            model::sort_in_document_order(&state, &mut findings);
+        Ok(findings) => {
             report.add(name, findings);
         }
     }

@@ -338,13 +338,21 @@ fn from_stored(v: &Value, pointer: &str) -> Definition {
     def
 }
 
+/// One definition of a state file: what the rules read, the raw value, and its pointer.
+#[derive(Debug)]
+pub(crate) struct Stored<'a> {
+    pub(crate) definition: Definition,
+    pub(crate) raw: &'a Value,
+    pub(crate) pointer: String,
+}
+
 /// Reads an apigw-control `state.json`: for every REST API its working definition
 /// (`/rest_apis/{id}`) and the definition of every deployment a stage points at
 /// (`/rest_apis/{id}/deployments/{d}/definition`); deployments no stage serves are skipped.
 ///
 /// # Errors
 /// A message when the document is not a state file.
-pub(crate) fn from_state(state: &Value) -> Result<Vec<Definition>, String> {
+pub(crate) fn from_state(state: &Value) -> Result<Vec<Stored<'_>>, String> {
     let apis = state
         .get("rest_apis")
         .and_then(Value::as_object)
@@ -352,7 +360,11 @@ pub(crate) fn from_state(state: &Value) -> Result<Vec<Definition>, String> {
     let mut out = Vec::new();
     for (id, api) in apis {
         let api_ptr = push("/rest_apis", id);
-        out.push(from_stored(api, &api_ptr));
+        out.push(Stored {
+            definition: from_stored(api, &api_ptr),
+            raw: api,
+            pointer: api_ptr.clone(),
+        });
         let served: Vec<&str> = api
             .get("stages")
             .and_then(Value::as_object)
@@ -370,7 +382,11 @@ pub(crate) fn from_state(state: &Value) -> Result<Vec<Definition>, String> {
                 && let Some(defn) = d.get("definition")
             {
                 let p = push(&push(&push(&api_ptr, "deployments"), did), "definition");
-                out.push(from_stored(defn, &p));
+                out.push(Stored {
+                    definition: from_stored(defn, &p),
+                    raw: defn,
+                    pointer: p,
+                });
             }
         }
     }

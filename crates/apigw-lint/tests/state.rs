@@ -105,3 +105,53 @@ fn the_fixture_is_what_the_store_reads() {
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_hand_edited_state_gets_aws_texts() {
+    let mut state: Value =
+        serde_json::from_slice(&std::fs::read("tests/fixtures/state/state.json").unwrap()).unwrap();
+    let api_id = state["rest_apis"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let api = &mut state["rest_apis"][&api_id];
+    let rid = api["resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["path"] == "/orders")
+        .map(|(k, _)| k.clone())
+        .unwrap();
+    let irs = &mut api["resources"][&rid]["methods"]["GET"]["integration"]["integrationResponses"];
+    irs["400"]["responseParameters"] = json!({"method.response.header.X-Nope": "'x'"});
+    irs["wrong"] = json!({"statusCode": "wrong"});
+    // Only the working definition: drop the deployments.
+    api["deployments"] = json!({});
+    api["stages"] = json!({});
+    let report = apigw_lint::lint_state_source("state.json", state.to_string().as_bytes());
+    let aws: Vec<String> = report
+        .problems
+        .iter()
+        .filter(|p| p.rule == "aws-validation")
+        .map(|p| format!("{}: {}", p.pointer, p.message))
+        .collect();
+    let at =
+        format!("/rest_apis/{api_id}/resources/{rid}/methods/GET/integration/integrationResponses");
+    assert_eq!(
+        aws,
+        [
+            format!(
+                "{at}/400: Invalid mapping expression specified: Validation Result: warnings : \
+                 [], errors : [Invalid mapping expression parameter specified: \
+                 method.response.header.X-Nope]"
+            ),
+            format!(
+                "{at}/wrong: 1 validation error detected: Value 'wrong' at 'statusCode' failed \
+                 to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+            ),
+        ]
+    );
+}
