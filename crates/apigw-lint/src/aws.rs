@@ -165,32 +165,6 @@ pub(crate) fn check(doc: &Map<String, Value>, out: &mut Vec<Finding>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps() {
-        assert_eq!(
-            split_step(
-                "Errors found during import:\n\tUnable to put integration response on 'GET' for \
-                 resource at path '/a': Invalid mapping expression specified: x"
-            ),
-            Some((
-                "put integration response",
-                "Invalid mapping expression specified: x"
-            ))
-        );
-        assert_eq!(
-            split_step(
-                "Errors found during import:\n\tUnable to create resource at path '/a b': bad"
-            ),
-            Some(("create resource", "bad"))
-        );
-        assert_eq!(split_step("other"), None);
-    }
-}
-
 /// A copy of `v`'s members without `drop`.
 fn input_without(v: &Value, drop: &[&str]) -> Map<String, Value> {
     let mut m = v.as_object().cloned().unwrap_or_default();
@@ -313,5 +287,31 @@ pub(crate) fn check_stored(def: &Value, pointer: &str, out: &mut Vec<Finding>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps() {
+        assert_eq!(
+            split_step(
+                "Errors found during import:\n\tUnable to put integration response on 'GET' for \
+                 resource at path '/a': Invalid mapping expression specified: x"
+            ),
+            Some((
+                "put integration response",
+                "Invalid mapping expression specified: x"
+            ))
+        );
+        assert_eq!(
+            split_step(
+                "Errors found during import:\n\tUnable to create resource at path '/a b': bad"
+            ),
+            Some(("create resource", "bad"))
+        );
+        assert_eq!(split_step("other"), None);
     }
 }
