@@ -171,6 +171,7 @@ fn apply_document(
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return Ok(());
     };
+    let security = Security::of(doc);
     for (path, item) in paths {
         let Some(item) = item.as_object() else {
             warnings.push(format!("Parse issue: path {path} is not an object"));
@@ -193,7 +194,7 @@ fn apply_document(
                 http_method,
                 op,
                 shared_params,
-                api_key_schemes(doc),
+                &security,
                 warnings,
             )?;
         }
@@ -243,7 +244,7 @@ fn import_method(
     http_method: &str,
     op: &Map<String, Value>,
     shared_params: Option<&Vec<Value>>,
-    api_key_schemes: Vec<String>,
+    security: &Security,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     let produces = op
@@ -253,7 +254,8 @@ fn import_method(
         .and_then(Value::as_str)
         .unwrap_or("application/json");
     let mut method = Map::new();
-    method.insert("authorizationType".into(), json!("NONE"));
+    let (authorization_type, api_key_required) = security.method_auth(op);
+    method.insert("authorizationType".into(), json!(authorization_type));
     if let Some(o) = op.get("operationId").and_then(Value::as_str) {
         method.insert("operationName".into(), json!(o));
     }
@@ -263,14 +265,6 @@ fn import_method(
         .and_then(|a| a.first())
         .and_then(Value::as_str)
         .unwrap_or("application/json");
-    // Security requirements naming an `x-api-key` header scheme make the key required.
-    let api_key_required = op
-        .get("security")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-        .any(|req| req.keys().any(|k| api_key_schemes.contains(k)));
     if api_key_required {
         method.insert("apiKeyRequired".into(), json!(true));
     }
@@ -328,6 +322,10 @@ fn import_method(
             Value::Object(request_parameters),
         );
     }
+    // Our export's extension for what Swagger 2.0 cannot say (several content types).
+    if let Some(explicit) = op.get(REQUEST_MODELS_EXT).and_then(Value::as_object) {
+        request_models = explicit.clone();
+    }
     if !request_models.is_empty() {
         method.insert("requestModels".into(), Value::Object(request_models));
     }
@@ -346,12 +344,20 @@ fn import_method(
             let mut input = Map::new();
             if let Some(headers) = r.get("headers").and_then(Value::as_object) {
                 let params: Map<String, Value> = headers
-                    .keys()
-                    .map(|h| (format!("method.response.header.{h}"), json!(false)))
+                    .iter()
+                    .map(|(h, spec)| {
+                        (
+                            format!("method.response.header.{h}"),
+                            json!(header_required(spec)),
+                        )
+                    })
                     .collect();
                 input.insert("responseParameters".into(), Value::Object(params));
             }
-            let models = response_models(r, produces);
+            let models = match r.get(RESPONSE_MODELS_EXT).and_then(Value::as_object) {
+                Some(explicit) => explicit.clone(),
+                None => response_models(r, produces),
+            };
             if !models.is_empty() {
                 input.insert("responseModels".into(), Value::Object(models));
             }
@@ -477,24 +483,90 @@ fn response_models(r: &Value, produces: &str) -> Map<String, Value> {
     out
 }
 
-/// The security schemes that are API keys in the `x-api-key` header (Swagger
-/// `securityDefinitions`, OpenAPI 3 `components.securitySchemes`).
-fn api_key_schemes(doc: &Map<String, Value>) -> Vec<String> {
-    let defs = doc
-        .get("securityDefinitions")
-        .or_else(|| doc.get("components").and_then(|c| c.get("securitySchemes")));
-    defs.and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(_, d)| {
-            d.get("type").and_then(Value::as_str) == Some("apiKey")
-                && d.get("in").and_then(Value::as_str) == Some("header")
-                && d.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case("x-api-key"))
-        })
-        .map(|(k, _)| k.clone())
-        .collect()
+/// Swagger 2.0 operation extension of our exports: the method's `requestModels` (content
+/// type → model) when the standard form (one `in: body` parameter, read under the first
+/// `consumes` type) cannot hold them.
+const REQUEST_MODELS_EXT: &str = "x-apigw-request-models";
+/// Swagger 2.0 response extension of our exports: the method response's `responseModels` when
+/// one `schema` under the first `produces` type cannot hold them.
+const RESPONSE_MODELS_EXT: &str = "x-apigw-response-models";
+/// Swagger 2.0 header extension of our exports: a required method-response header (Swagger
+/// 2.0 header objects have no `required`; OpenAPI 3 ones do).
+const HEADER_REQUIRED_EXT: &str = "x-apigw-required";
+
+/// Whether a response header object marks the header required: OpenAPI 3 `required`, or our
+/// Swagger 2.0 extension.
+fn header_required(spec: &Value) -> bool {
+    spec.get("required")
+        .or_else(|| spec.get(HEADER_REQUIRED_EXT))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// What a document's security schemes mean to API Gateway (Swagger `securityDefinitions`,
+/// OpenAPI 3 `components.securitySchemes`), and its top-level security requirements.
+#[derive(Debug, Default)]
+struct Security {
+    /// Schemes that are API keys in the `x-api-key` header.
+    api_key: Vec<String>,
+    /// Schemes with `x-amazon-apigateway-authtype: awsSigv4` (IAM authorization).
+    sigv4: Vec<String>,
+    /// The document's `security`, for operations without their own.
+    global: Option<Vec<Value>>,
+}
+
+impl Security {
+    fn of(doc: &Map<String, Value>) -> Self {
+        let defs = doc
+            .get("securityDefinitions")
+            .or_else(|| doc.get("components").and_then(|c| c.get("securitySchemes")));
+        let mut out = Self {
+            global: doc.get("security").and_then(Value::as_array).cloned(),
+            ..Self::default()
+        };
+        for (name, d) in defs.and_then(Value::as_object).into_iter().flatten() {
+            let field = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default();
+            let auth_type = field("x-amazon-apigateway-authtype");
+            if field("type") != "apiKey" || field("in") != "header" {
+                continue;
+            }
+            if auth_type.eq_ignore_ascii_case("awsSigv4") {
+                out.sigv4.push(name.clone());
+            } else if auth_type.is_empty() && field("name").eq_ignore_ascii_case("x-api-key") {
+                out.api_key.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// The `authorizationType` and `apiKeyRequired` of an operation: its `security` (else the
+    /// document's) naming an IAM scheme or an API-key scheme; an `x-amazon-apigateway-auth`
+    /// object's `type` (case-insensitive) wins.
+    fn method_auth(&self, op: &Map<String, Value>) -> (String, bool) {
+        let requirements = op
+            .get("security")
+            .and_then(Value::as_array)
+            .or(self.global.as_ref());
+        let names: Vec<&String> = requirements
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(Map::keys)
+            .collect();
+        let api_key = names.iter().any(|n| self.api_key.contains(n));
+        let mut auth = if names.iter().any(|n| self.sigv4.contains(n)) {
+            "AWS_IAM".to_owned()
+        } else {
+            "NONE".to_owned()
+        };
+        if let Some(t) = op
+            .get("x-amazon-apigateway-auth")
+            .and_then(|a| text(a.get("type")))
+        {
+            auth = t.to_ascii_uppercase();
+        }
+        (auth, api_key)
+    }
 }
 
 fn scratch_store() -> Store {
@@ -744,6 +816,7 @@ fn export(
         }
     };
     let mut paths = BTreeMap::new();
+    let mut schemes = Map::new();
     for res in def.resources.values() {
         let mut item = Map::new();
         for (m, method) in &res.methods {
@@ -757,6 +830,9 @@ fn export(
             if let Some(o) = &method.operation_name {
                 op.insert("operationId".into(), json!(o));
             }
+            // The first `consumes` / `produces` type: where a Swagger 2.0 import puts the body
+            // parameter's and a response schema's model.
+            let mut swagger_first_types: (Option<String>, Option<String>) = (None, None);
             if !oas3 {
                 let mut consumes: Vec<String> = method
                     .request_models
@@ -787,13 +863,14 @@ fn export(
                                 .map(|(k, _)| k.clone())
                         }),
                 );
-                for (name, mut list) in [("consumes", consumes), ("produces", produces)] {
+                for (name, list) in [("consumes", &mut consumes), ("produces", &mut produces)] {
                     list.sort();
                     list.dedup();
                     if !list.is_empty() {
                         op.insert(name.into(), json!(list));
                     }
                 }
+                swagger_first_types = (consumes.first().cloned(), produces.first().cloned());
             }
             let mut params: Vec<Value> = method
                 .request_parameters
@@ -827,6 +904,12 @@ fn export(
             }
             if !params.is_empty() {
                 op.insert("parameters".into(), Value::Array(params));
+            }
+            if !oas3 {
+                let models = method.request_models.clone().unwrap_or_default();
+                if !models_fit_swagger(&models, swagger_first_types.0.as_deref()) {
+                    op.insert(REQUEST_MODELS_EXT.into(), Value::Object(models));
+                }
             }
             if oas3 {
                 let content: Map<String, Value> = method
@@ -862,13 +945,28 @@ fn export(
                     .response_parameters
                     .iter()
                     .flatten()
-                    .filter_map(|(k, _)| {
+                    .filter_map(|(k, required)| {
                         let h = k.strip_prefix("method.response.header.")?;
-                        Some((h.to_owned(), string_schema()))
+                        let mut spec = string_schema();
+                        if required.as_bool() == Some(true) {
+                            let flag = if oas3 {
+                                "required"
+                            } else {
+                                HEADER_REQUIRED_EXT
+                            };
+                            spec.as_object_mut()?.insert(flag.into(), json!(true));
+                        }
+                        Some((h.to_owned(), spec))
                     })
                     .collect();
                 if !headers.is_empty() {
                     r.insert("headers".into(), Value::Object(headers));
+                }
+                if !oas3 {
+                    let all = mr.response_models.clone().unwrap_or_default();
+                    if !models_fit_swagger(&all, swagger_first_types.1.as_deref()) {
+                        r.insert(RESPONSE_MODELS_EXT.into(), Value::Object(all));
+                    }
                 }
                 if oas3 && !models.is_empty() {
                     let content: Map<String, Value> = models
@@ -885,6 +983,16 @@ fn export(
                 responses.insert(code.clone(), Value::Object(r));
             }
             op.insert("responses".into(), Value::Object(responses));
+            let security = security_requirements(method, &mut schemes);
+            if !security.is_empty() {
+                op.insert("security".into(), Value::Array(security));
+            }
+            if method.authorization_type != "NONE" && !is_scheme_auth(&method.authorization_type) {
+                op.insert(
+                    "x-amazon-apigateway-auth".into(),
+                    json!({"type": method.authorization_type}),
+                );
+            }
             if let (true, Some(integ)) = (with_integrations, integ) {
                 op.insert(
                     "x-amazon-apigateway-integration".into(),
@@ -930,6 +1038,13 @@ fn export(
         doc.insert("schemes".into(), json!(["https"]));
     }
     doc.insert("paths".into(), Value::Object(paths.into_iter().collect()));
+    if !schemes.is_empty() {
+        if oas3 {
+            doc.insert("components".into(), json!({"securitySchemes": schemes}));
+        } else {
+            doc.insert("securityDefinitions".into(), Value::Object(schemes));
+        }
+    }
     if !def.binary_media_types.is_empty() {
         doc.insert(
             "x-amazon-apigateway-binary-media-types".into(),
@@ -954,6 +1069,52 @@ fn export(
         );
     }
     Value::Object(doc)
+}
+
+/// Whether a Swagger 2.0 import of the standard form (the first model under the first
+/// `consumes` / `produces` type, `application/json` when there is none) gives back `models`.
+fn models_fit_swagger(models: &Map<String, Value>, first_type: Option<&str>) -> bool {
+    let mut iter = models.iter();
+    match (iter.next(), iter.next()) {
+        (None, _) => true,
+        (Some((ct, _)), None) => ct == first_type.unwrap_or("application/json"),
+        _ => false,
+    }
+}
+
+/// The security schemes of API Gateway's exports: the API key (`x-api-key` header) and IAM
+/// authorization (`x-amazon-apigateway-authtype: awsSigv4`).
+fn api_key_scheme() -> Value {
+    json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
+}
+
+fn sigv4_scheme() -> Value {
+    json!({"type": "apiKey", "name": "Authorization", "in": "header",
+           "x-amazon-apigateway-authtype": "awsSigv4"})
+}
+
+/// Authorization types a security requirement expresses (the others are written as
+/// `x-amazon-apigateway-auth`).
+fn is_scheme_auth(t: &str) -> bool {
+    t == "AWS_IAM"
+}
+
+/// A method's security requirements, as API Gateway exports them (one object per scheme: the
+/// authorization first, then `api_key`); the schemes used are added to `schemes`.
+fn security_requirements(
+    method: &crate::model::Method,
+    schemes: &mut Map<String, Value>,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    if method.authorization_type == "AWS_IAM" {
+        schemes.insert("sigv4".into(), sigv4_scheme());
+        out.push(json!({"sigv4": []}));
+    }
+    if method.api_key_required {
+        schemes.insert("api_key".into(), api_key_scheme());
+        out.push(json!({"api_key": []}));
+    }
+    out
 }
 
 /// The keys of an integration's `responses` in an export, in status-code order: the selection
@@ -1294,6 +1455,132 @@ paths:
             .unwrap();
         doc2["host"] = doc["host"].clone();
         assert_eq!(doc2, doc);
+    }
+
+    #[test]
+    fn export_writes_security_required_headers_and_models_as_aws_does() {
+        let s = store();
+        let api = s.create_rest_api(&obj(&json!({"name": "sec"}))).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap().to_owned();
+        s.put_method(
+            &id,
+            &root,
+            "GET",
+            &obj(
+                &json!({"authorizationType": "aws_iam", "apiKeyRequired": true,
+                         "requestModels": {"application/json": "Pet"}}),
+            ),
+        )
+        .unwrap();
+        s.put_method_response(
+            &id,
+            &root,
+            "GET",
+            "200",
+            &obj(&json!({"responseParameters": {"method.response.header.X-Id": true,
+                                                "method.response.header.X-Other": false},
+                         "responseModels": {"application/json": "Pet", "application/xml": "PetXml"}})),
+        )
+        .unwrap();
+        s.put_integration(&id, &root, "GET", &obj(&json!({"type": "MOCK"})))
+            .unwrap();
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        // `authorizationType` is stored upper-case.
+        assert_eq!(
+            s.get_method(&id, &root, "GET").unwrap()["authorizationType"],
+            "AWS_IAM"
+        );
+
+        let swagger = s.get_export(&id, "dev", "swagger", None).unwrap();
+        let get = &swagger["paths"]["/"]["get"];
+        assert_eq!(get["security"], json!([{"sigv4": []}, {"api_key": []}]));
+        assert_eq!(
+            swagger["securityDefinitions"],
+            json!({"sigv4": {"type": "apiKey", "name": "Authorization", "in": "header",
+                             "x-amazon-apigateway-authtype": "awsSigv4"},
+                   "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}})
+        );
+        // One request model under the first `consumes` type: the standard form only.
+        assert!(get.get(REQUEST_MODELS_EXT).is_none(), "{get}");
+        let ok = &get["responses"]["200"];
+        assert_eq!(
+            ok["headers"],
+            json!({"X-Id": {"type": "string", "x-apigw-required": true},
+                   "X-Other": {"type": "string"}})
+        );
+        // Two response models: Swagger 2.0 holds one, so the map is in our extension.
+        assert_eq!(ok["schema"], json!({"$ref": "#/definitions/Pet"}));
+        assert_eq!(
+            ok[RESPONSE_MODELS_EXT],
+            json!({"application/json": "Pet", "application/xml": "PetXml"})
+        );
+
+        let oas3 = s.get_export(&id, "dev", "oas30", None).unwrap();
+        let get = &oas3["paths"]["/"]["get"];
+        assert_eq!(get["security"], json!([{"sigv4": []}, {"api_key": []}]));
+        assert_eq!(
+            oas3["components"]["securitySchemes"]["api_key"],
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
+        );
+        let ok = &get["responses"]["200"];
+        assert_eq!(
+            ok["headers"]["X-Id"],
+            json!({"schema": {"type": "string"}, "required": true})
+        );
+        assert!(ok.get(RESPONSE_MODELS_EXT).is_none(), "{ok}");
+        assert_eq!(
+            ok["content"]["application/xml"],
+            json!({"schema": {"$ref": "#/components/schemas/PetXml"}})
+        );
+    }
+
+    #[test]
+    fn import_reads_auth_extension_global_security_and_required_headers() {
+        let s = store();
+        let doc = br#"
+openapi: 3.0.1
+info: {title: auth}
+security: [{key: []}]
+components:
+  securitySchemes:
+    key: {type: apiKey, name: X-API-Key, in: header}
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-auth: {type: aws_iam}
+      responses:
+        "200":
+          description: ok
+          headers: {X-Req: {required: true, schema: {type: string}}}
+      x-amazon-apigateway-integration: {type: mock}
+    post:
+      security: []
+      responses: {}
+      x-amazon-apigateway-integration: {type: mock}
+"#;
+        let api = s.import_rest_api(doc, None).unwrap();
+        let id = api["id"].as_str().unwrap();
+        let a = s.get_resources(id, true).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/a")
+            .unwrap()
+            .clone();
+        let get = &a["resourceMethods"]["GET"];
+        assert_eq!(get["authorizationType"], "AWS_IAM");
+        // The document's security applies to operations without their own.
+        assert_eq!(get["apiKeyRequired"], true);
+        assert_eq!(
+            get["methodResponses"]["200"]["responseParameters"],
+            json!({"method.response.header.X-Req": true})
+        );
+        // An operation's empty `security` overrides the document's.
+        let post = &a["resourceMethods"]["POST"];
+        assert_eq!(post["apiKeyRequired"], false);
+        assert_eq!(post["authorizationType"], "NONE");
     }
 
     fn err_kind(r: Result<Value, ApiError>) -> Option<ErrorKind> {

@@ -538,7 +538,7 @@ impl Store {
             }
             let m = Method {
                 http_method: http_method.to_owned(),
-                authorization_type: authorization_type.unwrap_or_default(),
+                authorization_type: authorization_type.unwrap_or_default().to_ascii_uppercase(),
                 authorizer_id,
                 api_key_required,
                 operation_name,
@@ -604,7 +604,7 @@ impl Store {
                 match (op.head(), op.key()) {
                     ("authorizationType", None) if !op.is_keyed() => {
                         op.replace_only()?;
-                        m.authorization_type = op.required_value()?.to_owned();
+                        m.authorization_type = op.required_value()?.to_ascii_uppercase();
                     }
                     ("authorizerId", None) if !op.is_keyed() => {
                         op.replace_only()?;
@@ -616,7 +616,7 @@ impl Store {
                     }
                     ("apiKeyRequired", None) if !op.is_keyed() => {
                         op.replace_only()?;
-                        m.api_key_required = op.value.as_deref() == Some("true");
+                        m.api_key_required = bool_value(op)? == Some(Value::Bool(true));
                     }
                     ("requestParameters", Some(k)) => {
                         let v = bool_value(op)?;
