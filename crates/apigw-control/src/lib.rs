@@ -68,6 +68,7 @@
 //! used as map keys, never as file names.
 #![deny(missing_docs)]
 
+mod authorizers;
 mod deploy;
 mod error;
 mod ids;

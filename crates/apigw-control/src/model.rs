@@ -47,6 +47,9 @@ pub(crate) struct RestApi {
     /// Stages by name.
     #[serde(default)]
     pub(crate) stages: BTreeMap<String, Stage>,
+    /// Authorizers by id.
+    #[serde(default)]
+    pub(crate) authorizers: BTreeMap<String, Authorizer>,
 }
 
 fn default_endpoint_type() -> String {
@@ -383,6 +386,44 @@ pub(crate) struct DeployedDefinition {
     pub(crate) resources: BTreeMap<String, Resource>,
     #[serde(default)]
     pub(crate) gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// Authorizers by id (what the methods' `authorizerId` name).
+    #[serde(default)]
+    pub(crate) authorizers: BTreeMap<String, Authorizer>,
+}
+
+/// An authorizer (Lambda `TOKEN` / `REQUEST`, or `COGNITO_USER_POOLS`). The control plane
+/// stores it for methods to name; the data plane does not run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Authorizer {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    #[serde(
+        rename = "providerARNs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) provider_arns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authorizer_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authorizer_credentials: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) identity_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) identity_validation_expression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authorizer_result_ttl_in_seconds: Option<i64>,
+}
+
+impl Authorizer {
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("serializable")
+    }
 }
 
 /// A stage: a name pointing at a deployment, with stage variables.

@@ -171,7 +171,8 @@ fn apply_document(
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return Ok(());
     };
-    let security = Security::of(doc);
+    let mut security = Security::of(doc);
+    security.create_authorizers(scratch, id)?;
     for (path, item) in paths {
         let Some(item) = item.as_object() else {
             warnings.push(format!("Parse issue: path {path} is not an object"));
@@ -254,8 +255,11 @@ fn import_method(
         .and_then(Value::as_str)
         .unwrap_or("application/json");
     let mut method = Map::new();
-    let (authorization_type, api_key_required) = security.method_auth(op);
+    let (authorization_type, authorizer_id, api_key_required) = security.method_auth(op);
     method.insert("authorizationType".into(), json!(authorization_type));
+    if let Some(a) = authorizer_id {
+        method.insert("authorizerId".into(), json!(a));
+    }
     if let Some(o) = op.get("operationId").and_then(Value::as_str) {
         method.insert("operationName".into(), json!(o));
     }
@@ -511,6 +515,10 @@ struct Security {
     api_key: Vec<String>,
     /// Schemes with `x-amazon-apigateway-authtype: awsSigv4` (IAM authorization).
     sigv4: Vec<String>,
+    /// Schemes with an `x-amazon-apigateway-authorizer`: the `CreateAuthorizer` input.
+    authorizers: Vec<(String, Map<String, Value>)>,
+    /// Scheme name → (authorizer id, `authorizationType`) once created.
+    created: BTreeMap<String, (String, &'static str)>,
     /// The document's `security`, for operations without their own.
     global: Option<Vec<Value>>,
 }
@@ -527,6 +535,14 @@ impl Security {
         for (name, d) in defs.and_then(Value::as_object).into_iter().flatten() {
             let field = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default();
             let auth_type = field("x-amazon-apigateway-authtype");
+            if let Some(x) = d
+                .get("x-amazon-apigateway-authorizer")
+                .and_then(Value::as_object)
+            {
+                out.authorizers
+                    .push((name.clone(), authorizer_input(name, d, x)));
+                continue;
+            }
             if field("type") != "apiKey" || field("in") != "header" {
                 continue;
             }
@@ -539,10 +555,46 @@ impl Security {
         out
     }
 
-    /// The `authorizationType` and `apiKeyRequired` of an operation: its `security` (else the
-    /// document's) naming an IAM scheme or an API-key scheme; an `x-amazon-apigateway-auth`
-    /// object's `type` (case-insensitive) wins.
-    fn method_auth(&self, op: &Map<String, Value>) -> (String, bool) {
+    /// Creates the document's authorizers in API `id` of the scratch store (in merge mode an
+    /// authorizer of the same name is reused).
+    fn create_authorizers(&mut self, scratch: &Store, id: &str) -> Result<(), ApiError> {
+        for (name, input) in &self.authorizers {
+            let existing = scratch.read(|s| {
+                Ok(s.rest_apis[id]
+                    .authorizers
+                    .values()
+                    .find(|a| &a.name == name)
+                    .map(|a| (a.id.clone(), a.kind.clone())))
+            })?;
+            let (aid, kind) = match existing {
+                Some(found) => found,
+                None => {
+                    let a = scratch.create_authorizer(id, input).map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "Errors found during import:\n\tUnable to create authorizer '{name}': {}",
+                            e.message()
+                        ))
+                    })?;
+                    (
+                        a["id"].as_str().unwrap_or_default().to_owned(),
+                        a["type"].as_str().unwrap_or_default().to_owned(),
+                    )
+                }
+            };
+            let auth = if kind == "COGNITO_USER_POOLS" {
+                "COGNITO_USER_POOLS"
+            } else {
+                "CUSTOM"
+            };
+            self.created.insert(name.clone(), (aid, auth));
+        }
+        Ok(())
+    }
+
+    /// The `authorizationType`, `authorizerId` and `apiKeyRequired` of an operation: its
+    /// `security` (else the document's) naming an authorizer, an IAM scheme or an API-key
+    /// scheme; an `x-amazon-apigateway-auth` object's `type` (case-insensitive) wins.
+    fn method_auth(&self, op: &Map<String, Value>) -> (String, Option<String>, bool) {
         let requirements = op
             .get("security")
             .and_then(Value::as_array)
@@ -554,10 +606,13 @@ impl Security {
             .flat_map(Map::keys)
             .collect();
         let api_key = names.iter().any(|n| self.api_key.contains(n));
-        let mut auth = if names.iter().any(|n| self.sigv4.contains(n)) {
-            "AWS_IAM".to_owned()
+        let authorizer = names.iter().find_map(|n| self.created.get(*n));
+        let (mut auth, authorizer_id) = if let Some((aid, t)) = authorizer {
+            ((*t).to_owned(), Some(aid.clone()))
+        } else if names.iter().any(|n| self.sigv4.contains(n)) {
+            ("AWS_IAM".to_owned(), None)
         } else {
-            "NONE".to_owned()
+            ("NONE".to_owned(), None)
         };
         if let Some(t) = op
             .get("x-amazon-apigateway-auth")
@@ -565,9 +620,60 @@ impl Security {
         {
             auth = t.to_ascii_uppercase();
         }
-        (auth, api_key)
+        (auth, authorizer_id, api_key)
     }
 }
+
+/// Token-like authorizers (`TOKEN`, `COGNITO_USER_POOLS`) read one header: the scheme's
+/// `name` says which, so their `identitySource` is implied by it.
+fn identity_from_name(kind: &str) -> bool {
+    matches!(kind, "TOKEN" | "COGNITO_USER_POOLS")
+}
+
+/// The `CreateAuthorizer` input of a security scheme with `x-amazon-apigateway-authorizer`
+/// (`x`): its type upper-cased, the scheme's `x-amazon-apigateway-authtype` as `authType`, the
+/// `identitySource` given, else (token-like types) the header the scheme names.
+fn authorizer_input(name: &str, scheme: &Value, x: &Map<String, Value>) -> JsonInput {
+    let mut input = Map::new();
+    input.insert("name".into(), json!(name));
+    let kind = text(x.get("type")).map(|t| t.to_ascii_uppercase());
+    if let Some(k) = &kind {
+        input.insert("type".into(), json!(k));
+    }
+    for k in [
+        "authorizerUri",
+        "authorizerCredentials",
+        "identityValidationExpression",
+        "identitySource",
+        "providerARNs",
+        "authorizerResultTtlInSeconds",
+    ] {
+        if let Some(v) = x.get(k) {
+            input.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(t) = scheme
+        .get("x-amazon-apigateway-authtype")
+        .and_then(Value::as_str)
+    {
+        input.insert("authType".into(), json!(t));
+    }
+    let header = scheme.get("name").and_then(Value::as_str);
+    if let (false, true, Some(h)) = (
+        input.contains_key("identitySource"),
+        kind.as_deref().is_some_and(identity_from_name),
+        header.filter(|h| *h != UNUSED_HEADER),
+    ) {
+        input.insert(
+            "identitySource".into(),
+            json!(format!("method.request.header.{h}")),
+        );
+    }
+    input
+}
+
+/// The scheme `name` of an authorizer that reads no single header (as AWS writes it).
+const UNUSED_HEADER: &str = "Unused";
 
 fn scratch_store() -> Store {
     Store::in_memory(Config {
@@ -689,6 +795,7 @@ impl Store {
                 },
             )]);
             start.gateway_responses.clear();
+            start.authorizers.clear();
         }
         scratch.mutate(|s| {
             s.rest_apis.insert(id.to_owned(), start);
@@ -707,6 +814,7 @@ impl Store {
             api.resources = built.resources;
             api.binary_media_types = built.binary_media_types;
             api.gateway_responses = built.gateway_responses;
+            api.authorizers = built.authorizers;
             Ok(api.to_json())
         })?;
         Ok(with_warnings(out, &warnings))
@@ -983,11 +1091,11 @@ fn export(
                 responses.insert(code.clone(), Value::Object(r));
             }
             op.insert("responses".into(), Value::Object(responses));
-            let security = security_requirements(method, &mut schemes);
+            let (security, expressed) = security_requirements(method, def, &mut schemes);
             if !security.is_empty() {
                 op.insert("security".into(), Value::Array(security));
             }
-            if method.authorization_type != "NONE" && !is_scheme_auth(&method.authorization_type) {
+            if method.authorization_type != "NONE" && !expressed {
                 op.insert(
                     "x-amazon-apigateway-auth".into(),
                     json!({"type": method.authorization_type}),
@@ -1093,28 +1201,83 @@ fn sigv4_scheme() -> Value {
            "x-amazon-apigateway-authtype": "awsSigv4"})
 }
 
-/// Authorization types a security requirement expresses (the others are written as
-/// `x-amazon-apigateway-auth`).
-fn is_scheme_auth(t: &str) -> bool {
-    t == "AWS_IAM"
+/// The security scheme of an authorizer, as API Gateway exports it: an `apiKey` scheme
+/// named after the header it reads (`Unused` when none), `x-amazon-apigateway-authtype` (the
+/// authorizer's `authType`) and `x-amazon-apigateway-authorizer` with the lower-case type
+/// and the settings; `identitySource` is written unless the header name implies it.
+fn authorizer_scheme(a: &crate::model::Authorizer) -> Value {
+    let header = a
+        .identity_source
+        .as_deref()
+        .and_then(|s| s.strip_prefix("method.request.header."))
+        .filter(|h| !h.contains(',') && !h.contains(' ') && *h != UNUSED_HEADER);
+    let mut x = Map::new();
+    x.insert("type".into(), json!(a.kind.to_ascii_lowercase()));
+    if let Some(u) = &a.authorizer_uri {
+        x.insert("authorizerUri".into(), json!(u));
+    }
+    if let Some(c) = &a.authorizer_credentials {
+        x.insert("authorizerCredentials".into(), json!(c));
+    }
+    if let Some(p) = &a.provider_arns {
+        x.insert("providerARNs".into(), json!(p));
+    }
+    if let Some(i) = &a.identity_source
+        && !(identity_from_name(&a.kind) && header.is_some())
+    {
+        x.insert("identitySource".into(), json!(i));
+    }
+    if let Some(e) = &a.identity_validation_expression {
+        x.insert("identityValidationExpression".into(), json!(e));
+    }
+    if let Some(t) = a.authorizer_result_ttl_in_seconds {
+        x.insert("authorizerResultTtlInSeconds".into(), json!(t));
+    }
+    let mut scheme = Map::new();
+    scheme.insert("type".into(), json!("apiKey"));
+    scheme.insert("name".into(), json!(header.unwrap_or(UNUSED_HEADER)));
+    scheme.insert("in".into(), json!("header"));
+    if let Some(t) = &a.auth_type {
+        scheme.insert("x-amazon-apigateway-authtype".into(), json!(t));
+    }
+    scheme.insert("x-amazon-apigateway-authorizer".into(), Value::Object(x));
+    Value::Object(scheme)
 }
 
 /// A method's security requirements, as API Gateway exports them (one object per scheme: the
-/// authorization first, then `api_key`); the schemes used are added to `schemes`.
+/// authorization first, then `api_key`); the schemes used are added to `schemes`. The flag
+/// says whether the requirements express the `authorizationType` (else the export writes
+/// `x-amazon-apigateway-auth`).
 fn security_requirements(
     method: &crate::model::Method,
+    def: &crate::model::DeployedDefinition,
     schemes: &mut Map<String, Value>,
-) -> Vec<Value> {
+) -> (Vec<Value>, bool) {
     let mut out = Vec::new();
-    if method.authorization_type == "AWS_IAM" {
-        schemes.insert("sigv4".into(), sigv4_scheme());
-        out.push(json!({"sigv4": []}));
+    let mut expressed = false;
+    let authorizer = method
+        .authorizer_id
+        .as_ref()
+        .and_then(|id| def.authorizers.get(id));
+    match (method.authorization_type.as_str(), authorizer) {
+        ("AWS_IAM", _) => {
+            schemes.insert("sigv4".into(), sigv4_scheme());
+            out.push(json!({"sigv4": []}));
+            expressed = true;
+        }
+        (t @ ("CUSTOM" | "COGNITO_USER_POOLS"), Some(a)) => {
+            schemes.insert(a.name.clone(), authorizer_scheme(a));
+            out.push(json!({ a.name.clone(): [] }));
+            // An import reads the type from the authorizer's; a mismatch needs the extension.
+            expressed = (t == "COGNITO_USER_POOLS") == (a.kind == "COGNITO_USER_POOLS");
+        }
+        _ => {}
     }
     if method.api_key_required {
         schemes.insert("api_key".into(), api_key_scheme());
         out.push(json!({"api_key": []}));
     }
-    out
+    (out, expressed)
 }
 
 /// The keys of an integration's `responses` in an export, in status-code order: the selection
@@ -1581,6 +1744,126 @@ paths:
         let post = &a["resourceMethods"]["POST"];
         assert_eq!(post["apiKeyRequired"], false);
         assert_eq!(post["authorizationType"], "NONE");
+    }
+
+    #[test]
+    fn authorizers_import_and_export_in_aws_form() {
+        let s = store();
+        let schemes = json!({
+            "test-authorizer": {
+                "type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "token",
+                    "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+                    "authorizerCredentials": "arn:aws:iam::123456789012:role/invoker",
+                    "identityValidationExpression": "^x-[a-z]+",
+                    "authorizerResultTtlInSeconds": 60}},
+            "request-authorizer": {
+                "type": "apiKey", "name": "Unused", "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "request",
+                    "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/f",
+                    "identitySource": "method.request.header.Auth, method.request.querystring.q",
+                    "authorizerResultTtlInSeconds": 300}},
+            "pool": {
+                "type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "cognito_user_pools",
+                    "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"],
+                    "authorizerResultTtlInSeconds": 300}}
+        });
+        let mock = json!({"type": "mock", "responses": {"default": {"statusCode": "200"}}});
+        let doc = json!({
+            "swagger": "2.0", "info": {"title": "auth", "version": "1"},
+            "paths": {"/t": {
+                "get": {"responses": {"200": {"description": "ok"}},
+                        "security": [{"test-authorizer": []}, {"api_key": []}],
+                        "x-amazon-apigateway-integration": mock},
+                "post": {"responses": {"200": {"description": "ok"}},
+                         "security": [{"request-authorizer": []}],
+                         "x-amazon-apigateway-integration": mock},
+                "put": {"responses": {"200": {"description": "ok"}},
+                        "security": [{"pool": []}],
+                        "x-amazon-apigateway-integration": mock}}},
+            "securityDefinitions": schemes,
+        });
+        let mut with_key = doc.clone();
+        with_key["securityDefinitions"]["api_key"] =
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
+        let api = s
+            .import_rest_api(with_key.to_string().as_bytes(), Some("true"))
+            .unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let list = s.get_authorizers(&id).unwrap()["item"].clone();
+        let by_name = |n: &str| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == n)
+                .unwrap()
+                .clone()
+        };
+        let token = by_name("test-authorizer");
+        assert_eq!(token["type"], "TOKEN");
+        assert_eq!(token["authType"], "custom");
+        // A token authorizer's identity source is the header its scheme names.
+        assert_eq!(
+            token["identitySource"],
+            "method.request.header.Authorization"
+        );
+        assert_eq!(token["authorizerResultTtlInSeconds"], 60);
+        assert_eq!(by_name("pool")["type"], "COGNITO_USER_POOLS");
+        let t = s.get_resources(&id, true).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/t")
+            .unwrap()
+            .clone();
+        let get = &t["resourceMethods"]["GET"];
+        assert_eq!(get["authorizationType"], "CUSTOM");
+        assert_eq!(get["authorizerId"], token["id"]);
+        assert_eq!(get["apiKeyRequired"], true);
+        assert_eq!(
+            t["resourceMethods"]["PUT"]["authorizationType"],
+            "COGNITO_USER_POOLS"
+        );
+
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let out = s.get_export(&id, "dev", "swagger", None).unwrap();
+        assert_eq!(out["securityDefinitions"], with_key["securityDefinitions"]);
+        assert_eq!(
+            out["paths"]["/t"]["get"]["security"],
+            json!([{"test-authorizer": []}, {"api_key": []}])
+        );
+        let oas3 = s.get_export(&id, "dev", "oas30", None).unwrap();
+        assert_eq!(
+            oas3["components"]["securitySchemes"],
+            with_key["securityDefinitions"]
+        );
+        // PutRestApi overwrite replaces the authorizers with the document's.
+        let plain = json!({"swagger": "2.0", "info": {"title": "auth"}, "paths": {}});
+        s.put_rest_api(&id, plain.to_string().as_bytes(), "overwrite")
+            .unwrap();
+        assert_eq!(s.get_authorizers(&id).unwrap()["item"], json!([]));
+        // An authorizer the operations refuse: the step is reported.
+        let mut bad = doc;
+        bad["securityDefinitions"]["pool"]["x-amazon-apigateway-authorizer"]["type"] = json!("jwt");
+        let e = s
+            .import_rest_api(bad.to_string().as_bytes(), None)
+            .unwrap_err();
+        assert!(
+            e.message().starts_with(
+                "Errors found during import:\n\tUnable to create authorizer 'pool': 1 validation \
+                 error detected: Value 'JWT' at 'createAuthorizerInput.type'"
+            ),
+            "{}",
+            e.message()
+        );
     }
 
     fn err_kind(r: Result<Value, ApiError>) -> Option<ErrorKind> {

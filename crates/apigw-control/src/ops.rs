@@ -165,6 +165,7 @@ impl Store {
                 gateway_responses: BTreeMap::new(),
                 deployments: BTreeMap::new(),
                 stages: BTreeMap::new(),
+                authorizers: BTreeMap::new(),
             };
             let out = api.to_json();
             s.rest_apis.insert(id, api);
@@ -172,7 +173,7 @@ impl Store {
         })
     }
 
-    fn unknown_api(&self, id: &str) -> ApiError {
+    pub(crate) fn unknown_api(&self, id: &str) -> ApiError {
         ApiError::not_found(format!(
             "Invalid API identifier specified {}:{id}",
             self.config.account_id
@@ -527,10 +528,16 @@ impl Store {
                 ));
             }
         }
+        let authorization_type = authorization_type.unwrap_or_default().to_ascii_uppercase();
         self.mutate(|s| {
             let api = api_mut(s, api)?;
-            let res = api.resources.get_mut(rid).ok_or_else(invalid_resource)?;
+            if !api.resources.contains_key(rid) {
+                return Err(invalid_resource());
+            }
             check_http_method(http_method)?;
+            let authorizer_id =
+                crate::authorizers::method_authorizer(api, &authorization_type, authorizer_id)?;
+            let res = api.resources.get_mut(rid).ok_or_else(invalid_resource)?;
             if res.methods.contains_key(http_method) {
                 return Err(ApiError::conflict(
                     "Method already exists for this resource",
@@ -538,7 +545,7 @@ impl Store {
             }
             let m = Method {
                 http_method: http_method.to_owned(),
-                authorization_type: authorization_type.unwrap_or_default().to_ascii_uppercase(),
+                authorization_type,
                 authorizer_id,
                 api_key_required,
                 operation_name,
@@ -600,6 +607,7 @@ impl Store {
         let ops = patch::parse(input, "updateMethodInput")?;
         self.mutate(|s| {
             let m = method_mut(s, api, rid, http_method)?;
+            let before = (m.authorization_type.clone(), m.authorizer_id.clone());
             for op in &ops {
                 match (op.head(), op.key()) {
                     ("authorizationType", None) if !op.is_keyed() => {
@@ -641,7 +649,12 @@ impl Store {
                     _ => return Err(op.invalid_path()),
                 }
             }
-            Ok(m.to_json())
+            if (m.authorization_type.clone(), m.authorizer_id.clone()) != before {
+                let (t, a) = (m.authorization_type.clone(), m.authorizer_id.take());
+                let checked = crate::authorizers::method_authorizer(api_ref(s, api)?, &t, a)?;
+                method_mut(s, api, rid, http_method)?.authorizer_id = checked;
+            }
+            Ok(method_ref(s, api, rid, http_method)?.to_json())
         })
     }
 
@@ -1446,6 +1459,7 @@ impl Store {
                 binary_media_types: api_obj.binary_media_types.clone(),
                 resources: api_obj.resources.clone(),
                 gateway_responses: api_obj.gateway_responses.clone(),
+                authorizers: api_obj.authorizers.clone(),
             };
             let id = fresh_id(6, |c| api_obj.deployments.contains_key(c));
             let snapshot = deploy::compile_snapshot(api, &id, &definition)?;

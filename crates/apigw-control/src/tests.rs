@@ -1942,3 +1942,56 @@ fn damaged_parent_cycle_does_not_hang() {
     s.delete_resource(&api, &rid).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn authorizers_through_handle() {
+    let s = store();
+    let api = call(&s, "POST", "/restapis", r#"{"name": "a"}"#).json();
+    let id = api["id"].as_str().unwrap();
+    let root = api["rootResourceId"].as_str().unwrap();
+    let base = format!("/restapis/{id}/authorizers");
+    let r = call(
+        &s,
+        "POST",
+        &base,
+        r#"{"name": "t", "type": "TOKEN", "identitySource": "method.request.header.Auth"}"#,
+    );
+    assert_eq!(r.status, 201);
+    let aid = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&s, "GET", &base, "").json()["item"][0]["id"],
+        json!(aid)
+    );
+    let method = format!("/restapis/{id}/resources/{root}/methods/GET");
+    let r = call(
+        &s,
+        "PUT",
+        &method,
+        r#"{"authorizationType": "COGNITO_USER_POOLS"}"#,
+    );
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (400, Some("BadRequestException"))
+    );
+    let body = format!(r#"{{"authorizationType": "CUSTOM", "authorizerId": "{aid}"}}"#);
+    assert_eq!(call(&s, "PUT", &method, &body).status, 201);
+    let r = call(&s, "DELETE", &format!("{base}/{aid}"), "");
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (409, Some("ConflictException"))
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("{base}/{aid}"),
+        r#"{"patchOperations": [{"op": "replace", "path": "/name", "value": "u"}]}"#,
+    );
+    assert_eq!((r.status, r.json()["name"].clone()), (200, json!("u")));
+    assert_eq!(call(&s, "DELETE", &method, "").status, 204);
+    assert_eq!(call(&s, "DELETE", &format!("{base}/{aid}"), "").status, 202);
+    let r = call(&s, "GET", &format!("{base}/{aid}"), "");
+    assert_eq!(
+        (r.status, r.json()["message"].clone()),
+        (404, json!("Invalid Authorizer identifier specified"))
+    );
+}

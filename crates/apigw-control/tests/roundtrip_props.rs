@@ -2,7 +2,8 @@
 //! Random integration responses (selection patterns including `default`-like text and unicode,
 //! templates with unicode and `null`, `responseParameters` of every source kind,
 //! `contentHandling`) and method settings (`authorizationType` NONE or AWS_IAM, written as a
-//! security scheme or as `x-amazon-apigateway-auth`; `apiKeyRequired`; request parameters with
+//! security scheme or as `x-amazon-apigateway-auth`, or CUSTOM / COGNITO_USER_POOLS with an
+//! authorizer of any type and settings; `apiKeyRequired`; request parameters with
 //! their `required` flags; request models and method-response models under several content
 //! types; required method-response headers) are put in a Swagger 2.0 or OpenAPI 3.0 document,
 //! imported, exported (as either format) and re-imported: the first import holds what was
@@ -52,13 +53,104 @@ struct Ir {
     models: BTreeMap<usize, usize>,
 }
 
+/// A generated authorizer (its type, `identitySource`, `authType`, TTL, validation
+/// expression).
+#[derive(Debug, Clone)]
+struct AuthorizerSpec {
+    kind: &'static str,
+    identity_source: Option<&'static str>,
+    auth_type: Option<&'static str>,
+    ttl: Option<i64>,
+    validation: Option<&'static str>,
+}
+
+fn authorizer_spec() -> impl Strategy<Value = AuthorizerSpec> {
+    (
+        prop_oneof![Just("TOKEN"), Just("REQUEST"), Just("COGNITO_USER_POOLS")],
+        prop_oneof![
+            Just(None),
+            Just(Some("method.request.header.Authorization")),
+            Just(Some("method.request.header.Unused")),
+            Just(Some(
+                "method.request.header.X-Token, method.request.querystring.q"
+            )),
+        ],
+        prop_oneof![
+            Just(None),
+            Just(Some("custom")),
+            Just(Some("cognito_user_pools"))
+        ],
+        proptest::option::of(0..3600i64),
+        prop_oneof![Just(None), Just(Some("^Bearer [-0-9a-zA-Z._]+$"))],
+    )
+        .prop_map(
+            |(kind, identity_source, auth_type, ttl, validation)| AuthorizerSpec {
+                kind,
+                identity_source,
+                auth_type,
+                ttl,
+                validation,
+            },
+        )
+}
+
+impl AuthorizerSpec {
+    /// The scheme of the input document: `name` is a header only when `identitySource` is
+    /// absent (the import derives a token-like type's source from it, so `Unused` then),
+    /// else written explicitly.
+    fn scheme(&self) -> Value {
+        let mut x = json!({"type": self.kind.to_ascii_lowercase()});
+        if self.kind == "COGNITO_USER_POOLS" {
+            x["providerARNs"] = json!(["arn:aws:cognito-idp:us-east-1:123456789012:userpool/p"]);
+        } else {
+            x["authorizerUri"] = json!(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"
+            );
+        }
+        if let Some(i) = self.identity_source {
+            x["identitySource"] = json!(i);
+        }
+        if let Some(t) = self.ttl {
+            x["authorizerResultTtlInSeconds"] = json!(t);
+        }
+        if let Some(v) = self.validation {
+            x["identityValidationExpression"] = json!(v);
+        }
+        let name = if self.identity_source.is_some() {
+            "Authorization"
+        } else {
+            "Unused"
+        };
+        let mut scheme = json!({"type": "apiKey", "name": name, "in": "header",
+                                "x-amazon-apigateway-authorizer": x});
+        if let Some(t) = self.auth_type {
+            scheme["x-amazon-apigateway-authtype"] = json!(t);
+        }
+        scheme
+    }
+
+    /// What GetAuthorizer returns, without the id.
+    fn expected(&self) -> Value {
+        let mut e = self.scheme()["x-amazon-apigateway-authorizer"].clone();
+        e["name"] = json!("gate");
+        e["type"] = json!(self.kind);
+        e["authorizerResultTtlInSeconds"] = json!(self.ttl.unwrap_or(300));
+        if let Some(t) = self.auth_type {
+            e["authType"] = json!(t);
+        }
+        e
+    }
+}
+
 /// Generated method settings.
 #[derive(Debug, Clone)]
 struct MethodSpec {
-    /// `AWS_IAM` (else `NONE`).
+    /// `AWS_IAM` (else `NONE`, or the authorizer's type).
     iam: bool,
     /// IAM written as `x-amazon-apigateway-auth` (lower-case) rather than a security scheme.
     iam_as_auth_extension: bool,
+    /// A `CUSTOM` / `COGNITO_USER_POOLS` authorizer named `gate` (wins over `iam`).
+    authorizer: Option<AuthorizerSpec>,
     api_key: bool,
     /// Index into [`REQUEST_PARAMS`] → required.
     params: BTreeMap<usize, bool>,
@@ -74,17 +166,21 @@ fn method_spec() -> impl Strategy<Value = MethodSpec> {
     (
         any::<bool>(),
         any::<bool>(),
+        proptest::option::of(authorizer_spec()),
         any::<bool>(),
         proptest::collection::btree_map(0..REQUEST_PARAMS.len(), any::<bool>(), 0..4),
         models(),
     )
         .prop_map(
-            |(iam, iam_as_auth_extension, api_key, params, request_models)| MethodSpec {
-                iam,
-                iam_as_auth_extension,
-                api_key,
-                params,
-                request_models,
+            |(iam, iam_as_auth_extension, authorizer, api_key, params, request_models)| {
+                MethodSpec {
+                    iam,
+                    iam_as_auth_extension,
+                    authorizer,
+                    api_key,
+                    params,
+                    request_models,
+                }
             },
         )
 }
@@ -291,7 +387,9 @@ fn document(irs: &[(&str, Ir)], spec: &MethodSpec, oas3: bool) -> Value {
         op["x-apigw-request-models"] = Value::Object(request_models);
     }
     let mut security = Vec::new();
-    if spec.iam && spec.iam_as_auth_extension {
+    if spec.authorizer.is_some() {
+        security.push(json!({"gate": []}));
+    } else if spec.iam && spec.iam_as_auth_extension {
         op["x-amazon-apigateway-auth"] = json!({"type": "aws_iam"});
     } else if spec.iam {
         security.push(json!({"iam": []}));
@@ -302,11 +400,14 @@ fn document(irs: &[(&str, Ir)], spec: &MethodSpec, oas3: bool) -> Value {
     if !security.is_empty() {
         op["security"] = Value::Array(security);
     }
-    let schemes = json!({
+    let mut schemes = json!({
         "iam": {"type": "apiKey", "name": "Authorization", "in": "header",
                 "x-amazon-apigateway-authtype": "awsSigv4"},
         "key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
     });
+    if let Some(a) = &spec.authorizer {
+        schemes["gate"] = a.scheme();
+    }
     let mut doc = json!({
         "info": {"title": "props", "version": "1"},
         "paths": {"/pets/{id}": {"get": op}},
@@ -358,6 +459,12 @@ fn model(s: &Store, id: &str) -> Value {
         .unwrap();
     assert_eq!(*ns, rid);
     *ns = Value::Null;
+    // Authorizer ids differ between imports: the method names the authorizer itself.
+    if let Some(aid) = get.get("authorizerId").and_then(Value::as_str) {
+        let mut a = s.get_authorizer(id, aid).expect("authorizer");
+        a.as_object_mut().unwrap().remove("id");
+        get["authorizerId"] = a;
+    }
     json!({"method": get, "binaryMediaTypes": s.get_rest_api(id).unwrap()["binaryMediaTypes"]})
 }
 
@@ -377,7 +484,17 @@ proptest! {
         let m1 = model(&s, &first);
         // The import holds what was generated (so equal models are not equally empty).
         let method = &m1["method"];
-        prop_assert_eq!(&method["authorizationType"], &json!(if spec.iam { "AWS_IAM" } else { "NONE" }));
+        let authorization = match &spec.authorizer {
+            Some(a) if a.kind == "COGNITO_USER_POOLS" => "COGNITO_USER_POOLS",
+            Some(_) => "CUSTOM",
+            None if spec.iam => "AWS_IAM",
+            None => "NONE",
+        };
+        prop_assert_eq!(&method["authorizationType"], &json!(authorization));
+        prop_assert_eq!(
+            method.get("authorizerId").cloned(),
+            spec.authorizer.as_ref().map(AuthorizerSpec::expected)
+        );
         prop_assert_eq!(&method["apiKeyRequired"], &json!(spec.api_key));
         let mut params = Map::new();
         params.insert("method.request.path.id".into(), json!(true));
