@@ -1109,7 +1109,16 @@ fn export(
             }
             item.insert(key, Value::Object(op));
         }
-        if !item.is_empty() {
+        // A resource without methods is written only when no deeper path implies it (a
+        // leaf), as an empty path item, so that the resource tree survives a re-import.
+        let leaf = || {
+            res.parent_id.is_some()
+                && !def
+                    .resources
+                    .values()
+                    .any(|r| r.parent_id.as_deref() == Some(res.id.as_str()))
+        };
+        if !item.is_empty() || leaf() {
             paths.insert(res.path.clone(), Value::Object(item));
         }
     }
@@ -1864,6 +1873,51 @@ paths:
             "{}",
             e.message()
         );
+    }
+
+    #[test]
+    fn resources_without_methods_survive_the_round_trip() {
+        let s = store();
+        let api = s.create_rest_api(&obj(&json!({"name": "tree"}))).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap().to_owned();
+        let a = s
+            .create_resource(&id, &root, &obj(&json!({"pathPart": "a"})))
+            .unwrap();
+        let a_id = a["id"].as_str().unwrap().to_owned();
+        s.create_resource(&id, &a_id, &obj(&json!({"pathPart": "{leaf}"})))
+            .unwrap();
+        s.create_resource(&id, &root, &obj(&json!({"pathPart": "b"})))
+            .unwrap();
+        // A deployment needs a method.
+        s.put_method(
+            &id,
+            &root,
+            "GET",
+            &obj(&json!({"authorizationType": "NONE"})),
+        )
+        .unwrap();
+        s.put_integration(&id, &root, "GET", &obj(&json!({"type": "MOCK"})))
+            .unwrap();
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let doc = s.get_export(&id, "dev", "oas30", None).unwrap();
+        // Leaves only: `/a` is implied by `/a/{leaf}`.
+        let keys: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["/", "/a/{leaf}", "/b"]);
+        assert_eq!(doc["paths"]["/b"], json!({}));
+        let again = s.import_rest_api(doc.to_string().as_bytes(), None).unwrap();
+        let paths = |api: &str| {
+            let mut p: Vec<String> = s.get_resources(api, false).unwrap()["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["path"].as_str().unwrap().to_owned())
+                .collect();
+            p.sort();
+            p
+        };
+        assert_eq!(paths(again["id"].as_str().unwrap()), paths(&id));
     }
 
     fn err_kind(r: Result<Value, ApiError>) -> Option<ErrorKind> {
