@@ -81,6 +81,7 @@ mod protocol;
 mod sigv4;
 mod store;
 mod validate;
+mod validators;
 
 pub use deploy::{DeployedMethod, RouteMatch, Snapshot};
 pub use error::{ApiError, ErrorKind};

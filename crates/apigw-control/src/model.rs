@@ -50,6 +50,9 @@ pub(crate) struct RestApi {
     /// Authorizers by id.
     #[serde(default)]
     pub(crate) authorizers: BTreeMap<String, Authorizer>,
+    /// Request validators by id.
+    #[serde(default)]
+    pub(crate) request_validators: BTreeMap<String, RequestValidator>,
 }
 
 fn default_endpoint_type() -> String {
@@ -148,6 +151,8 @@ pub(crate) struct Method {
     pub(crate) request_parameters: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) request_models: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) request_validator_id: Option<String>,
     #[serde(default)]
     pub(crate) method_responses: BTreeMap<String, MethodResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,6 +177,9 @@ impl Method {
         }
         if let Some(p) = &self.request_models {
             m.insert("requestModels".into(), Value::Object(p.clone()));
+        }
+        if let Some(v) = &self.request_validator_id {
+            m.insert("requestValidatorId".into(), json!(v));
         }
         Value::Object(m)
     }
@@ -389,6 +397,29 @@ pub(crate) struct DeployedDefinition {
     /// Authorizers by id (what the methods' `authorizerId` name).
     #[serde(default)]
     pub(crate) authorizers: BTreeMap<String, Authorizer>,
+    /// Request validators by id (what the methods' `requestValidatorId` name).
+    #[serde(default)]
+    pub(crate) request_validators: BTreeMap<String, RequestValidator>,
+}
+
+/// A request validator. Stored for methods to name and exports to write; the data plane does
+/// not validate requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestValidator {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) validate_request_body: bool,
+    #[serde(default)]
+    pub(crate) validate_request_parameters: bool,
+}
+
+impl RequestValidator {
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("serializable")
+    }
 }
 
 /// An authorizer (Lambda `TOKEN` / `REQUEST`, or `COGNITO_USER_POOLS`). The control plane

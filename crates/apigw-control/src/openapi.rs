@@ -173,6 +173,11 @@ fn apply_document(
     };
     let mut security = Security::of(doc);
     security.create_authorizers(scratch, id)?;
+    let validators = create_validators(scratch, id, doc)?;
+    let default_validator = doc
+        .get(VALIDATOR_EXT)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     for (path, item) in paths {
         let Some(item) = item.as_object() else {
             warnings.push(format!("Parse issue: path {path} is not an object"));
@@ -196,6 +201,7 @@ fn apply_document(
                 op,
                 shared_params,
                 &security,
+                (&validators, default_validator.as_deref()),
                 warnings,
             )?;
         }
@@ -246,6 +252,7 @@ fn import_method(
     op: &Map<String, Value>,
     shared_params: Option<&Vec<Value>>,
     security: &Security,
+    (validators, default_validator): (&BTreeMap<String, String>, Option<&str>),
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     let produces = op
@@ -271,6 +278,20 @@ fn import_method(
         .unwrap_or("application/json");
     if api_key_required {
         method.insert("apiKeyRequired".into(), json!(true));
+    }
+    if let Some(name) = op
+        .get(VALIDATOR_EXT)
+        .and_then(Value::as_str)
+        .or(default_validator)
+    {
+        match validators.get(name) {
+            Some(vid) => {
+                method.insert("requestValidatorId".into(), json!(vid));
+            }
+            None => warnings.push(format!(
+                "Request validator '{name}' of '{http_method}' at '{path}' is not defined"
+            )),
+        }
     }
     // Request models: a Swagger `in: body` parameter's schema, an OpenAPI 3 `requestBody`.
     let mut request_models = Map::new();
@@ -675,6 +696,58 @@ fn authorizer_input(name: &str, scheme: &Value, x: &Map<String, Value>) -> JsonI
 /// The scheme `name` of an authorizer that reads no single header (as AWS writes it).
 const UNUSED_HEADER: &str = "Unused";
 
+/// The request validators of a document (`x-amazon-apigateway-request-validators`, name →
+/// rules), and the validator a method uses (`x-amazon-apigateway-request-validator`, on the
+/// operation or, as the default, on the document).
+const VALIDATORS_EXT: &str = "x-amazon-apigateway-request-validators";
+const VALIDATOR_EXT: &str = "x-amazon-apigateway-request-validator";
+
+/// Creates the document's request validators in API `id` of the scratch store (an existing
+/// one of the same name is reused, as in merge mode); returns name → id.
+fn create_validators(
+    scratch: &Store,
+    id: &str,
+    doc: &Map<String, Value>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut out = BTreeMap::new();
+    for (name, rules) in doc
+        .get(VALIDATORS_EXT)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let existing = scratch.read(|s| {
+            Ok(s.rest_apis[id]
+                .request_validators
+                .values()
+                .find(|v| v.name.as_deref() == Some(name.as_str()))
+                .map(|v| v.id.clone()))
+        })?;
+        let vid = match existing {
+            Some(v) => v,
+            None => {
+                let mut input = obj(rules);
+                input.retain(|k, _| {
+                    matches!(
+                        k.as_str(),
+                        "validateRequestBody" | "validateRequestParameters"
+                    )
+                });
+                input.insert("name".into(), json!(name));
+                let v = scratch.create_request_validator(id, &input).map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "Errors found during import:\n\tUnable to create request validator '{name}': {}",
+                        e.message()
+                    ))
+                })?;
+                v["id"].as_str().unwrap_or_default().to_owned()
+            }
+        };
+        out.insert(name.clone(), vid);
+    }
+    Ok(out)
+}
+
 fn scratch_store() -> Store {
     Store::in_memory(Config {
         auth_disabled: true,
@@ -796,6 +869,7 @@ impl Store {
             )]);
             start.gateway_responses.clear();
             start.authorizers.clear();
+            start.request_validators.clear();
         }
         scratch.mutate(|s| {
             s.rest_apis.insert(id.to_owned(), start);
@@ -815,6 +889,7 @@ impl Store {
             api.binary_media_types = built.binary_media_types;
             api.gateway_responses = built.gateway_responses;
             api.authorizers = built.authorizers;
+            api.request_validators = built.request_validators;
             Ok(api.to_json())
         })?;
         Ok(with_warnings(out, &warnings))
@@ -1095,6 +1170,15 @@ fn export(
             if !security.is_empty() {
                 op.insert("security".into(), Value::Array(security));
             }
+            if let (true, Some(v)) = (
+                with_integrations,
+                method
+                    .request_validator_id
+                    .as_ref()
+                    .and_then(|v| def.request_validators.get(v)),
+            ) {
+                op.insert(VALIDATOR_EXT.into(), json!(validator_name(v)));
+            }
             if method.authorization_type != "NONE" && !expressed {
                 op.insert(
                     "x-amazon-apigateway-auth".into(),
@@ -1168,6 +1252,20 @@ fn export(
             json!(def.binary_media_types),
         );
     }
+    if with_integrations && !def.request_validators.is_empty() {
+        let v: Map<String, Value> = def
+            .request_validators
+            .values()
+            .map(|v| {
+                (
+                    validator_name(v).to_owned(),
+                    json!({"validateRequestBody": v.validate_request_body,
+                           "validateRequestParameters": v.validate_request_parameters}),
+                )
+            })
+            .collect();
+        doc.insert(VALIDATORS_EXT.into(), Value::Object(v));
+    }
     if with_integrations && !def.gateway_responses.is_empty() {
         let g: Map<String, Value> = def
             .gateway_responses
@@ -1186,6 +1284,11 @@ fn export(
         );
     }
     Value::Object(doc)
+}
+
+/// The key of a request validator in an export: its name (its id when it has none).
+fn validator_name(v: &crate::model::RequestValidator) -> &str {
+    v.name.as_deref().unwrap_or(&v.id)
 }
 
 /// Whether a Swagger 2.0 import of the standard form (the first model under the first

@@ -166,6 +166,7 @@ impl Store {
                 deployments: BTreeMap::new(),
                 stages: BTreeMap::new(),
                 authorizers: BTreeMap::new(),
+                request_validators: BTreeMap::new(),
             };
             let out = api.to_json();
             s.rest_apis.insert(id, api);
@@ -510,6 +511,7 @@ impl Store {
         let operation_name = i.string("operationName")?;
         let request_parameters = i.bool_map("requestParameters")?;
         let request_models = i.string_map("requestModels", false)?;
+        let request_validator_id = i.string("requestValidatorId")?;
         let mut v = Violations::default();
         if authorization_type.is_none() {
             not_null(&mut v, "putMethodInput.authorizationType");
@@ -537,6 +539,8 @@ impl Store {
             check_http_method(http_method)?;
             let authorizer_id =
                 crate::authorizers::method_authorizer(api, &authorization_type, authorizer_id)?;
+            let request_validator_id =
+                crate::validators::method_validator(api, request_validator_id)?;
             let res = api.resources.get_mut(rid).ok_or_else(invalid_resource)?;
             if res.methods.contains_key(http_method) {
                 return Err(ApiError::conflict(
@@ -551,6 +555,7 @@ impl Store {
                 operation_name,
                 request_parameters,
                 request_models,
+                request_validator_id,
                 method_responses: BTreeMap::new(),
                 integration: None,
             };
@@ -591,8 +596,10 @@ impl Store {
     }
 
     /// `UpdateMethod`: `/authorizationType`, `/authorizerId`, `/apiKeyRequired`,
-    /// `/operationName` (replace), `/requestParameters/<name>` (add/replace with `true` or
-    /// `false`, remove), `/requestModels/<type>`.
+    /// `/operationName`, `/requestValidatorId` (replace; an empty validator id removes it),
+    /// `/requestParameters/<name>` (add/replace with `true` or `false`, remove),
+    /// `/requestModels/<type>`. A `CUSTOM` / `COGNITO_USER_POOLS` method must end up with a
+    /// valid authorizer, a validator id must name one of the API's.
     ///
     /// # Errors
     /// `NotFoundException`, `BadRequestException` `Invalid patch path ...`, patch-op
@@ -622,6 +629,11 @@ impl Store {
                         op.replace_only()?;
                         m.operation_name = op.value.clone();
                     }
+                    ("requestValidatorId", None) if !op.is_keyed() => {
+                        op.replace_only()?;
+                        // An empty value removes the validator.
+                        m.request_validator_id = op.value.clone().filter(|v| !v.is_empty());
+                    }
                     ("apiKeyRequired", None) if !op.is_keyed() => {
                         op.replace_only()?;
                         m.api_key_required = bool_value(op)? == Some(Value::Bool(true));
@@ -649,6 +661,11 @@ impl Store {
                     _ => return Err(op.invalid_path()),
                 }
             }
+            if let Some(v) = m.request_validator_id.clone() {
+                let a = api_ref(s, api)?;
+                crate::validators::method_validator(a, Some(v))?;
+            }
+            let m = method_mut(s, api, rid, http_method)?;
             if (m.authorization_type.clone(), m.authorizer_id.clone()) != before {
                 let (t, a) = (m.authorization_type.clone(), m.authorizer_id.take());
                 let checked = crate::authorizers::method_authorizer(api_ref(s, api)?, &t, a)?;
@@ -1460,6 +1477,7 @@ impl Store {
                 resources: api_obj.resources.clone(),
                 gateway_responses: api_obj.gateway_responses.clone(),
                 authorizers: api_obj.authorizers.clone(),
+                request_validators: api_obj.request_validators.clone(),
             };
             let id = fresh_id(6, |c| api_obj.deployments.contains_key(c));
             let snapshot = deploy::compile_snapshot(api, &id, &definition)?;

@@ -2164,3 +2164,47 @@ fn concurrent_writers_through_handle_never_tear_the_state_file() {
     assert_eq!(irs, 80);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn request_validators_through_handle_and_import() {
+    let s = store();
+    let api = call(&s, "POST", "/restapis", r#"{"name": "v"}"#).json();
+    let id = api["id"].as_str().unwrap();
+    let base = format!("/restapis/{id}/requestvalidators");
+    let r = call(
+        &s,
+        "POST",
+        &base,
+        r#"{"name": "all", "validateRequestBody": true}"#,
+    );
+    assert_eq!(r.status, 201);
+    let vid = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(call(&s, "GET", &base, "").json()["item"][0]["name"], "all");
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("{base}/{vid}"),
+        r#"{"patchOperations": [{"op": "replace", "path": "/validateRequestBody", "value": "yes"}]}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["message"].clone()),
+        (400, json!("Invalid boolean value specified: yes"))
+    );
+    assert_eq!(call(&s, "DELETE", &format!("{base}/{vid}"), "").status, 202);
+    let r = call(&s, "GET", &format!("{base}/{vid}"), "");
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (404, Some("NotFoundException"))
+    );
+    // An import naming a validator the document does not define warns.
+    let doc = br#"{"swagger": "2.0", "info": {"title": "v"},
+        "x-amazon-apigateway-request-validator": "missing",
+        "paths": {"/a": {"get": {"responses": {},
+            "x-amazon-apigateway-integration": {"type": "mock"}}}}}"#;
+    let r = s.handle("POST", "/restapis", "mode=import", &[], doc);
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        r.json()["warnings"],
+        json!(["Request validator 'missing' of 'GET' at '/a' is not defined"])
+    );
+}

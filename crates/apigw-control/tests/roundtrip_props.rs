@@ -3,7 +3,8 @@
 //! templates with unicode and `null`, `responseParameters` of every source kind,
 //! `contentHandling`) and method settings (`authorizationType` NONE or AWS_IAM, written as a
 //! security scheme or as `x-amazon-apigateway-auth`, or CUSTOM / COGNITO_USER_POOLS with an
-//! authorizer of any type and settings; `apiKeyRequired`; request parameters with
+//! authorizer of any type and settings; a request validator named on the operation or as
+//! the document's default; `apiKeyRequired`; request parameters with
 //! their `required` flags; request models and method-response models under several content
 //! types; required method-response headers) are put in a Swagger 2.0 or OpenAPI 3.0 document,
 //! imported, exported (as either format) and re-imported: the first import holds what was
@@ -151,6 +152,9 @@ struct MethodSpec {
     iam_as_auth_extension: bool,
     /// A `CUSTOM` / `COGNITO_USER_POOLS` authorizer named `gate` (wins over `iam`).
     authorizer: Option<AuthorizerSpec>,
+    /// A request validator `check` (validate body, validate parameters, named as the
+    /// document's default rather than on the operation).
+    validator: Option<(bool, bool, bool)>,
     api_key: bool,
     /// Index into [`REQUEST_PARAMS`] → required.
     params: BTreeMap<usize, bool>,
@@ -167,16 +171,26 @@ fn method_spec() -> impl Strategy<Value = MethodSpec> {
         any::<bool>(),
         any::<bool>(),
         proptest::option::of(authorizer_spec()),
+        proptest::option::of(any::<(bool, bool, bool)>()),
         any::<bool>(),
         proptest::collection::btree_map(0..REQUEST_PARAMS.len(), any::<bool>(), 0..4),
         models(),
     )
         .prop_map(
-            |(iam, iam_as_auth_extension, authorizer, api_key, params, request_models)| {
+            |(
+                iam,
+                iam_as_auth_extension,
+                authorizer,
+                validator,
+                api_key,
+                params,
+                request_models,
+            )| {
                 MethodSpec {
                     iam,
                     iam_as_auth_extension,
                     authorizer,
+                    validator,
                     api_key,
                     params,
                     request_models,
@@ -413,6 +427,18 @@ fn document(irs: &[(&str, Ir)], spec: &MethodSpec, oas3: bool) -> Value {
         "paths": {"/pets/{id}": {"get": op}},
         "x-amazon-apigateway-binary-media-types": ["image/png"],
     });
+    if let Some((body, params, as_default)) = spec.validator {
+        doc["x-amazon-apigateway-request-validators"] = json!({
+            "check": {"validateRequestBody": body, "validateRequestParameters": params},
+            "unused": {"validateRequestBody": true, "validateRequestParameters": true},
+        });
+        if as_default {
+            doc["x-amazon-apigateway-request-validator"] = json!("check");
+        } else {
+            doc["paths"]["/pets/{id}"]["get"]["x-amazon-apigateway-request-validator"] =
+                json!("check");
+        }
+    }
     if oas3 {
         doc["openapi"] = json!("3.0.1");
         doc["components"] = json!({"securitySchemes": schemes});
@@ -465,7 +491,26 @@ fn model(s: &Store, id: &str) -> Value {
         a.as_object_mut().unwrap().remove("id");
         get["authorizerId"] = a;
     }
-    json!({"method": get, "binaryMediaTypes": s.get_rest_api(id).unwrap()["binaryMediaTypes"]})
+    if let Some(vid) = get.get("requestValidatorId").and_then(Value::as_str) {
+        let mut v = s.get_request_validator(id, vid).expect("validator");
+        v.as_object_mut().unwrap().remove("id");
+        get["requestValidatorId"] = v;
+    }
+    let mut validators: Vec<Value> = s.get_request_validators(id).unwrap()["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            json!([
+                v["name"],
+                v["validateRequestBody"],
+                v["validateRequestParameters"]
+            ])
+        })
+        .collect();
+    validators.sort_by_key(Value::to_string);
+    json!({"method": get, "validators": validators,
+           "binaryMediaTypes": s.get_rest_api(id).unwrap()["binaryMediaTypes"]})
 }
 
 proptest! {
@@ -507,6 +552,11 @@ proptest! {
         prop_assert_eq!(
             method.get("requestModels").cloned(),
             (!request_models.is_empty()).then_some(Value::Object(request_models))
+        );
+        prop_assert_eq!(
+            method.get("requestValidatorId").cloned(),
+            spec.validator.map(|(body, params, _)| json!({
+                "name": "check", "validateRequestBody": body, "validateRequestParameters": params}))
         );
         let stored = method["methodIntegration"]["integrationResponses"].clone();
         let in_doc = doc
