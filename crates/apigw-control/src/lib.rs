@@ -44,7 +44,9 @@
 //! `{"message": "..."}`, which botocore turns into `Error.Code` / `Error.Message`. Unknown JSON
 //! members are ignored, as AWS's deserializer does; members of the wrong JSON type get AWS's
 //! `SerializationException` texts. The typed methods of [`Store`] (`put_integration_response`,
-//! …) take the same JSON inputs and are what `handle` calls.
+//! …) take the same JSON inputs and are what `handle` calls. Authorizers and request
+//! validators are stored (for methods to name and OpenAPI exports to write) but not run: the
+//! data plane neither authorizes nor validates requests.
 //!
 //! # Authentication
 //! Requests must carry an `Authorization: AWS4-HMAC-SHA256 ...` header signed for service
