@@ -44,7 +44,9 @@
 //! `{"message": "..."}`, which botocore turns into `Error.Code` / `Error.Message`. Unknown JSON
 //! members are ignored, as AWS's deserializer does; members of the wrong JSON type get AWS's
 //! `SerializationException` texts. The typed methods of [`Store`] (`put_integration_response`,
-//! …) take the same JSON inputs and are what `handle` calls.
+//! …) take the same JSON inputs and are what `handle` calls. Authorizers and request
+//! validators are stored (for methods to name and OpenAPI exports to write) but not run: the
+//! data plane neither authorizes nor validates requests.
 //!
 //! # Authentication
 //! Requests must carry an `Authorization: AWS4-HMAC-SHA256 ...` header signed for service
@@ -68,6 +70,7 @@
 //! used as map keys, never as file names.
 #![deny(missing_docs)]
 
+mod authorizers;
 mod deploy;
 mod error;
 mod ids;
@@ -80,6 +83,7 @@ mod protocol;
 mod sigv4;
 mod store;
 mod validate;
+mod validators;
 
 pub use deploy::{DeployedMethod, RouteMatch, Snapshot};
 pub use error::{ApiError, ErrorKind};

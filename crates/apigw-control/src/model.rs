@@ -47,6 +47,12 @@ pub(crate) struct RestApi {
     /// Stages by name.
     #[serde(default)]
     pub(crate) stages: BTreeMap<String, Stage>,
+    /// Authorizers by id.
+    #[serde(default)]
+    pub(crate) authorizers: BTreeMap<String, Authorizer>,
+    /// Request validators by id.
+    #[serde(default)]
+    pub(crate) request_validators: BTreeMap<String, RequestValidator>,
 }
 
 fn default_endpoint_type() -> String {
@@ -145,6 +151,8 @@ pub(crate) struct Method {
     pub(crate) request_parameters: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) request_models: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) request_validator_id: Option<String>,
     #[serde(default)]
     pub(crate) method_responses: BTreeMap<String, MethodResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,6 +177,9 @@ impl Method {
         }
         if let Some(p) = &self.request_models {
             m.insert("requestModels".into(), Value::Object(p.clone()));
+        }
+        if let Some(v) = &self.request_validator_id {
+            m.insert("requestValidatorId".into(), json!(v));
         }
         Value::Object(m)
     }
@@ -383,6 +394,67 @@ pub(crate) struct DeployedDefinition {
     pub(crate) resources: BTreeMap<String, Resource>,
     #[serde(default)]
     pub(crate) gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// Authorizers by id (what the methods' `authorizerId` name).
+    #[serde(default)]
+    pub(crate) authorizers: BTreeMap<String, Authorizer>,
+    /// Request validators by id (what the methods' `requestValidatorId` name).
+    #[serde(default)]
+    pub(crate) request_validators: BTreeMap<String, RequestValidator>,
+}
+
+/// A request validator. Stored for methods to name and exports to write; the data plane does
+/// not validate requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestValidator {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) validate_request_body: bool,
+    #[serde(default)]
+    pub(crate) validate_request_parameters: bool,
+}
+
+impl RequestValidator {
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("serializable")
+    }
+}
+
+/// An authorizer (Lambda `TOKEN` / `REQUEST`, or `COGNITO_USER_POOLS`). The control plane
+/// stores it for methods to name; the data plane does not run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Authorizer {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    #[serde(
+        rename = "providerARNs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) provider_arns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authorizer_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authorizer_credentials: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) identity_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) identity_validation_expression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authorizer_result_ttl_in_seconds: Option<i64>,
+}
+
+impl Authorizer {
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("serializable")
+    }
 }
 
 /// A stage: a name pointing at a deployment, with stage variables.

@@ -184,6 +184,13 @@ fn apply_document(
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return Ok(());
     };
+    let mut security = Security::of(doc);
+    security.create_authorizers(scratch, id)?;
+    let validators = create_validators(scratch, id, doc)?;
+    let default_validator = doc
+        .get(VALIDATOR_EXT)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     for (path, item) in paths {
         let Some(item) = item.as_object() else {
             warnings.push(format!("Parse issue: path {path} is not an object"));
@@ -206,7 +213,8 @@ fn apply_document(
                 http_method,
                 op,
                 shared_params,
-                api_key_schemes(doc),
+                &security,
+                (&validators, default_validator.as_deref()),
                 warnings,
             )?;
         }
@@ -256,7 +264,8 @@ fn import_method(
     http_method: &str,
     op: &Map<String, Value>,
     shared_params: Option<&Vec<Value>>,
-    api_key_schemes: Vec<String>,
+    security: &Security,
+    (validators, default_validator): (&BTreeMap<String, String>, Option<&str>),
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     let produces = op
@@ -266,7 +275,11 @@ fn import_method(
         .and_then(Value::as_str)
         .unwrap_or("application/json");
     let mut method = Map::new();
-    method.insert("authorizationType".into(), json!("NONE"));
+    let (authorization_type, authorizer_id, api_key_required) = security.method_auth(op);
+    method.insert("authorizationType".into(), json!(authorization_type));
+    if let Some(a) = authorizer_id {
+        method.insert("authorizerId".into(), json!(a));
+    }
     if let Some(o) = op.get("operationId").and_then(Value::as_str) {
         method.insert("operationName".into(), json!(o));
     }
@@ -276,16 +289,22 @@ fn import_method(
         .and_then(|a| a.first())
         .and_then(Value::as_str)
         .unwrap_or("application/json");
-    // Security requirements naming an `x-api-key` header scheme make the key required.
-    let api_key_required = op
-        .get("security")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-        .any(|req| req.keys().any(|k| api_key_schemes.contains(k)));
     if api_key_required {
         method.insert("apiKeyRequired".into(), json!(true));
+    }
+    if let Some(name) = op
+        .get(VALIDATOR_EXT)
+        .and_then(Value::as_str)
+        .or(default_validator)
+    {
+        match validators.get(name) {
+            Some(vid) => {
+                method.insert("requestValidatorId".into(), json!(vid));
+            }
+            None => warnings.push(format!(
+                "Request validator '{name}' of '{http_method}' at '{path}' is not defined"
+            )),
+        }
     }
     // Request models: a Swagger `in: body` parameter's schema, an OpenAPI 3 `requestBody`.
     let mut request_models = Map::new();
@@ -341,6 +360,10 @@ fn import_method(
             Value::Object(request_parameters),
         );
     }
+    // Our export's extension for what Swagger 2.0 cannot say (several content types).
+    if let Some(explicit) = op.get(REQUEST_MODELS_EXT).and_then(Value::as_object) {
+        request_models = explicit.clone();
+    }
     if !request_models.is_empty() {
         method.insert("requestModels".into(), Value::Object(request_models));
     }
@@ -359,12 +382,20 @@ fn import_method(
             let mut input = Map::new();
             if let Some(headers) = r.get("headers").and_then(Value::as_object) {
                 let params: Map<String, Value> = headers
-                    .keys()
-                    .map(|h| (format!("method.response.header.{h}"), json!(false)))
+                    .iter()
+                    .map(|(h, spec)| {
+                        (
+                            format!("method.response.header.{h}"),
+                            json!(header_required(spec)),
+                        )
+                    })
                     .collect();
                 input.insert("responseParameters".into(), Value::Object(params));
             }
-            let models = response_models(r, produces);
+            let models = match r.get(RESPONSE_MODELS_EXT).and_then(Value::as_object) {
+                Some(explicit) => explicit.clone(),
+                None => response_models(r, produces),
+            };
             if !models.is_empty() {
                 input.insert("responseModels".into(), Value::Object(models));
             }
@@ -490,24 +521,244 @@ fn response_models(r: &Value, produces: &str) -> Map<String, Value> {
     out
 }
 
-/// The security schemes that are API keys in the `x-api-key` header (Swagger
-/// `securityDefinitions`, OpenAPI 3 `components.securitySchemes`).
-fn api_key_schemes(doc: &Map<String, Value>) -> Vec<String> {
-    let defs = doc
-        .get("securityDefinitions")
-        .or_else(|| doc.get("components").and_then(|c| c.get("securitySchemes")));
-    defs.and_then(Value::as_object)
+/// Swagger 2.0 operation extension of our exports: the method's `requestModels` (content
+/// type → model) when the standard form (one `in: body` parameter, read under the first
+/// `consumes` type) cannot hold them.
+const REQUEST_MODELS_EXT: &str = "x-apigw-request-models";
+/// Swagger 2.0 response extension of our exports: the method response's `responseModels` when
+/// one `schema` under the first `produces` type cannot hold them.
+const RESPONSE_MODELS_EXT: &str = "x-apigw-response-models";
+/// Swagger 2.0 header extension of our exports: a required method-response header (Swagger
+/// 2.0 header objects have no `required`; OpenAPI 3 ones do).
+const HEADER_REQUIRED_EXT: &str = "x-apigw-required";
+
+/// Whether a response header object marks the header required: OpenAPI 3 `required`, or our
+/// Swagger 2.0 extension.
+fn header_required(spec: &Value) -> bool {
+    spec.get("required")
+        .or_else(|| spec.get(HEADER_REQUIRED_EXT))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// What a document's security schemes mean to API Gateway (Swagger `securityDefinitions`,
+/// OpenAPI 3 `components.securitySchemes`), and its top-level security requirements.
+#[derive(Debug, Default)]
+struct Security {
+    /// Schemes that are API keys in the `x-api-key` header.
+    api_key: Vec<String>,
+    /// Schemes with `x-amazon-apigateway-authtype: awsSigv4` (IAM authorization).
+    sigv4: Vec<String>,
+    /// Schemes with an `x-amazon-apigateway-authorizer`: the `CreateAuthorizer` input.
+    authorizers: Vec<(String, Map<String, Value>)>,
+    /// Scheme name → (authorizer id, `authorizationType`) once created.
+    created: BTreeMap<String, (String, &'static str)>,
+    /// The document's `security`, for operations without their own.
+    global: Option<Vec<Value>>,
+}
+
+impl Security {
+    fn of(doc: &Map<String, Value>) -> Self {
+        let defs = doc
+            .get("securityDefinitions")
+            .or_else(|| doc.get("components").and_then(|c| c.get("securitySchemes")));
+        let mut out = Self {
+            global: doc.get("security").and_then(Value::as_array).cloned(),
+            ..Self::default()
+        };
+        for (name, d) in defs.and_then(Value::as_object).into_iter().flatten() {
+            let field = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default();
+            let auth_type = field("x-amazon-apigateway-authtype");
+            if let Some(x) = d
+                .get("x-amazon-apigateway-authorizer")
+                .and_then(Value::as_object)
+            {
+                out.authorizers
+                    .push((name.clone(), authorizer_input(name, d, x)));
+                continue;
+            }
+            if field("type") != "apiKey" || field("in") != "header" {
+                continue;
+            }
+            if auth_type.eq_ignore_ascii_case("awsSigv4") {
+                out.sigv4.push(name.clone());
+            } else if auth_type.is_empty() && field("name").eq_ignore_ascii_case("x-api-key") {
+                out.api_key.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// Creates the document's authorizers in API `id` of the scratch store (in merge mode an
+    /// authorizer of the same name is reused).
+    fn create_authorizers(&mut self, scratch: &Store, id: &str) -> Result<(), ApiError> {
+        for (name, input) in &self.authorizers {
+            let existing = scratch.read(|s| {
+                Ok(s.rest_apis[id]
+                    .authorizers
+                    .values()
+                    .find(|a| &a.name == name)
+                    .map(|a| (a.id.clone(), a.kind.clone())))
+            })?;
+            let (aid, kind) = match existing {
+                Some(found) => found,
+                None => {
+                    let a = scratch.create_authorizer(id, input).map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "Errors found during import:\n\tUnable to create authorizer '{name}': {}",
+                            e.message()
+                        ))
+                    })?;
+                    (
+                        a["id"].as_str().unwrap_or_default().to_owned(),
+                        a["type"].as_str().unwrap_or_default().to_owned(),
+                    )
+                }
+            };
+            let auth = if kind == "COGNITO_USER_POOLS" {
+                "COGNITO_USER_POOLS"
+            } else {
+                "CUSTOM"
+            };
+            self.created.insert(name.clone(), (aid, auth));
+        }
+        Ok(())
+    }
+
+    /// The `authorizationType`, `authorizerId` and `apiKeyRequired` of an operation: its
+    /// `security` (else the document's) naming an authorizer, an IAM scheme or an API-key
+    /// scheme; an `x-amazon-apigateway-auth` object's `type` (case-insensitive) wins.
+    fn method_auth(&self, op: &Map<String, Value>) -> (String, Option<String>, bool) {
+        let requirements = op
+            .get("security")
+            .and_then(Value::as_array)
+            .or(self.global.as_ref());
+        let names: Vec<&String> = requirements
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(Map::keys)
+            .collect();
+        let api_key = names.iter().any(|n| self.api_key.contains(n));
+        let authorizer = names.iter().find_map(|n| self.created.get(*n));
+        let (mut auth, authorizer_id) = if let Some((aid, t)) = authorizer {
+            ((*t).to_owned(), Some(aid.clone()))
+        } else if names.iter().any(|n| self.sigv4.contains(n)) {
+            ("AWS_IAM".to_owned(), None)
+        } else {
+            ("NONE".to_owned(), None)
+        };
+        if let Some(t) = op
+            .get("x-amazon-apigateway-auth")
+            .and_then(|a| text(a.get("type")))
+        {
+            auth = t.to_ascii_uppercase();
+        }
+        (auth, authorizer_id, api_key)
+    }
+}
+
+/// Token-like authorizers (`TOKEN`, `COGNITO_USER_POOLS`) read one header: the scheme's
+/// `name` says which, so their `identitySource` is implied by it.
+fn identity_from_name(kind: &str) -> bool {
+    matches!(kind, "TOKEN" | "COGNITO_USER_POOLS")
+}
+
+/// The `CreateAuthorizer` input of a security scheme with `x-amazon-apigateway-authorizer`
+/// (`x`): its type upper-cased, the scheme's `x-amazon-apigateway-authtype` as `authType`, the
+/// `identitySource` given, else (token-like types) the header the scheme names.
+fn authorizer_input(name: &str, scheme: &Value, x: &Map<String, Value>) -> JsonInput {
+    let mut input = Map::new();
+    input.insert("name".into(), json!(name));
+    let kind = text(x.get("type")).map(|t| t.to_ascii_uppercase());
+    if let Some(k) = &kind {
+        input.insert("type".into(), json!(k));
+    }
+    for k in [
+        "authorizerUri",
+        "authorizerCredentials",
+        "identityValidationExpression",
+        "identitySource",
+        "providerARNs",
+        "authorizerResultTtlInSeconds",
+    ] {
+        if let Some(v) = x.get(k) {
+            input.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(t) = scheme
+        .get("x-amazon-apigateway-authtype")
+        .and_then(Value::as_str)
+    {
+        input.insert("authType".into(), json!(t));
+    }
+    let header = scheme.get("name").and_then(Value::as_str);
+    if let (false, true, Some(h)) = (
+        input.contains_key("identitySource"),
+        kind.as_deref().is_some_and(identity_from_name),
+        header.filter(|h| *h != UNUSED_HEADER),
+    ) {
+        input.insert(
+            "identitySource".into(),
+            json!(format!("method.request.header.{h}")),
+        );
+    }
+    input
+}
+
+/// The scheme `name` of an authorizer that reads no single header (as AWS writes it).
+const UNUSED_HEADER: &str = "Unused";
+
+/// The request validators of a document (`x-amazon-apigateway-request-validators`, name →
+/// rules), and the validator a method uses (`x-amazon-apigateway-request-validator`, on the
+/// operation or, as the default, on the document).
+const VALIDATORS_EXT: &str = "x-amazon-apigateway-request-validators";
+const VALIDATOR_EXT: &str = "x-amazon-apigateway-request-validator";
+
+/// Creates the document's request validators in API `id` of the scratch store (an existing
+/// one of the same name is reused, as in merge mode); returns name → id.
+fn create_validators(
+    scratch: &Store,
+    id: &str,
+    doc: &Map<String, Value>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut out = BTreeMap::new();
+    for (name, rules) in doc
+        .get(VALIDATORS_EXT)
+        .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .filter(|(_, d)| {
-            d.get("type").and_then(Value::as_str) == Some("apiKey")
-                && d.get("in").and_then(Value::as_str) == Some("header")
-                && d.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case("x-api-key"))
-        })
-        .map(|(k, _)| k.clone())
-        .collect()
+    {
+        let existing = scratch.read(|s| {
+            Ok(s.rest_apis[id]
+                .request_validators
+                .values()
+                .find(|v| v.name.as_deref() == Some(name.as_str()))
+                .map(|v| v.id.clone()))
+        })?;
+        let vid = match existing {
+            Some(v) => v,
+            None => {
+                let mut input = obj(rules);
+                input.retain(|k, _| {
+                    matches!(
+                        k.as_str(),
+                        "validateRequestBody" | "validateRequestParameters"
+                    )
+                });
+                input.insert("name".into(), json!(name));
+                let v = scratch.create_request_validator(id, &input).map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "Errors found during import:\n\tUnable to create request validator '{name}': {}",
+                        e.message()
+                    ))
+                })?;
+                v["id"].as_str().unwrap_or_default().to_owned()
+            }
+        };
+        out.insert(name.clone(), vid);
+    }
+    Ok(out)
 }
 
 fn scratch_store() -> Store {
@@ -630,6 +881,8 @@ impl Store {
                 },
             )]);
             start.gateway_responses.clear();
+            start.authorizers.clear();
+            start.request_validators.clear();
         }
         scratch.mutate(|s| {
             s.rest_apis.insert(id.to_owned(), start);
@@ -648,6 +901,8 @@ impl Store {
             api.resources = built.resources;
             api.binary_media_types = built.binary_media_types;
             api.gateway_responses = built.gateway_responses;
+            api.authorizers = built.authorizers;
+            api.request_validators = built.request_validators;
             Ok(api.to_json())
         })?;
         Ok(with_warnings(out, &warnings))
@@ -757,6 +1012,7 @@ fn export(
         }
     };
     let mut paths = BTreeMap::new();
+    let mut schemes = Map::new();
     for res in def.resources.values() {
         let mut item = Map::new();
         for (m, method) in &res.methods {
@@ -770,6 +1026,9 @@ fn export(
             if let Some(o) = &method.operation_name {
                 op.insert("operationId".into(), json!(o));
             }
+            // The first `consumes` / `produces` type: where a Swagger 2.0 import puts the body
+            // parameter's and a response schema's model.
+            let mut swagger_first_types: (Option<String>, Option<String>) = (None, None);
             if !oas3 {
                 let mut consumes: Vec<String> = method
                     .request_models
@@ -800,13 +1059,14 @@ fn export(
                                 .map(|(k, _)| k.clone())
                         }),
                 );
-                for (name, mut list) in [("consumes", consumes), ("produces", produces)] {
+                for (name, list) in [("consumes", &mut consumes), ("produces", &mut produces)] {
                     list.sort();
                     list.dedup();
                     if !list.is_empty() {
                         op.insert(name.into(), json!(list));
                     }
                 }
+                swagger_first_types = (consumes.first().cloned(), produces.first().cloned());
             }
             let mut params: Vec<Value> = method
                 .request_parameters
@@ -840,6 +1100,12 @@ fn export(
             }
             if !params.is_empty() {
                 op.insert("parameters".into(), Value::Array(params));
+            }
+            if !oas3 {
+                let models = method.request_models.clone().unwrap_or_default();
+                if !models_fit_swagger(&models, swagger_first_types.0.as_deref()) {
+                    op.insert(REQUEST_MODELS_EXT.into(), Value::Object(models));
+                }
             }
             if oas3 {
                 let content: Map<String, Value> = method
@@ -875,13 +1141,28 @@ fn export(
                     .response_parameters
                     .iter()
                     .flatten()
-                    .filter_map(|(k, _)| {
+                    .filter_map(|(k, required)| {
                         let h = k.strip_prefix("method.response.header.")?;
-                        Some((h.to_owned(), string_schema()))
+                        let mut spec = string_schema();
+                        if required.as_bool() == Some(true) {
+                            let flag = if oas3 {
+                                "required"
+                            } else {
+                                HEADER_REQUIRED_EXT
+                            };
+                            spec.as_object_mut()?.insert(flag.into(), json!(true));
+                        }
+                        Some((h.to_owned(), spec))
                     })
                     .collect();
                 if !headers.is_empty() {
                     r.insert("headers".into(), Value::Object(headers));
+                }
+                if !oas3 {
+                    let all = mr.response_models.clone().unwrap_or_default();
+                    if !models_fit_swagger(&all, swagger_first_types.1.as_deref()) {
+                        r.insert(RESPONSE_MODELS_EXT.into(), Value::Object(all));
+                    }
                 }
                 if oas3 && !models.is_empty() {
                     let content: Map<String, Value> = models
@@ -898,6 +1179,25 @@ fn export(
                 responses.insert(code.clone(), Value::Object(r));
             }
             op.insert("responses".into(), Value::Object(responses));
+            let (security, expressed) = security_requirements(method, def, &mut schemes);
+            if !security.is_empty() {
+                op.insert("security".into(), Value::Array(security));
+            }
+            if let (true, Some(v)) = (
+                with_integrations,
+                method
+                    .request_validator_id
+                    .as_ref()
+                    .and_then(|v| def.request_validators.get(v)),
+            ) {
+                op.insert(VALIDATOR_EXT.into(), json!(validator_name(v)));
+            }
+            if method.authorization_type != "NONE" && !expressed {
+                op.insert(
+                    "x-amazon-apigateway-auth".into(),
+                    json!({"type": method.authorization_type}),
+                );
+            }
             if let (true, Some(integ)) = (with_integrations, integ) {
                 op.insert(
                     "x-amazon-apigateway-integration".into(),
@@ -906,7 +1206,16 @@ fn export(
             }
             item.insert(key, Value::Object(op));
         }
-        if !item.is_empty() {
+        // A resource without methods is written only when no deeper path implies it (a
+        // leaf), as an empty path item, so that the resource tree survives a re-import.
+        let leaf = || {
+            res.parent_id.is_some()
+                && !def
+                    .resources
+                    .values()
+                    .any(|r| r.parent_id.as_deref() == Some(res.id.as_str()))
+        };
+        if !item.is_empty() || leaf() {
             paths.insert(res.path.clone(), Value::Object(item));
         }
     }
@@ -943,11 +1252,32 @@ fn export(
         doc.insert("schemes".into(), json!(["https"]));
     }
     doc.insert("paths".into(), Value::Object(paths.into_iter().collect()));
+    if !schemes.is_empty() {
+        if oas3 {
+            doc.insert("components".into(), json!({"securitySchemes": schemes}));
+        } else {
+            doc.insert("securityDefinitions".into(), Value::Object(schemes));
+        }
+    }
     if !def.binary_media_types.is_empty() {
         doc.insert(
             "x-amazon-apigateway-binary-media-types".into(),
             json!(def.binary_media_types),
         );
+    }
+    if with_integrations && !def.request_validators.is_empty() {
+        let v: Map<String, Value> = def
+            .request_validators
+            .values()
+            .map(|v| {
+                (
+                    validator_name(v).to_owned(),
+                    json!({"validateRequestBody": v.validate_request_body,
+                           "validateRequestParameters": v.validate_request_parameters}),
+                )
+            })
+            .collect();
+        doc.insert(VALIDATORS_EXT.into(), Value::Object(v));
     }
     if with_integrations && !def.gateway_responses.is_empty() {
         let g: Map<String, Value> = def
@@ -967,6 +1297,112 @@ fn export(
         );
     }
     Value::Object(doc)
+}
+
+/// The key of a request validator in an export: its name (its id when it has none).
+fn validator_name(v: &crate::model::RequestValidator) -> &str {
+    v.name.as_deref().unwrap_or(&v.id)
+}
+
+/// Whether a Swagger 2.0 import of the standard form (the first model under the first
+/// `consumes` / `produces` type, `application/json` when there is none) gives back `models`.
+fn models_fit_swagger(models: &Map<String, Value>, first_type: Option<&str>) -> bool {
+    let mut iter = models.iter();
+    match (iter.next(), iter.next()) {
+        (None, _) => true,
+        (Some((ct, _)), None) => ct == first_type.unwrap_or("application/json"),
+        _ => false,
+    }
+}
+
+/// The security schemes of API Gateway's exports: the API key (`x-api-key` header) and IAM
+/// authorization (`x-amazon-apigateway-authtype: awsSigv4`).
+fn api_key_scheme() -> Value {
+    json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
+}
+
+fn sigv4_scheme() -> Value {
+    json!({"type": "apiKey", "name": "Authorization", "in": "header",
+           "x-amazon-apigateway-authtype": "awsSigv4"})
+}
+
+/// The security scheme of an authorizer, as API Gateway exports it: an `apiKey` scheme
+/// named after the header it reads (`Unused` when none), `x-amazon-apigateway-authtype` (the
+/// authorizer's `authType`) and `x-amazon-apigateway-authorizer` with the lower-case type
+/// and the settings; `identitySource` is written unless the header name implies it.
+fn authorizer_scheme(a: &crate::model::Authorizer) -> Value {
+    let header = a
+        .identity_source
+        .as_deref()
+        .and_then(|s| s.strip_prefix("method.request.header."))
+        .filter(|h| !h.contains(',') && !h.contains(' ') && *h != UNUSED_HEADER);
+    let mut x = Map::new();
+    x.insert("type".into(), json!(a.kind.to_ascii_lowercase()));
+    if let Some(u) = &a.authorizer_uri {
+        x.insert("authorizerUri".into(), json!(u));
+    }
+    if let Some(c) = &a.authorizer_credentials {
+        x.insert("authorizerCredentials".into(), json!(c));
+    }
+    if let Some(p) = &a.provider_arns {
+        x.insert("providerARNs".into(), json!(p));
+    }
+    if let Some(i) = &a.identity_source
+        && !(identity_from_name(&a.kind) && header.is_some())
+    {
+        x.insert("identitySource".into(), json!(i));
+    }
+    if let Some(e) = &a.identity_validation_expression {
+        x.insert("identityValidationExpression".into(), json!(e));
+    }
+    if let Some(t) = a.authorizer_result_ttl_in_seconds {
+        x.insert("authorizerResultTtlInSeconds".into(), json!(t));
+    }
+    let mut scheme = Map::new();
+    scheme.insert("type".into(), json!("apiKey"));
+    scheme.insert("name".into(), json!(header.unwrap_or(UNUSED_HEADER)));
+    scheme.insert("in".into(), json!("header"));
+    if let Some(t) = &a.auth_type {
+        scheme.insert("x-amazon-apigateway-authtype".into(), json!(t));
+    }
+    scheme.insert("x-amazon-apigateway-authorizer".into(), Value::Object(x));
+    Value::Object(scheme)
+}
+
+/// A method's security requirements, as API Gateway exports them (one object per scheme: the
+/// authorization first, then `api_key`); the schemes used are added to `schemes`. The flag
+/// says whether the requirements express the `authorizationType` (else the export writes
+/// `x-amazon-apigateway-auth`).
+fn security_requirements(
+    method: &crate::model::Method,
+    def: &crate::model::DeployedDefinition,
+    schemes: &mut Map<String, Value>,
+) -> (Vec<Value>, bool) {
+    let mut out = Vec::new();
+    let mut expressed = false;
+    let authorizer = method
+        .authorizer_id
+        .as_ref()
+        .and_then(|id| def.authorizers.get(id));
+    match (method.authorization_type.as_str(), authorizer) {
+        ("AWS_IAM", _) => {
+            schemes.insert("sigv4".into(), sigv4_scheme());
+            out.push(json!({"sigv4": []}));
+            expressed = true;
+        }
+        (t @ ("CUSTOM" | "COGNITO_USER_POOLS"), Some(a)) => {
+            schemes.insert(a.name.clone(), authorizer_scheme(a));
+            out.push(json!({ a.name.clone(): [] }));
+            // An import reads the type from the authorizer's; a mismatch needs the extension.
+            expressed = (t == "COGNITO_USER_POOLS") == (a.kind == "COGNITO_USER_POOLS");
+        }
+        _ => {}
+    }
+    if method.api_key_required {
+        schemes.insert("api_key".into(), api_key_scheme());
+        out.push(json!({"api_key": []}));
+    }
+    (out, expressed)
 }
 
 /// The keys of an integration's `responses` in an export, in status-code order: the selection
@@ -1307,6 +1743,297 @@ paths:
             .unwrap();
         doc2["host"] = doc["host"].clone();
         assert_eq!(doc2, doc);
+    }
+
+    #[test]
+    fn export_writes_security_required_headers_and_models_as_aws_does() {
+        let s = store();
+        let api = s.create_rest_api(&obj(&json!({"name": "sec"}))).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap().to_owned();
+        s.put_method(
+            &id,
+            &root,
+            "GET",
+            &obj(
+                &json!({"authorizationType": "aws_iam", "apiKeyRequired": true,
+                         "requestModels": {"application/json": "Pet"}}),
+            ),
+        )
+        .unwrap();
+        s.put_method_response(
+            &id,
+            &root,
+            "GET",
+            "200",
+            &obj(&json!({"responseParameters": {"method.response.header.X-Id": true,
+                                                "method.response.header.X-Other": false},
+                         "responseModels": {"application/json": "Pet", "application/xml": "PetXml"}})),
+        )
+        .unwrap();
+        s.put_integration(&id, &root, "GET", &obj(&json!({"type": "MOCK"})))
+            .unwrap();
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        // `authorizationType` is stored upper-case.
+        assert_eq!(
+            s.get_method(&id, &root, "GET").unwrap()["authorizationType"],
+            "AWS_IAM"
+        );
+
+        let swagger = s.get_export(&id, "dev", "swagger", None).unwrap();
+        let get = &swagger["paths"]["/"]["get"];
+        assert_eq!(get["security"], json!([{"sigv4": []}, {"api_key": []}]));
+        assert_eq!(
+            swagger["securityDefinitions"],
+            json!({"sigv4": {"type": "apiKey", "name": "Authorization", "in": "header",
+                             "x-amazon-apigateway-authtype": "awsSigv4"},
+                   "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}})
+        );
+        // One request model under the first `consumes` type: the standard form only.
+        assert!(get.get(REQUEST_MODELS_EXT).is_none(), "{get}");
+        let ok = &get["responses"]["200"];
+        assert_eq!(
+            ok["headers"],
+            json!({"X-Id": {"type": "string", "x-apigw-required": true},
+                   "X-Other": {"type": "string"}})
+        );
+        // Two response models: Swagger 2.0 holds one, so the map is in our extension.
+        assert_eq!(ok["schema"], json!({"$ref": "#/definitions/Pet"}));
+        assert_eq!(
+            ok[RESPONSE_MODELS_EXT],
+            json!({"application/json": "Pet", "application/xml": "PetXml"})
+        );
+
+        let oas3 = s.get_export(&id, "dev", "oas30", None).unwrap();
+        let get = &oas3["paths"]["/"]["get"];
+        assert_eq!(get["security"], json!([{"sigv4": []}, {"api_key": []}]));
+        assert_eq!(
+            oas3["components"]["securitySchemes"]["api_key"],
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
+        );
+        let ok = &get["responses"]["200"];
+        assert_eq!(
+            ok["headers"]["X-Id"],
+            json!({"schema": {"type": "string"}, "required": true})
+        );
+        assert!(ok.get(RESPONSE_MODELS_EXT).is_none(), "{ok}");
+        assert_eq!(
+            ok["content"]["application/xml"],
+            json!({"schema": {"$ref": "#/components/schemas/PetXml"}})
+        );
+    }
+
+    #[test]
+    fn import_reads_auth_extension_global_security_and_required_headers() {
+        let s = store();
+        let doc = br#"
+openapi: 3.0.1
+info: {title: auth}
+security: [{key: []}]
+components:
+  securitySchemes:
+    key: {type: apiKey, name: X-API-Key, in: header}
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-auth: {type: aws_iam}
+      responses:
+        "200":
+          description: ok
+          headers: {X-Req: {required: true, schema: {type: string}}}
+      x-amazon-apigateway-integration: {type: mock}
+    post:
+      security: []
+      responses: {}
+      x-amazon-apigateway-integration: {type: mock}
+"#;
+        let api = s.import_rest_api(doc, None).unwrap();
+        let id = api["id"].as_str().unwrap();
+        let a = s.get_resources(id, true).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/a")
+            .unwrap()
+            .clone();
+        let get = &a["resourceMethods"]["GET"];
+        assert_eq!(get["authorizationType"], "AWS_IAM");
+        // The document's security applies to operations without their own.
+        assert_eq!(get["apiKeyRequired"], true);
+        assert_eq!(
+            get["methodResponses"]["200"]["responseParameters"],
+            json!({"method.response.header.X-Req": true})
+        );
+        // An operation's empty `security` overrides the document's.
+        let post = &a["resourceMethods"]["POST"];
+        assert_eq!(post["apiKeyRequired"], false);
+        assert_eq!(post["authorizationType"], "NONE");
+    }
+
+    #[test]
+    fn authorizers_import_and_export_in_aws_form() {
+        let s = store();
+        let schemes = json!({
+            "test-authorizer": {
+                "type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "token",
+                    "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+                    "authorizerCredentials": "arn:aws:iam::123456789012:role/invoker",
+                    "identityValidationExpression": "^x-[a-z]+",
+                    "authorizerResultTtlInSeconds": 60}},
+            "request-authorizer": {
+                "type": "apiKey", "name": "Unused", "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "request",
+                    "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/f",
+                    "identitySource": "method.request.header.Auth, method.request.querystring.q",
+                    "authorizerResultTtlInSeconds": 300}},
+            "pool": {
+                "type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "cognito_user_pools",
+                    "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"],
+                    "authorizerResultTtlInSeconds": 300}}
+        });
+        let mock = json!({"type": "mock", "responses": {"default": {"statusCode": "200"}}});
+        let doc = json!({
+            "swagger": "2.0", "info": {"title": "auth", "version": "1"},
+            "paths": {"/t": {
+                "get": {"responses": {"200": {"description": "ok"}},
+                        "security": [{"test-authorizer": []}, {"api_key": []}],
+                        "x-amazon-apigateway-integration": mock},
+                "post": {"responses": {"200": {"description": "ok"}},
+                         "security": [{"request-authorizer": []}],
+                         "x-amazon-apigateway-integration": mock},
+                "put": {"responses": {"200": {"description": "ok"}},
+                        "security": [{"pool": []}],
+                        "x-amazon-apigateway-integration": mock}}},
+            "securityDefinitions": schemes,
+        });
+        let mut with_key = doc.clone();
+        with_key["securityDefinitions"]["api_key"] =
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
+        let api = s
+            .import_rest_api(with_key.to_string().as_bytes(), Some("true"))
+            .unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let list = s.get_authorizers(&id).unwrap()["item"].clone();
+        let by_name = |n: &str| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == n)
+                .unwrap()
+                .clone()
+        };
+        let token = by_name("test-authorizer");
+        assert_eq!(token["type"], "TOKEN");
+        assert_eq!(token["authType"], "custom");
+        // A token authorizer's identity source is the header its scheme names.
+        assert_eq!(
+            token["identitySource"],
+            "method.request.header.Authorization"
+        );
+        assert_eq!(token["authorizerResultTtlInSeconds"], 60);
+        assert_eq!(by_name("pool")["type"], "COGNITO_USER_POOLS");
+        let t = s.get_resources(&id, true).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/t")
+            .unwrap()
+            .clone();
+        let get = &t["resourceMethods"]["GET"];
+        assert_eq!(get["authorizationType"], "CUSTOM");
+        assert_eq!(get["authorizerId"], token["id"]);
+        assert_eq!(get["apiKeyRequired"], true);
+        assert_eq!(
+            t["resourceMethods"]["PUT"]["authorizationType"],
+            "COGNITO_USER_POOLS"
+        );
+
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let out = s.get_export(&id, "dev", "swagger", None).unwrap();
+        assert_eq!(out["securityDefinitions"], with_key["securityDefinitions"]);
+        assert_eq!(
+            out["paths"]["/t"]["get"]["security"],
+            json!([{"test-authorizer": []}, {"api_key": []}])
+        );
+        let oas3 = s.get_export(&id, "dev", "oas30", None).unwrap();
+        assert_eq!(
+            oas3["components"]["securitySchemes"],
+            with_key["securityDefinitions"]
+        );
+        // PutRestApi overwrite replaces the authorizers with the document's.
+        let plain = json!({"swagger": "2.0", "info": {"title": "auth"}, "paths": {}});
+        s.put_rest_api(&id, plain.to_string().as_bytes(), "overwrite")
+            .unwrap();
+        assert_eq!(s.get_authorizers(&id).unwrap()["item"], json!([]));
+        // An authorizer the operations refuse: the step is reported.
+        let mut bad = doc;
+        bad["securityDefinitions"]["pool"]["x-amazon-apigateway-authorizer"]["type"] = json!("jwt");
+        let e = s
+            .import_rest_api(bad.to_string().as_bytes(), None)
+            .unwrap_err();
+        assert!(
+            e.message().starts_with(
+                "Errors found during import:\n\tUnable to create authorizer 'pool': 1 validation \
+                 error detected: Value 'JWT' at 'createAuthorizerInput.type'"
+            ),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn resources_without_methods_survive_the_round_trip() {
+        let s = store();
+        let api = s.create_rest_api(&obj(&json!({"name": "tree"}))).unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap().to_owned();
+        let a = s
+            .create_resource(&id, &root, &obj(&json!({"pathPart": "a"})))
+            .unwrap();
+        let a_id = a["id"].as_str().unwrap().to_owned();
+        s.create_resource(&id, &a_id, &obj(&json!({"pathPart": "{leaf}"})))
+            .unwrap();
+        s.create_resource(&id, &root, &obj(&json!({"pathPart": "b"})))
+            .unwrap();
+        // A deployment needs a method.
+        s.put_method(
+            &id,
+            &root,
+            "GET",
+            &obj(&json!({"authorizationType": "NONE"})),
+        )
+        .unwrap();
+        s.put_integration(&id, &root, "GET", &obj(&json!({"type": "MOCK"})))
+            .unwrap();
+        s.create_deployment(&id, &obj(&json!({"stageName": "dev"})))
+            .unwrap();
+        let doc = s.get_export(&id, "dev", "oas30", None).unwrap();
+        // Leaves only: `/a` is implied by `/a/{leaf}`.
+        let keys: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["/", "/a/{leaf}", "/b"]);
+        assert_eq!(doc["paths"]["/b"], json!({}));
+        let again = s.import_rest_api(doc.to_string().as_bytes(), None).unwrap();
+        let paths = |api: &str| {
+            let mut p: Vec<String> = s.get_resources(api, false).unwrap()["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["path"].as_str().unwrap().to_owned())
+                .collect();
+            p.sort();
+            p
+        };
+        assert_eq!(paths(again["id"].as_str().unwrap()), paths(&id));
     }
 
     fn err_kind(r: Result<Value, ApiError>) -> Option<ErrorKind> {

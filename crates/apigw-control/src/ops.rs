@@ -165,6 +165,8 @@ impl Store {
                 gateway_responses: BTreeMap::new(),
                 deployments: BTreeMap::new(),
                 stages: BTreeMap::new(),
+                authorizers: BTreeMap::new(),
+                request_validators: BTreeMap::new(),
             };
             let out = api.to_json();
             s.rest_apis.insert(id, api);
@@ -172,7 +174,7 @@ impl Store {
         })
     }
 
-    fn unknown_api(&self, id: &str) -> ApiError {
+    pub(crate) fn unknown_api(&self, id: &str) -> ApiError {
         ApiError::not_found(format!(
             "Invalid API identifier specified {}:{id}",
             self.config.account_id
@@ -509,6 +511,7 @@ impl Store {
         let operation_name = i.string("operationName")?;
         let request_parameters = i.bool_map("requestParameters")?;
         let request_models = i.string_map("requestModels", false)?;
+        let request_validator_id = i.string("requestValidatorId")?;
         let mut v = Violations::default();
         if authorization_type.is_none() {
             not_null(&mut v, "putMethodInput.authorizationType");
@@ -527,10 +530,18 @@ impl Store {
                 ));
             }
         }
+        let authorization_type = authorization_type.unwrap_or_default().to_ascii_uppercase();
         self.mutate(|s| {
             let api = api_mut(s, api)?;
-            let res = api.resources.get_mut(rid).ok_or_else(invalid_resource)?;
+            if !api.resources.contains_key(rid) {
+                return Err(invalid_resource());
+            }
             check_http_method(http_method)?;
+            let authorizer_id =
+                crate::authorizers::method_authorizer(api, &authorization_type, authorizer_id)?;
+            let request_validator_id =
+                crate::validators::method_validator(api, request_validator_id)?;
+            let res = api.resources.get_mut(rid).ok_or_else(invalid_resource)?;
             if res.methods.contains_key(http_method) {
                 return Err(ApiError::conflict(
                     "Method already exists for this resource",
@@ -538,12 +549,13 @@ impl Store {
             }
             let m = Method {
                 http_method: http_method.to_owned(),
-                authorization_type: authorization_type.unwrap_or_default(),
+                authorization_type,
                 authorizer_id,
                 api_key_required,
                 operation_name,
                 request_parameters,
                 request_models,
+                request_validator_id,
                 method_responses: BTreeMap::new(),
                 integration: None,
             };
@@ -584,8 +596,10 @@ impl Store {
     }
 
     /// `UpdateMethod`: `/authorizationType`, `/authorizerId`, `/apiKeyRequired`,
-    /// `/operationName` (replace), `/requestParameters/<name>` (add/replace with `true` or
-    /// `false`, remove), `/requestModels/<type>`.
+    /// `/operationName`, `/requestValidatorId` (replace; an empty validator id removes it),
+    /// `/requestParameters/<name>` (add/replace with `true` or `false`, remove),
+    /// `/requestModels/<type>`. A `CUSTOM` / `COGNITO_USER_POOLS` method must end up with a
+    /// valid authorizer, a validator id must name one of the API's.
     ///
     /// # Errors
     /// `NotFoundException`, `BadRequestException` `Invalid patch path ...`, patch-op
@@ -600,11 +614,12 @@ impl Store {
         let ops = patch::parse(input, "updateMethodInput")?;
         self.mutate(|s| {
             let m = method_mut(s, api, rid, http_method)?;
+            let before = (m.authorization_type.clone(), m.authorizer_id.clone());
             for op in &ops {
                 match (op.head(), op.key()) {
                     ("authorizationType", None) if !op.is_keyed() => {
                         op.replace_only()?;
-                        m.authorization_type = op.required_value()?.to_owned();
+                        m.authorization_type = op.required_value()?.to_ascii_uppercase();
                     }
                     ("authorizerId", None) if !op.is_keyed() => {
                         op.replace_only()?;
@@ -614,9 +629,14 @@ impl Store {
                         op.replace_only()?;
                         m.operation_name = op.value.clone();
                     }
+                    ("requestValidatorId", None) if !op.is_keyed() => {
+                        op.replace_only()?;
+                        // An empty value removes the validator.
+                        m.request_validator_id = op.value.clone().filter(|v| !v.is_empty());
+                    }
                     ("apiKeyRequired", None) if !op.is_keyed() => {
                         op.replace_only()?;
-                        m.api_key_required = op.value.as_deref() == Some("true");
+                        m.api_key_required = bool_value(op)? == Some(Value::Bool(true));
                     }
                     ("requestParameters", Some(k)) => {
                         let v = bool_value(op)?;
@@ -641,7 +661,17 @@ impl Store {
                     _ => return Err(op.invalid_path()),
                 }
             }
-            Ok(m.to_json())
+            if let Some(v) = m.request_validator_id.clone() {
+                let a = api_ref(s, api)?;
+                crate::validators::method_validator(a, Some(v))?;
+            }
+            let m = method_mut(s, api, rid, http_method)?;
+            if (m.authorization_type.clone(), m.authorizer_id.clone()) != before {
+                let (t, a) = (m.authorization_type.clone(), m.authorizer_id.take());
+                let checked = crate::authorizers::method_authorizer(api_ref(s, api)?, &t, a)?;
+                method_mut(s, api, rid, http_method)?.authorizer_id = checked;
+            }
+            Ok(method_ref(s, api, rid, http_method)?.to_json())
         })
     }
 
@@ -1446,6 +1476,8 @@ impl Store {
                 binary_media_types: api_obj.binary_media_types.clone(),
                 resources: api_obj.resources.clone(),
                 gateway_responses: api_obj.gateway_responses.clone(),
+                authorizers: api_obj.authorizers.clone(),
+                request_validators: api_obj.request_validators.clone(),
             };
             let id = fresh_id(6, |c| api_obj.deployments.contains_key(c));
             let snapshot = deploy::compile_snapshot(api, &id, &definition)?;

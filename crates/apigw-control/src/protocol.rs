@@ -345,6 +345,26 @@ impl Store {
                 "PATCH" => ok(self.update_integration_response(id, rid, m, code, &input()?)?),
                 _ => Err(unknown_operation()),
             },
+            ("POST", ["restapis", id, "authorizers"]) => {
+                created(self.create_authorizer(id, &input()?)?)
+            }
+            ("GET", ["restapis", id, "authorizers"]) => ok(self.get_authorizers(id)?),
+            (_, ["restapis", id, "authorizers", a]) => match method {
+                "GET" => ok(self.get_authorizer(id, a)?),
+                "PATCH" => ok(self.update_authorizer(id, a, &input()?)?),
+                "DELETE" => accepted(self.delete_authorizer(id, a)?),
+                _ => Err(unknown_operation()),
+            },
+            ("POST", ["restapis", id, "requestvalidators"]) => {
+                created(self.create_request_validator(id, &input()?)?)
+            }
+            ("GET", ["restapis", id, "requestvalidators"]) => ok(self.get_request_validators(id)?),
+            (_, ["restapis", id, "requestvalidators", v]) => match method {
+                "GET" => ok(self.get_request_validator(id, v)?),
+                "PATCH" => ok(self.update_request_validator(id, v, &input()?)?),
+                "DELETE" => accepted(self.delete_request_validator(id, v)?),
+                _ => Err(unknown_operation()),
+            },
             ("GET", ["restapis", id, "gatewayresponses"]) => ok(self.get_gateway_responses(id)?),
             (_, ["restapis", id, "gatewayresponses", t]) => match method {
                 "PUT" => created(self.put_gateway_response(id, t, &input()?)?),

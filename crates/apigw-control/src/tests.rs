@@ -1942,3 +1942,269 @@ fn damaged_parent_cycle_does_not_hang() {
     s.delete_resource(&api, &rid).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn authorizers_through_handle() {
+    let s = store();
+    let api = call(&s, "POST", "/restapis", r#"{"name": "a"}"#).json();
+    let id = api["id"].as_str().unwrap();
+    let root = api["rootResourceId"].as_str().unwrap();
+    let base = format!("/restapis/{id}/authorizers");
+    let r = call(
+        &s,
+        "POST",
+        &base,
+        r#"{"name": "t", "type": "TOKEN", "identitySource": "method.request.header.Auth"}"#,
+    );
+    assert_eq!(r.status, 201);
+    let aid = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&s, "GET", &base, "").json()["item"][0]["id"],
+        json!(aid)
+    );
+    let method = format!("/restapis/{id}/resources/{root}/methods/GET");
+    let r = call(
+        &s,
+        "PUT",
+        &method,
+        r#"{"authorizationType": "COGNITO_USER_POOLS"}"#,
+    );
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (400, Some("BadRequestException"))
+    );
+    let body = format!(r#"{{"authorizationType": "CUSTOM", "authorizerId": "{aid}"}}"#);
+    assert_eq!(call(&s, "PUT", &method, &body).status, 201);
+    let r = call(&s, "DELETE", &format!("{base}/{aid}"), "");
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (409, Some("ConflictException"))
+    );
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("{base}/{aid}"),
+        r#"{"patchOperations": [{"op": "replace", "path": "/name", "value": "u"}]}"#,
+    );
+    assert_eq!((r.status, r.json()["name"].clone()), (200, json!("u")));
+    assert_eq!(call(&s, "DELETE", &method, "").status, 204);
+    assert_eq!(call(&s, "DELETE", &format!("{base}/{aid}"), "").status, 202);
+    let r = call(&s, "GET", &format!("{base}/{aid}"), "");
+    assert_eq!(
+        (r.status, r.json()["message"].clone()),
+        (404, json!("Invalid Authorizer identifier specified"))
+    );
+}
+
+/// Ids that try to leave the state directory are only unknown ids: AWS-shaped 404s, and the
+/// directory holds the state and lock files and nothing else.
+#[test]
+fn path_traversal_in_ids_is_an_unknown_id() {
+    let dir = temp_dir("traversal");
+    let f = fixture_in(Store::open(&dir, open_config()).unwrap());
+    let (api, rid) = (f.api.as_str(), f.rid.as_str());
+    let hostile = [
+        "..",
+        "..%2F..%2Fstate.json",
+        "%2E%2E%2F%2E%2E",
+        "..%5C..%5Cstate.json",
+        "%00",
+        "state.json",
+        "%2Fetc%2Fpasswd",
+    ];
+    for h in hostile {
+        for (method, path, body) in [
+            ("GET", format!("/restapis/{h}"), ""),
+            ("PUT", format!("/restapis/{h}"), "{}"),
+            (
+                "POST",
+                format!("/restapis/{api}/resources/{h}"),
+                r#"{"pathPart": "x"}"#,
+            ),
+            (
+                "PUT",
+                format!("/restapis/{api}/resources/{h}/methods/GET"),
+                r#"{"authorizationType": "NONE"}"#,
+            ),
+            (
+                "PUT",
+                format!("/restapis/{api}/resources/{rid}/methods/GET/integration/responses/{h}"),
+                "{}",
+            ),
+            (
+                "GET",
+                format!("/restapis/{api}/stages/{h}/exports/swagger"),
+                "",
+            ),
+            ("GET", format!("/restapis/{api}/authorizers/{h}"), ""),
+            ("DELETE", format!("/restapis/{api}/deployments/{h}"), ""),
+        ] {
+            let r = call(&f.s, method, &path, body);
+            assert!(
+                (400..500).contains(&r.status),
+                "{method} {path}: {}",
+                r.status
+            );
+            assert!(r.header("x-amzn-ErrorType").is_some(), "{method} {path}");
+            assert!(r.json()["message"].is_string(), "{method} {path}");
+        }
+    }
+    // A stage name that looks like a path is refused by its own rule.
+    let r = call(
+        &f.s,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        r#"{"stageName": "../../x"}"#,
+    );
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            std::ffi::OsString::from(STATE_FILE),
+            std::ffi::OsString::from(crate::LOCK_FILE)
+        ]
+    );
+    assert!(!dir.parent().unwrap().join("x").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Unknown JSON members are ignored, as AWS's deserializer does; ill-typed known members get a
+/// `SerializationException`.
+#[test]
+fn unknown_members_are_ignored() {
+    let s = store();
+    let r = call(
+        &s,
+        "POST",
+        "/restapis",
+        r#"{"name": "x", "unknownMember": {"deep": [1, 2]}, "Name": 5}"#,
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["name"], "x");
+    assert!(r.json().get("unknownMember").is_none());
+    let r = call(&s, "POST", "/restapis", r#"{"name": ["x"]}"#);
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (400, Some("SerializationException"))
+    );
+}
+
+/// Writers racing through `handle` on one state directory: every answer is AWS-shaped (one
+/// creation of a contested path part wins, the others get a `ConflictException`), and a reader
+/// polling `state.json` meanwhile only ever sees a whole, parseable state.
+#[test]
+fn concurrent_writers_through_handle_never_tear_the_state_file() {
+    let dir = temp_dir("race");
+    let f = Arc::new(fixture_in(Store::open(&dir, open_config()).unwrap()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (dir, stop) = (dir.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                let bytes = std::fs::read(dir.join(STATE_FILE)).unwrap();
+                serde_json::from_slice::<Value>(&bytes).expect("a whole state file");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let f = Arc::clone(&f);
+            std::thread::spawn(move || {
+                let mut created = 0;
+                for i in 0..20 {
+                    // Everyone contests the same path part.
+                    let r = call(
+                        &f.s,
+                        "POST",
+                        &format!("/restapis/{}/resources/{}", f.api, f.root),
+                        &format!(r#"{{"pathPart": "p{i}"}}"#),
+                    );
+                    match r.status {
+                        201 => created += 1,
+                        409 => assert_eq!(r.header("x-amzn-ErrorType"), Some("ConflictException")),
+                        other => panic!("unexpected {other}"),
+                    }
+                    let code = format!("{}{:02}", t + 2, i);
+                    let r = call(
+                        &f.s,
+                        "PUT",
+                        &format!(
+                            "/restapis/{}/resources/{}/methods/GET/integration/responses/{code}",
+                            f.api, f.rid
+                        ),
+                        r#"{"selectionPattern": "x"}"#,
+                    );
+                    assert_eq!(r.status, 201);
+                }
+                created
+            })
+        })
+        .collect();
+    let created: i32 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    assert!(reader.join().unwrap() > 0);
+    assert_eq!(created, 20, "each contested path part is created once");
+    let (api, rid) = (f.api.clone(), f.rid.clone());
+    let live = f.s.get_resources(&api, false).unwrap();
+    drop(f);
+    let reloaded = Store::open(&dir, open_config()).unwrap();
+    assert_eq!(reloaded.get_resources(&api, false).unwrap(), live);
+    let irs = reloaded.get_integration(&api, &rid, "GET").unwrap()["integrationResponses"]
+        .as_object()
+        .unwrap()
+        .len();
+    assert_eq!(irs, 80);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn request_validators_through_handle_and_import() {
+    let s = store();
+    let api = call(&s, "POST", "/restapis", r#"{"name": "v"}"#).json();
+    let id = api["id"].as_str().unwrap();
+    let base = format!("/restapis/{id}/requestvalidators");
+    let r = call(
+        &s,
+        "POST",
+        &base,
+        r#"{"name": "all", "validateRequestBody": true}"#,
+    );
+    assert_eq!(r.status, 201);
+    let vid = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(call(&s, "GET", &base, "").json()["item"][0]["name"], "all");
+    let r = call(
+        &s,
+        "PATCH",
+        &format!("{base}/{vid}"),
+        r#"{"patchOperations": [{"op": "replace", "path": "/validateRequestBody", "value": "yes"}]}"#,
+    );
+    assert_eq!(
+        (r.status, r.json()["message"].clone()),
+        (400, json!("Invalid boolean value specified: yes"))
+    );
+    assert_eq!(call(&s, "DELETE", &format!("{base}/{vid}"), "").status, 202);
+    let r = call(&s, "GET", &format!("{base}/{vid}"), "");
+    assert_eq!(
+        (r.status, r.header("x-amzn-ErrorType")),
+        (404, Some("NotFoundException"))
+    );
+    // An import naming a validator the document does not define warns.
+    let doc = br#"{"swagger": "2.0", "info": {"title": "v"},
+        "x-amazon-apigateway-request-validator": "missing",
+        "paths": {"/a": {"get": {"responses": {},
+            "x-amazon-apigateway-integration": {"type": "mock"}}}}}"#;
+    let r = s.handle("POST", "/restapis", "mode=import", &[], doc);
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        r.json()["warnings"],
+        json!(["Request validator 'missing' of 'GET' at '/a' is not defined"])
+    );
+}

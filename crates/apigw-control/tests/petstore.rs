@@ -264,3 +264,16 @@ fn the_exported_integration_responses_are_keyed_by_pattern() {
         json!(["image/png"])
     );
 }
+
+#[test]
+fn standard_documents_export_without_our_extensions() {
+    // The PetStore needs nothing beyond AWS's own form: no `x-apigw-*` member is written.
+    let s = store();
+    for doc in [SWAGGER, OAS30] {
+        let id = import(&s, doc.as_bytes());
+        for kind in ["swagger", "oas30"] {
+            let text = export(&s, &id, kind).to_string();
+            assert!(!text.contains("x-apigw-"), "{kind}: {text}");
+        }
+    }
+}

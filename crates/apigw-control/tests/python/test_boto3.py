@@ -332,6 +332,47 @@ def test_deployment_and_export():
         404, "NotFoundException", "Invalid Stage identifier specified")
 
 
+def test_authorizers_api_keys_and_their_export():
+    c = client()
+    api_id, rid = new_api(c, "guarded")
+    a = c.create_authorizer(
+        restApiId=api_id, name="gate", type="TOKEN",
+        authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                      "arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+        identitySource="method.request.header.Authorization", authorizerResultTtlInSeconds=60)
+    assert a["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert [x["id"] for x in c.get_authorizers(restApiId=api_id)["items"]] == [a["id"]]
+    assert error_of(c.put_method, restApiId=api_id, resourceId=rid, httpMethod="POST",
+                    authorizationType="COGNITO_USER_POOLS") == (
+        400, "BadRequestException",
+        "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+        "COGNITO_USER_POOLS requires a valid authorizer.")
+    m = c.update_method(restApiId=api_id, resourceId=rid, httpMethod="GET", patchOperations=[
+        {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
+        {"op": "replace", "path": "/authorizerId", "value": a["id"]},
+        {"op": "replace", "path": "/apiKeyRequired", "value": "true"}])
+    assert (m["authorizationType"], m["authorizerId"], m["apiKeyRequired"]) == (
+        "CUSTOM", a["id"], True)
+    assert error_of(c.delete_authorizer, restApiId=api_id, authorizerId=a["id"])[:2] == (
+        409, "ConflictException")
+    c.create_deployment(restApiId=api_id, stageName="dev")
+    r = c.get_export(restApiId=api_id, stageName="dev", exportType="oas30",
+                     parameters={"extensions": "integrations"}, accepts="application/json")
+    doc = json.loads(r["body"].read())
+    assert doc["paths"]["/pets"]["get"]["security"] == [{"gate": []}, {"api_key": []}]
+    gate = doc["components"]["securitySchemes"]["gate"]
+    assert gate["x-amazon-apigateway-authorizer"]["type"] == "token"
+    assert gate["name"] == "Authorization"
+    imported = c.import_rest_api(body=json.dumps(doc).encode(), failOnWarnings=True)
+    pets = [i for i in c.get_resources(restApiId=imported["id"])["items"]
+            if i["path"] == "/pets"][0]
+    again = c.get_method(restApiId=imported["id"], resourceId=pets["id"], httpMethod="GET")
+    assert (again["authorizationType"], again["apiKeyRequired"]) == ("CUSTOM", True)
+    copy = c.get_authorizer(restApiId=imported["id"], authorizerId=again["authorizerId"])
+    assert (copy["name"], copy["authorizerResultTtlInSeconds"]) == ("gate", 60)
+    assert copy["identitySource"] == "method.request.header.Authorization"
+
+
 def test_requests_must_be_signed_with_a_known_key():
     setup_module()
     wrong_secret = _server.client(secret_key="not-the-secret")
