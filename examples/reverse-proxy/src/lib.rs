@@ -42,4 +42,6 @@ pub mod errors;
 mod gateway;
 pub mod sigv4;
 
-pub use gateway::{Body, BoxError, GatewayConfig, MAX_PAYLOAD_BYTES, RunningGateway, start};
+pub use gateway::{
+    Body, BoxError, GatewayConfig, MAX_PAYLOAD_BYTES, MIN_HEADER_BYTES, RunningGateway, start,
+};

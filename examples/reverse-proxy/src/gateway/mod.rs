@@ -53,6 +53,10 @@ pub type Body = BoxBody<Bytes, BoxError>;
 /// API Gateway's payload limit (10 MB), for method requests and integration responses.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
+/// The smallest accepted [`GatewayConfig::max_header_bytes`] (hyper's minimum HTTP/1.1
+/// buffer size).
+pub const MIN_HEADER_BYTES: usize = 8192;
+
 /// How the gateway runs.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -76,6 +80,16 @@ pub struct GatewayConfig {
     /// JSON document with that response and `apply`'s explanation (off by default: operators
     /// enable it with `--explain`).
     pub explain: bool,
+    /// The most request headers an HTTP/1.1 request may carry (both listeners); more get
+    /// hyper's `431 Request Header Fields Too Large` and the connection is closed. `None`:
+    /// hyper's default, 100 (kept on the stack; a set value costs a heap allocation per
+    /// request).
+    pub max_headers: Option<usize>,
+    /// The largest request head (request line and headers) in bytes, at least 8192: hyper's
+    /// HTTP/1.1 read buffer (more gets `431` and the connection is closed) and the HTTP/2
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (more gets a bare 431 on that stream). `None`: hyper's defaults,
+    /// 417,792 bytes (HTTP/1.1) and 16,384 bytes (HTTP/2).
+    pub max_header_bytes: Option<usize>,
 }
 
 impl Default for GatewayConfig {
@@ -89,6 +103,8 @@ impl Default for GatewayConfig {
             max_payload_bytes: MAX_PAYLOAD_BYTES,
             shutdown_grace: Duration::from_secs(30),
             explain: false,
+            max_headers: None,
+            max_header_bytes: None,
         }
     }
 }
@@ -181,7 +197,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
     tasks.push(tokio::spawn(serve_loop(
         listener,
         rx.clone(),
-        config.shutdown_grace,
+        config.clone(),
         move |peer| {
             let shared = Arc::clone(&data);
             move |req| {
@@ -198,7 +214,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         tasks.push(tokio::spawn(serve_loop(
             listener,
             rx,
-            config.shutdown_grace,
+            config.clone(),
             move |_peer| {
                 let shared = Arc::clone(&admin);
                 move |req| {
@@ -221,7 +237,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
 async fn serve_loop<M, S, F>(
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
-    grace: Duration,
+    config: GatewayConfig,
     make_service: M,
 ) where
     M: Fn(SocketAddr) -> S,
@@ -235,6 +251,17 @@ async fn serve_loop<M, S, F>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
+    if let Some(n) = config.max_headers {
+        builder.http1().max_headers(n);
+    }
+    if let Some(n) = config.max_header_bytes {
+        // hyper panics below its minimum buffer size.
+        let n = n.max(MIN_HEADER_BYTES);
+        builder.http1().max_buf_size(n);
+        builder
+            .http2()
+            .max_header_list_size(u32::try_from(n).unwrap_or(u32::MAX));
+    }
     builder.http2().timer(TokioTimer::new());
     loop {
         tokio::select! {
@@ -265,7 +292,7 @@ async fn serve_loop<M, S, F>(
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => warn!("shutdown grace period over; closing connections"),
+        () = tokio::time::sleep(config.shutdown_grace) => warn!("shutdown grace period over; closing connections"),
     }
 }
 
@@ -730,10 +757,7 @@ impl Shared {
         let client = self.client.clone();
         let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
         let fetch = async move {
-            let resp = client
-                .request(upstream)
-                .await
-                .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
+            let resp = client.request(upstream).await.map_err(backend_failure)?;
             let (parts, body) = resp.into_parts();
             if streams(&parts) {
                 return Ok((parts, Fetched::Streamed(body)));
@@ -816,7 +840,7 @@ impl Shared {
         let resp = tokio::time::timeout(timeout, self.client.request(upstream))
             .await
             .map_err(|_| IntegrationError::Timeout)?
-            .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
+            .map_err(backend_failure)?;
         let (parts, body) = resp.into_parts();
         let mut out = Response::new(body.map_err(BoxError::from).boxed());
         *out.status_mut() = parts.status;
@@ -999,6 +1023,22 @@ impl Shared {
 enum Fetched {
     Buffered(Bytes),
     Streamed(Incoming),
+}
+
+/// A failed backend call: the method request body streamed to it went over the payload limit
+/// (413), or the backend could not be reached or reset the connection (500).
+fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return IntegrationError::Gateway(
+                GatewayError::RequestTooLarge,
+                "method request body larger than the payload limit".into(),
+            );
+        }
+        source = s.source();
+    }
+    IntegrationError::config(format!("backend request failed: {e:?}"))
 }
 
 /// Buffers an integration response up to the payload limit.
