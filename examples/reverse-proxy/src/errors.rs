@@ -26,6 +26,10 @@ pub enum GatewayError {
     UnsupportedMediaType,
     /// The method request body is larger than 10 MB: 413 `{"message":"Request Too Long"}`.
     RequestTooLarge,
+    /// The method request body could not be read (broken chunked encoding, the client
+    /// reset): 400 `{"message":"Bad Request"}`, `x-amzn-ErrorType: BadRequestException`,
+    /// `Connection: close` (hyper closes the connection after it).
+    BadRequestBody,
 }
 
 impl GatewayError {
@@ -56,6 +60,11 @@ impl GatewayError {
                 (415, r#"{"message":"Unsupported Media Type"}"#, None)
             }
             GatewayError::RequestTooLarge => (413, r#"{"message":"Request Too Long"}"#, None),
+            GatewayError::BadRequestBody => (
+                400,
+                r#"{"message":"Bad Request"}"#,
+                Some("BadRequestException"),
+            ),
         }
     }
 
@@ -80,6 +89,9 @@ impl GatewayError {
         }
         if let Ok(v) = HeaderValue::from_str(extended_id) {
             headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        }
+        if self == GatewayError::BadRequestBody {
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         (status, headers, Bytes::from_static(body.as_bytes()))
     }

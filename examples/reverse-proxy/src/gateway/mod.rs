@@ -521,9 +521,18 @@ impl Shared {
         let version = req.version();
         let http_method = req.method().as_str().to_owned();
         let raw_path = req.uri().path().to_owned();
-        let (stage, rest) = match raw_path[1..].split_once('/') {
-            Some((s, _)) => (s, &raw_path[1 + s.len()..]),
-            None => (&raw_path[1..], "/"),
+        // Not origin-form (`CONNECT host:443`, `OPTIONS *`): no stage can match.
+        let Some(after_slash) = raw_path.strip_prefix('/') else {
+            info!(%request_id, method = %http_method, path = %raw_path, "not a path");
+            return gateway_response(
+                GatewayError::MissingAuthenticationToken,
+                &request_id,
+                &extended_id,
+            );
+        };
+        let (stage, rest) = match after_slash.split_once('/') {
+            Some((s, _)) => (s, &after_slash[s.len()..]),
+            None => (after_slash, "/"),
         };
         let Some(stage_route) = routes.stages.get(stage) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such stage");
@@ -709,9 +718,10 @@ impl Shared {
                 GatewayError::RequestTooLarge,
                 "method request body larger than the payload limit".into(),
             )),
-            Err(e) => Err(IntegrationError::config(format!(
-                "reading the method request body: {e}"
-            ))),
+            Err(e) => Err(IntegrationError::Gateway(
+                GatewayError::BadRequestBody,
+                format!("reading the method request body: {e}"),
+            )),
         }
     }
 
@@ -1026,17 +1036,31 @@ enum Fetched {
 }
 
 /// A failed backend call: the method request body streamed to it went over the payload limit
-/// (413), or the backend could not be reached or reset the connection (500).
+/// (413) or could not be read from the client (400), or the backend could not be reached or
+/// reset the connection (500).
 fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            return IntegrationError::Gateway(
-                GatewayError::RequestTooLarge,
-                "method request body larger than the payload limit".into(),
-            );
-        }
-        source = s.source();
+    let chain = || {
+        std::iter::successors(
+            Some(&e as &(dyn std::error::Error + 'static)),
+            |s: &&(dyn std::error::Error + 'static)| s.source(),
+        )
+    };
+    if chain().any(|s| s.is::<http_body_util::LengthLimitError>()) {
+        return IntegrationError::Gateway(
+            GatewayError::RequestTooLarge,
+            "method request body larger than the payload limit".into(),
+        );
+    }
+    // hyper's "error from user's Body stream": the client's body failed while streaming.
+    let client_body = chain().any(|s| {
+        s.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_user() && std::error::Error::source(h).is_some())
+    });
+    if client_body {
+        return IntegrationError::Gateway(
+            GatewayError::BadRequestBody,
+            format!("reading the method request body: {e:?}"),
+        );
     }
     IntegrationError::config(format!("backend request failed: {e:?}"))
 }
@@ -1097,13 +1121,18 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
 
 /// API Gateway answers HTTP/1.1 with `Connection: keep-alive`; hyper itself writes
 /// `close` when the client asked for it or the server is draining, so the header is only
-/// added when the connection really stays open.
+/// added when the connection really stays open (and not over a `Connection: close` the
+/// response already carries).
 fn keep_alive(headers: &mut HeaderMap, request: &HeaderMap, version: Version, draining: bool) {
     let client_closes = request.get_all(header::CONNECTION).iter().any(|v| {
         v.to_str()
             .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
     });
-    if version == Version::HTTP_11 && !client_closes && !draining {
+    if version == Version::HTTP_11
+        && !client_closes
+        && !draining
+        && !headers.contains_key(header::CONNECTION)
+    {
         headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
 }
