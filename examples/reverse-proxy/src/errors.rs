@@ -33,6 +33,43 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
+    /// Every error the proxy produces itself.
+    pub const ALL: [GatewayError; 7] = [
+        GatewayError::MissingAuthenticationToken,
+        GatewayError::IntegrationTimeout,
+        GatewayError::ConfigurationError,
+        GatewayError::BadGateway,
+        GatewayError::UnsupportedMediaType,
+        GatewayError::RequestTooLarge,
+        GatewayError::BadRequestBody,
+    ];
+
+    /// The gateway response type that customises this error (`put_gateway_response`,
+    /// `x-amazon-apigateway-gateway-responses`).
+    pub fn response_type(self) -> &'static str {
+        match self {
+            GatewayError::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            GatewayError::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            GatewayError::ConfigurationError => "API_CONFIGURATION_ERROR",
+            GatewayError::BadGateway => "INTEGRATION_FAILURE",
+            GatewayError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            GatewayError::RequestTooLarge => "REQUEST_TOO_LARGE",
+            GatewayError::BadRequestBody => "BAD_REQUEST_BODY",
+        }
+    }
+
+    /// `$context.error.message` of the error.
+    pub fn message(self) -> &'static str {
+        match self {
+            GatewayError::MissingAuthenticationToken => "Missing Authentication Token",
+            GatewayError::IntegrationTimeout => "Endpoint request timed out",
+            GatewayError::ConfigurationError | GatewayError::BadGateway => "Internal server error",
+            GatewayError::UnsupportedMediaType => "Unsupported Media Type",
+            GatewayError::RequestTooLarge => "Request Too Long",
+            GatewayError::BadRequestBody => "Bad Request",
+        }
+    }
+
     /// Status, body and `x-amzn-ErrorType` (when API Gateway sends one).
     pub fn parts(self) -> (u16, &'static str, Option<&'static str>) {
         match self {

@@ -120,6 +120,9 @@ struct StageRoute {
     /// converts the body: no template, no `integration.response.body` parameter, no
     /// `contentHandling`.
     body_untouched: HashSet<(String, String)>,
+    /// The gateway responses the API customises (directly or through `DEFAULT_4XX` /
+    /// `DEFAULT_5XX`) for the proxy's own errors, by response type.
+    host_responses: HashMap<&'static str, apigw_mapping::HostGatewayResponse>,
 }
 
 /// What the data plane routes on: the stages of the served API, swapped as a whole.
@@ -328,6 +331,21 @@ impl IntegrationError {
     }
 }
 
+/// What `$context` is built from, once a stage is found.
+struct RequestFacts<'a> {
+    parts: &'a http::request::Parts,
+    api_id: &'a str,
+    stage: &'a str,
+    stage_route: &'a StageRoute,
+    http_method: &'a str,
+    raw_path: &'a str,
+    version: Version,
+    peer: SocketAddr,
+    clock: Clock,
+    /// `requestId`, `extendedRequestId`.
+    ids: (&'a str, &'a str),
+}
+
 /// The per-request facts the integrations need.
 struct Invocation<'a> {
     method: &'a DeployedMethod,
@@ -424,7 +442,9 @@ impl Shared {
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
                 .collect();
+            let host_responses = host_gateway_responses(&snapshot, stage);
             return Ok(StageRoute {
+                host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
                 body_untouched: body_untouched_methods(&export),
                 snapshot,
@@ -542,72 +562,36 @@ impl Shared {
                 &extended_id,
             );
         };
+        let (parts, body) = req.into_parts();
+        let ids = (request_id.as_str(), extended_id.as_str());
+        let facts = RequestFacts {
+            parts: &parts,
+            api_id: &routes.api_id,
+            stage,
+            stage_route,
+            http_method: &http_method,
+            raw_path: &raw_path,
+            version,
+            peer,
+            clock,
+            ids,
+        };
         let Some(route) = stage_route.snapshot.route(&http_method, rest) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such resource or method");
-            return gateway_response(
-                GatewayError::MissingAuthenticationToken,
-                &request_id,
-                &extended_id,
-            );
+            let ctx = self.request_context(&facts, None, Vec::new());
+            return host_error(GatewayError::MissingAuthenticationToken, stage_route, &ctx);
         };
         let m = route.method;
-        let (parts, body) = req.into_parts();
-        let headers: Vec<(String, String)> = parts
-            .headers
+        let path_parameters = route
+            .path_parameters
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.clone(), context::percent_decode(v)))
             .collect();
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str))
-            .unwrap_or("localhost")
-            .to_owned();
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let source_ip = peer.ip().to_string();
-        let context = context::context_object(&ContextInput {
-            request_id: &request_id,
-            extended_request_id: &extended_id,
-            api_id: &routes.api_id,
-            account_id: &self.store.config().account_id,
-            stage,
-            deployment_id: &stage_route.snapshot.deployment_id,
-            http_method: &http_method,
-            resource_id: &m.resource_id,
-            resource_path: &m.resource_path,
-            path: &raw_path,
-            domain_name: &host,
-            protocol: if version == Version::HTTP_2 {
-                "HTTP/2.0"
-            } else {
-                "HTTP/1.1"
-            },
-            source_ip: &source_ip,
-            user_agent: user_agent.as_deref(),
-            clock,
-        });
-        let ctx = RequestContext {
-            headers,
-            query_string: context::query_pairs(parts.uri.query().unwrap_or("")),
-            path_parameters: route
-                .path_parameters
-                .iter()
-                .map(|(k, v)| (k.clone(), context::percent_decode(v)))
-                .collect(),
-            stage_variables: stage_route.variables.clone(),
-            context,
-            body: Bytes::new(),
-        };
+        let ctx = self.request_context(&facts, Some(m), path_parameters);
+        // The error responses need the request after the integration consumed it, when the
+        // API customises them.
+        let error_ctx = (!stage_route.host_responses.is_empty()).then(|| ctx.clone());
+        let on_error = |e: GatewayError, ctx: &RequestContext| host_error(e, stage_route, ctx);
 
         let declared_len = parts
             .headers
@@ -616,7 +600,7 @@ impl Shared {
             .and_then(|v| v.parse::<u64>().ok());
         if declared_len.is_some_and(|n| n > self.config.max_payload_bytes as u64) {
             warn!(%request_id, length = ?declared_len, "method request body too large");
-            return gateway_response(GatewayError::RequestTooLarge, &request_id, &extended_id);
+            return on_error(GatewayError::RequestTooLarge, &ctx);
         }
 
         let inv = Invocation {
@@ -633,11 +617,7 @@ impl Shared {
         if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, &inv.ctx) {
             info!(%request_id, content_type = ?inv.ctx.header("content-type"),
                   passthrough_behavior = %m.passthrough_behavior, "no request template for the content type");
-            return gateway_response(
-                GatewayError::UnsupportedMediaType,
-                &request_id,
-                &extended_id,
-            );
+            return on_error(GatewayError::UnsupportedMediaType, &inv.ctx);
         }
         let timeout = Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000));
         let result = match kind {
@@ -658,12 +638,79 @@ impl Shared {
             }
             Err(IntegrationError::Timeout) => {
                 warn!(%request_id, timeout_ms = m.timeout_in_millis, resource = %m.resource_path, "Execution failed due to a timeout error");
-                gateway_response(GatewayError::IntegrationTimeout, &request_id, &extended_id)
+                error_response(
+                    GatewayError::IntegrationTimeout,
+                    stage_route,
+                    error_ctx.as_ref(),
+                    ids,
+                )
             }
             Err(IntegrationError::Gateway(e, detail)) => {
                 warn!(%request_id, resource = %m.resource_path, %detail, "Execution failed");
-                gateway_response(e, &request_id, &extended_id)
+                error_response(e, stage_route, error_ctx.as_ref(), ids)
             }
+        }
+    }
+
+    /// The method request as the mapping sees it: headers, query string, path parameters,
+    /// stage variables and `$context` (without a method: an unrouted request, for its
+    /// gateway response).
+    fn request_context(
+        &self,
+        f: &RequestFacts<'_>,
+        method: Option<&DeployedMethod>,
+        path_parameters: Vec<(String, String)>,
+    ) -> RequestContext {
+        let parts = f.parts;
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str))
+            .unwrap_or("localhost");
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let source_ip = f.peer.ip().to_string();
+        let context = context::context_object(&ContextInput {
+            request_id: f.ids.0,
+            extended_request_id: f.ids.1,
+            api_id: f.api_id,
+            account_id: &self.store.config().account_id,
+            stage: f.stage,
+            deployment_id: &f.stage_route.snapshot.deployment_id,
+            http_method: f.http_method,
+            resource_id: method.map_or("", |m| m.resource_id.as_str()),
+            resource_path: method.map_or("", |m| m.resource_path.as_str()),
+            path: f.raw_path,
+            domain_name: host,
+            protocol: if f.version == Version::HTTP_2 {
+                "HTTP/2.0"
+            } else {
+                "HTTP/1.1"
+            },
+            source_ip: &source_ip,
+            user_agent,
+            clock: f.clock,
+        });
+        RequestContext {
+            headers,
+            query_string: context::query_pairs(parts.uri.query().unwrap_or("")),
+            path_parameters,
+            stage_variables: f.stage_route.variables.clone(),
+            context,
+            body: Bytes::new(),
         }
     }
 
@@ -1158,4 +1205,86 @@ fn gateway_response(e: GatewayError, request_id: &str, extended_id: &str) -> Res
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *resp.headers_mut() = headers;
     resp
+}
+
+/// The proxy's own error `e` for a routed (or unrouted, within a stage) request: the API's
+/// customised gateway response for its type when there is one (SPEC §7.2), else API Gateway's
+/// default.
+fn host_error(e: GatewayError, stage: &StageRoute, ctx: &RequestContext) -> Response<Body> {
+    let ids = (
+        ctx.context_str("requestId").unwrap_or_default(),
+        ctx.context_str("extendedRequestId").unwrap_or_default(),
+    );
+    error_response(e, stage, Some(ctx), ids)
+}
+
+fn error_response(
+    e: GatewayError,
+    stage: &StageRoute,
+    ctx: Option<&RequestContext>,
+    (request_id, extended_id): (&str, &str),
+) -> Response<Body> {
+    if let (Some(custom), Some(ctx)) = (stage.host_responses.get(e.response_type()), ctx) {
+        let (status, body, error_type) = e.parts();
+        let error = apigw_mapping::HostError {
+            status,
+            message: e.message(),
+            body,
+            error_type,
+        };
+        if let Some(out) = custom.respond(ctx, &error) {
+            let mut resp = mapped_response(out, ctx);
+            if e == GatewayError::BadRequestBody {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            return resp;
+        }
+        warn!(%request_id, response_type = e.response_type(), "the customised gateway response failed to render; default response sent");
+    }
+    gateway_response(e, request_id, extended_id)
+}
+
+/// Compiles the gateway responses a deployment customises for the proxy's own errors: a type
+/// counts as customised when it is (`defaultResponse: false`) or when its parent
+/// (`DEFAULT_5XX` for 5xx errors, else `DEFAULT_4XX`) is; the snapshot already holds the
+/// inherited view. One that does not compile is logged and left at the default.
+fn host_gateway_responses(
+    snapshot: &Snapshot,
+    stage: &str,
+) -> HashMap<&'static str, apigw_mapping::HostGatewayResponse> {
+    let customised = |t: &str| {
+        snapshot
+            .gateway_responses
+            .get(t)
+            .is_some_and(|g| g["defaultResponse"] == serde_json::Value::Bool(false))
+    };
+    let mut out = HashMap::new();
+    for e in GatewayError::ALL {
+        let t = e.response_type();
+        let parent = if e.parts().0 >= 500 {
+            "DEFAULT_5XX"
+        } else {
+            "DEFAULT_4XX"
+        };
+        if !(customised(t) || customised(parent)) {
+            continue;
+        }
+        let Some(g) = snapshot
+            .gateway_responses
+            .get(t)
+            .and_then(|g| serde_json::from_value::<apigw_mapping::GatewayResponse>(g.clone()).ok())
+        else {
+            continue;
+        };
+        match apigw_mapping::HostGatewayResponse::compile(&g) {
+            Ok(c) => {
+                out.insert(t, c);
+            }
+            Err(err) => {
+                warn!(%stage, response_type = t, error = %err, "gateway response not applied");
+            }
+        }
+    }
+    out
 }
