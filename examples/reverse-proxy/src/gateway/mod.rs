@@ -806,7 +806,8 @@ impl Shared {
         } else {
             (None, self.limited(body))
         };
-        let mut upstream = build_http_request(&inv, false, upstream_body)?;
+        let overrides = rendered.as_ref().map(|r| &r.request_override);
+        let mut upstream = build_http_request(&inv, false, upstream_body, overrides)?;
         if let Some(r) = &rendered {
             apply_request_override(upstream.headers_mut(), r);
         }
@@ -893,7 +894,7 @@ impl Shared {
         body: Incoming,
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
-        let upstream = build_http_request(&inv, true, self.limited(body))?;
+        let upstream = build_http_request(&inv, true, self.limited(body), None)?;
         let resp = tokio::time::timeout(timeout, self.client.request(upstream))
             .await
             .map_err(|_| IntegrationError::Timeout)?
