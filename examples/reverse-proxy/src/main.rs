@@ -64,6 +64,10 @@ struct Cli {
     /// [default: hyper's 417792 for HTTP/1.1, 16384 for HTTP/2].
     #[arg(long, value_name = "BYTES", value_parser = header_bytes)]
     max_header_bytes: Option<usize>,
+    /// PEM file of certificates trusted for https:// backends (and the Lambda endpoint) in
+    /// addition to Mozilla's root certificates: a private CA or a self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    backend_ca: Option<PathBuf>,
 }
 
 /// `--max-header-bytes`: a number of bytes, at least [`apigw_proxy::MIN_HEADER_BYTES`].
@@ -121,6 +125,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     } else {
         None
     };
+    let backend_ca_pem = match &cli.backend_ca {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
     let mut api_id = cli.api_id.clone();
     if let Some(doc) = document {
         let api = store
@@ -149,11 +157,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             max_payload_bytes: cli.max_payload_bytes,
             max_headers: cli.max_headers,
             max_header_bytes: cli.max_header_bytes,
+            backend_ca_pem,
             ..GatewayConfig::default()
         },
     )
     .await
-    .map_err(|e| format!("listen: {e}"))?;
+    .map_err(|e| format!("start: {e}"))?;
     let base = format!("http://{}/{}", gateway.addr, cli.stage);
     say(&format!(
         "apigw-proxy: data plane on http://{}",

@@ -207,7 +207,8 @@ async fn api_file_into_state_dir_then_served_from_it() {
 }
 
 /// The budget flags reach the servers: `--max-payload-bytes`, `--admin-max-body-bytes`,
-/// `--max-headers`, `--max-header-bytes` (and a value below hyper's minimum is refused).
+/// `--max-headers`, `--max-header-bytes` (and a value below hyper's minimum is refused); a
+/// `--backend-ca` file without a certificate stops the start.
 #[tokio::test]
 async fn budget_flags_reach_the_servers() {
     let refused = Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
@@ -218,6 +219,29 @@ async fn budget_flags_reach_the_servers() {
     assert!(
         String::from_utf8_lossy(&refused.stderr)
             .contains("invalid value '8191' for '--max-header-bytes <BYTES>': at least 8192"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // `--backend-ca` must hold a certificate.
+    let not_pem = std::env::temp_dir().join(format!("apigw-not-pem-{}", std::process::id()));
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--backend-ca",
+        ])
+        .arg(&not_pem)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&not_pem).unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("start: backend CA: no PEM certificate found"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );

@@ -23,6 +23,7 @@ use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -90,6 +91,9 @@ pub struct GatewayConfig {
     /// `SETTINGS_MAX_HEADER_LIST_SIZE` (more gets a bare 431 on that stream). `None`: hyper's defaults,
     /// 417,792 bytes (HTTP/1.1) and 16,384 bytes (HTTP/2).
     pub max_header_bytes: Option<usize>,
+    /// PEM certificates trusted for `https://` backends (and the Lambda endpoint) in addition
+    /// to Mozilla's roots (`webpki-roots`), e.g. a private CA or a self-signed certificate.
+    pub backend_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for GatewayConfig {
@@ -105,6 +109,7 @@ impl Default for GatewayConfig {
             explain: false,
             max_headers: None,
             max_header_bytes: None,
+            backend_ca_pem: None,
         }
     }
 }
@@ -139,7 +144,7 @@ struct Shared {
     /// Serializes route rebuilds so the last one stored is built from the newest state; holds
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
-    client: Client<HttpConnector, Body>,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
     config: GatewayConfig,
     /// Set when shutdown starts.
     draining: AtomicBool,
@@ -173,11 +178,19 @@ impl RunningGateway {
 /// and rebuilt after every successful admin change).
 ///
 /// # Errors
-/// When a listener cannot be bound.
+/// When a listener cannot be bound, or [`GatewayConfig::backend_ca_pem`] holds no valid
+/// certificate.
 pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<RunningGateway> {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    connector.enforce_http(false);
+    let tls = tls_config(config.backend_ca_pem.as_deref())?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(30))
@@ -234,6 +247,37 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         tasks,
         shared,
     })
+}
+
+/// The TLS client configuration of HTTPS backends: rustls with the `ring` provider, TLS 1.2
+/// and 1.3, Mozilla's root certificates (`webpki-roots`) plus the PEM certificates of
+/// `extra_ca`.
+fn tls_config(extra_ca: Option<&[u8]>) -> io::Result<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(pem) = extra_ca {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| invalid(format!("backend CA: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| invalid(format!("backend CA: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(invalid("backend CA: no PEM certificate found".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// Accepts connections (HTTP/1.1 and h2) until shutdown, then drains them gracefully.

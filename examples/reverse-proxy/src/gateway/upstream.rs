@@ -218,9 +218,9 @@ pub(super) fn build_http_request(
     let uri: Uri = url
         .parse()
         .map_err(|e| IntegrationError::config(format!("Invalid endpoint address {url}: {e}")))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(IntegrationError::config(format!(
-            "Invalid endpoint address {url}: only http:// backends are supported"
+            "Invalid endpoint address {url}: only http:// and https:// backends are supported"
         )));
     }
     let method = match m.integration_http_method.as_deref() {
