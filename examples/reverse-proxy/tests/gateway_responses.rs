@@ -206,6 +206,40 @@ async fn default_4xx_and_5xx_fallbacks() {
     gw.gateway.shutdown().await;
 }
 
+/// A method request body that cannot be read (broken chunked encoding) answers
+/// `BAD_REQUEST_BODY`, here through `DEFAULT_4XX`, and still closes the connection.
+#[tokio::test]
+async fn bad_request_body_through_default_4xx() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gw = start(json!({"DEFAULT_4XX": {"statusCode": "422",
+        "responseTemplates": {"application/json": "{\"t\": \"$context.error.responseType\"}"}}}))
+    .await;
+    let mut s = tokio::net::TcpStream::connect(gw.gateway.addr)
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /{STAGE}/ok HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n5\r\nabcde\r\nzz\r\n"
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out)).await;
+    let answer = String::from_utf8_lossy(&out);
+    assert!(
+        answer.starts_with("HTTP/1.1 422 Unprocessable Entity\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("\r\nx-amzn-errortype: BadRequestException\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    assert!(
+        answer.ends_with("\r\n\r\n{\"t\": \"BAD_REQUEST_BODY\"}"),
+        "{answer}"
+    );
+    gw.gateway.shutdown().await;
+}
+
 /// A customisation without templates gets the control plane's default template
 /// (`{"message":$context.error.messageString}`, no space) with the customised status and
 /// headers; an unstaged path (no deployment) keeps API Gateway's default.
