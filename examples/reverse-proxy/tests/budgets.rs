@@ -370,6 +370,7 @@ async fn admin_request_size_limit() {
         .unwrap();
     let url = format!("http://{}/restapis", gw.admin_addr.unwrap());
     let name = "n".repeat(1100);
+    // 1,112 bytes, announced by `Content-Length`.
     let r = send("POST", &url, &[], format!(r#"{{"name": "{name}"}}"#)).await;
     assert_eq!(r.status, 413);
     assert_eq!(
@@ -379,7 +380,31 @@ async fn admin_request_size_limit() {
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(
         body["message"],
-        "Request body of 1025 bytes exceeds the limit of 1024 bytes"
+        "Request body of 1112 bytes exceeds the limit of 1024 bytes"
+    );
+    // Chunked: refused once reading passes the limit.
+    let admin = gw.admin_addr.unwrap();
+    let mut request = b"POST /restapis HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
+    for _ in 0..20 {
+        request.extend_from_slice(b"40\r\n");
+        request.extend(std::iter::repeat_n(b' ', 64));
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let answer = raw(admin, &request).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("\r\nx-amzn-errortype: RequestEntityTooLargeException\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with(
+            r#"{"message":"Request body of more than 1024 bytes exceeds the limit of 1024 bytes"}"#
+        ),
+        "{answer}"
     );
     assert_eq!(store.get_rest_apis().unwrap()["item"], json!([]));
     // Within the limit it works.

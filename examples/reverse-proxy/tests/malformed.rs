@@ -408,7 +408,7 @@ async fn malformed_admin_requests() {
         ("POST", "/restapis".into(), r#"["name"]"#.into(), 400, "SerializationException",
          "Start of list found where not expected.".into()),
         ("POST", "/restapis".into(), format!(r#"{{"name": "{}"}}"#, "n".repeat(5000)), 413,
-         "RequestEntityTooLargeException", "Request body of 4097 bytes exceeds the limit of 4096 bytes".into()),
+         "RequestEntityTooLargeException", "Request body of 5012 bytes exceeds the limit of 4096 bytes".into()),
         ("GET", "/restapis/..%2F..%2Fetc".into(), String::new(), 404, "NotFoundException",
          "Invalid API identifier specified 123456789012:../../etc".into()),
         ("DELETE", "/restapis/..%2Fstate.json".into(), String::new(), 404, "NotFoundException",

@@ -502,9 +502,34 @@ impl Shared {
     async fn admin(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
         let (parts, body) = req.into_parts();
         let limit = self.store.config().max_body_bytes;
-        let body = match Limited::new(body, limit + 1).collect().await {
+        // An oversize body is refused from its `Content-Length`, or as soon as reading it
+        // passes the limit: it is never buffered whole.
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(n) = declared.filter(|n| *n > limit as u64) {
+            return admin_error(&apigw_control::ApiError::new(
+                apigw_control::ErrorKind::RequestTooLarge,
+                format!("Request body of {n} bytes exceeds the limit of {limit} bytes"),
+            ));
+        }
+        let body = match Limited::new(body, limit.saturating_add(1)).collect().await {
             Ok(b) => b.to_bytes(),
-            Err(_) => Bytes::from(vec![b' '; limit + 1]),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return admin_error(&apigw_control::ApiError::new(
+                    apigw_control::ErrorKind::RequestTooLarge,
+                    format!(
+                        "Request body of more than {limit} bytes exceeds the limit of {limit} bytes"
+                    ),
+                ));
+            }
+            Err(e) => {
+                return admin_error(&apigw_control::ApiError::bad_request(format!(
+                    "Unable to read the request body: {e}"
+                )));
+            }
         };
         let headers: Vec<(String, String)> = parts
             .headers
@@ -1249,6 +1274,27 @@ fn gateway_response(e: GatewayError, request_id: &str, extended_id: &str) -> Res
     let mut resp = Response::new(full(body));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *resp.headers_mut() = headers;
+    resp
+}
+
+/// An admin API error produced before the store sees the request (in the store's shape:
+/// `Content-Type`, `x-amzn-RequestId`, `x-amzn-ErrorType`, `{"message"}`).
+fn admin_error(e: &apigw_control::ApiError) -> Response<Body> {
+    let body = serde_json::json!({"message": e.message()}).to_string();
+    let mut resp = Response::new(full(Bytes::from(body)));
+    *resp.status_mut() = StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&context::request_id()) {
+        h.insert(HeaderName::from_static("x-amzn-requestid"), v);
+    }
+    h.insert(
+        HeaderName::from_static("x-amzn-errortype"),
+        HeaderValue::from_static(e.kind().name()),
+    );
     resp
 }
 
