@@ -81,6 +81,23 @@ impl CompiledGateway {
         let Some(g) = chosen else {
             return Ok(CompiledGateway::default());
         };
+        Ok(CompiledGateway {
+            custom: Some(Custom::compile(g, warnings)?),
+        })
+    }
+
+    /// The response for a configuration error.
+    pub(crate) fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
+        let Some(custom) = &self.custom else {
+            return default_response(request, failure);
+        };
+        custom.respond(request, failure)
+    }
+}
+
+impl Custom {
+    /// Compiles one gateway response (status, `responseParameters`, `responseTemplates`).
+    fn compile(g: &GatewayResponse, warnings: &mut Vec<String>) -> Result<Custom, CompileError> {
         let origin = format!("gateway response {}", g.response_type);
         let status = match g.status_code.as_deref() {
             None => 500,
@@ -117,20 +134,16 @@ impl CompiledGateway {
             &format!("{origin}, responseTemplates"),
             warnings,
         )?;
-        Ok(CompiledGateway {
-            custom: Some(Custom {
-                status,
-                parameters,
-                templates,
-            }),
+        Ok(Custom {
+            status,
+            parameters,
+            templates,
         })
     }
 
     /// The response for a configuration error.
-    pub(crate) fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
-        let Some(custom) = &self.custom else {
-            return default_response(request, failure);
-        };
+    fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
+        let custom = self;
         let mut assembly = Assembly::default();
         for (placement, source) in &custom.parameters {
             if let Some(v) = evaluate(source, request) {
@@ -257,5 +270,131 @@ pub(crate) fn default_response(request: &RequestContext, failure: Failure) -> Me
         headers,
         body: Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
         failure: Some(failure),
+    }
+}
+
+/// A customised gateway response applied to an error the host produces itself (no route,
+/// integration timeout, payload too large, …): its status, `responseParameters` and
+/// `responseTemplates` (SPEC §7.2), compiled once per deployment.
+///
+/// # Example
+/// ```
+/// use apigw_mapping::{GatewayResponse, HostError, HostGatewayResponse, RequestContext};
+///
+/// let g: GatewayResponse = serde_json::from_str(
+///     r#"{"responseType": "MISSING_AUTHENTICATION_TOKEN", "statusCode": "404",
+///         "responseParameters": {"gatewayresponse.header.X-Why": "'no route'"},
+///         "responseTemplates": {"application/json": "{\"error\": $context.error.messageString}"}}"#,
+/// ).unwrap();
+/// let compiled = HostGatewayResponse::compile(&g).unwrap();
+/// let error = HostError {
+///     status: 403,
+///     message: "Missing Authentication Token",
+///     body: r#"{"message":"Missing Authentication Token"}"#,
+///     error_type: Some("MissingAuthenticationTokenException"),
+/// };
+/// let r = compiled.respond(&RequestContext::default(), &error).unwrap();
+/// assert_eq!(r.status, 404);
+/// assert_eq!(r.headers["x-why"], "no route");
+/// assert_eq!(&r.body[..], br#"{"error": "Missing Authentication Token"}"#);
+/// ```
+#[derive(Debug)]
+pub struct HostGatewayResponse {
+    response_type: String,
+    /// The configured status; `None`: the error's own.
+    status: Option<u16>,
+    custom: Custom,
+}
+
+/// The error a [`HostGatewayResponse`] answers, with what the host sends by default.
+#[derive(Debug, Clone, Copy)]
+pub struct HostError<'a> {
+    /// The status when the gateway response sets none.
+    pub status: u16,
+    /// `$context.error.message` (`messageString` is its JSON string).
+    pub message: &'a str,
+    /// The body when the gateway response has no templates.
+    pub body: &'a str,
+    /// `x-amzn-ErrorType`, when the error has one.
+    pub error_type: Option<&'a str>,
+}
+
+impl HostGatewayResponse {
+    /// Compiles a (customised or inherited) gateway response.
+    ///
+    /// # Errors
+    /// A status code that is not `[1-5]\d\d`, an invalid `responseParameters` entry, an
+    /// invalid template key.
+    pub fn compile(g: &GatewayResponse) -> Result<HostGatewayResponse, CompileError> {
+        let mut warnings = Vec::new();
+        let custom = Custom::compile(g, &mut warnings)?;
+        Ok(HostGatewayResponse {
+            response_type: g.response_type.clone(),
+            status: g.status_code.as_ref().map(|_| custom.status),
+            custom,
+        })
+    }
+
+    /// The response: the status (configured, else the error's), `Content-Type:
+    /// application/json` unless a parameter sets it, the mapped headers, `x-amzn-ErrorType`,
+    /// `x-amzn-RequestId`, `x-amz-apigw-id`; the body from the template chosen by `Accept`
+    /// (with `$context.error.message`, `messageString`, `responseType`), or the error's
+    /// default body without templates. `None` when the template fails to render: the host
+    /// answers its default response.
+    pub fn respond(
+        &self,
+        request: &RequestContext,
+        error: &HostError<'_>,
+    ) -> Option<MethodResponse> {
+        let custom = &self.custom;
+        let mut assembly = Assembly::default();
+        for (placement, source) in &custom.parameters {
+            if let Some(v) = evaluate(source, request) {
+                assembly.mapped(placement, v);
+            }
+        }
+        let mime = request
+            .header("accept")
+            .map_or("application/json", content::first_accept_media_type);
+        let body = match custom.templates.choose(mime).map(|e| &e.template) {
+            Some(Mapping::Render(template)) => {
+                let overrides = render::Overrides::default();
+                let scope = render::Scope {
+                    body: Bytes::new(),
+                    request,
+                    overrides: &overrides,
+                };
+                let mut e = Map::new();
+                e.insert("message".into(), error.message.into());
+                e.insert(
+                    "messageString".into(),
+                    Value::String(Value::String(error.message.to_owned()).to_string()),
+                );
+                e.insert("responseType".into(), self.response_type.clone().into());
+                let mut ctx = Map::new();
+                ctx.insert("error".into(), Value::Object(e));
+                Bytes::from(render::render_with_context(template, &scope, &ctx).ok()?)
+            }
+            Some(Mapping::Passthrough) => Bytes::new(),
+            Some(Mapping::Invalid(_)) => return None,
+            None => Bytes::copy_from_slice(error.body.as_bytes()),
+        };
+        assembly.default_content_type();
+        let mut headers = assembly.map;
+        if let Some(t) = error.error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
+            headers.insert(http::HeaderName::from_static("x-amzn-errortype"), t);
+        }
+        headers::add_gateway_headers(
+            &mut headers,
+            request.context_str("requestId"),
+            request.context_str("extendedRequestId"),
+            None,
+        );
+        Some(MethodResponse {
+            status: self.status.unwrap_or(error.status),
+            headers,
+            body,
+            failure: None,
+        })
     }
 }

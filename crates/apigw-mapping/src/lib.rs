@@ -59,7 +59,7 @@ use serde_json::{Map, Value};
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
 pub use explain::{Explanation, ParameterTrace, PatternTrial};
-pub use gateway::GatewayResponse;
+pub use gateway::{GatewayResponse, HostError, HostGatewayResponse};
 pub use model::{ContentHandling, IntegrationKind, IntegrationResponse, IntegrationSpec};
 pub use params::validate_response_parameter;
 pub use render::OverrideValues;

@@ -26,9 +26,50 @@ pub enum GatewayError {
     UnsupportedMediaType,
     /// The method request body is larger than 10 MB: 413 `{"message":"Request Too Long"}`.
     RequestTooLarge,
+    /// The method request body could not be read (broken chunked encoding, the client
+    /// reset): 400 `{"message":"Bad Request"}`, `x-amzn-ErrorType: BadRequestException`,
+    /// `Connection: close` (hyper closes the connection after it).
+    BadRequestBody,
 }
 
 impl GatewayError {
+    /// Every error the proxy produces itself.
+    pub const ALL: [GatewayError; 7] = [
+        GatewayError::MissingAuthenticationToken,
+        GatewayError::IntegrationTimeout,
+        GatewayError::ConfigurationError,
+        GatewayError::BadGateway,
+        GatewayError::UnsupportedMediaType,
+        GatewayError::RequestTooLarge,
+        GatewayError::BadRequestBody,
+    ];
+
+    /// The gateway response type that customises this error (`put_gateway_response`,
+    /// `x-amazon-apigateway-gateway-responses`).
+    pub fn response_type(self) -> &'static str {
+        match self {
+            GatewayError::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            GatewayError::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            GatewayError::ConfigurationError => "API_CONFIGURATION_ERROR",
+            GatewayError::BadGateway => "INTEGRATION_FAILURE",
+            GatewayError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            GatewayError::RequestTooLarge => "REQUEST_TOO_LARGE",
+            GatewayError::BadRequestBody => "BAD_REQUEST_BODY",
+        }
+    }
+
+    /// `$context.error.message` of the error.
+    pub fn message(self) -> &'static str {
+        match self {
+            GatewayError::MissingAuthenticationToken => "Missing Authentication Token",
+            GatewayError::IntegrationTimeout => "Endpoint request timed out",
+            GatewayError::ConfigurationError | GatewayError::BadGateway => "Internal server error",
+            GatewayError::UnsupportedMediaType => "Unsupported Media Type",
+            GatewayError::RequestTooLarge => "Request Too Long",
+            GatewayError::BadRequestBody => "Bad Request",
+        }
+    }
+
     /// Status, body and `x-amzn-ErrorType` (when API Gateway sends one).
     pub fn parts(self) -> (u16, &'static str, Option<&'static str>) {
         match self {
@@ -56,6 +97,11 @@ impl GatewayError {
                 (415, r#"{"message":"Unsupported Media Type"}"#, None)
             }
             GatewayError::RequestTooLarge => (413, r#"{"message":"Request Too Long"}"#, None),
+            GatewayError::BadRequestBody => (
+                400,
+                r#"{"message":"Bad Request"}"#,
+                Some("BadRequestException"),
+            ),
         }
     }
 
@@ -80,6 +126,9 @@ impl GatewayError {
         }
         if let Ok(v) = HeaderValue::from_str(extended_id) {
             headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        }
+        if self == GatewayError::BadRequestBody {
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         (status, headers, Bytes::from_static(body.as_bytes()))
     }

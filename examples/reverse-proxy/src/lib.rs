@@ -7,7 +7,8 @@
 //!   headers, stage variables and `$context` reach the mapping. No route → 403
 //!   `{"message":"Missing Authentication Token"}`.
 //! - **Integrations**: MOCK, HTTP (pooled hyper-util client, backend answer buffered up to
-//!   10 MB and mapped by [`apigw_mapping::CompiledIntegration::apply`]), HTTP_PROXY (both
+//!   10 MB and mapped by [`apigw_mapping::CompiledIntegration::apply`]; `requestOverride`
+//!   from a request template applied to the backend request), HTTP_PROXY (both
 //!   bodies streamed untouched), Lambda non-proxy and Lambda proxy (AWS_PROXY) through the
 //!   Lambda Invoke REST API (SigV4-signed when credentials are configured). HTTP bodies that
 //!   no mapping reads or converts stream through untouched.
@@ -16,8 +17,15 @@
 //!   deployment it started with.
 //! - **Errors**: integration timeout → 504 `{"message": "Endpoint request timed out"}`;
 //!   unreachable or resetting backends and oversize integration responses → 500
-//!   `{"message": "Internal server error"}`; oversize method requests → 413; each logged
-//!   with the request id.
+//!   `{"message": "Internal server error"}`; oversize method requests → 413; unreadable
+//!   method request bodies → 400; each logged with the request id. When the API customises
+//!   the matching gateway response (or `DEFAULT_4XX` / `DEFAULT_5XX`), that answers instead.
+//! - **Budgets**: payload size ([`GatewayConfig::max_payload_bytes`]), header count and head
+//!   size ([`GatewayConfig::max_headers`], [`GatewayConfig::max_header_bytes`]), admin body
+//!   size ([`apigw_control::Config::max_body_bytes`]); template and pattern budgets are the
+//!   engines' defaults.
+//! - **Backends**: `http://` and `https://` (rustls with the `ring` provider, Mozilla's roots
+//!   plus [`GatewayConfig::backend_ca_pem`]).
 //! - **Shutdown**: [`RunningGateway::shutdown`] stops accepting and drains in-flight
 //!   requests (the binary calls it on Ctrl-C / SIGTERM).
 //!
@@ -42,4 +50,6 @@ pub mod errors;
 mod gateway;
 pub mod sigv4;
 
-pub use gateway::{Body, BoxError, GatewayConfig, MAX_PAYLOAD_BYTES, RunningGateway, start};
+pub use gateway::{
+    Body, BoxError, GatewayConfig, MAX_PAYLOAD_BYTES, MIN_HEADER_BYTES, RunningGateway, start,
+};

@@ -47,6 +47,36 @@ struct Cli {
     /// response and why (selection value, patterns tried, template, headers, conversion).
     #[arg(long)]
     explain: bool,
+    /// Largest method request body and integration response body, in bytes (API Gateway's
+    /// 10 MB payload limit). Larger requests get 413, larger integration responses 500.
+    #[arg(long, value_name = "BYTES", default_value_t = apigw_proxy::MAX_PAYLOAD_BYTES)]
+    max_payload_bytes: usize,
+    /// Largest admin API request body, in bytes; larger ones get 413
+    /// `RequestEntityTooLargeException`.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_body_bytes)]
+    admin_max_body_bytes: usize,
+    /// Most headers in an HTTP/1.1 request (both listeners); more get 431 and the connection
+    /// is closed [default: hyper's 100].
+    #[arg(long, value_name = "N")]
+    max_headers: Option<usize>,
+    /// Largest request head in bytes, at least 8192 (both listeners): HTTP/1.1 heads above it
+    /// get 431 and the connection is closed, HTTP/2 header lists above it get 431
+    /// [default: hyper's 417792 for HTTP/1.1, 16384 for HTTP/2].
+    #[arg(long, value_name = "BYTES", value_parser = header_bytes)]
+    max_header_bytes: Option<usize>,
+    /// PEM file of certificates trusted for https:// backends (and the Lambda endpoint) in
+    /// addition to Mozilla's root certificates: a private CA or a self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    backend_ca: Option<PathBuf>,
+}
+
+/// `--max-header-bytes`: a number of bytes, at least [`apigw_proxy::MIN_HEADER_BYTES`].
+fn header_bytes(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if n < apigw_proxy::MIN_HEADER_BYTES {
+        return Err(format!("at least {}", apigw_proxy::MIN_HEADER_BYTES));
+    }
+    Ok(n)
 }
 
 #[tokio::main]
@@ -66,6 +96,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    let stop = shutdown_signal();
     let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
     let config = Config {
         credentials: vec![Credentials {
@@ -73,6 +104,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             secret_access_key: env("APIGW_SECRET_ACCESS_KEY", "secret"),
         }],
         auth_disabled: cli.admin_no_auth,
+        max_body_bytes: cli.admin_max_body_bytes,
         ..Config::default()
     };
     let store = match &cli.state_dir {
@@ -92,6 +124,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)
     } else {
         None
+    };
+    let backend_ca_pem = match &cli.backend_ca {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
     };
     let mut api_id = cli.api_id.clone();
     if let Some(doc) = document {
@@ -118,18 +154,27 @@ async fn run(cli: Cli) -> Result<(), String> {
             lambda_endpoint,
             lambda_credentials: AwsCredentials::from_env(),
             explain: cli.explain,
+            max_payload_bytes: cli.max_payload_bytes,
+            max_headers: cli.max_headers,
+            max_header_bytes: cli.max_header_bytes,
+            backend_ca_pem,
             ..GatewayConfig::default()
         },
     )
     .await
-    .map_err(|e| format!("listen: {e}"))?;
+    .map_err(|e| format!("start: {e}"))?;
     let base = format!("http://{}/{}", gateway.addr, cli.stage);
-    println!("apigw-proxy: data plane on http://{}", gateway.addr);
+    say(&format!(
+        "apigw-proxy: data plane on http://{}",
+        gateway.addr
+    ));
     if let Some(a) = gateway.admin_addr {
-        println!("apigw-proxy: admin API (API Gateway REST-JSON) on http://{a}");
+        say(&format!(
+            "apigw-proxy: admin API (API Gateway REST-JSON) on http://{a}"
+        ));
     }
     if demo_mode {
-        println!("Try:");
+        say("Try:");
         for line in [
             format!("curl -i {base}/hello"),
             format!("curl -i {base}/mock/404"),
@@ -142,33 +187,45 @@ async fn run(cli: Cli) -> Result<(), String> {
             format!("curl -i '{base}/proxy/any/path?x=1'"),
             format!("curl -i {base}/nope"),
         ] {
-            println!("  {line}");
+            say(&format!("  {line}"));
         }
     }
-    shutdown_signal().await;
+    stop.await;
     info!("shutting down");
     gateway.shutdown().await;
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Prints a line on stdout; a closed stdout (`apigw-proxy | head -2`) is not an error.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is called (before the
+/// listeners are announced), so a SIGTERM sent right after the announcement is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {}
+            () = term => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }

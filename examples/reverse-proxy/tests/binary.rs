@@ -114,8 +114,8 @@ async fn demo_run_serves_and_stops_on_sigterm() {
 }
 
 /// Starts the binary with `args` (plus loopback port-0 listeners); returns it and the
-/// data-plane base URL once both listeners are announced.
-async fn spawn_proxy(args: &[&str]) -> (Reap, String) {
+/// data-plane and admin base URLs once both listeners are announced.
+async fn spawn_proxy(args: &[&str]) -> (Reap, String, String) {
     let mut reap = Reap(
         Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
             .args(args)
@@ -141,7 +141,11 @@ async fn spawn_proxy(args: &[&str]) -> (Reap, String) {
         .strip_prefix("apigw-proxy: data plane on ")
         .expect("data plane line")
         .to_owned();
-    (reap, base)
+    let admin = lines[1]
+        .strip_prefix("apigw-proxy: admin API (API Gateway REST-JSON) on ")
+        .expect("admin line")
+        .to_owned();
+    (reap, base, admin)
 }
 
 async fn terminate(mut reap: Reap) {
@@ -188,16 +192,103 @@ async fn api_file_into_state_dir_then_served_from_it() {
     let state = dir.join("state");
     let (state_s, file_s) = (state.to_str().unwrap(), file.to_str().unwrap());
 
-    let (proxy, base) =
+    let (proxy, base, _) =
         spawn_proxy(&["--api", file_s, "--state-dir", state_s, "--stage", "s1"]).await;
     let r = send("GET", &format!("{base}/s1/hello"), &[], "").await;
     assert_eq!((r.status, &r.body[..]), (200, &br#"{"from": "s1"}"#[..]));
     terminate(proxy).await;
 
     // Restarted on the state directory alone: the deployed stage is served again.
-    let (proxy, base) = spawn_proxy(&["--state-dir", state_s]).await;
+    let (proxy, base, _) = spawn_proxy(&["--state-dir", state_s]).await;
     let r = send("GET", &format!("{base}/s1/hello"), &[], "").await;
     assert_eq!((r.status, &r.body[..]), (200, &br#"{"from": "s1"}"#[..]));
     terminate(proxy).await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The budget flags reach the servers: `--max-payload-bytes`, `--admin-max-body-bytes`,
+/// `--max-headers`, `--max-header-bytes` (and a value below hyper's minimum is refused); a
+/// `--backend-ca` file without a certificate stops the start.
+#[tokio::test]
+async fn budget_flags_reach_the_servers() {
+    let refused = Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
+        .args(["--max-header-bytes", "8191"])
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("invalid value '8191' for '--max-header-bytes <BYTES>': at least 8192"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // `--backend-ca` must hold a certificate.
+    let not_pem = std::env::temp_dir().join(format!("apigw-not-pem-{}", std::process::id()));
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_apigw-proxy"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--backend-ca",
+        ])
+        .arg(&not_pem)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&not_pem).unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("start: backend CA: no PEM certificate found"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let (proxy, base, admin) = spawn_proxy(&[
+        "--admin-no-auth",
+        "--max-payload-bytes",
+        "16",
+        "--admin-max-body-bytes",
+        "32",
+        "--max-headers",
+        "6",
+        "--max-header-bytes",
+        "8192",
+    ])
+    .await;
+    let r = send("GET", &format!("{base}/dev/hello"), &[], "0123456789abcdef").await;
+    assert_eq!(r.status, 200);
+    let r = send(
+        "GET",
+        &format!("{base}/dev/hello"),
+        &[],
+        "0123456789abcdefg",
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body[..]),
+        (413, &br#"{"message":"Request Too Long"}"#[..])
+    );
+    let r = send(
+        "POST",
+        &format!("{admin}/restapis"),
+        &[],
+        format!(r#"{{"name": "{}"}}"#, "n".repeat(30)),
+    )
+    .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        r.header("x-amzn-errortype"),
+        Some("RequestEntityTooLargeException")
+    );
+    let many: Vec<(String, String)> = (0..6).map(|i| (format!("x-h{i}"), "v".into())).collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let r = send("GET", &format!("{base}/dev/hello"), &many, "").await;
+    assert_eq!(r.status, 431);
+    let big = "v".repeat(9000);
+    let r = send("GET", &format!("{base}/dev/hello"), &[("x-big", &big)], "").await;
+    assert_eq!(r.status, 431);
+    terminate(proxy).await;
 }

@@ -23,6 +23,7 @@ use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -53,6 +54,10 @@ pub type Body = BoxBody<Bytes, BoxError>;
 /// API Gateway's payload limit (10 MB), for method requests and integration responses.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
+/// The smallest accepted [`GatewayConfig::max_header_bytes`] (hyper's minimum HTTP/1.1
+/// buffer size).
+pub const MIN_HEADER_BYTES: usize = 8192;
+
 /// How the gateway runs.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -76,6 +81,19 @@ pub struct GatewayConfig {
     /// JSON document with that response and `apply`'s explanation (off by default: operators
     /// enable it with `--explain`).
     pub explain: bool,
+    /// The most request headers an HTTP/1.1 request may carry (both listeners); more get
+    /// hyper's `431 Request Header Fields Too Large` and the connection is closed. `None`:
+    /// hyper's default, 100 (kept on the stack; a set value costs a heap allocation per
+    /// request).
+    pub max_headers: Option<usize>,
+    /// The largest request head (request line and headers) in bytes, at least 8192: hyper's
+    /// HTTP/1.1 read buffer (more gets `431` and the connection is closed) and the HTTP/2
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (more gets a bare 431 on that stream). `None`: hyper's defaults,
+    /// 417,792 bytes (HTTP/1.1) and 16,384 bytes (HTTP/2).
+    pub max_header_bytes: Option<usize>,
+    /// PEM certificates trusted for `https://` backends (and the Lambda endpoint) in addition
+    /// to Mozilla's roots (`webpki-roots`), e.g. a private CA or a self-signed certificate.
+    pub backend_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for GatewayConfig {
@@ -89,6 +107,9 @@ impl Default for GatewayConfig {
             max_payload_bytes: MAX_PAYLOAD_BYTES,
             shutdown_grace: Duration::from_secs(30),
             explain: false,
+            max_headers: None,
+            max_header_bytes: None,
+            backend_ca_pem: None,
         }
     }
 }
@@ -104,6 +125,9 @@ struct StageRoute {
     /// converts the body: no template, no `integration.response.body` parameter, no
     /// `contentHandling`.
     body_untouched: HashSet<(String, String)>,
+    /// The gateway responses the API customises (directly or through `DEFAULT_4XX` /
+    /// `DEFAULT_5XX`) for the proxy's own errors, by response type.
+    host_responses: HashMap<&'static str, apigw_mapping::HostGatewayResponse>,
 }
 
 /// What the data plane routes on: the stages of the served API, swapped as a whole.
@@ -120,7 +144,7 @@ struct Shared {
     /// Serializes route rebuilds so the last one stored is built from the newest state; holds
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
-    client: Client<HttpConnector, Body>,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
     config: GatewayConfig,
     /// Set when shutdown starts.
     draining: AtomicBool,
@@ -154,11 +178,19 @@ impl RunningGateway {
 /// and rebuilt after every successful admin change).
 ///
 /// # Errors
-/// When a listener cannot be bound.
+/// When a listener cannot be bound, or [`GatewayConfig::backend_ca_pem`] holds no valid
+/// certificate.
 pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<RunningGateway> {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    connector.enforce_http(false);
+    let tls = tls_config(config.backend_ca_pem.as_deref())?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(30))
@@ -181,7 +213,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
     tasks.push(tokio::spawn(serve_loop(
         listener,
         rx.clone(),
-        config.shutdown_grace,
+        config.clone(),
         move |peer| {
             let shared = Arc::clone(&data);
             move |req| {
@@ -198,7 +230,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         tasks.push(tokio::spawn(serve_loop(
             listener,
             rx,
-            config.shutdown_grace,
+            config.clone(),
             move |_peer| {
                 let shared = Arc::clone(&admin);
                 move |req| {
@@ -217,11 +249,42 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
     })
 }
 
+/// The TLS client configuration of HTTPS backends: rustls with the `ring` provider, TLS 1.2
+/// and 1.3, Mozilla's root certificates (`webpki-roots`) plus the PEM certificates of
+/// `extra_ca`.
+fn tls_config(extra_ca: Option<&[u8]>) -> io::Result<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(pem) = extra_ca {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| invalid(format!("backend CA: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| invalid(format!("backend CA: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(invalid("backend CA: no PEM certificate found".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// Accepts connections (HTTP/1.1 and h2) until shutdown, then drains them gracefully.
 async fn serve_loop<M, S, F>(
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
-    grace: Duration,
+    config: GatewayConfig,
     make_service: M,
 ) where
     M: Fn(SocketAddr) -> S,
@@ -235,6 +298,17 @@ async fn serve_loop<M, S, F>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
+    if let Some(n) = config.max_headers {
+        builder.http1().max_headers(n);
+    }
+    if let Some(n) = config.max_header_bytes {
+        // hyper panics below its minimum buffer size.
+        let n = n.max(MIN_HEADER_BYTES);
+        builder.http1().max_buf_size(n);
+        builder
+            .http2()
+            .max_header_list_size(u32::try_from(n).unwrap_or(u32::MAX));
+    }
     builder.http2().timer(TokioTimer::new());
     loop {
         tokio::select! {
@@ -265,7 +339,7 @@ async fn serve_loop<M, S, F>(
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => warn!("shutdown grace period over; closing connections"),
+        () = tokio::time::sleep(config.shutdown_grace) => warn!("shutdown grace period over; closing connections"),
     }
 }
 
@@ -299,6 +373,21 @@ impl IntegrationError {
     fn config(detail: impl Into<String>) -> IntegrationError {
         IntegrationError::Gateway(GatewayError::ConfigurationError, detail.into())
     }
+}
+
+/// What `$context` is built from, once a stage is found.
+struct RequestFacts<'a> {
+    parts: &'a http::request::Parts,
+    api_id: &'a str,
+    stage: &'a str,
+    stage_route: &'a StageRoute,
+    http_method: &'a str,
+    raw_path: &'a str,
+    version: Version,
+    peer: SocketAddr,
+    clock: Clock,
+    /// `requestId`, `extendedRequestId`.
+    ids: (&'a str, &'a str),
 }
 
 /// The per-request facts the integrations need.
@@ -397,7 +486,9 @@ impl Shared {
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
                 .collect();
+            let host_responses = host_gateway_responses(&snapshot, stage);
             return Ok(StageRoute {
+                host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
                 body_untouched: body_untouched_methods(&export),
                 snapshot,
@@ -411,9 +502,34 @@ impl Shared {
     async fn admin(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
         let (parts, body) = req.into_parts();
         let limit = self.store.config().max_body_bytes;
-        let body = match Limited::new(body, limit + 1).collect().await {
+        // An oversize body is refused from its `Content-Length`, or as soon as reading it
+        // passes the limit: it is never buffered whole.
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(n) = declared.filter(|n| *n > limit as u64) {
+            return admin_error(&apigw_control::ApiError::new(
+                apigw_control::ErrorKind::RequestTooLarge,
+                format!("Request body of {n} bytes exceeds the limit of {limit} bytes"),
+            ));
+        }
+        let body = match Limited::new(body, limit.saturating_add(1)).collect().await {
             Ok(b) => b.to_bytes(),
-            Err(_) => Bytes::from(vec![b' '; limit + 1]),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return admin_error(&apigw_control::ApiError::new(
+                    apigw_control::ErrorKind::RequestTooLarge,
+                    format!(
+                        "Request body of more than {limit} bytes exceeds the limit of {limit} bytes"
+                    ),
+                ));
+            }
+            Err(e) => {
+                return admin_error(&apigw_control::ApiError::bad_request(format!(
+                    "Unable to read the request body: {e}"
+                )));
+            }
         };
         let headers: Vec<(String, String)> = parts
             .headers
@@ -494,9 +610,18 @@ impl Shared {
         let version = req.version();
         let http_method = req.method().as_str().to_owned();
         let raw_path = req.uri().path().to_owned();
-        let (stage, rest) = match raw_path[1..].split_once('/') {
-            Some((s, _)) => (s, &raw_path[1 + s.len()..]),
-            None => (&raw_path[1..], "/"),
+        // Not origin-form (`CONNECT host:443`, `OPTIONS *`): no stage can match.
+        let Some(after_slash) = raw_path.strip_prefix('/') else {
+            info!(%request_id, method = %http_method, path = %raw_path, "not a path");
+            return gateway_response(
+                GatewayError::MissingAuthenticationToken,
+                &request_id,
+                &extended_id,
+            );
+        };
+        let (stage, rest) = match after_slash.split_once('/') {
+            Some((s, _)) => (s, &after_slash[s.len()..]),
+            None => (after_slash, "/"),
         };
         let Some(stage_route) = routes.stages.get(stage) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such stage");
@@ -506,72 +631,36 @@ impl Shared {
                 &extended_id,
             );
         };
+        let (parts, body) = req.into_parts();
+        let ids = (request_id.as_str(), extended_id.as_str());
+        let facts = RequestFacts {
+            parts: &parts,
+            api_id: &routes.api_id,
+            stage,
+            stage_route,
+            http_method: &http_method,
+            raw_path: &raw_path,
+            version,
+            peer,
+            clock,
+            ids,
+        };
         let Some(route) = stage_route.snapshot.route(&http_method, rest) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such resource or method");
-            return gateway_response(
-                GatewayError::MissingAuthenticationToken,
-                &request_id,
-                &extended_id,
-            );
+            let ctx = self.request_context(&facts, None, Vec::new());
+            return host_error(GatewayError::MissingAuthenticationToken, stage_route, &ctx);
         };
         let m = route.method;
-        let (parts, body) = req.into_parts();
-        let headers: Vec<(String, String)> = parts
-            .headers
+        let path_parameters = route
+            .path_parameters
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.clone(), context::percent_decode(v)))
             .collect();
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str))
-            .unwrap_or("localhost")
-            .to_owned();
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let source_ip = peer.ip().to_string();
-        let context = context::context_object(&ContextInput {
-            request_id: &request_id,
-            extended_request_id: &extended_id,
-            api_id: &routes.api_id,
-            account_id: &self.store.config().account_id,
-            stage,
-            deployment_id: &stage_route.snapshot.deployment_id,
-            http_method: &http_method,
-            resource_id: &m.resource_id,
-            resource_path: &m.resource_path,
-            path: &raw_path,
-            domain_name: &host,
-            protocol: if version == Version::HTTP_2 {
-                "HTTP/2.0"
-            } else {
-                "HTTP/1.1"
-            },
-            source_ip: &source_ip,
-            user_agent: user_agent.as_deref(),
-            clock,
-        });
-        let ctx = RequestContext {
-            headers,
-            query_string: context::query_pairs(parts.uri.query().unwrap_or("")),
-            path_parameters: route
-                .path_parameters
-                .iter()
-                .map(|(k, v)| (k.clone(), context::percent_decode(v)))
-                .collect(),
-            stage_variables: stage_route.variables.clone(),
-            context,
-            body: Bytes::new(),
-        };
+        let ctx = self.request_context(&facts, Some(m), path_parameters);
+        // The error responses need the request after the integration consumed it, when the
+        // API customises them.
+        let error_ctx = (!stage_route.host_responses.is_empty()).then(|| ctx.clone());
+        let on_error = |e: GatewayError, ctx: &RequestContext| host_error(e, stage_route, ctx);
 
         let declared_len = parts
             .headers
@@ -580,7 +669,7 @@ impl Shared {
             .and_then(|v| v.parse::<u64>().ok());
         if declared_len.is_some_and(|n| n > self.config.max_payload_bytes as u64) {
             warn!(%request_id, length = ?declared_len, "method request body too large");
-            return gateway_response(GatewayError::RequestTooLarge, &request_id, &extended_id);
+            return on_error(GatewayError::RequestTooLarge, &ctx);
         }
 
         let inv = Invocation {
@@ -597,11 +686,7 @@ impl Shared {
         if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, &inv.ctx) {
             info!(%request_id, content_type = ?inv.ctx.header("content-type"),
                   passthrough_behavior = %m.passthrough_behavior, "no request template for the content type");
-            return gateway_response(
-                GatewayError::UnsupportedMediaType,
-                &request_id,
-                &extended_id,
-            );
+            return on_error(GatewayError::UnsupportedMediaType, &inv.ctx);
         }
         let timeout = Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000));
         let result = match kind {
@@ -622,12 +707,79 @@ impl Shared {
             }
             Err(IntegrationError::Timeout) => {
                 warn!(%request_id, timeout_ms = m.timeout_in_millis, resource = %m.resource_path, "Execution failed due to a timeout error");
-                gateway_response(GatewayError::IntegrationTimeout, &request_id, &extended_id)
+                error_response(
+                    GatewayError::IntegrationTimeout,
+                    stage_route,
+                    error_ctx.as_ref(),
+                    ids,
+                )
             }
             Err(IntegrationError::Gateway(e, detail)) => {
                 warn!(%request_id, resource = %m.resource_path, %detail, "Execution failed");
-                gateway_response(e, &request_id, &extended_id)
+                error_response(e, stage_route, error_ctx.as_ref(), ids)
             }
+        }
+    }
+
+    /// The method request as the mapping sees it: headers, query string, path parameters,
+    /// stage variables and `$context` (without a method: an unrouted request, for its
+    /// gateway response).
+    fn request_context(
+        &self,
+        f: &RequestFacts<'_>,
+        method: Option<&DeployedMethod>,
+        path_parameters: Vec<(String, String)>,
+    ) -> RequestContext {
+        let parts = f.parts;
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str))
+            .unwrap_or("localhost");
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let source_ip = f.peer.ip().to_string();
+        let context = context::context_object(&ContextInput {
+            request_id: f.ids.0,
+            extended_request_id: f.ids.1,
+            api_id: f.api_id,
+            account_id: &self.store.config().account_id,
+            stage: f.stage,
+            deployment_id: &f.stage_route.snapshot.deployment_id,
+            http_method: f.http_method,
+            resource_id: method.map_or("", |m| m.resource_id.as_str()),
+            resource_path: method.map_or("", |m| m.resource_path.as_str()),
+            path: f.raw_path,
+            domain_name: host,
+            protocol: if f.version == Version::HTTP_2 {
+                "HTTP/2.0"
+            } else {
+                "HTTP/1.1"
+            },
+            source_ip: &source_ip,
+            user_agent,
+            clock: f.clock,
+        });
+        RequestContext {
+            headers,
+            query_string: context::query_pairs(parts.uri.query().unwrap_or("")),
+            path_parameters,
+            stage_variables: f.stage_route.variables.clone(),
+            context,
+            body: Bytes::new(),
         }
     }
 
@@ -682,9 +834,10 @@ impl Shared {
                 GatewayError::RequestTooLarge,
                 "method request body larger than the payload limit".into(),
             )),
-            Err(e) => Err(IntegrationError::config(format!(
-                "reading the method request body: {e}"
-            ))),
+            Err(e) => Err(IntegrationError::Gateway(
+                GatewayError::BadRequestBody,
+                format!("reading the method request body: {e}"),
+            )),
         }
     }
 
@@ -722,7 +875,8 @@ impl Shared {
         } else {
             (None, self.limited(body))
         };
-        let mut upstream = build_http_request(&inv, false, upstream_body)?;
+        let overrides = rendered.as_ref().map(|r| &r.request_override);
+        let mut upstream = build_http_request(&inv, false, upstream_body, overrides)?;
         if let Some(r) = &rendered {
             apply_request_override(upstream.headers_mut(), r);
         }
@@ -730,10 +884,7 @@ impl Shared {
         let client = self.client.clone();
         let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
         let fetch = async move {
-            let resp = client
-                .request(upstream)
-                .await
-                .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
+            let resp = client.request(upstream).await.map_err(backend_failure)?;
             let (parts, body) = resp.into_parts();
             if streams(&parts) {
                 return Ok((parts, Fetched::Streamed(body)));
@@ -812,11 +963,11 @@ impl Shared {
         body: Incoming,
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
-        let upstream = build_http_request(&inv, true, self.limited(body))?;
+        let upstream = build_http_request(&inv, true, self.limited(body), None)?;
         let resp = tokio::time::timeout(timeout, self.client.request(upstream))
             .await
             .map_err(|_| IntegrationError::Timeout)?
-            .map_err(|e| IntegrationError::config(format!("backend request failed: {e:?}")))?;
+            .map_err(backend_failure)?;
         let (parts, body) = resp.into_parts();
         let mut out = Response::new(body.map_err(BoxError::from).boxed());
         *out.status_mut() = parts.status;
@@ -1001,6 +1152,36 @@ enum Fetched {
     Streamed(Incoming),
 }
 
+/// A failed backend call: the method request body streamed to it went over the payload limit
+/// (413) or could not be read from the client (400), or the backend could not be reached or
+/// reset the connection (500).
+fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
+    let chain = || {
+        std::iter::successors(
+            Some(&e as &(dyn std::error::Error + 'static)),
+            |s: &&(dyn std::error::Error + 'static)| s.source(),
+        )
+    };
+    if chain().any(|s| s.is::<http_body_util::LengthLimitError>()) {
+        return IntegrationError::Gateway(
+            GatewayError::RequestTooLarge,
+            "method request body larger than the payload limit".into(),
+        );
+    }
+    // hyper's "error from user's Body stream": the client's body failed while streaming.
+    let client_body = chain().any(|s| {
+        s.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_user() && std::error::Error::source(h).is_some())
+    });
+    if client_body {
+        return IntegrationError::Gateway(
+            GatewayError::BadRequestBody,
+            format!("reading the method request body: {e:?}"),
+        );
+    }
+    IntegrationError::config(format!("backend request failed: {e:?}"))
+}
+
 /// Buffers an integration response up to the payload limit.
 async fn collect_limited(body: Incoming, limit: usize) -> Result<Bytes, IntegrationError> {
     match Limited::new(body, limit).collect().await {
@@ -1057,13 +1238,18 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
 
 /// API Gateway answers HTTP/1.1 with `Connection: keep-alive`; hyper itself writes
 /// `close` when the client asked for it or the server is draining, so the header is only
-/// added when the connection really stays open.
+/// added when the connection really stays open (and not over a `Connection: close` the
+/// response already carries).
 fn keep_alive(headers: &mut HeaderMap, request: &HeaderMap, version: Version, draining: bool) {
     let client_closes = request.get_all(header::CONNECTION).iter().any(|v| {
         v.to_str()
             .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
     });
-    if version == Version::HTTP_11 && !client_closes && !draining {
+    if version == Version::HTTP_11
+        && !client_closes
+        && !draining
+        && !headers.contains_key(header::CONNECTION)
+    {
         headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
 }
@@ -1089,4 +1275,107 @@ fn gateway_response(e: GatewayError, request_id: &str, extended_id: &str) -> Res
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *resp.headers_mut() = headers;
     resp
+}
+
+/// An admin API error produced before the store sees the request (in the store's shape:
+/// `Content-Type`, `x-amzn-RequestId`, `x-amzn-ErrorType`, `{"message"}`).
+fn admin_error(e: &apigw_control::ApiError) -> Response<Body> {
+    let body = serde_json::json!({"message": e.message()}).to_string();
+    let mut resp = Response::new(full(Bytes::from(body)));
+    *resp.status_mut() = StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&context::request_id()) {
+        h.insert(HeaderName::from_static("x-amzn-requestid"), v);
+    }
+    h.insert(
+        HeaderName::from_static("x-amzn-errortype"),
+        HeaderValue::from_static(e.kind().name()),
+    );
+    resp
+}
+
+/// The proxy's own error `e` for a routed (or unrouted, within a stage) request: the API's
+/// customised gateway response for its type when there is one (SPEC §7.2), else API Gateway's
+/// default.
+fn host_error(e: GatewayError, stage: &StageRoute, ctx: &RequestContext) -> Response<Body> {
+    let ids = (
+        ctx.context_str("requestId").unwrap_or_default(),
+        ctx.context_str("extendedRequestId").unwrap_or_default(),
+    );
+    error_response(e, stage, Some(ctx), ids)
+}
+
+fn error_response(
+    e: GatewayError,
+    stage: &StageRoute,
+    ctx: Option<&RequestContext>,
+    (request_id, extended_id): (&str, &str),
+) -> Response<Body> {
+    if let (Some(custom), Some(ctx)) = (stage.host_responses.get(e.response_type()), ctx) {
+        let (status, body, error_type) = e.parts();
+        let error = apigw_mapping::HostError {
+            status,
+            message: e.message(),
+            body,
+            error_type,
+        };
+        if let Some(out) = custom.respond(ctx, &error) {
+            let mut resp = mapped_response(out, ctx);
+            if e == GatewayError::BadRequestBody {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            return resp;
+        }
+        warn!(%request_id, response_type = e.response_type(), "the customised gateway response failed to render; default response sent");
+    }
+    gateway_response(e, request_id, extended_id)
+}
+
+/// Compiles the gateway responses a deployment customises for the proxy's own errors: a type
+/// counts as customised when it is (`defaultResponse: false`) or when its parent
+/// (`DEFAULT_5XX` for 5xx errors, else `DEFAULT_4XX`) is; the snapshot already holds the
+/// inherited view. One that does not compile is logged and left at the default.
+fn host_gateway_responses(
+    snapshot: &Snapshot,
+    stage: &str,
+) -> HashMap<&'static str, apigw_mapping::HostGatewayResponse> {
+    let customised = |t: &str| {
+        snapshot
+            .gateway_responses
+            .get(t)
+            .is_some_and(|g| g["defaultResponse"] == serde_json::Value::Bool(false))
+    };
+    let mut out = HashMap::new();
+    for e in GatewayError::ALL {
+        let t = e.response_type();
+        let parent = if e.parts().0 >= 500 {
+            "DEFAULT_5XX"
+        } else {
+            "DEFAULT_4XX"
+        };
+        if !(customised(t) || customised(parent)) {
+            continue;
+        }
+        let Some(g) = snapshot
+            .gateway_responses
+            .get(t)
+            .and_then(|g| serde_json::from_value::<apigw_mapping::GatewayResponse>(g.clone()).ok())
+        else {
+            continue;
+        };
+        match apigw_mapping::HostGatewayResponse::compile(&g) {
+            Ok(c) => {
+                out.insert(t, c);
+            }
+            Err(err) => {
+                warn!(%stage, response_type = t, error = %err, "gateway response not applied");
+            }
+        }
+    }
+    out
 }

@@ -137,12 +137,15 @@ fn parameter_source(source: &str, ctx: &RequestContext) -> Option<String> {
 }
 
 /// The backend request of an HTTP or HTTP_PROXY integration: the URI with its `{param}`s
-/// and stage variables substituted, `requestParameters` applied, and (proxy only) the
-/// client's query string and headers forwarded.
+/// and stage variables substituted, `requestParameters` applied, then a request template's
+/// `$context.requestOverride.path.X` / `.querystring.X` (they replace the mapped value of the
+/// same name: overrides are final), and (proxy only) the client's query string and headers
+/// forwarded. `requestOverride.header.X` is applied by the caller.
 pub(super) fn build_http_request(
     inv: &Invocation<'_>,
     proxy: bool,
     body: Body,
+    overrides: Option<&apigw_mapping::OverrideValues>,
 ) -> Result<Request<Body>, IntegrationError> {
     let m = inv.method;
     let template = m.uri.as_deref().unwrap_or("");
@@ -166,8 +169,18 @@ pub(super) fn build_http_request(
             headers.append(n, v);
         }
     }
-    // `{name}` / `{name+}` placeholders: mapped values first, then the method's own path
-    // parameter of the same name.
+    if let Some(o) = overrides {
+        for (target, list) in [(&mut path_values, &o.path), (&mut query, &o.querystring)] {
+            for (name, value) in list {
+                match target.iter_mut().find(|(k, _)| k == name) {
+                    Some(slot) => slot.1.clone_from(value),
+                    None => target.push((name.clone(), value.clone())),
+                }
+            }
+        }
+    }
+    // `{name}` / `{name+}` placeholders: mapped (or overridden) values first, then the
+    // method's own path parameter of the same name.
     let mut url = substitute_stage_variables(template, &inv.ctx.stage_variables);
     while let Some(start) = url.find('{') {
         let Some(len) = url[start..].find('}') else {
@@ -205,9 +218,9 @@ pub(super) fn build_http_request(
     let uri: Uri = url
         .parse()
         .map_err(|e| IntegrationError::config(format!("Invalid endpoint address {url}: {e}")))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(IntegrationError::config(format!(
-            "Invalid endpoint address {url}: only http:// backends are supported"
+            "Invalid endpoint address {url}: only http:// and https:// backends are supported"
         )));
     }
     let method = match m.integration_http_method.as_deref() {
