@@ -14,8 +14,10 @@ use tracing::{error, info};
 
 /// Serves a REST API the way AWS API Gateway does.
 #[derive(Debug, Parser)]
-#[command(name = "apigw-proxy", version)]
+#[command(name = "apigw-proxy", version, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// An OpenAPI 3 / Swagger 2 file (JSON or YAML) to import and deploy to `--stage`.
     #[arg(long, value_name = "FILE")]
     api: Option<PathBuf>,
@@ -70,6 +72,23 @@ struct Cli {
     backend_ca: Option<PathBuf>,
 }
 
+/// What to do instead of serving.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Checks OpenAPI files or state directories without serving them (apigw-lint): AWS's
+    /// put-time errors, bad patterns and templates, overlaps, missing method responses…
+    /// Exit status 0 clean, 1 problems, 2 unreadable input.
+    Lint {
+        /// `[--format text|json] [--deny-warnings] FILE|STATE_DIR...`
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
+}
+
 /// `--max-header-bytes`: a number of bytes, at least [`apigw_proxy::MIN_HEADER_BYTES`].
 fn header_bytes(s: &str) -> Result<usize, String> {
     let n: usize = s.parse().map_err(|e| format!("{e}"))?;
@@ -79,8 +98,16 @@ fn header_bytes(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Lint { args }) = cli.command {
+        return apigw_lint::run(args);
+    }
+    serve(cli)
+}
+
 #[tokio::main]
-async fn main() {
+async fn serve(cli: Cli) -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -89,9 +116,12 @@ async fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    if let Err(e) = run(Cli::parse()).await {
-        error!("{e}");
-        std::process::exit(1);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
