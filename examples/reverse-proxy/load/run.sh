@@ -13,7 +13,8 @@
 # Usage: examples/reverse-proxy/load/run.sh [--no-build]
 # Needs: wrk (Debian package `wrk`), curl, and target/py-venv with boto3 (as .ci/run makes it).
 # Settings (environment): DURATION (30s), CONNECTIONS (64), THREADS (2), REDEPLOYS (100),
-# MIN_RATIO (0.85), MAX_RSS_MIB (32), CARGO_TARGET_DIR (target).
+# MIN_RATIO (0.85), MAX_RSS_MIB (32), CARGO_TARGET_DIR (target), ENFORCE_TARGETS (1; with 0 a
+# missed throughput or RSS target is reported but does not fail the run — errors still do).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,7 @@ THREADS=${THREADS:-2}
 REDEPLOYS=${REDEPLOYS:-100}
 MIN_RATIO=${MIN_RATIO:-0.85}
 MAX_RSS_MIB=${MAX_RSS_MIB:-32}
+ENFORCE_TARGETS=${ENFORCE_TARGETS:-1}
 PY=$ROOT/target/py-venv/bin/python3
 W3_BODY=$ROOT/benches/workloads/w3_passthrough.body.json
 W3_OUT_BYTES=921916 # README of benches/workloads: the compact re-serialisation of W3
@@ -76,7 +78,8 @@ announced() {
 }
 
 "$BIN/load-backend" --listen 127.0.0.1:0 --w3 "$W3_BODY" >"$WORK/backend.out" 2>&1 &
-PIDS+=($!)
+BACKEND_PID=$!
+PIDS+=($BACKEND_PID)
 BACKEND=$(announced "$WORK/backend.out" 'listening on http://([0-9.:]+)')
 
 "$BIN/bare-proxy" --listen 127.0.0.1:0 --backend "$BACKEND" >"$WORK/bare.out" 2>&1 &
@@ -94,9 +97,19 @@ ADMIN=$(announced "$WORK/gw.out" 'admin API .* on http://([0-9.:]+)')
 echo "== backend $BACKEND, bare-proxy $BARE, apigw-proxy $GW (admin $ADMIN)" >&2
 
 FAILURES=()
+MISSED=()
 fail() {
   echo "load: FAIL: $*" >&2
   FAILURES+=("$*")
+}
+# A performance target not met: a failure unless ENFORCE_TARGETS=0.
+missed() {
+  if [ "$ENFORCE_TARGETS" = 0 ]; then
+    echo "load: target missed: $*" >&2
+    MISSED+=("$*")
+  else
+    fail "$*"
+  fi
 }
 
 # The answers are right before they are measured.
@@ -115,19 +128,28 @@ sys.exit(0 if a == b else 1)
 EOF
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# utime + stime of a process, in clock ticks (the command names here have no spaces).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TICK=$(getconf CLK_TCK)
+# CPU µs per request from ticks and a request count.
+per_req() { awk -v t="$1" -v n="$2" -v hz="$TICK" 'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 # run NAME URL PID: wrk against URL, sampling the RSS of PID every second.
-declare -A RPS P99 REQS ERRS RSS0 RSSMAX RSS1
+declare -A RPS P99 REQS ERRS RSS0 RSSMAX RSS1 CPU BCPU
 run() {
-  local name=$1 url=$2 pid=$3 sampler out=$WORK/$1.wrk
+  local name=$1 url=$2 pid=$3 sampler out=$WORK/$1.wrk cpu0 bcpu0
   RSS0[$name]=$(rss_kib "$pid")
+  cpu0=$(cpu_ticks "$pid")
+  bcpu0=$(cpu_ticks "$BACKEND_PID")
   (while kill -0 "$pid" 2>/dev/null; do rss_kib "$pid"; sleep 1; done) >"$WORK/$name.rss" &
   sampler=$!
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out" 2>&1 || fail "($name) wrk exited with an error"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   RSS1[$name]=$(rss_kib "$pid")
+  CPU[$name]=$(($(cpu_ticks "$pid") - cpu0))
+  BCPU[$name]=$(($(cpu_ticks "$BACKEND_PID") - bcpu0))
   RSSMAX[$name]=$( (cat "$WORK/$name.rss"; echo "${RSS0[$name]}"; echo "${RSS1[$name]}") | sort -n | tail -1)
   RPS[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   P99[$name]=$(awk '$1 == "99%" {print $2}' "$out")
@@ -165,9 +187,9 @@ run c "http://$GW/dev/w3" "$GW_PID"
 kill -0 "$GW_PID" 2>/dev/null || fail "apigw-proxy exited"
 RATIO=$(awk -v a="${RPS[a]:-0}" -v b="${RPS[b]:-0}" 'BEGIN {printf "%.3f", (a > 0 ? b / a : 0)}')
 awk -v r="$RATIO" -v m="$MIN_RATIO" 'BEGIN {exit !(r >= m)}' ||
-  fail "throughput (b)/(a) = $RATIO < $MIN_RATIO"
+  missed "throughput (b)/(a) = $RATIO < $MIN_RATIO"
 [ "${RSSMAX[c]}" -le $((MAX_RSS_MIB * 1024)) ] ||
-  fail "max RSS during (c) $(mib "${RSSMAX[c]}") MiB > $MAX_RSS_MIB MiB"
+  missed "max RSS during (c) $(mib "${RSSMAX[c]}") MiB > $MAX_RSS_MIB MiB"
 if grep -qE ' (WARN|ERROR) ' "$WORK/gw.err"; then
   echo "-- apigw-proxy warnings:" >&2
   grep -E ' (WARN|ERROR) ' "$WORK/gw.err" | head -20 >&2
@@ -176,10 +198,10 @@ fi
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo "| run | requests/s | p99 latency | requests | errors (socket / non-2xx) | RSS start / max / end (MiB) |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| run | requests/s | p99 latency | requests | errors (socket / non-2xx) | RSS start / max / end (MiB) | CPU µs/request: proxy / backend |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 row() {
-  echo "| $2 | ${RPS[$1]:-?} | ${P99[$1]:-?} | ${REQS[$1]:-?} | ${ERRS[$1]:-?} | $(mib "${RSS0[$1]:-0}") / $(mib "${RSSMAX[$1]:-0}") / $(mib "${RSS1[$1]:-0}") |"
+  echo "| $2 | ${RPS[$1]:-?} | ${P99[$1]:-?} | ${REQS[$1]:-?} | ${ERRS[$1]:-?} | $(mib "${RSS0[$1]:-0}") / $(mib "${RSSMAX[$1]:-0}") / $(mib "${RSS1[$1]:-0}") | $(per_req "${CPU[$1]:-0}" "${REQS[$1]:-0}") / $(per_req "${BCPU[$1]:-0}" "${REQS[$1]:-0}") |"
 }
 row a "(a) bare hyper proxy → backend \`/pets/1\`"
 row b "(b) apigw-proxy HTTP integration \`/dev/pets/1\` (+ ${REDEPLOYED:-0} redeploys)"
@@ -187,10 +209,15 @@ row c "(c) apigw-proxy W3 1 MiB \`\$input.json('\$')\` \`/dev/w3\`"
 echo
 echo "Throughput (b)/(a): $RATIO (target ≥ $MIN_RATIO); max RSS during (c): $(mib "${RSSMAX[c]:-0}") MiB (target ≤ $MAX_RSS_MIB MiB)."
 
+if [ ${#MISSED[@]} -gt 0 ]; then
+  echo
+  echo "Targets missed (not enforced, ENFORCE_TARGETS=0):"
+  printf -- '- %s\n' "${MISSED[@]}"
+fi
 if [ ${#FAILURES[@]} -gt 0 ]; then
   echo
   echo "FAILED:"
   printf -- '- %s\n' "${FAILURES[@]}"
   exit 1
 fi
-echo "All load targets met."
+[ ${#MISSED[@]} -gt 0 ] || echo "All load targets met."

@@ -103,10 +103,11 @@ fn boto3_configures_and_redeploys_through_the_proxy() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(u) = line.strip_prefix("apigw-proxy: data plane on ") {
                 data = Some(u.trim().to_owned());
-            } else if let Some((_, u)) = line.split_once(" on http://") {
-                if line.contains("admin API") {
-                    let _ = tx.send((data.clone(), format!("http://{}", u.trim())));
-                }
+            } else if let Some((_, u)) = line
+                .split_once(" on http://")
+                .filter(|_| line.contains("admin API"))
+            {
+                let _ = tx.send((data.clone(), format!("http://{}", u.trim())));
             }
         }
     });

@@ -83,7 +83,12 @@ async fn main() {
 }
 
 async fn answer(req: Request<Incoming>, w3: Bytes) -> Result<Response<Full<Bytes>>, Infallible> {
-    let segments: Vec<&str> = req.uri().path().split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = req
+        .uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (status, body) = match (req.method(), segments.as_slice()) {
         (&Method::GET, ["pets", "1"]) => (
             StatusCode::OK,
