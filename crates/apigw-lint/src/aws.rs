@@ -207,6 +207,14 @@ pub(crate) fn check_stored(def: &Value, pointer: &str, out: &mut Vec<Finding>) {
             out.push(finding(push(&gw, ty), e.message()));
         }
     }
+    // Authorizers and request validators before the methods that name them; the methods'
+    // ids are rewritten to the replayed ones.
+    let authorizers = replay_named(def, pointer, "authorizers", out, |input| {
+        store.create_authorizer(id, input)
+    });
+    let validators = replay_named(def, pointer, "requestValidators", out, |input| {
+        store.create_request_validator(id, input)
+    });
     let Some(resources) = def.get("resources").and_then(Value::as_object) else {
         return;
     };
@@ -244,7 +252,20 @@ pub(crate) fn check_stored(def: &Value, pointer: &str, out: &mut Vec<Finding>) {
             .flatten()
         {
             let m_ptr = push(&push(&r_ptr, "methods"), m);
-            let input = input_without(method, &["httpMethod", "methodResponses", "integration"]);
+            let mut input =
+                input_without(method, &["httpMethod", "methodResponses", "integration"]);
+            for (key, ids) in [
+                ("authorizerId", &authorizers),
+                ("requestValidatorId", &validators),
+            ] {
+                if let Some(new) = input
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .and_then(|k| ids.get(k))
+                {
+                    input.insert(key.to_owned(), new.clone());
+                }
+            }
             if let Err(e) = store.put_method(id, &new_rid, m, &input) {
                 out.push(finding(m_ptr, e.message()));
                 continue;
@@ -288,6 +309,34 @@ pub(crate) fn check_stored(def: &Value, pointer: &str, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Replays the stored objects under `def[key]` (by id) with `create`, reporting refusals;
+/// returns the map from stored id to replayed id.
+fn replay_named(
+    def: &Value,
+    pointer: &str,
+    key: &str,
+    out: &mut Vec<Finding>,
+    create: impl Fn(&Map<String, Value>) -> Result<Value, apigw_control::ApiError>,
+) -> Map<String, Value> {
+    let mut ids = Map::new();
+    for (old_id, v) in def
+        .get(key)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        match create(&input_without(v, &["id"])) {
+            Ok(made) => {
+                if let Some(new_id) = made.get("id") {
+                    ids.insert(old_id.clone(), new_id.clone());
+                }
+            }
+            Err(e) => out.push(finding(push(&push(pointer, key), old_id), e.message())),
+        }
+    }
+    ids
 }
 
 #[cfg(test)]

@@ -155,3 +155,63 @@ fn a_hand_edited_state_gets_aws_texts() {
         ]
     );
 }
+
+#[test]
+fn methods_naming_authorizers_and_validators_replay_clean() {
+    let dir = scratch_dir("auth");
+    {
+        let store = Store::open(
+            &dir,
+            Config {
+                auth_disabled: true,
+                ..Config::default()
+            },
+        )
+        .unwrap();
+        let api = store
+            .create_rest_api(&obj(json!({"name": "guarded"})))
+            .unwrap();
+        let id = api["id"].as_str().unwrap().to_owned();
+        let root = api["rootResourceId"].as_str().unwrap().to_owned();
+        let auth = store
+            .create_authorizer(
+                &id,
+                &obj(json!({"name": "tokens", "type": "TOKEN",
+                            "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations",
+                            "identitySource": "method.request.header.Authorization"})),
+            )
+            .unwrap();
+        let validator = store
+            .create_request_validator(
+                &id,
+                &obj(json!({"name": "body", "validateRequestBody": true})),
+            )
+            .unwrap();
+        store
+            .put_method(
+                &id,
+                &root,
+                "GET",
+                &obj(json!({"authorizationType": "CUSTOM",
+                            "authorizerId": auth["id"],
+                            "requestValidatorId": validator["id"]})),
+            )
+            .unwrap();
+        store
+            .put_method_response(&id, &root, "GET", "200", &obj(json!({})))
+            .unwrap();
+        store
+            .put_integration(&id, &root, "GET", &obj(json!({"type": "MOCK"})))
+            .unwrap();
+        store
+            .put_integration_response(&id, &root, "GET", "200", &obj(json!({})))
+            .unwrap();
+        store
+            .create_deployment(&id, &obj(json!({"stageName": "dev"})))
+            .unwrap();
+    }
+    let report = lint_path(&dir);
+    assert!(report.problems.is_empty(), "{}", report.to_text());
+    assert_eq!(report.exit_status(false), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
