@@ -130,7 +130,9 @@ impl CompiledIntegration {
             let Some(pattern) = r.selection_pattern.as_deref().filter(|p| !p.is_empty()) else {
                 continue;
             };
-            let matched = JavaRegex::new(pattern).ok().map(|re| re.matches(&value));
+            let matched = JavaRegex::with_limits(pattern, &self.pattern_limits)
+                .ok()
+                .map(|re| re.matches(&value));
             if matched == Some(true) && winner.is_none() {
                 winner = Some(i);
             }

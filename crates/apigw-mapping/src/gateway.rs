@@ -4,6 +4,7 @@
 //! `API_CONFIGURATION_ERROR`, or else `DEFAULT_5XX`, its status, `responseParameters` and
 //! `responseTemplates` are used.
 
+use crate::EngineLimits;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,7 @@ impl CompiledGateway {
     pub(crate) fn compile(
         responses: &[GatewayResponse],
         warnings: &mut Vec<String>,
+        limits: &apigw_vtl::Limits,
     ) -> Result<CompiledGateway, CompileError> {
         let chosen = responses
             .iter()
@@ -82,7 +84,7 @@ impl CompiledGateway {
             return Ok(CompiledGateway::default());
         };
         Ok(CompiledGateway {
-            custom: Some(Custom::compile(g, warnings)?),
+            custom: Some(Custom::compile(g, warnings, limits)?),
         })
     }
 
@@ -97,7 +99,11 @@ impl CompiledGateway {
 
 impl Custom {
     /// Compiles one gateway response (status, `responseParameters`, `responseTemplates`).
-    fn compile(g: &GatewayResponse, warnings: &mut Vec<String>) -> Result<Custom, CompileError> {
+    fn compile(
+        g: &GatewayResponse,
+        warnings: &mut Vec<String>,
+        limits: &apigw_vtl::Limits,
+    ) -> Result<Custom, CompileError> {
         let origin = format!("gateway response {}", g.response_type);
         let status = match g.status_code.as_deref() {
             None => 500,
@@ -133,6 +139,7 @@ impl Custom {
             g.response_templates.as_ref(),
             &format!("{origin}, responseTemplates"),
             warnings,
+            limits,
         )?;
         Ok(Custom {
             status,
@@ -326,8 +333,20 @@ impl HostGatewayResponse {
     /// A status code that is not `[1-5]\d\d`, an invalid `responseParameters` entry, an
     /// invalid template key.
     pub fn compile(g: &GatewayResponse) -> Result<HostGatewayResponse, CompileError> {
+        HostGatewayResponse::compile_with(g, &EngineLimits::default())
+    }
+
+    /// Like [`HostGatewayResponse::compile`], with templates compiled within
+    /// `limits.templates`.
+    ///
+    /// # Errors
+    /// As [`HostGatewayResponse::compile`].
+    pub fn compile_with(
+        g: &GatewayResponse,
+        limits: &EngineLimits,
+    ) -> Result<HostGatewayResponse, CompileError> {
         let mut warnings = Vec::new();
-        let custom = Custom::compile(g, &mut warnings)?;
+        let custom = Custom::compile(g, &mut warnings, &limits.templates)?;
         Ok(HostGatewayResponse {
             response_type: g.response_type.clone(),
             status: g.status_code.as_ref().map(|_| custom.status),

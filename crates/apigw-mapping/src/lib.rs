@@ -56,6 +56,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 
+pub use apigw_javaregex::Limits as PatternLimits;
+pub use apigw_vtl::Limits as TemplateLimits;
 pub use content::BinaryMediaTypes;
 pub use error::{CompileError, CompileErrorKind, Failure};
 pub use explain::{Explanation, ParameterTrace, PatternTrial};
@@ -220,6 +222,8 @@ pub struct CompiledIntegration {
     request_templates: TemplateSet,
     gateway: gateway::CompiledGateway,
     warnings: Vec<String>,
+    /// The pattern budgets, for the explain trace's trials.
+    pattern_limits: PatternLimits,
 }
 
 /// Compiles a method's integration responses. Fails on configuration that API Gateway would
@@ -232,12 +236,56 @@ pub fn compile(spec: &IntegrationSpec) -> Result<CompiledIntegration, CompileErr
     CompiledIntegration::compile(spec)
 }
 
+/// Like [`compile`], with the engines' budgets set by `limits` instead of their defaults.
+///
+/// ```
+/// use apigw_mapping::{EngineLimits, IntegrationKind, IntegrationSpec, compile_with};
+///
+/// let mut limits = EngineLimits::default();
+/// limits.templates.max_loop_iterations = 1_000;
+/// limits.patterns.backtrack_limit = 10_000;
+/// let compiled = compile_with(&IntegrationSpec::new(IntegrationKind::Http), &limits).unwrap();
+/// assert!(compiled.warnings().is_empty());
+/// ```
+///
+/// # Errors
+/// As [`compile`].
+pub fn compile_with(
+    spec: &IntegrationSpec,
+    limits: &EngineLimits,
+) -> Result<CompiledIntegration, CompileError> {
+    CompiledIntegration::compile_with(spec, limits)
+}
+
+/// The budgets of the engines a deployment compiles with: Velocity templates (size, nesting,
+/// macro depth, `#foreach` iterations, output size; [`TemplateLimits`]) and Java selection
+/// patterns (pattern size, nesting, compiled size, DFA cache, backtracking steps;
+/// [`PatternLimits`]). The defaults are each engine's defaults (COMPATIBILITY.md, Limits).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineLimits {
+    /// Budgets of every template (response, request and gateway-response templates).
+    pub templates: TemplateLimits,
+    /// Budgets of every `selectionPattern`.
+    pub patterns: PatternLimits,
+}
+
 impl CompiledIntegration {
     /// See [`compile`].
     ///
     /// # Errors
     /// A [`CompileError`] naming the integration response and field at fault.
     pub fn compile(spec: &IntegrationSpec) -> Result<CompiledIntegration, CompileError> {
+        CompiledIntegration::compile_with(spec, &EngineLimits::default())
+    }
+
+    /// See [`compile_with`].
+    ///
+    /// # Errors
+    /// As [`compile`].
+    pub fn compile_with(
+        spec: &IntegrationSpec,
+        limits: &EngineLimits,
+    ) -> Result<CompiledIntegration, CompileError> {
         let mut responses = Vec::with_capacity(spec.integration_responses.len());
         let mut template_warnings = Vec::new();
         for ir in &spec.integration_responses {
@@ -257,6 +305,7 @@ impl CompiledIntegration {
                 ir.response_templates.as_ref(),
                 &format!("{origin}, responseTemplates"),
                 &mut template_warnings,
+                &limits.templates,
             )?;
             let parameters = params::compile(ir.response_parameters.as_ref(), &origin)?;
             responses.push(CompiledResponse {
@@ -276,7 +325,11 @@ impl CompiledIntegration {
                 pattern: ir.selection_pattern.as_deref(),
             })
             .collect();
-        let selector = Selector::new(&candidates, spec.kind != IntegrationKind::Lambda);
+        let selector = Selector::with_limits(
+            &candidates,
+            spec.kind != IntegrationKind::Lambda,
+            &limits.patterns,
+        );
         let mut warnings: Vec<String> = selector
             .rejected_patterns()
             .iter()
@@ -291,9 +344,13 @@ impl CompiledIntegration {
             Some(&spec.request_templates),
             "integration, requestTemplates",
             &mut template_warnings,
+            &limits.templates,
         )?;
-        let gateway =
-            gateway::CompiledGateway::compile(&spec.gateway_responses, &mut template_warnings)?;
+        let gateway = gateway::CompiledGateway::compile(
+            &spec.gateway_responses,
+            &mut template_warnings,
+            &limits.templates,
+        )?;
         warnings.extend(template_warnings);
         Ok(CompiledIntegration {
             kind: spec.kind,
@@ -303,6 +360,7 @@ impl CompiledIntegration {
             request_templates,
             gateway,
             warnings,
+            pattern_limits: limits.patterns.clone(),
         })
     }
 

@@ -8,7 +8,7 @@
 //! pattern is evaluated at compile time against `"100"` … `"599"` and the request path performs
 //! one table load; Lambda `errorMessage`s go through one [`PatternSet`] pass.
 
-use apigw_javaregex::{JavaRegex, PatternSet};
+use apigw_javaregex::{JavaRegex, Limits as PatternLimits, PatternSet};
 
 /// Marker in the status table for "no response selected".
 const NONE: u16 = u16::MAX;
@@ -59,6 +59,17 @@ impl Selector {
     /// assert_eq!(s.select_str("404"), Some(1));
     /// ```
     pub fn new(responses: &[Candidate<'_>], with_status_table: bool) -> Selector {
+        Selector::with_limits(responses, with_status_table, &PatternLimits::default())
+    }
+
+    /// Like [`Selector::new`], compiling the patterns within `limits` (pattern size,
+    /// compiled size, backtracking steps); a pattern over a compile-time budget never
+    /// matches and is listed by [`Selector::rejected_patterns`].
+    pub fn with_limits(
+        responses: &[Candidate<'_>],
+        with_status_table: bool,
+        limits: &PatternLimits,
+    ) -> Selector {
         let mut order: Vec<usize> = (0..responses.len()).collect();
         // Status codes are validated as `[1-5]\d\d`, so string order is numeric order.
         order.sort_by(|&a, &b| responses[a].status_code.cmp(responses[b].status_code));
@@ -74,7 +85,7 @@ impl Selector {
                         default = Some(i as u16);
                     }
                 }
-                Some(p) => match JavaRegex::new(p) {
+                Some(p) => match JavaRegex::with_limits(p, limits) {
                     Ok(_) => {
                         candidates.push(i as u16);
                         patterns.push(p);
@@ -89,7 +100,7 @@ impl Selector {
             if patterns.is_empty() {
                 break None;
             }
-            match PatternSet::new(&patterns) {
+            match PatternSet::with_limits(&patterns, limits) {
                 Ok(set) => break Some(set),
                 Err(e) => {
                     let at = e.index().min(patterns.len() - 1);

@@ -28,11 +28,12 @@ pub(crate) enum Mapping {
     Invalid(Arc<str>),
 }
 
-/// How API Gateway runs Velocity: null and undefined references print as `""` (SPEC §5.1).
-fn vtl_options() -> Options {
+/// How API Gateway runs Velocity: null and undefined references print as `""` (SPEC §5.1),
+/// within `limits`.
+fn vtl_options(limits: &apigw_vtl::Limits) -> Options {
     Options {
         null_rendering: NullRendering::Empty,
-        ..Options::default()
+        limits: limits.clone(),
     }
 }
 
@@ -50,7 +51,9 @@ impl TemplateSet {
         templates: Option<&Map<String, Value>>,
         origin: &str,
         warnings: &mut Vec<String>,
+        limits: &apigw_vtl::Limits,
     ) -> Result<TemplateSet, CompileError> {
+        let options = vtl_options(limits);
         let mut entries = Vec::new();
         for (key, value) in templates.into_iter().flatten() {
             if !is_content_type(key) {
@@ -63,7 +66,7 @@ impl TemplateSet {
             let template = match value {
                 Value::Null => Mapping::Passthrough,
                 Value::String(s) if s.is_empty() => Mapping::Passthrough,
-                Value::String(s) => match Template::compile(s, &vtl_options()) {
+                Value::String(s) => match Template::compile(s, &options) {
                     Ok(t) => Mapping::Render(Arc::new(t)),
                     Err(e) => {
                         warnings.push(format!("{origin}[{key:?}] does not compile: {e:#}"));
@@ -211,7 +214,7 @@ mod tests {
         for k in keys {
             m.insert((*k).to_owned(), Value::String(format!("t:{k}")));
         }
-        TemplateSet::compile(Some(&m), "test", &mut Vec::new()).unwrap()
+        TemplateSet::compile(Some(&m), "test", &mut Vec::new(), &Default::default()).unwrap()
     }
 
     #[test]
@@ -238,7 +241,7 @@ mod tests {
     fn invalid_key() {
         let mut m = Map::new();
         m.insert("123".into(), Value::String("x".into()));
-        let e = TemplateSet::compile(Some(&m), "o", &mut Vec::new()).unwrap_err();
+        let e = TemplateSet::compile(Some(&m), "o", &mut Vec::new(), &Default::default()).unwrap_err();
         assert!(e.detail().contains("Invalid content type specified: 123"));
     }
 
