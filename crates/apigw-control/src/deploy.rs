@@ -154,6 +154,7 @@ pub(crate) fn compile_snapshot(
     api_id: &str,
     deployment_id: &str,
     def: &DeployedDefinition,
+    limits: &apigw_mapping::EngineLimits,
 ) -> Result<Snapshot, ApiError> {
     let mut methods = BTreeMap::new();
     // Customised gateway responses shape the configuration errors of every method (§7.2).
@@ -167,10 +168,14 @@ pub(crate) fn compile_snapshot(
             let Some(integ) = &method.integration else {
                 return Err(ApiError::bad_request("No integration defined for method"));
             };
-            let compiled = compile_integration(integ, method, &def.binary_media_types, &gateway)
-                .map_err(|e| {
-                    ApiError::bad_request(format!("Unable to deploy method {m} {}: {e}", res.path))
-                })?;
+            let compiled =
+                compile_integration(integ, method, &def.binary_media_types, &gateway, limits)
+                    .map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "Unable to deploy method {m} {}: {e}",
+                            res.path
+                        ))
+                    })?;
             methods.insert(
                 (res.path.clone(), m.clone()),
                 DeployedMethod {
@@ -225,6 +230,7 @@ fn compile_integration(
     method: &crate::model::Method,
     binary_media_types: &[String],
     gateway_responses: &[apigw_mapping::GatewayResponse],
+    limits: &apigw_mapping::EngineLimits,
 ) -> Result<CompiledIntegration, String> {
     let kind = IntegrationKind::from_aws(&integ.kind, integ.uri.as_deref())
         .ok_or_else(|| format!("unknown integration type {}", integ.kind))?;
@@ -238,7 +244,7 @@ fn compile_integration(
             serde_json::from_value(ir.to_json()).map_err(|e| e.to_string())?;
         spec.integration_responses.push(converted);
     }
-    apigw_mapping::compile(&spec).map_err(|e| e.to_string())
+    apigw_mapping::compile_with(&spec, limits).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

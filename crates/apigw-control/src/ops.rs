@@ -1480,7 +1480,8 @@ impl Store {
                 request_validators: api_obj.request_validators.clone(),
             };
             let id = fresh_id(6, |c| api_obj.deployments.contains_key(c));
-            let snapshot = deploy::compile_snapshot(api, &id, &definition)?;
+            let snapshot =
+                deploy::compile_snapshot(api, &id, &definition, &self.config().engine_limits)?;
             let now = now_epoch();
             let d = Deployment {
                 id: id.clone(),
@@ -1743,7 +1744,12 @@ impl Store {
             Ok((d.clone(), st.variables.clone()))
         })?;
         let snap = self.cached_snapshot(api, &deployment.id, || {
-            deploy::compile_snapshot(api, &deployment.id, &deployment.definition)
+            deploy::compile_snapshot(
+                api,
+                &deployment.id,
+                &deployment.definition,
+                &self.config().engine_limits,
+            )
         })?;
         Ok((snap, variables))
     }

@@ -72,6 +72,9 @@ pub struct Config {
     /// Largest accepted clock difference for a signature's `X-Amz-Date`, in seconds
     /// (default 900, as AWS).
     pub max_clock_skew_secs: u64,
+    /// The budgets deployments compile templates and selection patterns with (default: the
+    /// engines' defaults; see `apigw_mapping::EngineLimits`).
+    pub engine_limits: apigw_mapping::EngineLimits,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             region: "us-east-1".into(),
             max_body_bytes: 6 * 1024 * 1024,
             max_clock_skew_secs: 900,
+            engine_limits: apigw_mapping::EngineLimits::default(),
         }
     }
 }

@@ -241,7 +241,8 @@ mod tests {
     fn invalid_key() {
         let mut m = Map::new();
         m.insert("123".into(), Value::String("x".into()));
-        let e = TemplateSet::compile(Some(&m), "o", &mut Vec::new(), &Default::default()).unwrap_err();
+        let e =
+            TemplateSet::compile(Some(&m), "o", &mut Vec::new(), &Default::default()).unwrap_err();
         assert!(e.detail().contains("Invalid content type specified: 123"));
     }
 

@@ -74,7 +74,10 @@ fn pattern_budget_is_a_setting() {
     ]);
     let backend = BackendResponse::new(404, "");
     let request = RequestContext::default();
-    assert_eq!(compile(&spec).unwrap().apply(&backend, &request).status, 404);
+    assert_eq!(
+        compile(&spec).unwrap().apply(&backend, &request).status,
+        404
+    );
 
     // A pattern longer than the budget never matches: the default response answers.
     let limited = compile_with(&spec, &small(|l| l.patterns.max_pattern_len = 4)).unwrap();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use apigw_control::{Config, Credentials, Store};
+use apigw_mapping::{EngineLimits, PatternLimits, TemplateLimits};
 use apigw_proxy::sigv4::AwsCredentials;
 use apigw_proxy::{GatewayConfig, demo};
 use clap::Parser;
@@ -70,6 +71,53 @@ struct Cli {
     /// addition to Mozilla's root certificates: a private CA or a self-signed certificate.
     #[arg(long, value_name = "FILE")]
     backend_ca: Option<PathBuf>,
+    /// Largest mapping template source, in bytes; a larger template never renders (500).
+    #[arg(long, value_name = "BYTES", default_value_t = TemplateLimits::default().max_template_bytes)]
+    template_max_bytes: usize,
+    /// Deepest nesting of blocks and expressions in a template (compile time).
+    #[arg(long, value_name = "N", default_value_t = TemplateLimits::default().max_nesting)]
+    template_max_nesting: usize,
+    /// Deepest macro call (and `#evaluate`/`#define`) nesting while rendering.
+    #[arg(long, value_name = "N", default_value_t = TemplateLimits::default().max_call_depth)]
+    template_max_call_depth: usize,
+    /// Most `#foreach` iterations in one render.
+    #[arg(long, value_name = "N", default_value_t = TemplateLimits::default().max_loop_iterations)]
+    template_max_loop_iterations: u64,
+    /// Largest output (and any string value) of one render, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = TemplateLimits::default().max_output_bytes)]
+    template_max_output_bytes: usize,
+    /// Longest `selectionPattern`, in bytes; a longer one never matches.
+    #[arg(long, value_name = "BYTES", default_value_t = PatternLimits::default().max_pattern_len)]
+    pattern_max_bytes: usize,
+    /// Largest compiled program of one `selectionPattern`, in bytes; a larger one never
+    /// matches.
+    #[arg(long, value_name = "BYTES", default_value_t = PatternLimits::default().size_limit)]
+    pattern_max_compiled_bytes: usize,
+    /// Most backtracking steps of one pattern match (patterns with look-around,
+    /// backreferences, possessive or atomic groups); over it, the pattern does not match.
+    #[arg(long, value_name = "N", default_value_t = PatternLimits::default().backtrack_limit)]
+    pattern_max_backtrack_steps: usize,
+}
+
+impl Cli {
+    /// The engine budgets the flags set, for every deployment.
+    fn engine_limits(&self) -> EngineLimits {
+        EngineLimits {
+            templates: TemplateLimits {
+                max_template_bytes: self.template_max_bytes,
+                max_nesting: self.template_max_nesting,
+                max_call_depth: self.template_max_call_depth,
+                max_loop_iterations: self.template_max_loop_iterations,
+                max_output_bytes: self.template_max_output_bytes,
+            },
+            patterns: PatternLimits {
+                max_pattern_len: self.pattern_max_bytes,
+                size_limit: self.pattern_max_compiled_bytes,
+                backtrack_limit: self.pattern_max_backtrack_steps,
+                ..PatternLimits::default()
+            },
+        }
+    }
 }
 
 /// What to do instead of serving.
@@ -135,6 +183,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }],
         auth_disabled: cli.admin_no_auth,
         max_body_bytes: cli.admin_max_body_bytes,
+        engine_limits: cli.engine_limits(),
         ..Config::default()
     };
     let store = match &cli.state_dir {

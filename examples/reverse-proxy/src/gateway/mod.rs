@@ -486,7 +486,8 @@ impl Shared {
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
                 .collect();
-            let host_responses = host_gateway_responses(&snapshot, stage);
+            let host_responses =
+                host_gateway_responses(&snapshot, stage, &self.store.config().engine_limits);
             return Ok(StageRoute {
                 host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
@@ -1343,6 +1344,7 @@ fn error_response(
 fn host_gateway_responses(
     snapshot: &Snapshot,
     stage: &str,
+    limits: &apigw_mapping::EngineLimits,
 ) -> HashMap<&'static str, apigw_mapping::HostGatewayResponse> {
     let customised = |t: &str| {
         snapshot
@@ -1368,7 +1370,7 @@ fn host_gateway_responses(
         else {
             continue;
         };
-        match apigw_mapping::HostGatewayResponse::compile(&g) {
+        match apigw_mapping::HostGatewayResponse::compile_with(&g, limits) {
             Ok(c) => {
                 out.insert(t, c);
             }
