@@ -67,10 +67,11 @@
 //! # Deployments
 //! Every deployment stays a resource (`GetDeployment(s)`, its frozen definition for exports and
 //! stages), but deployments that froze the same definition share one copy, in memory and on
-//! disk: each distinct definition is written once to `DIR/definitions/<sha256>.json`
-//! ([`DEFINITIONS_DIR`]) and `state.json` references it (format 2; format 1 files, with
-//! definitions inline, still load and are rewritten on the next change). Files nothing
-//! references any more are removed after the state that dropped them is saved. Compiled
+//! disk. `state.json` (format 2) holds inline only the definitions of deployments a stage
+//! serves; each other distinct definition is written once to `DIR/definitions/<sha256>.json`
+//! ([`DEFINITIONS_DIR`]) and referenced by its digest. Format 1 files (every definition
+//! inline) still load and are rewritten as format 2 on the next change. Definition files
+//! nothing references any more are removed after the state that dropped them is saved. Compiled
 //! snapshots are kept only for deployments a stage points at
 //! ([`Store::compiled_snapshot_count`]); pointing a stage at an older deployment compiles it
 //! again on first use. Redeploying an unchanged API therefore costs a few hundred bytes of

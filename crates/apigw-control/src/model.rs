@@ -372,8 +372,8 @@ pub(crate) struct Deployment {
     pub(crate) description: Option<String>,
     pub(crate) created_date: i64,
     /// The definition as it was deployed: shared by the deployments that froze the same
-    /// definition; persisted as a reference to `definitions/<sha256>.json` (state format 2) or
-    /// inline (format 1, still read).
+    /// definition. Persisted inline while a stage serves the deployment (and always in state
+    /// format 1), else as a reference to `definitions/<sha256>.json`.
     pub(crate) definition: Frozen,
 }
 
@@ -432,7 +432,8 @@ fn hex_sha256(data: &[u8]) -> String {
         .collect()
 }
 
-/// Written as the digest (a reference to the definition's own file).
+/// Written as the digest (a reference to the definition's own file); the store writes the
+/// definitions of served deployments inline instead.
 impl Serialize for Frozen {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.digest)

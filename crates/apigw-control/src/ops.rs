@@ -210,9 +210,7 @@ impl Store {
         self.mutate(|s| {
             s.rest_apis.remove(id).ok_or_else(|| self.unknown_api(id))?;
             Ok(Value::Null)
-        })?;
-        self.forget_snapshots(id, None);
-        Ok(Value::Null)
+        })
     }
 
     /// `UpdateRestApi`: `/name`, `/description` (replace), `/binaryMediaTypes/<type>` (add,
@@ -1577,9 +1575,7 @@ impl Store {
             }
             a.deployments.remove(id);
             Ok(Value::Null)
-        })?;
-        self.forget_snapshots(api, Some(id));
-        Ok(Value::Null)
+        })
     }
 
     /// `CreateStage` (201).

@@ -16,12 +16,14 @@ use crate::model::{Frozen, Integration, Method, RestApi, State, is_digest};
 pub const STATE_FILE: &str = "state.json";
 /// The lock file that keeps a second process from opening the same state directory.
 pub const LOCK_FILE: &str = "state.lock";
-/// The directory (inside the state directory) of the deployments' frozen definitions, one
-/// file per distinct definition, named by its SHA-256 (`definitions/<hex>.json`).
+/// The directory (inside the state directory) of the frozen definitions of deployments no
+/// stage serves, one file per distinct definition, named by the SHA-256 of its compact JSON
+/// (`definitions/<hex>.json`). Created when the first such deployment is saved.
 pub const DEFINITIONS_DIR: &str = "definitions";
 const TEMP_PREFIX: &str = ".state.json.tmp.";
-/// Format 1 kept every deployment's definition inline in `state.json`; format 2 keeps each
-/// distinct one in [`DEFINITIONS_DIR`], written once, and references it by digest.
+/// Format 1 kept every deployment's definition inline in `state.json`; format 2 keeps inline
+/// only those of deployments a stage serves and references the others' by digest: each
+/// distinct one is a file in [`DEFINITIONS_DIR`], written once.
 const STATE_VERSION: u32 = 2;
 
 /// One access key pair accepted by SigV4 verification.
@@ -316,14 +318,6 @@ impl Store {
         })
         .unwrap_or(0)
     }
-
-    /// Drops cached snapshots of `api_id` (all deployments when `deployment_id` is `None`).
-    pub(crate) fn forget_snapshots(&self, api_id: &str, deployment_id: Option<&str>) {
-        self.snapshots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|(a, d), _| a != api_id || deployment_id.is_some_and(|id| id != d));
-    }
 }
 
 /// Whether a stage of API `api` in `state` points at deployment `deployment`.
@@ -440,29 +434,43 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Persists `state` in `dir`: first the definition files it references that are not on disk
-/// yet (each written once, atomically), then `state.json` (atomically), then the definition
-/// files nothing references any more are removed. A crash at any point leaves a loadable
-/// state: `state.json` never references a file that is not complete on disk.
+/// Persists `state` in `dir`. The definitions of deployments a stage serves are written
+/// inline in `state.json` (as format 1 did: what a gateway and `apigw-lint` read); every
+/// other deployment references its definition's file, `definitions/<digest>.json`, written
+/// once. Order: the referenced files not on disk yet (each atomically), then `state.json`
+/// (atomically), then the files nothing references any more are removed. A crash at any
+/// point leaves a loadable state: `state.json` never references a file that is not complete
+/// on disk.
 fn persist(dir: &Path, state: &State, on_disk: &mut HashSet<String>) -> io::Result<()> {
     let defs = dir.join(DEFINITIONS_DIR);
     let mut referenced = HashSet::new();
-    for d in state
-        .rest_apis
-        .values()
-        .flat_map(|a| a.deployments.values())
-    {
-        let digest = d.definition.digest();
-        if !on_disk.contains(digest) {
-            if on_disk.is_empty() {
-                fs::create_dir_all(&defs)?;
+    // Deployments serialize their definition as its digest; served ones get it inline.
+    let mut value = serde_json::to_value(state).map_err(io::Error::other)?;
+    for (api_id, api) in &state.rest_apis {
+        for (id, d) in &api.deployments {
+            let digest = d.definition.digest();
+            if api.stages.values().any(|st| st.deployment_id == *id) {
+                let slot = value
+                    .get_mut("rest_apis")
+                    .and_then(|v| v.get_mut(api_id))
+                    .and_then(|v| v.get_mut("deployments"))
+                    .and_then(|v| v.get_mut(id))
+                    .and_then(|v| v.get_mut("definition"))
+                    .ok_or_else(|| io::Error::other("deployment missing from the state"))?;
+                *slot = serde_json::to_value(&*d.definition).map_err(io::Error::other)?;
+                continue;
             }
-            write_atomically(&defs.join(format!("{digest}.json")), &d.definition.to_vec())?;
-            on_disk.insert(digest.to_owned());
+            if !on_disk.contains(digest) {
+                if on_disk.is_empty() {
+                    fs::create_dir_all(&defs)?;
+                }
+                write_atomically(&defs.join(format!("{digest}.json")), &d.definition.to_vec())?;
+                on_disk.insert(digest.to_owned());
+            }
+            referenced.insert(digest);
         }
-        referenced.insert(digest);
     }
-    let bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
+    let bytes = serde_json::to_vec_pretty(&value).map_err(io::Error::other)?;
     write_atomically(&dir.join(STATE_FILE), &bytes)?;
     let unreferenced: Vec<String> = on_disk
         .iter()

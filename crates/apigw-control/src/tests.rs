@@ -2291,6 +2291,12 @@ fn redeploys_keep_one_compiled_snapshot_per_stage_and_share_the_frozen_definitio
     // 300 deployments of one unchanged API freeze one definition, in memory and on disk; the
     // state file grows by the deployments' metadata only.
     assert_eq!(f.s.frozen_definition_count(&f.api), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.join(crate::DEFINITIONS_DIR))
+            .unwrap()
+            .count(),
+        1
+    );
     let per_deployment = (after_300 - after_100) / 200;
     assert!(
         per_deployment < 256,
@@ -2396,14 +2402,19 @@ fn a_format_1_state_directory_still_loads_and_is_upgraded_on_the_next_change() {
     let written: Value =
         serde_json::from_slice(&std::fs::read(dir.join(STATE_FILE)).unwrap()).unwrap();
     assert_eq!(written["version"], 2);
-    let digest = written["rest_apis"][api]["deployments"][first]["definition"]
+    // The served deployment's definition stays inline, exactly as format 1 wrote it; the
+    // other one references the definition's file.
+    let v1: Value =
+        serde_json::from_slice(include_bytes!("../tests/fixtures/state-v1.json")).unwrap();
+    let deployments = &written["rest_apis"][api]["deployments"];
+    assert_eq!(
+        deployments[first]["definition"],
+        v1["rest_apis"][api]["deployments"][first]["definition"]
+    );
+    let digest = deployments[second]["definition"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        written["rest_apis"][api]["deployments"][second]["definition"],
-        digest.as_str()
-    );
     let files: Vec<_> = std::fs::read_dir(dir.join(crate::DEFINITIONS_DIR))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
