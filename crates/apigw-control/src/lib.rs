@@ -58,11 +58,25 @@
 //! verification for tests.
 //!
 //! # Persistence and concurrency
-//! [`Store::open`] keeps the whole definition in `DIR/state.json`. Every change is applied to
+//! [`Store::open`] keeps the definition in `DIR/state.json`. Every change is applied to
 //! a copy, written to a temporary file in the same directory, fsynced, renamed over the state
 //! file and the directory fsynced; a crash leaves the previous state, and leftover temporary
 //! files are removed on open. The store is `Send + Sync`; writers are serialized and each
 //! operation is all-or-nothing.
+//!
+//! # Deployments
+//! Every deployment stays a resource (`GetDeployment(s)`, its frozen definition for exports and
+//! stages), but deployments that froze the same definition share one copy, in memory and on
+//! disk. `state.json` (format 2) holds inline only the definitions of deployments a stage
+//! serves; each other distinct definition is written once to `DIR/definitions/<sha256>.json`
+//! ([`DEFINITIONS_DIR`]) and referenced by its digest. Format 1 files (every definition
+//! inline) still load and are rewritten as format 2 on the next change. Definition files
+//! nothing references any more are removed after the state that dropped them is saved. Compiled
+//! snapshots are kept only for deployments a stage points at
+//! ([`Store::compiled_snapshot_count`]); pointing a stage at an older deployment compiles it
+//! again on first use. Redeploying an unchanged API therefore costs a few hundred bytes of
+//! state per deployment, and neither memory nor deploy time grows with the number of earlier
+//! deployments.
 //!
 //! # Limits
 //! Request bodies above [`Config::max_body_bytes`] (6 MiB) get a 413
@@ -90,7 +104,7 @@ pub use error::{ApiError, ErrorKind};
 pub use openapi::parse_document as parse_openapi;
 pub use ops::JsonInput;
 pub use protocol::Response;
-pub use store::{Config, Credentials, LOCK_FILE, STATE_FILE, Store};
+pub use store::{Config, Credentials, DEFINITIONS_DIR, LOCK_FILE, STATE_FILE, Store};
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 //! response shapes (members absent when never set).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -370,8 +371,81 @@ pub(crate) struct Deployment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
     pub(crate) created_date: i64,
-    /// The definition as it was deployed.
-    pub(crate) definition: DeployedDefinition,
+    /// The definition as it was deployed: shared by the deployments that froze the same
+    /// definition. Persisted inline while a stage serves the deployment (and always in state
+    /// format 1), else as a reference to `definitions/<sha256>.json`.
+    pub(crate) definition: Frozen,
+}
+
+/// A frozen [`DeployedDefinition`] with its content digest (the SHA-256 of its compact JSON),
+/// which names its file in the state directory. Cloning shares the definition.
+#[derive(Debug, Clone)]
+pub(crate) struct Frozen {
+    digest: Arc<str>,
+    definition: Arc<DeployedDefinition>,
+}
+
+impl Frozen {
+    /// Freezes `definition`, computing its digest.
+    pub(crate) fn new(definition: DeployedDefinition) -> Frozen {
+        let json = serde_json::to_vec(&definition).expect("serializable");
+        Frozen {
+            digest: hex_sha256(&json).into(),
+            definition: Arc::new(definition),
+        }
+    }
+
+    /// The lowercase hex SHA-256 of the definition's compact JSON.
+    pub(crate) fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Whether both share one allocation.
+    #[cfg(test)]
+    pub(crate) fn shares(&self, other: &Frozen) -> bool {
+        Arc::ptr_eq(&self.definition, &other.definition)
+    }
+
+    /// The compact JSON of the definition (what its file holds).
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(&*self.definition).expect("serializable")
+    }
+}
+
+impl std::ops::Deref for Frozen {
+    type Target = DeployedDefinition;
+    fn deref(&self) -> &DeployedDefinition {
+        &self.definition
+    }
+}
+
+/// Whether `s` is a digest as [`Frozen::digest`] writes it (and so a safe file name).
+pub(crate) fn is_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn hex_sha256(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Written as the digest (a reference to the definition's own file); the store writes the
+/// definitions of served deployments inline instead.
+impl Serialize for Frozen {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.digest)
+    }
+}
+
+/// Read from the inline definition (state format 1, or format 2 after the store has put each
+/// referenced file's content in place of its digest).
+impl<'de> Deserialize<'de> for Frozen {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Frozen, D::Error> {
+        DeployedDefinition::deserialize(d).map(Frozen::new)
+    }
 }
 
 impl Deployment {

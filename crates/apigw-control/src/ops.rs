@@ -12,8 +12,8 @@ use crate::error::{ApiError, Violations};
 use crate::ids::fresh_id;
 use crate::input::Input;
 use crate::model::{
-    DeployedDefinition, Deployment, GatewayResponse, Integration, IntegrationResponse, Method,
-    MethodResponse, Resource, RestApi, Stage,
+    DeployedDefinition, Deployment, Frozen, GatewayResponse, Integration, IntegrationResponse,
+    Method, MethodResponse, Resource, RestApi, Stage,
 };
 use crate::patch::{self, MapKind, Op, PatchOp};
 use crate::store::{
@@ -210,9 +210,7 @@ impl Store {
         self.mutate(|s| {
             s.rest_apis.remove(id).ok_or_else(|| self.unknown_api(id))?;
             Ok(Value::Null)
-        })?;
-        self.forget_snapshots(id, None);
-        Ok(Value::Null)
+        })
     }
 
     /// `UpdateRestApi`: `/name`, `/description` (replace), `/binaryMediaTypes/<type>` (add,
@@ -1472,13 +1470,21 @@ impl Store {
                 .rest_apis
                 .get_mut(api)
                 .ok_or_else(|| self.unknown_api(api))?;
-            let definition = DeployedDefinition {
+            let mut definition = Frozen::new(DeployedDefinition {
                 binary_media_types: api_obj.binary_media_types.clone(),
                 resources: api_obj.resources.clone(),
                 gateway_responses: api_obj.gateway_responses.clone(),
                 authorizers: api_obj.authorizers.clone(),
                 request_validators: api_obj.request_validators.clone(),
-            };
+            });
+            // Redeploying an unchanged API freezes nothing new: share the earlier copy.
+            if let Some(same) = api_obj
+                .deployments
+                .values()
+                .find(|d| d.definition.digest() == definition.digest())
+            {
+                definition = same.definition.clone();
+            }
             let id = fresh_id(6, |c| api_obj.deployments.contains_key(c));
             let snapshot =
                 deploy::compile_snapshot(api, &id, &definition, &self.config().engine_limits)?;
@@ -1570,9 +1576,7 @@ impl Store {
             }
             a.deployments.remove(id);
             Ok(Value::Null)
-        })?;
-        self.forget_snapshots(api, Some(id));
-        Ok(Value::Null)
+        })
     }
 
     /// `CreateStage` (201).
@@ -1724,7 +1728,8 @@ impl Store {
     }
 
     /// The compiled snapshot a stage serves, with its stage variables: what a gateway's
-    /// router needs. Compiled once per deployment and shared.
+    /// router needs. Compiled once per deployment and shared while a stage points at it
+    /// (dropped by the store when no stage does; compiled again if one does later).
     ///
     /// # Errors
     /// `NotFoundException` for an unknown API or stage; `BadRequestException` if the deployment

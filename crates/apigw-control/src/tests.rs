@@ -2208,3 +2208,260 @@ fn request_validators_through_handle_and_import() {
         json!(["Request validator 'missing' of 'GET' at '/a' is not defined"])
     );
 }
+
+// ------------------------------------------------------------------ redeploys
+
+/// `/pets` GET plus `/pets/{id}` GET and POST, with templates and a selection pattern: a
+/// definition that compiles to something of a realistic size.
+fn redeploy_fixture(s: Store) -> Fx {
+    let f = fixture_in(s);
+    f.put_ir(
+        "200",
+        json!({"selectionPattern": "", "responseTemplates": {"application/json": "#set($p = $input.path('$'))\n{\"n\": \"$p.name\"}"}}),
+    )
+    .unwrap();
+    let child =
+        f.s.create_resource(&f.api, &f.rid, &obj(json!({"pathPart": "{id}"})))
+            .unwrap();
+    let cid = child["id"].as_str().unwrap();
+    for m in ["GET", "POST"] {
+        f.s.put_method(&f.api, cid, m, &obj(json!({"authorizationType": "NONE"})))
+            .unwrap();
+        f.s.put_method_response(&f.api, cid, m, "404", &obj(json!({})))
+            .unwrap();
+        f.s.put_integration(
+            &f.api,
+            cid,
+            m,
+            &obj(json!({"type": "HTTP", "httpMethod": m, "uri": "http://backend/pets/{id}",
+                        "requestTemplates": {"application/json": "{\"id\": \"$input.params('id')\"}"}})),
+        )
+        .unwrap();
+        f.s.put_integration_response(
+            &f.api,
+            cid,
+            m,
+            "404",
+            &obj(json!({"selectionPattern": "4\\d{2}", "responseTemplates": {"application/json": "{\"message\": \"$input.path('$.error')\"}"}})),
+        )
+        .unwrap();
+    }
+    f
+}
+
+fn state_file_len(dir: &std::path::Path) -> u64 {
+    std::fs::metadata(dir.join(STATE_FILE)).unwrap().len()
+}
+
+#[test]
+fn redeploys_keep_one_compiled_snapshot_per_stage_and_share_the_frozen_definition() {
+    let dir = temp_dir("redeploys");
+    let f = redeploy_fixture(Store::open(&dir, open_config()).unwrap());
+    let deploy = |i: usize| {
+        let d =
+            f.s.create_deployment(
+                &f.api,
+                &obj(json!({"stageName": "dev", "description": format!("redeploy {i}")})),
+            )
+            .unwrap();
+        // What a gateway does after every change.
+        let (snap, _) = f.s.stage_snapshot(&f.api, "dev").unwrap();
+        assert_eq!(Some(snap.deployment_id.as_str()), d["id"].as_str());
+        d["id"].as_str().unwrap().to_owned()
+    };
+    let first = deploy(0);
+    let after_first = state_file_len(&dir);
+    for i in 1..100 {
+        deploy(i);
+    }
+    let after_100 = state_file_len(&dir);
+    for i in 100..300 {
+        deploy(i);
+    }
+    let after_300 = state_file_len(&dir);
+    // Only the stage's deployment keeps a compiled snapshot.
+    assert_eq!(f.s.compiled_snapshot_count(), 1);
+    // Every deployment is still an AWS resource.
+    let all = f.s.get_deployments(&f.api).unwrap();
+    assert_eq!(all["item"].as_array().unwrap().len(), 300);
+    assert_eq!(
+        f.s.get_deployment(&f.api, &first).unwrap()["description"],
+        "redeploy 0"
+    );
+    // 300 deployments of one unchanged API freeze one definition, in memory and on disk; the
+    // state file grows by the deployments' metadata only.
+    assert_eq!(f.s.frozen_definition_count(&f.api), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.join(crate::DEFINITIONS_DIR))
+            .unwrap()
+            .count(),
+        1
+    );
+    let per_deployment = (after_300 - after_100) / 200;
+    assert!(
+        per_deployment < 256,
+        "state file grows {per_deployment} bytes per deployment ({after_first} after the first)"
+    );
+
+    // A deployment without a stage is validated (compiled) but its compiled form is not kept.
+    f.s.create_deployment(&f.api, &obj(json!({}))).unwrap();
+    assert_eq!(f.s.compiled_snapshot_count(), 1);
+    // Pointing a stage at an old deployment compiles it on demand; the replaced one is dropped.
+    f.s.update_stage(
+        &f.api,
+        "dev",
+        &obj(json!({"patchOperations": [{"op": "replace", "path": "/deploymentId", "value": first}]})),
+    )
+    .unwrap();
+    let (old, _) = f.s.stage_snapshot(&f.api, "dev").unwrap();
+    assert_eq!(old.deployment_id, first);
+    assert!(old.route("POST", "/pets/7").is_some());
+    assert_eq!(f.s.compiled_snapshot_count(), 1);
+    // A second stage on another deployment: two snapshots; deleting it drops one.
+    let other = deploy(300);
+    f.s.create_stage(
+        &f.api,
+        &obj(json!({"stageName": "old", "deploymentId": first})),
+    )
+    .unwrap();
+    f.s.stage_snapshot(&f.api, "old").unwrap();
+    assert_eq!(f.s.compiled_snapshot_count(), 2);
+    f.s.delete_stage(&f.api, "old").unwrap();
+    assert_eq!(f.s.compiled_snapshot_count(), 1);
+
+    // A change makes the next deployment freeze a second definition; the old ones still serve.
+    f.s.delete_method(&f.api, &f.rid, "GET").unwrap();
+    let changed = deploy(301);
+    assert_eq!(f.s.frozen_definition_count(&f.api), 2);
+    let (snap, _) = f.s.stage_snapshot(&f.api, "dev").unwrap();
+    assert_eq!(snap.deployment_id, changed);
+    assert!(snap.route("GET", "/pets").is_none());
+
+    // Everything reloads, frozen definitions included.
+    let export = f.s.get_export(&f.api, "dev", "oas30", None).unwrap();
+    drop(f.s);
+    let s = Store::open(&dir, open_config()).unwrap();
+    assert_eq!(
+        s.get_deployments(&f.api).unwrap()["item"]
+            .as_array()
+            .unwrap()
+            .len(),
+        303
+    );
+    assert_eq!(s.frozen_definition_count(&f.api), 2);
+    assert_eq!(s.compiled_snapshot_count(), 0);
+    assert_eq!(s.get_export(&f.api, "dev", "oas30", None).unwrap(), export);
+    s.update_stage(
+        &f.api,
+        "dev",
+        &obj(json!({"patchOperations": [{"op": "replace", "path": "/deploymentId", "value": other}]})),
+    )
+    .unwrap();
+    let (snap, _) = s.stage_snapshot(&f.api, "dev").unwrap();
+    assert!(snap.route("GET", "/pets").is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A state directory written by format 1 (every deployment's definition inline, as `main`
+/// wrote it before definitions were shared): it loads, serves, and is rewritten as format 2
+/// on the next change.
+#[test]
+fn a_format_1_state_directory_still_loads_and_is_upgraded_on_the_next_change() {
+    let dir = temp_dir("v1");
+    std::fs::write(
+        dir.join(STATE_FILE),
+        include_bytes!("../tests/fixtures/state-v1.json"),
+    )
+    .unwrap();
+    let (api, first, second) = ("fuixtjfjyb", "05z82n", "yshi24");
+    let s = Store::open(&dir, open_config()).unwrap();
+    assert_eq!(
+        s.get_deployment(api, first).unwrap()["description"],
+        "redeploy 1"
+    );
+    assert_eq!(s.get_stage(api, "dev").unwrap()["deploymentId"], second);
+    // Both deployments froze the same definition: loaded once.
+    assert_eq!(s.frozen_definition_count(api), 1);
+    let (snap, _) = s.stage_snapshot(api, "dev").unwrap();
+    let pet = snap.route("GET", "/pets/7").unwrap();
+    assert_eq!(
+        pet.method.uri.as_deref(),
+        Some("http://127.0.0.1:9/pets/{id}")
+    );
+    let export = s
+        .get_export(api, "dev", "oas30", Some("integrations"))
+        .unwrap();
+
+    // The next change writes format 2: one definition file, referenced by digest.
+    s.update_stage(
+        api,
+        "dev",
+        &obj(json!({"patchOperations": [{"op": "replace", "path": "/deploymentId", "value": first}]})),
+    )
+    .unwrap();
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(STATE_FILE)).unwrap()).unwrap();
+    assert_eq!(written["version"], 2);
+    // The served deployment's definition stays inline, exactly as format 1 wrote it; the
+    // other one references the definition's file.
+    let v1: Value =
+        serde_json::from_slice(include_bytes!("../tests/fixtures/state-v1.json")).unwrap();
+    let deployments = &written["rest_apis"][api]["deployments"];
+    assert_eq!(
+        deployments[first]["definition"],
+        v1["rest_apis"][api]["deployments"][first]["definition"]
+    );
+    let digest = deployments[second]["definition"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let files: Vec<_> = std::fs::read_dir(dir.join(crate::DEFINITIONS_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files, [format!("{digest}.json")]);
+    drop(s);
+
+    let s = Store::open(&dir, open_config()).unwrap();
+    assert_eq!(s.get_stage(api, "dev").unwrap()["deploymentId"], first);
+    assert_eq!(
+        s.get_export(api, "dev", "oas30", Some("integrations"))
+            .unwrap(),
+        export
+    );
+    // Deleting every deployment removes the definition file once nothing references it.
+    s.delete_stage(api, "dev").unwrap();
+    s.delete_deployment(api, first).unwrap();
+    assert!(
+        dir.join(crate::DEFINITIONS_DIR)
+            .join(format!("{digest}.json"))
+            .exists()
+    );
+    s.delete_deployment(api, second).unwrap();
+    assert!(
+        !dir.join(crate::DEFINITIONS_DIR)
+            .join(format!("{digest}.json"))
+            .exists()
+    );
+    drop(s);
+    // A state file that references a missing or malformed definition is refused, untouched.
+    let bad = br#"{"version": 2, "rest_apis": {"a": {"id": "a", "name": "a", "createdDate": 0,
+        "rootResourceId": "r", "resources": {}, "deployments": {"d": {"id": "d",
+        "createdDate": 0, "definition": "../../etc/passwd"}}}}}"#;
+    std::fs::write(dir.join(STATE_FILE), bad).unwrap();
+    let e = Store::open(&dir, open_config()).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        e.to_string().contains("invalid definition reference"),
+        "{e}"
+    );
+    let missing = String::from_utf8_lossy(bad).replace("../../etc/passwd", &digest);
+    std::fs::write(dir.join(STATE_FILE), missing.as_bytes()).unwrap();
+    let e = Store::open(&dir, open_config()).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(
+        std::fs::read(dir.join(STATE_FILE)).unwrap(),
+        missing.as_bytes()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
