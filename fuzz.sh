@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target of the workspace for N seconds each, one after the other.
 #
-#   ./fuzz.sh 60                 # all six targets, 60 s each
+#   ./fuzz.sh 60                 # all seven targets, 60 s each
 #   ./fuzz.sh 600 apply jsonpath # only the named targets
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain (`cargo +nightly`;
@@ -28,6 +28,7 @@ targets=(
   "apigw-mapping apply"
   "apigw-control control_handle"
   "apigw-control openapi_import"
+  "apigw-lint lint"
 )
 
 python3 "$root/fuzz/seed.py" "$root" || exit 1

@@ -216,6 +216,17 @@ def openapi():
     put(d, 'openapi: 3.0.1\ninfo: {title: t}\npaths:\n  /p/{id}:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: \'{"statusCode": 200}\'}\n        responses:\n          default: {statusCode: "200"}\n')
 
 
+def lint():
+    d = corpus("apigw-lint", "lint")
+    for pattern in ["crates/apigw-control/tests/fixtures/*", "crates/apigw-lint/tests/fixtures/*.yaml",
+                    "crates/apigw-lint/tests/fixtures/state/state.json",
+                    "crates/apigw-control/tests/fixtures/state-v1.json"]:
+        for p in sorted(glob.glob(os.path.join(ROOT, pattern))):
+            if os.path.isfile(p):
+                with open(p, "rb") as f:
+                    put(d, f.read())
+
+
 if __name__ == "__main__":
     vtl()
     javaregex()
@@ -223,6 +234,7 @@ if __name__ == "__main__":
     apply()
     control()
     openapi()
+    lint()
     for crate, target in [
         ("apigw-vtl", "vtl_compile_render"),
         ("apigw-javaregex", "javaregex"),
@@ -230,6 +242,7 @@ if __name__ == "__main__":
         ("apigw-mapping", "apply"),
         ("apigw-control", "control_handle"),
         ("apigw-control", "openapi_import"),
+        ("apigw-lint", "lint"),
     ]:
         n = len(os.listdir(corpus(crate, target)))
         print(f"{crate}/{target}: {n} seeds")
