@@ -43,6 +43,7 @@ mod compact;
 pub mod content;
 mod error;
 mod explain;
+mod fastjson;
 mod gateway;
 mod headers;
 mod model;

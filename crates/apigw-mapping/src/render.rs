@@ -424,6 +424,9 @@ impl Input {
         if trimmed.is_empty() {
             return Ok(Value::map(Vec::new()));
         }
+        if let Some(v) = crate::fastjson::read(trimmed) {
+            return Ok(v);
+        }
         let mut de = serde_json::Deserializer::from_slice(text);
         let interned = RefCell::new(Interner::default());
         let visitor = VtlVisitor {
@@ -695,7 +698,7 @@ impl<'de> serde::de::Visitor<'de> for VtlVisitor<'_> {
     }
 }
 
-fn json_array(items: Vec<Value>) -> Value {
+pub(crate) fn json_array(items: Vec<Value>) -> Value {
     Value::object(Rc::new(JsonArray(RefCell::new(items))))
 }
 
