@@ -26,6 +26,13 @@ impl std::fmt::Display for Invalid {
 /// token: the parser only validates and moves its cursor, and the runs between whitespace are
 /// copied in bulk when whitespace interrupts them.
 pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
+    let base = out.len();
+    if fast(input, out).is_some() {
+        return Ok(());
+    }
+    // Invalid (or nested past the fast path's limit): the validator below decides, with its
+    // error and its offset.
+    out.truncate(base);
     out.reserve(input.len());
     let mut p = Parser {
         input,
@@ -43,9 +50,184 @@ pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// What the fast path expects next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A value (after `:`, after `,` in an array, or at the start).
+    Value,
+    /// A value or `]` (after `[`).
+    ValueOrClose,
+    /// A key or `}` (after `{`).
+    KeyOrClose,
+    /// A key (after `,` in an object).
+    Key,
+    /// `:` after a key.
+    Colon,
+    /// `,` or the container's closing bracket, or the end of the text.
+    After,
+}
+
+/// The compaction as one loop over the bytes with the grammar state in locals: valid JSON is
+/// appended to `out`; anything else (or nesting past [`MAX_DEPTH`], counting empty
+/// containers) answers `None`, leaving `out` partly written for the caller to truncate.
+fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.reserve(b.len());
+    // `true` for an object.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut pos = 0;
+    let mut run = 0;
+    let mut expect = Expect::Value;
+    loop {
+        let Some(&c) = b.get(pos) else {
+            if expect == Expect::After && stack.is_empty() {
+                out.extend_from_slice(&b[run..]);
+                return Some(());
+            }
+            return None;
+        };
+        if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            out.extend_from_slice(&b[run..pos]);
+            pos += 1;
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(pos) {
+                pos += 1;
+            }
+            run = pos;
+            continue;
+        }
+        match expect {
+            Expect::Value | Expect::ValueOrClose => {
+                match c {
+                    b'"' => pos = string_end(b, pos + 1)?,
+                    b'-' | b'0'..=b'9' => pos = number_end(b, pos)?,
+                    b'{' | b'[' => {
+                        if stack.len() >= MAX_DEPTH {
+                            return None;
+                        }
+                        stack.push(c == b'{');
+                        pos += 1;
+                        expect = if c == b'{' {
+                            Expect::KeyOrClose
+                        } else {
+                            Expect::ValueOrClose
+                        };
+                        continue;
+                    }
+                    b']' if expect == Expect::ValueOrClose => {
+                        stack.pop();
+                        pos += 1;
+                    }
+                    b't' | b'f' | b'n' => {
+                        let word: &[u8] = match c {
+                            b't' => b"true",
+                            b'f' => b"false",
+                            _ => b"null",
+                        };
+                        if !b[pos..].starts_with(word) {
+                            return None;
+                        }
+                        pos += word.len();
+                    }
+                    _ => return None,
+                }
+                expect = Expect::After;
+            }
+            Expect::KeyOrClose | Expect::Key => match c {
+                b'"' => {
+                    pos = string_end(b, pos + 1)?;
+                    expect = Expect::Colon;
+                }
+                b'}' if expect == Expect::KeyOrClose => {
+                    stack.pop();
+                    pos += 1;
+                    expect = Expect::After;
+                }
+                _ => return None,
+            },
+            Expect::Colon => {
+                if c != b':' {
+                    return None;
+                }
+                pos += 1;
+                expect = Expect::Value;
+            }
+            Expect::After => match (c, stack.last()) {
+                (b',', Some(&object)) => {
+                    pos += 1;
+                    expect = if object { Expect::Key } else { Expect::Value };
+                }
+                (b'}', Some(true)) | (b']', Some(false)) => {
+                    stack.pop();
+                    pos += 1;
+                }
+                _ => return None,
+            },
+        }
+    }
+}
+
+/// The position after the string whose contents start at `p` (after the opening quote).
+#[inline(always)]
+fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
+    loop {
+        p += string_run(b.get(p..)?);
+        match *b.get(p)? {
+            b'"' => return Some(p + 1),
+            b'\\' => match *b.get(p + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => p += 2,
+                b'u' => {
+                    if !b.get(p + 2..p + 6)?.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    p += 6;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// The position after the number starting at `p`, checked against JSON's grammar.
+#[inline]
+fn number_end(b: &[u8], mut p: usize) -> Option<usize> {
+    let digits = |p: &mut usize| {
+        let s = *p;
+        while b.get(*p).is_some_and(u8::is_ascii_digit) {
+            *p += 1;
+        }
+        *p - s
+    };
+    if b[p] == b'-' {
+        p += 1;
+    }
+    match *b.get(p)? {
+        b'0' => p += 1,
+        b'1'..=b'9' => {
+            digits(&mut p);
+        }
+        _ => return None,
+    }
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+        if digits(&mut p) == 0 {
+            return None;
+        }
+    }
+    if let Some(b'e' | b'E') = b.get(p) {
+        p += 1;
+        if let Some(b'+' | b'-') = b.get(p) {
+            p += 1;
+        }
+        if digits(&mut p) == 0 {
+            return None;
+        }
+    }
+    Some(p)
+}
+
 /// The length of the leading run of `s` that holds no `"`, no `\\` and no control character
 /// (U+0000–U+001F): the bytes a JSON string copies as they are. Eight bytes at a time.
-#[inline]
+#[inline(always)]
 pub(crate) fn string_run(s: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -292,7 +474,15 @@ mod tests {
 
     fn c(s: &str) -> Result<String, Invalid> {
         let mut out = Vec::new();
-        compact(s.as_bytes(), &mut out).map(|()| String::from_utf8(out).unwrap())
+        let result = compact(s.as_bytes(), &mut out).map(|()| String::from_utf8(out).unwrap());
+        // The fast path accepts exactly what the validator accepts (below its depth limit),
+        // with the same output.
+        let mut fast_out = Vec::new();
+        match fast(s.as_bytes(), &mut fast_out) {
+            Some(()) => assert_eq!(Ok(String::from_utf8(fast_out).unwrap()), result, "{s:?}"),
+            None => assert!(result.is_err() || s.len() > 2 * MAX_DEPTH, "{s:?}"),
+        }
+        result
     }
 
     #[test]
