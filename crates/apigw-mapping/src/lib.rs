@@ -180,6 +180,81 @@ pub struct MethodResponse {
     pub failure: Option<Failure>,
 }
 
+impl MethodResponse {
+    /// An empty response (status 200, no headers, empty body) to pass to
+    /// [`CompiledIntegration::apply_into`] and reuse across requests.
+    ///
+    /// # Example
+    /// ```
+    /// let r = apigw_mapping::MethodResponse::empty();
+    /// assert_eq!(r.status, 200);
+    /// assert!(r.headers.is_empty() && r.body.is_empty() && r.failure.is_none());
+    /// ```
+    pub fn empty() -> MethodResponse {
+        MethodResponse {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            failure: None,
+        }
+    }
+}
+
+/// The values of the headers API Gateway adds to a mapped response (`x-amzn-RequestId`,
+/// `x-amz-apigw-id`, `X-Amzn-Trace-Id`, SPEC §7.3), built once per request by the caller so
+/// that [`CompiledIntegration::apply_into`] allocates nothing for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayHeaderValues {
+    /// `x-amzn-RequestId` (`$context.requestId`).
+    pub request_id: Option<HeaderValue>,
+    /// `x-amz-apigw-id` (`$context.extendedRequestId`).
+    pub apigw_id: Option<HeaderValue>,
+    /// `X-Amzn-Trace-Id`, sent on successful HTTP, AWS and Lambda responses only.
+    pub trace_id: Option<HeaderValue>,
+}
+
+impl GatewayHeaderValues {
+    /// The values [`CompiledIntegration::apply`] derives from the request's `$context`:
+    /// `requestId`, `extendedRequestId`, and `xrayTraceId` or a trace id derived from the
+    /// request id.
+    ///
+    /// # Example
+    /// ```
+    /// let mut request = apigw_mapping::RequestContext::default();
+    /// request.context.insert("requestId".into(), "r-1".into());
+    /// let values = apigw_mapping::GatewayHeaderValues::from_request(&request);
+    /// assert_eq!(values.request_id.unwrap(), "r-1");
+    /// assert!(values.apigw_id.is_none());
+    /// assert!(values.trace_id.unwrap().to_str().unwrap().starts_with("Root=1-"));
+    /// ```
+    pub fn from_request(request: &RequestContext) -> GatewayHeaderValues {
+        let value = |s: Option<&str>| s.and_then(|s| HeaderValue::from_str(s).ok());
+        GatewayHeaderValues {
+            request_id: value(request.context_str("requestId")),
+            apigw_id: value(request.context_str("extendedRequestId")),
+            trace_id: value(Some(&trace_id(request))),
+        }
+    }
+
+    fn insert_into(&self, headers: &mut HeaderMap, with_trace: bool) {
+        static REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+        static APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
+        static TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+        for (name, value) in [
+            (&REQUEST_ID, &self.request_id),
+            (&APIGW_ID, &self.apigw_id),
+            (
+                &TRACE_ID,
+                &self.trace_id.as_ref().filter(|_| with_trace).cloned(),
+            ),
+        ] {
+            if let Some(v) = value {
+                headers.insert(name.clone(), v.clone());
+            }
+        }
+    }
+}
+
 /// An integration request after its request template (see
 /// [`CompiledIntegration::render_request`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,6 +392,46 @@ impl CompiledIntegration {
         self.apply_inner(backend, request, None)
     }
 
+    /// [`CompiledIntegration::apply`] into caller-owned storage: `response` is overwritten
+    /// (its header map is cleared, keeping its capacity) and API Gateway's own headers take
+    /// the values in `gateway` (build them with [`GatewayHeaderValues::from_request`] for the
+    /// same result as `apply`). With a reused `response` and `gateway`, a passthrough (no
+    /// template, no conversion, parameters that need no allocation) allocates nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, BackendResponse, GatewayHeaderValues, IntegrationKind,
+    ///                     IntegrationResponse, IntegrationSpec, MethodResponse, RequestContext};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// spec.integration_responses =
+    ///     vec![IntegrationResponse { status_code: "200".into(), ..Default::default() }];
+    /// spec.method_responses = vec!["200".into()];
+    /// let compiled = compile(&spec).unwrap();
+    /// let request = RequestContext::default();
+    /// let gateway = GatewayHeaderValues::from_request(&request);
+    /// let mut response = MethodResponse::empty();
+    /// compiled.apply_into(&BackendResponse::new(200, "hi"), &request, &gateway, &mut response);
+    /// assert_eq!(&response.body[..], b"hi");
+    /// assert_eq!(response.headers["content-type"], "application/json");
+    /// ```
+    pub fn apply_into(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        gateway: &GatewayHeaderValues,
+        response: &mut MethodResponse,
+    ) {
+        response.headers.clear();
+        match self.apply_core(backend, request, None, Some(gateway), &mut response.headers) {
+            Ok((status, body)) => {
+                response.status = status;
+                response.body = body;
+                response.failure = None;
+            }
+            Err(r) => *response = r,
+        }
+    }
+
     /// Like [`CompiledIntegration::apply`], for an HTTP or Lambda integration whose request
     /// went through [`CompiledIntegration::render_request`]: what the request template wrote to
     /// `$context.responseOverride` / `requestOverride` carries into the response (SPEC §5.7).
@@ -419,8 +534,31 @@ impl CompiledIntegration {
         request: &RequestContext,
         rendered: Option<&RenderedRequest>,
     ) -> MethodResponse {
+        let mut headers = HeaderMap::new();
+        match self.apply_core(backend, request, rendered, None, &mut headers) {
+            Ok((status, body)) => MethodResponse {
+                status,
+                headers,
+                body,
+                failure: None,
+            },
+            Err(response) => response,
+        }
+    }
+
+    /// The whole of `apply`: on success the status and body, the headers written to `headers`
+    /// (which the caller passes empty); otherwise the gateway response to send.
+    fn apply_core(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        rendered: Option<&RenderedRequest>,
+        gateway_values: Option<&GatewayHeaderValues>,
+        headers: &mut HeaderMap,
+    ) -> Result<(u16, Bytes), MethodResponse> {
         if !self.kind.is_mapped() {
-            return passthrough_proxy(backend);
+            passthrough_proxy(backend, headers);
+            return Ok((backend.status, backend.body.clone()));
         }
         // Created only when a template renders (a passthrough allocates none of it).
         let mut overrides: Option<render::Overrides> = rendered.map(|r| {
@@ -432,19 +570,20 @@ impl CompiledIntegration {
         let chosen = match self.select(backend, request, &mut overrides) {
             Ok((Some(i), _)) => &self.responses[i],
             Ok((None, selection_value)) => {
-                return self
+                let selection_value = selection_value.unwrap_or_else(|| backend.status.to_string());
+                return Err(self
                     .gateway
-                    .respond(request, Failure::NoMatchingResponse { selection_value });
+                    .respond(request, Failure::NoMatchingResponse { selection_value }));
             }
-            Err(failure) => return self.gateway.respond(request, failure),
+            Err(failure) => return Err(self.gateway.respond(request, failure)),
         };
         if !chosen.has_method_response {
-            return self.gateway.respond(
+            return Err(self.gateway.respond(
                 request,
                 Failure::MissingMethodResponse {
                     status_code: chosen.status_code.to_string(),
                 },
-            );
+            ));
         }
 
         // MOCK integrations have no integration body (SPEC §2.5).
@@ -454,7 +593,9 @@ impl CompiledIntegration {
             backend.body.clone()
         };
         // Parameters read the raw integration response, before conversion (SPEC §1 step 4).
-        let mut assembly = Assembly::default();
+        let mut assembly = Assembly {
+            map: std::mem::take(headers),
+        };
         let mut body_json = params::LazyBody::new(
             &raw_body,
             self.kind == IntegrationKind::Lambda && backend.function_error,
@@ -466,7 +607,7 @@ impl CompiledIntegration {
             &mut body_json,
             |placement, value| assembly.mapped(placement, value),
         ) {
-            return self.gateway.respond(request, failure);
+            return Err(self.gateway.respond(request, failure));
         }
 
         let payload_binary = backend
@@ -486,12 +627,12 @@ impl CompiledIntegration {
         ) {
             Ok(c) => c,
             Err(e) => {
-                return self.gateway.respond(
+                return Err(self.gateway.respond(
                     request,
                     Failure::Base64Decode {
                         detail: e.to_string(),
                     },
-                );
+                ));
             }
         };
 
@@ -501,20 +642,20 @@ impl CompiledIntegration {
                 key,
                 template: templates::Mapping::Invalid(detail),
             }) => {
-                return self.gateway.respond(
+                return Err(self.gateway.respond(
                     request,
                     Failure::TemplateRender {
                         content_type: key.clone(),
                         detail: detail.to_string(),
                     },
-                );
+                ));
             }
             Some(templates::Entry {
                 key,
                 template: templates::Mapping::Render(template),
             }) => {
                 if !converted.is_text {
-                    return self.gateway.respond(request, Failure::TemplateOnBinaryBody);
+                    return Err(self.gateway.respond(request, Failure::TemplateOnBinaryBody));
                 }
                 let scope = render::Scope {
                     body: converted.bytes,
@@ -524,13 +665,13 @@ impl CompiledIntegration {
                 match render::render(template, &scope) {
                     Ok(text) => Bytes::from(text),
                     Err(e) => {
-                        return self.gateway.respond(
+                        return Err(self.gateway.respond(
                             request,
                             Failure::TemplateRender {
                                 content_type: key.clone(),
                                 detail: format!("{e:#}"),
                             },
-                        );
+                        ));
                     }
                 }
             }
@@ -542,9 +683,9 @@ impl CompiledIntegration {
         let mut status = chosen.status_code;
         if let Some(o) = &overrides {
             if let Some(name) = o.response.set_twice() {
-                return self
+                return Err(self
                     .gateway
-                    .respond(request, Failure::OverrideSetTwice { name });
+                    .respond(request, Failure::OverrideSetTwice { name }));
             }
             if let Some(s) = o.response.status() {
                 status = s;
@@ -557,24 +698,24 @@ impl CompiledIntegration {
         }
 
         assembly.default_content_type();
-        let mut headers = assembly.map;
-        let trace = matches!(
+        *headers = assembly.map;
+        let with_trace = matches!(
             self.kind,
             IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
-        )
-        .then(|| trace_id(request));
-        headers::add_gateway_headers(
-            &mut headers,
-            request.context_str("requestId"),
-            request.context_str("extendedRequestId"),
-            trace.as_deref(),
         );
-        MethodResponse {
-            status,
-            headers,
-            body,
-            failure: None,
+        match gateway_values {
+            Some(values) => values.insert_into(headers, with_trace),
+            None => {
+                let trace = with_trace.then(|| trace_id(request));
+                headers::add_gateway_headers(
+                    headers,
+                    request.context_str("requestId"),
+                    request.context_str("extendedRequestId"),
+                    trace.as_deref(),
+                );
+            }
         }
+        Ok((status, body))
     }
 
     /// Index of the selected response (`None` when nothing matches and there is no default),
@@ -584,14 +725,14 @@ impl CompiledIntegration {
         backend: &BackendResponse,
         request: &RequestContext,
         overrides: &mut Option<render::Overrides>,
-    ) -> Result<(Option<usize>, String), Failure> {
+    ) -> Result<(Option<usize>, Option<String>), Failure> {
         Ok(match self.kind {
             IntegrationKind::Lambda => {
                 if backend.function_error {
                     let value = lambda_error_message(&backend.body);
-                    (self.selector.select_str(&value), value)
+                    (self.selector.select_str(&value), Some(value))
                 } else if (200..300).contains(&backend.status) {
-                    (self.selector.select_str(""), String::new())
+                    (self.selector.select_str(""), Some(String::new()))
                 } else {
                     return Err(Failure::LambdaServiceError {
                         status: backend.status,
@@ -599,13 +740,12 @@ impl CompiledIntegration {
                 }
             }
             IntegrationKind::Mock => match self.mock_status_code(request, overrides)? {
-                Some(code) => (self.selector.select_status(code), code.to_string()),
-                None => (self.selector.default_response(), String::new()),
+                Some(code) => (self.selector.select_status(code), Some(code.to_string())),
+                None => (self.selector.default_response(), Some(String::new())),
             },
-            _ => (
-                self.selector.select_status(i64::from(backend.status)),
-                backend.status.to_string(),
-            ),
+            // The selection value (the status code, printed) only matters when nothing
+            // matches: printed then.
+            _ => (self.selector.select_status(i64::from(backend.status)), None),
         })
     }
 
@@ -710,18 +850,11 @@ fn trace_id(request: &RequestContext) -> String {
 }
 
 /// Proxy integrations: the backend answer passes through (SPEC §1.1).
-fn passthrough_proxy(backend: &BackendResponse) -> MethodResponse {
-    let mut headers = HeaderMap::new();
+fn passthrough_proxy(backend: &BackendResponse, headers: &mut HeaderMap) {
     for (name, value) in &backend.headers {
         if let Ok(n) = http::HeaderName::from_bytes(name.as_bytes()) {
             headers.append(n, value.clone());
         }
-    }
-    MethodResponse {
-        status: backend.status,
-        headers,
-        body: backend.body.clone(),
-        failure: None,
     }
 }
 
