@@ -323,46 +323,46 @@ impl Reader<'_> {
 }
 
 /// Strings of one document, for sharing: keys and short values (Java strings are immutable,
-/// so sharing is invisible to templates). A small open-addressing table.
+/// so sharing is invisible to templates). A documents holds few distinct short strings, so a
+/// linear scan over a packed tag (length, first, middle and last byte) finds them with one
+/// comparison of text per hit.
 struct Interner {
-    /// `(hash, string)`; a hash of 0 marks a free slot.
-    slots: [(u32, Option<Value>); Interner::SLOTS],
-    used: usize,
+    seen: Vec<(u32, Value)>,
 }
 
 impl Interner {
     const MAX_LEN: usize = 24;
-    const SLOTS: usize = 64;
-    const MAX_USED: usize = 40;
+    const MAX_ENTRIES: usize = 48;
 
     fn new() -> Interner {
-        Interner {
-            slots: [const { (0, None) }; Interner::SLOTS],
-            used: 0,
-        }
+        Interner { seen: Vec::new() }
     }
 
     fn get(&mut self, s: &str) -> Value {
-        if s.len() > Self::MAX_LEN {
+        let b = s.as_bytes();
+        if b.len() > Self::MAX_LEN {
             return Value::string(s);
         }
-        let mut h: u32 = 0x811c_9dc5;
-        for &b in s.as_bytes() {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-        let h = h | 1;
-        let mut i = (h as usize) & (Self::SLOTS - 1);
-        loop {
-            match &self.slots[i] {
-                (0, _) => break,
-                (sh, Some(v)) if *sh == h && v.as_str() == Some(s) => return v.clone(),
-                _ => i = (i + 1) & (Self::SLOTS - 1),
+        let tag = match b {
+            [] => 0,
+            [first, .., last] | [first @ last] => {
+                b.len() as u32
+                    | u32::from(*first) << 8
+                    | u32::from(b[b.len() / 2]) << 16
+                    | u32::from(*last) << 24
+            }
+        };
+        for (t, v) in &self.seen {
+            if *t == tag && v.as_str() == Some(s) {
+                return v.clone();
             }
         }
         let v = Value::string(s);
-        if self.used < Self::MAX_USED {
-            self.slots[i] = (h, Some(v.clone()));
-            self.used += 1;
+        if self.seen.len() < Self::MAX_ENTRIES {
+            if self.seen.capacity() == 0 {
+                self.seen.reserve_exact(16);
+            }
+            self.seen.push((tag, v.clone()));
         }
         v
     }

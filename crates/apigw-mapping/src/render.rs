@@ -303,7 +303,7 @@ impl Host for Scope<'_> {
                 self.body.clone(),
                 self.request,
             )))),
-            "util" => Some(Value::object(Rc::new(Util))),
+            "util" => Some(UTIL.with(|u| Value::object(u.clone()))),
             "context" => Some(Value::object(Rc::new(ContextObject {
                 fields: self.request.context.clone(),
                 response_override: self.overrides.response.clone(),
@@ -874,6 +874,11 @@ fn write_json_string(s: &str, out: &mut String) {
 #[derive(Debug)]
 struct Util;
 
+thread_local! {
+    /// `$util` has no state: one instance per thread serves every render.
+    static UTIL: Rc<Util> = Rc::new(Util);
+}
+
 impl Object for Util {
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
         let text = |v: &Value| {
@@ -885,9 +890,26 @@ impl Object for Util {
         };
         let host_err = |e: String| Error::new(ErrorKind::Render, e);
         Ok(match (name, args) {
-            ("escapeJavaScript", [s]) => Call::Value(match text(s) {
-                Some(s) => Value::string(util::escape_javascript(&s)),
-                None => Value::null(),
+            // A string that needs no escape is returned as it is (strings are immutable, so
+            // sharing it is invisible); one holding surrogate stand-ins (0xF4 lead bytes) is
+            // printed first, as any other value.
+            ("escapeJavaScript", [s])
+                if s.as_str().is_some_and(|t| {
+                    t.bytes().all(|b| {
+                        (0x20..0x7f).contains(&b) && !matches!(b, b'\'' | b'"' | b'\\' | b'/')
+                    })
+                }) =>
+            {
+                Call::Value(s.clone())
+            }
+            ("escapeJavaScript", [s]) => Call::Value(match s.as_str() {
+                Some(t) if !t.as_bytes().contains(&0xF4) => {
+                    Value::string(util::escape_javascript(t))
+                }
+                _ => match text(s) {
+                    Some(t) => Value::string(util::escape_javascript(&t)),
+                    None => Value::null(),
+                },
             }),
             ("urlEncode", [s]) => Call::Value(Value::string(
                 text(s).map(|s| util::url_encode(&s)).unwrap_or_default(),

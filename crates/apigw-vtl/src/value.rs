@@ -221,11 +221,15 @@ impl Value {
     pub fn map_with_keys(entries: Vec<(Value, Value)>) -> Value {
         // The entries become the map's own storage (no second vector); duplicates, rare in
         // practice, are folded in place: the first position keeps the last value.
+        let same_key = |a: &Value, b: &Value| match (&a.0, &b.0) {
+            (V::Str(x), V::Str(y)) => Arc::ptr_eq(x, y) || x == y,
+            _ => java_equals(a, b),
+        };
         let has_duplicates = if entries.len() <= 16 {
             entries
                 .iter()
                 .enumerate()
-                .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| java_equals(e, k)))
+                .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| same_key(e, k)))
         } else {
             let mut seen = std::collections::HashSet::with_capacity(entries.len());
             entries.iter().any(|(k, _)| match &k.0 {
@@ -558,7 +562,11 @@ fn write_int(i: i64, out: &mut String) {
         p -= 1;
         buf[p] = b'-';
     }
-    out.push_str(std::str::from_utf8(&buf[p..]).unwrap_or_default());
+    // ASCII digits: pushed as characters (no UTF-8 validation of the buffer).
+    out.reserve(buf.len() - p);
+    for &b in &buf[p..] {
+        out.push(char::from(b));
+    }
 }
 
 /// Strings are UTF-8, but Java strings can hold an unpaired surrogate (half
