@@ -122,7 +122,7 @@ impl JMap {
     pub fn get_str(&self, k: &str) -> Option<&Value> {
         self.entries
             .iter()
-            .find(|(e, _)| matches!(&e.0, V::Str(s) if &**s == k))
+            .find(|(e, _)| matches!(&e.0, V::Str(s) if short_str_eq(s, k)))
             .map(|(_, v)| v)
     }
 
@@ -545,6 +545,20 @@ impl From<f64> for Value {
     }
 }
 
+/// String equality that compares short strings (property names, map keys) byte by byte
+/// in line rather than through a `memcmp` call.
+#[inline]
+pub(crate) fn short_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Appends a decimal integer without the formatting machinery.
 fn write_int(i: i64, out: &mut String) {
     let mut buf = [0u8; 21];
@@ -563,8 +577,9 @@ fn write_int(i: i64, out: &mut String) {
         buf[p] = b'-';
     }
     // ASCII digits: pushed as characters (no UTF-8 validation of the buffer).
-    out.reserve(buf.len() - p);
-    for &b in &buf[p..] {
+    let digits = &buf[p..];
+    out.reserve(digits.len());
+    for &b in digits {
         out.push(char::from(b));
     }
 }
