@@ -23,18 +23,21 @@ pub(crate) fn read(input: &[u8]) -> Option<Value> {
         text,
         input,
         pos: 0,
-        interner: Interner::new(),
+        strings: STRINGS.with(std::cell::RefCell::take),
     };
-    let v = r.value(0)?;
+    let v = r.value(0);
     r.skip_ws();
-    (r.pos == input.len()).then_some(v)
+    let complete = r.pos == input.len();
+    STRINGS.with(|cache| *cache.borrow_mut() = r.strings);
+    v.filter(|_| complete)
 }
 
 struct Reader<'a> {
     text: &'a str,
     input: &'a [u8],
     pos: usize,
-    interner: Interner,
+    /// The per-thread string cache, held for the length of one document.
+    strings: Vec<(u32, Value)>,
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -145,7 +148,7 @@ impl Reader<'_> {
             b'"' => {
                 self.pos = end + 1;
                 let s = self.text.get(start..end)?;
-                Some(self.interner.get(s))
+                Some(intern(&mut self.strings, s))
             }
             b'\\' => {
                 let mut buf = String::with_capacity(end - start + 16);
@@ -190,8 +193,8 @@ impl Reader<'_> {
                     match *self.input.get(self.pos)? {
                         b'"' => {
                             self.pos += 1;
-                            return Some(if buf.len() <= Interner::MAX_LEN {
-                                self.interner.get(&buf)
+                            return Some(if buf.len() <= MAX_INTERNED_LEN {
+                                intern(&mut self.strings, &buf)
                             } else {
                                 Value::string(buf)
                             });
@@ -322,50 +325,44 @@ impl Reader<'_> {
     }
 }
 
-/// Strings of one document, for sharing: keys and short values (Java strings are immutable,
-/// so sharing is invisible to templates). A documents holds few distinct short strings, so a
-/// linear scan over a packed tag (length, first, middle and last byte) finds them with one
-/// comparison of text per hit.
-struct Interner {
-    seen: Vec<(u32, Value)>,
+/// Strings up to this length are looked up in the per-thread string cache.
+const MAX_INTERNED_LEN: usize = 24;
+
+/// Slots of the per-thread string cache (a power of two).
+const CACHE_SLOTS: usize = 256;
+
+thread_local! {
+    /// Short strings seen in recent bodies (object keys, enum-like values), shared across
+    /// requests: the same API sends the same keys in every response, so a body's keys are
+    /// usually found here and cost no allocation. Java strings are immutable, so sharing is
+    /// invisible to templates. Direct-mapped (a colliding string replaces the slot's), so the
+    /// cache stays bounded whatever the bodies hold.
+    static STRINGS: std::cell::RefCell<Vec<(u32, Value)>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
 }
 
-impl Interner {
-    const MAX_LEN: usize = 24;
-    const MAX_ENTRIES: usize = 48;
-
-    fn new() -> Interner {
-        Interner { seen: Vec::new() }
+/// A template string for `s`, shared with earlier occurrences when `cache` (the per-thread
+/// string cache) holds it.
+fn intern(cache: &mut Vec<(u32, Value)>, s: &str) -> Value {
+    let b = s.as_bytes();
+    if b.len() > MAX_INTERNED_LEN {
+        return Value::string(s);
     }
-
-    fn get(&mut self, s: &str) -> Value {
-        let b = s.as_bytes();
-        if b.len() > Self::MAX_LEN {
-            return Value::string(s);
-        }
-        let tag = match b {
-            [] => 0,
-            [first, .., last] | [first @ last] => {
-                b.len() as u32
-                    | u32::from(*first) << 8
-                    | u32::from(b[b.len() / 2]) << 16
-                    | u32::from(*last) << 24
-            }
-        };
-        for (t, v) in &self.seen {
-            if *t == tag && v.as_str() == Some(s) {
-                return v.clone();
-            }
-        }
-        let v = Value::string(s);
-        if self.seen.len() < Self::MAX_ENTRIES {
-            if self.seen.capacity() == 0 {
-                self.seen.reserve_exact(16);
-            }
-            self.seen.push((tag, v.clone()));
-        }
-        v
+    let mut h: u32 = 0x811c_9dc5;
+    for &c in b {
+        h = (h ^ u32::from(c)).wrapping_mul(0x0100_0193);
     }
+    if cache.is_empty() {
+        cache.resize(CACHE_SLOTS, (0, Value::null()));
+    }
+    let slot = &mut cache[(h as usize) & (CACHE_SLOTS - 1)];
+    if slot.0 == h && slot.1.as_str() == Some(s) {
+        return slot.1.clone();
+    }
+    let v = Value::string(s);
+    *slot = (h, v.clone());
+    v
 }
 
 #[cfg(test)]
@@ -405,6 +402,27 @@ mod tests {
         ] {
             assert_eq!(fast(text).as_deref(), Some(slow(text).as_str()), "{text}");
         }
+    }
+
+    #[test]
+    fn short_strings_are_shared_across_documents() {
+        let first = |text: &str| match read(text.as_bytes()) {
+            Some(v) => v.as_map().unwrap()[0].1.clone(),
+            None => panic!("{text}"),
+        };
+        let a = first(r#"{"k": "shared value"}"#);
+        let b = first(r#"{"k": "shared value", "other": 1}"#);
+        assert_eq!(a.as_str(), Some("shared value"));
+        assert_eq!(
+            a.as_str().unwrap().as_ptr(),
+            b.as_str().unwrap().as_ptr(),
+            "one allocation for both"
+        );
+        let long = "x".repeat(MAX_INTERNED_LEN + 1);
+        let c = first(&format!(r#"{{"k": "{long}"}}"#));
+        let d = first(&format!(r#"{{"k": "{long}"}}"#));
+        assert_eq!(c.as_str(), d.as_str());
+        assert_ne!(c.as_str().unwrap().as_ptr(), d.as_str().unwrap().as_ptr());
     }
 
     #[test]
