@@ -499,15 +499,15 @@ impl CompiledIntegration {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),
         })?;
-        for o in [&overrides.request, &overrides.response] {
+        for o in [&overrides.request(), &overrides.response()] {
             if let Some(name) = o.set_twice() {
                 return Err(Failure::OverrideSetTwice { name });
             }
         }
         Ok(Some(RenderedRequest {
             body: Bytes::from(body),
-            request_override: overrides.request.snapshot(),
-            response_override: overrides.response.snapshot(),
+            request_override: overrides.request().snapshot(),
+            response_override: overrides.response().snapshot(),
         }))
     }
 
@@ -563,8 +563,8 @@ impl CompiledIntegration {
         // Created only when a template renders (a passthrough allocates none of it).
         let mut overrides: Option<render::Overrides> = rendered.map(|r| {
             let o = render::Overrides::default();
-            o.request.seed(&r.request_override);
-            o.response.seed(&r.response_override);
+            o.request().seed(&r.request_override);
+            o.response().seed(&r.response_override);
             o
         });
         let chosen = match self.select(backend, request, &mut overrides) {
@@ -681,16 +681,19 @@ impl CompiledIntegration {
         // `$context.responseOverride` (SPEC §5.9), written by the response template or, for
         // MOCK, by the request template.
         let mut status = chosen.status_code;
-        if let Some(o) = &overrides {
-            if let Some(name) = o.response.set_twice() {
+        if let Some(o) = overrides
+            .as_ref()
+            .and_then(render::Overrides::response_if_used)
+        {
+            if let Some(name) = o.set_twice() {
                 return Err(self
                     .gateway
                     .respond(request, Failure::OverrideSetTwice { name }));
             }
-            if let Some(s) = o.response.status() {
+            if let Some(s) = o.status() {
                 status = s;
             }
-            for (name, value) in o.response.headers() {
+            for (name, value) in o.headers() {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     assembly.overridden(&name, v);
                 }
@@ -785,7 +788,7 @@ impl CompiledIntegration {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),
         })?;
-        for o in [&fresh.request, &fresh.response] {
+        for o in [&fresh.request(), &fresh.response()] {
             if let Some(name) = o.set_twice() {
                 return Err(Failure::OverrideSetTwice { name });
             }
@@ -793,8 +796,8 @@ impl CompiledIntegration {
         // "Overrides are final" counts per template: the response template starts afresh
         // with the values the request template wrote.
         let carried = overrides.get_or_insert_with(render::Overrides::default);
-        carried.request.seed(&fresh.request.snapshot());
-        carried.response.seed(&fresh.response.snapshot());
+        carried.request().seed(&fresh.request().snapshot());
+        carried.response().seed(&fresh.response().snapshot());
         Ok(templates::lenient_status_code(&output))
     }
 }

@@ -18,8 +18,26 @@ use crate::util;
 /// response template, since values written on the request side carry over (SPEC §5.7).
 #[derive(Debug, Default)]
 pub(crate) struct Overrides {
-    pub(crate) response: Rc<Override>,
-    pub(crate) request: Rc<Override>,
+    /// Created on first use: a template that never reads `$context` allocates neither.
+    response: OnceCell<Rc<Override>>,
+    request: OnceCell<Rc<Override>>,
+}
+
+impl Overrides {
+    /// `$context.responseOverride`.
+    pub(crate) fn response(&self) -> &Rc<Override> {
+        self.response.get_or_init(Rc::default)
+    }
+
+    /// `$context.requestOverride`.
+    pub(crate) fn request(&self) -> &Rc<Override> {
+        self.request.get_or_init(Rc::default)
+    }
+
+    /// `$context.responseOverride` if anything created it (nothing was written otherwise).
+    pub(crate) fn response_if_used(&self) -> Option<&Rc<Override>> {
+        self.response.get()
+    }
 }
 
 /// What a request template wrote to `$context.requestOverride` / `.responseOverride`, as plain
@@ -306,8 +324,8 @@ impl Host for Scope<'_> {
             "util" => Some(UTIL.with(|u| Value::object(u.clone()))),
             "context" => Some(Value::object(Rc::new(ContextObject {
                 fields: self.request.context.clone(),
-                response_override: self.overrides.response.clone(),
-                request_override: self.overrides.request.clone(),
+                response_override: self.overrides.response().clone(),
+                request_override: self.overrides.request().clone(),
             }))),
             "stageVariables" => Some(Value::map(
                 self.request
@@ -348,8 +366,8 @@ pub(crate) fn render_with_context(
             fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
             Some(Value::object(Rc::new(ContextObject {
                 fields,
-                response_override: self.scope.overrides.response.clone(),
-                request_override: self.scope.overrides.request.clone(),
+                response_override: self.scope.overrides.response().clone(),
+                request_override: self.scope.overrides.request().clone(),
             })))
         }
     }
