@@ -232,7 +232,7 @@ impl GatewayHeaderValues {
         GatewayHeaderValues {
             request_id: value(request.context_str("requestId")),
             apigw_id: value(request.context_str("extendedRequestId")),
-            trace_id: value(Some(&trace_id(request))),
+            trace_id: value(Some(trace_id(request).as_str())),
         }
     }
 
@@ -714,7 +714,7 @@ impl CompiledIntegration {
                     headers,
                     request.context_str("requestId"),
                     request.context_str("extendedRequestId"),
-                    trace.as_deref(),
+                    trace.as_ref().map(TraceId::as_str),
                 );
             }
         }
@@ -826,10 +826,10 @@ pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
 }
 
 /// The `X-Amzn-Trace-Id` value: `$context.xrayTraceId` when the caller supplies one, otherwise
-/// a stable id derived from the request id.
-fn trace_id(request: &RequestContext) -> String {
+/// a stable id derived from the request id (built on the stack: no allocation).
+fn trace_id(request: &RequestContext) -> TraceId<'_> {
     if let Some(t) = request.context_str("xrayTraceId") {
-        return t.to_owned();
+        return TraceId::Given(t);
     }
     let seed = request.context_str("requestId").unwrap_or("");
     // FNV-1a, twice with different offsets, for a 96-bit id.
@@ -841,15 +841,31 @@ fn trace_id(request: &RequestContext) -> String {
     let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
     // Hex by hand: `format!` costs more than the hashing on this per-request path.
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(40);
-    id.push_str("Root=1-00000000-");
-    for shift in (0..16).rev() {
-        id.push(HEX[((a >> (shift * 4)) & 0xf) as usize] as char);
+    let mut id = [0u8; 40];
+    id[..16].copy_from_slice(b"Root=1-00000000-");
+    for (i, shift) in (0..16).rev().enumerate() {
+        id[16 + i] = HEX[((a >> (shift * 4)) & 0xf) as usize];
     }
-    for shift in (0..8).rev() {
-        id.push(HEX[((b >> (shift * 4)) & 0xf) as usize] as char);
+    for (i, shift) in (0..8).rev().enumerate() {
+        id[32 + i] = HEX[((b >> (shift * 4)) & 0xf) as usize];
     }
-    id
+    TraceId::Derived(id)
+}
+
+/// A trace id: the caller's, or one derived from the request id.
+enum TraceId<'a> {
+    Given(&'a str),
+    Derived([u8; 40]),
+}
+
+impl TraceId<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            TraceId::Given(s) => s,
+            // ASCII by construction.
+            TraceId::Derived(b) => std::str::from_utf8(b).unwrap_or_default(),
+        }
+    }
 }
 
 /// Proxy integrations: the backend answer passes through (SPEC §1.1).
@@ -892,13 +908,13 @@ mod tests {
     fn trace_id_shape() {
         let mut r = RequestContext::default();
         r.context.insert("requestId".into(), "abc".into());
-        let id = trace_id(&r);
+        let id = trace_id(&r).as_str().to_owned();
         assert_eq!(id.len(), 40);
         assert!(id.starts_with("Root=1-00000000-"));
         assert!(id[16..].bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(id, trace_id(&r));
+        assert_eq!(id, trace_id(&r).as_str());
         r.context.insert("xrayTraceId".into(), "Root=1-x".into());
-        assert_eq!(trace_id(&r), "Root=1-x");
+        assert_eq!(trace_id(&r).as_str(), "Root=1-x");
     }
 
     fn lambda_spec(request_template: &str, response_template: &str) -> CompiledIntegration {
