@@ -428,7 +428,7 @@ impl CompiledIntegration {
                 response.body = body;
                 response.failure = None;
             }
-            Err(r) => *response = r,
+            Err(r) => *response = *r,
         }
     }
 
@@ -542,7 +542,7 @@ impl CompiledIntegration {
                 body,
                 failure: None,
             },
-            Err(response) => response,
+            Err(response) => *response,
         }
     }
 
@@ -555,7 +555,7 @@ impl CompiledIntegration {
         rendered: Option<&RenderedRequest>,
         gateway_values: Option<&GatewayHeaderValues>,
         headers: &mut HeaderMap,
-    ) -> Result<(u16, Bytes), MethodResponse> {
+    ) -> Result<(u16, Bytes), Box<MethodResponse>> {
         if !self.kind.is_mapped() {
             passthrough_proxy(backend, headers);
             return Ok((backend.status, backend.body.clone()));
@@ -571,19 +571,20 @@ impl CompiledIntegration {
             Ok((Some(i), _)) => &self.responses[i],
             Ok((None, selection_value)) => {
                 let selection_value = selection_value.unwrap_or_else(|| backend.status.to_string());
-                return Err(self
-                    .gateway
-                    .respond(request, Failure::NoMatchingResponse { selection_value }));
+                return Err(Box::new(
+                    self.gateway
+                        .respond(request, Failure::NoMatchingResponse { selection_value }),
+                ));
             }
-            Err(failure) => return Err(self.gateway.respond(request, failure)),
+            Err(failure) => return Err(Box::new(self.gateway.respond(request, failure))),
         };
         if !chosen.has_method_response {
-            return Err(self.gateway.respond(
+            return Err(Box::new(self.gateway.respond(
                 request,
                 Failure::MissingMethodResponse {
                     status_code: chosen.status_code.to_string(),
                 },
-            ));
+            )));
         }
 
         // MOCK integrations have no integration body (SPEC §2.5).
@@ -607,7 +608,7 @@ impl CompiledIntegration {
             &mut body_json,
             |placement, value| assembly.mapped(placement, value),
         ) {
-            return Err(self.gateway.respond(request, failure));
+            return Err(Box::new(self.gateway.respond(request, failure)));
         }
 
         let payload_binary = backend
@@ -627,12 +628,12 @@ impl CompiledIntegration {
         ) {
             Ok(c) => c,
             Err(e) => {
-                return Err(self.gateway.respond(
+                return Err(Box::new(self.gateway.respond(
                     request,
                     Failure::Base64Decode {
                         detail: e.to_string(),
                     },
-                ));
+                )));
             }
         };
 
@@ -642,20 +643,22 @@ impl CompiledIntegration {
                 key,
                 template: templates::Mapping::Invalid(detail),
             }) => {
-                return Err(self.gateway.respond(
+                return Err(Box::new(self.gateway.respond(
                     request,
                     Failure::TemplateRender {
                         content_type: key.clone(),
                         detail: detail.to_string(),
                     },
-                ));
+                )));
             }
             Some(templates::Entry {
                 key,
                 template: templates::Mapping::Render(template),
             }) => {
                 if !converted.is_text {
-                    return Err(self.gateway.respond(request, Failure::TemplateOnBinaryBody));
+                    return Err(Box::new(
+                        self.gateway.respond(request, Failure::TemplateOnBinaryBody),
+                    ));
                 }
                 let scope = render::Scope {
                     body: converted.bytes,
@@ -665,13 +668,13 @@ impl CompiledIntegration {
                 match render::render(template, &scope) {
                     Ok(text) => Bytes::from(text),
                     Err(e) => {
-                        return Err(self.gateway.respond(
+                        return Err(Box::new(self.gateway.respond(
                             request,
                             Failure::TemplateRender {
                                 content_type: key.clone(),
                                 detail: format!("{e:#}"),
                             },
-                        ));
+                        )));
                     }
                 }
             }
@@ -686,9 +689,10 @@ impl CompiledIntegration {
             .and_then(render::Overrides::response_if_used)
         {
             if let Some(name) = o.set_twice() {
-                return Err(self
-                    .gateway
-                    .respond(request, Failure::OverrideSetTwice { name }));
+                return Err(Box::new(
+                    self.gateway
+                        .respond(request, Failure::OverrideSetTwice { name }),
+                ));
             }
             if let Some(s) = o.status() {
                 status = s;
