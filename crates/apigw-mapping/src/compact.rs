@@ -21,20 +21,249 @@ impl std::fmt::Display for Invalid {
 
 /// Validates `input` as one JSON value (surrounding whitespace allowed) and appends its compact
 /// form to `out`.
+///
+/// The output is the input without its insignificant whitespace, so nothing is copied token by
+/// token: the parser only validates and moves its cursor, and the runs between whitespace are
+/// copied in bulk when whitespace interrupts them.
 pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
+    let base = out.len();
+    if fast(input, out).is_some() {
+        return Ok(());
+    }
+    // Invalid (or nested past the fast path's limit): the validator below decides, with its
+    // error and its offset.
+    out.truncate(base);
     out.reserve(input.len());
-    let mut p = Parser { input, pos: 0, out };
+    let mut p = Parser {
+        input,
+        pos: 0,
+        run_start: 0,
+        out,
+    };
+    p.skip_ws();
     p.value()?;
     p.skip_ws();
     if p.pos != input.len() {
         return Err(p.err("trailing characters"));
     }
+    p.flush();
     Ok(())
+}
+
+/// What the fast path expects next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A value (after `:`, after `,` in an array, or at the start).
+    Value,
+    /// A value or `]` (after `[`).
+    ValueOrClose,
+    /// A key or `}` (after `{`).
+    KeyOrClose,
+    /// A key (after `,` in an object).
+    Key,
+    /// `:` after a key.
+    Colon,
+    /// `,` or the container's closing bracket, or the end of the text.
+    After,
+}
+
+/// The compaction as one loop over the bytes with the grammar state in locals: valid JSON is
+/// appended to `out`; anything else (or nesting past [`MAX_DEPTH`], counting empty
+/// containers) answers `None`, leaving `out` partly written for the caller to truncate.
+fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.reserve(b.len());
+    // `true` for an object.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut pos = 0;
+    let mut run = 0;
+    let mut expect = Expect::Value;
+    loop {
+        let Some(&c) = b.get(pos) else {
+            if expect == Expect::After && stack.is_empty() {
+                out.extend_from_slice(&b[run..]);
+                return Some(());
+            }
+            return None;
+        };
+        if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            out.extend_from_slice(&b[run..pos]);
+            pos += 1;
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(pos) {
+                pos += 1;
+            }
+            run = pos;
+            continue;
+        }
+        match expect {
+            Expect::Value | Expect::ValueOrClose => {
+                match c {
+                    b'"' => pos = string_end(b, pos + 1)?,
+                    b'-' | b'0'..=b'9' => pos = number_end(b, pos)?,
+                    b'{' | b'[' => {
+                        if stack.len() >= MAX_DEPTH {
+                            return None;
+                        }
+                        stack.push(c == b'{');
+                        pos += 1;
+                        expect = if c == b'{' {
+                            Expect::KeyOrClose
+                        } else {
+                            Expect::ValueOrClose
+                        };
+                        continue;
+                    }
+                    b']' if expect == Expect::ValueOrClose => {
+                        stack.pop();
+                        pos += 1;
+                    }
+                    b't' | b'f' | b'n' => {
+                        let word: &[u8] = match c {
+                            b't' => b"true",
+                            b'f' => b"false",
+                            _ => b"null",
+                        };
+                        if !b[pos..].starts_with(word) {
+                            return None;
+                        }
+                        pos += word.len();
+                    }
+                    _ => return None,
+                }
+                expect = Expect::After;
+            }
+            Expect::KeyOrClose | Expect::Key => match c {
+                b'"' => {
+                    pos = string_end(b, pos + 1)?;
+                    expect = Expect::Colon;
+                }
+                b'}' if expect == Expect::KeyOrClose => {
+                    stack.pop();
+                    pos += 1;
+                    expect = Expect::After;
+                }
+                _ => return None,
+            },
+            Expect::Colon => {
+                if c != b':' {
+                    return None;
+                }
+                pos += 1;
+                expect = Expect::Value;
+            }
+            Expect::After => match (c, stack.last()) {
+                (b',', Some(&object)) => {
+                    pos += 1;
+                    expect = if object { Expect::Key } else { Expect::Value };
+                }
+                (b'}', Some(true)) | (b']', Some(false)) => {
+                    stack.pop();
+                    pos += 1;
+                }
+                _ => return None,
+            },
+        }
+    }
+}
+
+/// The position after the string whose contents start at `p` (after the opening quote).
+#[inline(always)]
+fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
+    loop {
+        p += string_run(b.get(p..)?);
+        match *b.get(p)? {
+            b'"' => return Some(p + 1),
+            b'\\' => match *b.get(p + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => p += 2,
+                b'u' => {
+                    if !b.get(p + 2..p + 6)?.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    p += 6;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// The position after the number starting at `p`, checked against JSON's grammar.
+#[inline]
+fn number_end(b: &[u8], mut p: usize) -> Option<usize> {
+    let digits = |p: &mut usize| {
+        let s = *p;
+        while b.get(*p).is_some_and(u8::is_ascii_digit) {
+            *p += 1;
+        }
+        *p - s
+    };
+    if b[p] == b'-' {
+        p += 1;
+    }
+    match *b.get(p)? {
+        b'0' => p += 1,
+        b'1'..=b'9' => {
+            digits(&mut p);
+        }
+        _ => return None,
+    }
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+        if digits(&mut p) == 0 {
+            return None;
+        }
+    }
+    if let Some(b'e' | b'E') = b.get(p) {
+        p += 1;
+        if let Some(b'+' | b'-') = b.get(p) {
+            p += 1;
+        }
+        if digits(&mut p) == 0 {
+            return None;
+        }
+    }
+    Some(p)
+}
+
+/// The length of the leading run of `s` that holds no `"`, no `\\` and no control character
+/// (U+0000–U+001F): the bytes a JSON string copies as they are. Eight bytes at a time.
+#[inline(always)]
+pub(crate) fn string_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let mut chunks = s.chunks_exact(8);
+    let mut i = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let q = x ^ QUOTES;
+        let b = x ^ BACKSLASHES;
+        // Each term flags (high bit) the bytes equal to `"`, to `\\`, or below 0x20; the lowest
+        // flag is exact (borrows only run upwards from a flagged byte).
+        let flags = ((q.wrapping_sub(ONES) & !q)
+            | (b.wrapping_sub(ONES) & !b)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(chunks.remainder().len())
 }
 
 struct Parser<'a, 'o> {
     input: &'a [u8],
     pos: usize,
+    /// Where the run of input not yet copied to `out` starts.
+    run_start: usize,
     out: &'o mut Vec<u8>,
 }
 
@@ -53,10 +282,23 @@ impl Parser<'_, '_> {
         }
     }
 
+    /// Copies the pending run.
+    fn flush(&mut self) {
+        self.out
+            .extend_from_slice(&self.input[self.run_start..self.pos]);
+        self.run_start = self.pos;
+    }
+
+    /// Skips whitespace; the run before it is copied, the whitespace is not.
     #[inline]
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.input.get(self.pos) {
+        if let Some(b' ' | b'\n' | b'\r' | b'\t') = self.input.get(self.pos) {
+            self.flush();
             self.pos += 1;
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.input.get(self.pos) {
+                self.pos += 1;
+            }
+            self.run_start = self.pos;
         }
     }
 
@@ -73,11 +315,9 @@ impl Parser<'_, '_> {
             self.skip_ws();
             match self.peek() {
                 Some(b'{') => {
-                    self.out.push(b'{');
                     self.pos += 1;
                     self.skip_ws();
                     if self.peek() == Some(b'}') {
-                        self.out.push(b'}');
                         self.pos += 1;
                     } else {
                         if stack.len() >= MAX_DEPTH {
@@ -89,11 +329,9 @@ impl Parser<'_, '_> {
                     }
                 }
                 Some(b'[') => {
-                    self.out.push(b'[');
                     self.pos += 1;
                     self.skip_ws();
                     if self.peek() == Some(b']') {
-                        self.out.push(b']');
                         self.pos += 1;
                     } else {
                         if stack.len() >= MAX_DEPTH {
@@ -119,7 +357,6 @@ impl Parser<'_, '_> {
                 self.skip_ws();
                 match (frame, self.peek()) {
                     (_, Some(b',')) => {
-                        self.out.push(b',');
                         self.pos += 1;
                         if frame == Frame::Object {
                             self.skip_ws();
@@ -128,7 +365,6 @@ impl Parser<'_, '_> {
                         break;
                     }
                     (Frame::Array, Some(b']')) | (Frame::Object, Some(b'}')) => {
-                        self.out.push(self.input[self.pos]);
                         self.pos += 1;
                         stack.pop();
                     }
@@ -149,32 +385,21 @@ impl Parser<'_, '_> {
         if self.peek() != Some(b':') {
             return Err(self.err("expected ':'"));
         }
-        self.out.push(b':');
         self.pos += 1;
         Ok(())
     }
 
-    /// A string, copied as written: runs between escapes are validated and copied in bulk.
+    /// A string, copied as written: runs between escapes are validated in bulk.
     fn string(&mut self) -> Result<(), Invalid> {
-        let start = self.pos;
         self.pos += 1;
         loop {
-            let rest = &self.input[self.pos..];
-            let Some(i) = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            else {
-                self.pos = self.input.len();
-                return Err(self.err("unterminated string"));
-            };
-            self.pos += i;
-            match self.input[self.pos] {
-                b'"' => {
+            self.pos += string_run(&self.input[self.pos..]);
+            match self.input.get(self.pos) {
+                Some(b'"') => {
                     self.pos += 1;
-                    self.out.extend_from_slice(&self.input[start..self.pos]);
                     return Ok(());
                 }
-                b'\\' => {
+                Some(b'\\') => {
                     let esc = self.input.get(self.pos + 1).copied();
                     match esc {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
@@ -190,14 +415,14 @@ impl Parser<'_, '_> {
                         _ => return Err(self.err("invalid escape")),
                     }
                 }
-                _ => return Err(self.err("control character in string")),
+                Some(_) => return Err(self.err("control character in string")),
+                None => return Err(self.err("unterminated string")),
             }
         }
     }
 
-    /// A number, validated against JSON's grammar and copied as written.
+    /// A number, validated against JSON's grammar (copied as written with its run).
     fn number(&mut self) -> Result<(), Invalid> {
-        let start = self.pos;
         let digits = |p: &mut Self| {
             let s = p.pos;
             while p.peek().is_some_and(|b| b.is_ascii_digit()) {
@@ -230,14 +455,12 @@ impl Parser<'_, '_> {
                 return Err(self.err("invalid number"));
             }
         }
-        self.out.extend_from_slice(&self.input[start..self.pos]);
         Ok(())
     }
 
     fn literal(&mut self, word: &'static [u8]) -> Result<(), Invalid> {
         if self.input[self.pos..].starts_with(word) {
             self.pos += word.len();
-            self.out.extend_from_slice(word);
             Ok(())
         } else {
             Err(self.err("invalid literal"))
@@ -251,7 +474,15 @@ mod tests {
 
     fn c(s: &str) -> Result<String, Invalid> {
         let mut out = Vec::new();
-        compact(s.as_bytes(), &mut out).map(|()| String::from_utf8(out).unwrap())
+        let result = compact(s.as_bytes(), &mut out).map(|()| String::from_utf8(out).unwrap());
+        // The fast path accepts exactly what the validator accepts (below its depth limit),
+        // with the same output.
+        let mut fast_out = Vec::new();
+        match fast(s.as_bytes(), &mut fast_out) {
+            Some(()) => assert_eq!(Ok(String::from_utf8(fast_out).unwrap()), result, "{s:?}"),
+            None => assert!(result.is_err() || s.len() > 2 * MAX_DEPTH, "{s:?}"),
+        }
+        result
     }
 
     #[test]
@@ -306,6 +537,29 @@ mod tests {
             let theirs: serde_json::Value = serde_json::from_str(good).unwrap();
             assert_eq!(ours, theirs);
         }
+    }
+
+    #[test]
+    fn string_runs_stop_at_the_first_special_byte() {
+        let naive = |s: &[u8]| {
+            s.iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(s.len())
+        };
+        let base = "abcdéfgh东京ijklmnopqrstuvwxyz0123456789"
+            .as_bytes()
+            .to_vec();
+        for special in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
+            for at in 0..base.len() {
+                let mut s = base.clone();
+                s[at] = special;
+                assert_eq!(string_run(&s), naive(&s), "{special} at {at}");
+            }
+        }
+        assert_eq!(string_run(&base), base.len());
+        assert_eq!(string_run(b""), 0);
+        // Bytes next to the thresholds are plain.
+        assert_eq!(string_run(b"\x20\x21\x23\x5b\x5d\x7f\x80\xa0\xff\x20"), 10);
     }
 
     #[test]

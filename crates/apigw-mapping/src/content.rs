@@ -116,12 +116,21 @@ impl BinaryMediaTypes {
 
 /// The MIME type of a media type: parameters after `;` removed, surrounding spaces trimmed.
 pub fn mime_type(media_type: &str) -> &str {
-    media_type.split(';').next().unwrap_or("").trim()
+    let end = media_type
+        .bytes()
+        .position(|b| b == b';')
+        .unwrap_or(media_type.len());
+    media_type[..end].trim()
 }
 
 /// The first media range of an `Accept` header value (AWS honours only the first).
 pub fn first_accept_media_type(accept: &str) -> &str {
-    mime_type(accept.split(',').next().unwrap_or(""))
+    // The first media range ends at the first `,`, its MIME type at the first `;`.
+    let end = accept
+        .bytes()
+        .position(|b| b == b',' || b == b';')
+        .unwrap_or(accept.len());
+    accept[..end].trim()
 }
 
 /// A body after conversion.
@@ -235,6 +244,24 @@ mod tests {
             "image/webp"
         );
         assert_eq!(first_accept_media_type(" text/html ; q=1"), "text/html");
+        // The byte scan agrees with splitting on `,` then `;`.
+        for accept in [
+            "",
+            ",",
+            ";",
+            "a/b",
+            " a/b ;q=1, c/d",
+            "a/b,c/d;x",
+            "a/b;x,c/d",
+            "\u{a0}a/b\u{2003};",
+            "*/*",
+        ] {
+            let split = accept.split(',').next().unwrap_or("");
+            let split = split.split(';').next().unwrap_or("").trim();
+            assert_eq!(first_accept_media_type(accept), split, "{accept:?}");
+            let m = accept.split(';').next().unwrap_or("").trim();
+            assert_eq!(mime_type(accept), m, "{accept:?}");
+        }
     }
 
     #[test]

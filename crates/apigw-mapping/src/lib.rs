@@ -43,6 +43,7 @@ mod compact;
 pub mod content;
 mod error;
 mod explain;
+mod fastjson;
 mod gateway;
 mod headers;
 mod model;
@@ -179,6 +180,81 @@ pub struct MethodResponse {
     pub body: Bytes,
     /// Why a gateway error was returned instead of a mapped response, for the operator's log.
     pub failure: Option<Failure>,
+}
+
+impl MethodResponse {
+    /// An empty response (status 200, no headers, empty body) to pass to
+    /// [`CompiledIntegration::apply_into`] and reuse across requests.
+    ///
+    /// # Example
+    /// ```
+    /// let r = apigw_mapping::MethodResponse::empty();
+    /// assert_eq!(r.status, 200);
+    /// assert!(r.headers.is_empty() && r.body.is_empty() && r.failure.is_none());
+    /// ```
+    pub fn empty() -> MethodResponse {
+        MethodResponse {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            failure: None,
+        }
+    }
+}
+
+/// The values of the headers API Gateway adds to a mapped response (`x-amzn-RequestId`,
+/// `x-amz-apigw-id`, `X-Amzn-Trace-Id`, SPEC §7.3), built once per request by the caller so
+/// that [`CompiledIntegration::apply_into`] allocates nothing for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayHeaderValues {
+    /// `x-amzn-RequestId` (`$context.requestId`).
+    pub request_id: Option<HeaderValue>,
+    /// `x-amz-apigw-id` (`$context.extendedRequestId`).
+    pub apigw_id: Option<HeaderValue>,
+    /// `X-Amzn-Trace-Id`, sent on successful HTTP, AWS and Lambda responses only.
+    pub trace_id: Option<HeaderValue>,
+}
+
+impl GatewayHeaderValues {
+    /// The values [`CompiledIntegration::apply`] derives from the request's `$context`:
+    /// `requestId`, `extendedRequestId`, and `xrayTraceId` or a trace id derived from the
+    /// request id.
+    ///
+    /// # Example
+    /// ```
+    /// let mut request = apigw_mapping::RequestContext::default();
+    /// request.context.insert("requestId".into(), "r-1".into());
+    /// let values = apigw_mapping::GatewayHeaderValues::from_request(&request);
+    /// assert_eq!(values.request_id.unwrap(), "r-1");
+    /// assert!(values.apigw_id.is_none());
+    /// assert!(values.trace_id.unwrap().to_str().unwrap().starts_with("Root=1-"));
+    /// ```
+    pub fn from_request(request: &RequestContext) -> GatewayHeaderValues {
+        let value = |s: Option<&str>| s.and_then(|s| HeaderValue::from_str(s).ok());
+        GatewayHeaderValues {
+            request_id: value(request.context_str("requestId")),
+            apigw_id: value(request.context_str("extendedRequestId")),
+            trace_id: value(Some(trace_id(request).as_str())),
+        }
+    }
+
+    fn insert_into(&self, headers: &mut HeaderMap, with_trace: bool) {
+        static REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+        static APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
+        static TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+        for (name, value) in [
+            (&REQUEST_ID, &self.request_id),
+            (&APIGW_ID, &self.apigw_id),
+            (
+                &TRACE_ID,
+                &self.trace_id.as_ref().filter(|_| with_trace).cloned(),
+            ),
+        ] {
+            if let Some(v) = value {
+                headers.insert(name.clone(), v.clone());
+            }
+        }
+    }
 }
 
 /// An integration request after its request template (see
@@ -374,6 +450,46 @@ impl CompiledIntegration {
         self.apply_inner(backend, request, None)
     }
 
+    /// [`CompiledIntegration::apply`] into caller-owned storage: `response` is overwritten
+    /// (its header map is cleared, keeping its capacity) and API Gateway's own headers take
+    /// the values in `gateway` (build them with [`GatewayHeaderValues::from_request`] for the
+    /// same result as `apply`). With a reused `response` and `gateway`, a passthrough (no
+    /// template, no conversion, parameters that need no allocation) allocates nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, BackendResponse, GatewayHeaderValues, IntegrationKind,
+    ///                     IntegrationResponse, IntegrationSpec, MethodResponse, RequestContext};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// spec.integration_responses =
+    ///     vec![IntegrationResponse { status_code: "200".into(), ..Default::default() }];
+    /// spec.method_responses = vec!["200".into()];
+    /// let compiled = compile(&spec).unwrap();
+    /// let request = RequestContext::default();
+    /// let gateway = GatewayHeaderValues::from_request(&request);
+    /// let mut response = MethodResponse::empty();
+    /// compiled.apply_into(&BackendResponse::new(200, "hi"), &request, &gateway, &mut response);
+    /// assert_eq!(&response.body[..], b"hi");
+    /// assert_eq!(response.headers["content-type"], "application/json");
+    /// ```
+    pub fn apply_into(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        gateway: &GatewayHeaderValues,
+        response: &mut MethodResponse,
+    ) {
+        response.headers.clear();
+        match self.apply_core(backend, request, None, Some(gateway), &mut response.headers) {
+            Ok((status, body)) => {
+                response.status = status;
+                response.body = body;
+                response.failure = None;
+            }
+            Err(r) => *response = *r,
+        }
+    }
+
     /// Like [`CompiledIntegration::apply`], for an HTTP or Lambda integration whose request
     /// went through [`CompiledIntegration::render_request`]: what the request template wrote to
     /// `$context.responseOverride` / `requestOverride` carries into the response (SPEC §5.7).
@@ -441,15 +557,15 @@ impl CompiledIntegration {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),
         })?;
-        for o in [&overrides.request, &overrides.response] {
+        for o in [&overrides.request(), &overrides.response()] {
             if let Some(name) = o.set_twice() {
                 return Err(Failure::OverrideSetTwice { name });
             }
         }
         Ok(Some(RenderedRequest {
             body: Bytes::from(body),
-            request_override: overrides.request.snapshot(),
-            response_override: overrides.response.snapshot(),
+            request_override: overrides.request().snapshot(),
+            response_override: overrides.response().snapshot(),
         }))
     }
 
@@ -476,32 +592,57 @@ impl CompiledIntegration {
         request: &RequestContext,
         rendered: Option<&RenderedRequest>,
     ) -> MethodResponse {
+        let mut headers = HeaderMap::new();
+        match self.apply_core(backend, request, rendered, None, &mut headers) {
+            Ok((status, body)) => MethodResponse {
+                status,
+                headers,
+                body,
+                failure: None,
+            },
+            Err(response) => *response,
+        }
+    }
+
+    /// The whole of `apply`: on success the status and body, the headers written to `headers`
+    /// (which the caller passes empty); otherwise the gateway response to send.
+    fn apply_core(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        rendered: Option<&RenderedRequest>,
+        gateway_values: Option<&GatewayHeaderValues>,
+        headers: &mut HeaderMap,
+    ) -> Result<(u16, Bytes), Box<MethodResponse>> {
         if !self.kind.is_mapped() {
-            return passthrough_proxy(backend);
+            passthrough_proxy(backend, headers);
+            return Ok((backend.status, backend.body.clone()));
         }
         // Created only when a template renders (a passthrough allocates none of it).
         let mut overrides: Option<render::Overrides> = rendered.map(|r| {
             let o = render::Overrides::default();
-            o.request.seed(&r.request_override);
-            o.response.seed(&r.response_override);
+            o.request().seed(&r.request_override);
+            o.response().seed(&r.response_override);
             o
         });
         let chosen = match self.select(backend, request, &mut overrides) {
             Ok((Some(i), _)) => &self.responses[i],
             Ok((None, selection_value)) => {
-                return self
-                    .gateway
-                    .respond(request, Failure::NoMatchingResponse { selection_value });
+                let selection_value = selection_value.unwrap_or_else(|| backend.status.to_string());
+                return Err(Box::new(
+                    self.gateway
+                        .respond(request, Failure::NoMatchingResponse { selection_value }),
+                ));
             }
-            Err(failure) => return self.gateway.respond(request, failure),
+            Err(failure) => return Err(Box::new(self.gateway.respond(request, failure))),
         };
         if !chosen.has_method_response {
-            return self.gateway.respond(
+            return Err(Box::new(self.gateway.respond(
                 request,
                 Failure::MissingMethodResponse {
                     status_code: chosen.status_code.to_string(),
                 },
-            );
+            )));
         }
 
         // MOCK integrations have no integration body (SPEC §2.5).
@@ -511,7 +652,9 @@ impl CompiledIntegration {
             backend.body.clone()
         };
         // Parameters read the raw integration response, before conversion (SPEC §1 step 4).
-        let mut assembly = Assembly::default();
+        let mut assembly = Assembly {
+            map: std::mem::take(headers),
+        };
         let mut body_json = params::LazyBody::new(
             &raw_body,
             self.kind == IntegrationKind::Lambda && backend.function_error,
@@ -523,7 +666,7 @@ impl CompiledIntegration {
             &mut body_json,
             |placement, value| assembly.mapped(placement, value),
         ) {
-            return self.gateway.respond(request, failure);
+            return Err(Box::new(self.gateway.respond(request, failure)));
         }
 
         let payload_binary = backend
@@ -543,12 +686,12 @@ impl CompiledIntegration {
         ) {
             Ok(c) => c,
             Err(e) => {
-                return self.gateway.respond(
+                return Err(Box::new(self.gateway.respond(
                     request,
                     Failure::Base64Decode {
                         detail: e.to_string(),
                     },
-                );
+                )));
             }
         };
 
@@ -558,20 +701,22 @@ impl CompiledIntegration {
                 key,
                 template: templates::Mapping::Invalid(detail),
             }) => {
-                return self.gateway.respond(
+                return Err(Box::new(self.gateway.respond(
                     request,
                     Failure::TemplateRender {
                         content_type: key.clone(),
                         detail: detail.to_string(),
                     },
-                );
+                )));
             }
             Some(templates::Entry {
                 key,
                 template: templates::Mapping::Render(template),
             }) => {
                 if !converted.is_text {
-                    return self.gateway.respond(request, Failure::TemplateOnBinaryBody);
+                    return Err(Box::new(
+                        self.gateway.respond(request, Failure::TemplateOnBinaryBody),
+                    ));
                 }
                 let scope = render::Scope {
                     body: converted.bytes,
@@ -581,13 +726,13 @@ impl CompiledIntegration {
                 match render::render(template, &scope) {
                     Ok(text) => Bytes::from(text),
                     Err(e) => {
-                        return self.gateway.respond(
+                        return Err(Box::new(self.gateway.respond(
                             request,
                             Failure::TemplateRender {
                                 content_type: key.clone(),
                                 detail: format!("{e:#}"),
                             },
-                        );
+                        )));
                     }
                 }
             }
@@ -597,16 +742,20 @@ impl CompiledIntegration {
         // `$context.responseOverride` (SPEC §5.9), written by the response template or, for
         // MOCK, by the request template.
         let mut status = chosen.status_code;
-        if let Some(o) = &overrides {
-            if let Some(name) = o.response.set_twice() {
-                return self
-                    .gateway
-                    .respond(request, Failure::OverrideSetTwice { name });
+        if let Some(o) = overrides
+            .as_ref()
+            .and_then(render::Overrides::response_if_used)
+        {
+            if let Some(name) = o.set_twice() {
+                return Err(Box::new(
+                    self.gateway
+                        .respond(request, Failure::OverrideSetTwice { name }),
+                ));
             }
-            if let Some(s) = o.response.status() {
+            if let Some(s) = o.status() {
                 status = s;
             }
-            for (name, value) in o.response.headers() {
+            for (name, value) in o.headers() {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     assembly.overridden(&name, v);
                 }
@@ -614,24 +763,24 @@ impl CompiledIntegration {
         }
 
         assembly.default_content_type();
-        let mut headers = assembly.map;
-        let trace = matches!(
+        *headers = assembly.map;
+        let with_trace = matches!(
             self.kind,
             IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
-        )
-        .then(|| trace_id(request));
-        headers::add_gateway_headers(
-            &mut headers,
-            request.context_str("requestId"),
-            request.context_str("extendedRequestId"),
-            trace.as_deref(),
         );
-        MethodResponse {
-            status,
-            headers,
-            body,
-            failure: None,
+        match gateway_values {
+            Some(values) => values.insert_into(headers, with_trace),
+            None => {
+                let trace = with_trace.then(|| trace_id(request));
+                headers::add_gateway_headers(
+                    headers,
+                    request.context_str("requestId"),
+                    request.context_str("extendedRequestId"),
+                    trace.as_ref().map(TraceId::as_str),
+                );
+            }
         }
+        Ok((status, body))
     }
 
     /// Index of the selected response (`None` when nothing matches and there is no default),
@@ -641,14 +790,14 @@ impl CompiledIntegration {
         backend: &BackendResponse,
         request: &RequestContext,
         overrides: &mut Option<render::Overrides>,
-    ) -> Result<(Option<usize>, String), Failure> {
+    ) -> Result<(Option<usize>, Option<String>), Failure> {
         Ok(match self.kind {
             IntegrationKind::Lambda => {
                 if backend.function_error {
                     let value = lambda_error_message(&backend.body);
-                    (self.selector.select_str(&value), value)
+                    (self.selector.select_str(&value), Some(value))
                 } else if (200..300).contains(&backend.status) {
-                    (self.selector.select_str(""), String::new())
+                    (self.selector.select_str(""), Some(String::new()))
                 } else {
                     return Err(Failure::LambdaServiceError {
                         status: backend.status,
@@ -656,13 +805,12 @@ impl CompiledIntegration {
                 }
             }
             IntegrationKind::Mock => match self.mock_status_code(request, overrides)? {
-                Some(code) => (self.selector.select_status(code), code.to_string()),
-                None => (self.selector.default_response(), String::new()),
+                Some(code) => (self.selector.select_status(code), Some(code.to_string())),
+                None => (self.selector.default_response(), Some(String::new())),
             },
-            _ => (
-                self.selector.select_status(i64::from(backend.status)),
-                backend.status.to_string(),
-            ),
+            // The selection value (the status code, printed) only matters when nothing
+            // matches: printed then.
+            _ => (self.selector.select_status(i64::from(backend.status)), None),
         })
     }
 
@@ -702,7 +850,7 @@ impl CompiledIntegration {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),
         })?;
-        for o in [&fresh.request, &fresh.response] {
+        for o in [&fresh.request(), &fresh.response()] {
             if let Some(name) = o.set_twice() {
                 return Err(Failure::OverrideSetTwice { name });
             }
@@ -710,8 +858,8 @@ impl CompiledIntegration {
         // "Overrides are final" counts per template: the response template starts afresh
         // with the values the request template wrote.
         let carried = overrides.get_or_insert_with(render::Overrides::default);
-        carried.request.seed(&fresh.request.snapshot());
-        carried.response.seed(&fresh.response.snapshot());
+        carried.request().seed(&fresh.request().snapshot());
+        carried.response().seed(&fresh.response().snapshot());
         Ok(templates::lenient_status_code(&output))
     }
 }
@@ -740,10 +888,10 @@ pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
 }
 
 /// The `X-Amzn-Trace-Id` value: `$context.xrayTraceId` when the caller supplies one, otherwise
-/// a stable id derived from the request id.
-fn trace_id(request: &RequestContext) -> String {
+/// a stable id derived from the request id (built on the stack: no allocation).
+fn trace_id(request: &RequestContext) -> TraceId<'_> {
     if let Some(t) = request.context_str("xrayTraceId") {
-        return t.to_owned();
+        return TraceId::Given(t);
     }
     let seed = request.context_str("requestId").unwrap_or("");
     // FNV-1a, twice with different offsets, for a 96-bit id.
@@ -755,30 +903,39 @@ fn trace_id(request: &RequestContext) -> String {
     let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
     // Hex by hand: `format!` costs more than the hashing on this per-request path.
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(40);
-    id.push_str("Root=1-00000000-");
-    for shift in (0..16).rev() {
-        id.push(HEX[((a >> (shift * 4)) & 0xf) as usize] as char);
+    let mut id = [0u8; 40];
+    id[..16].copy_from_slice(b"Root=1-00000000-");
+    for (i, shift) in (0..16).rev().enumerate() {
+        id[16 + i] = HEX[((a >> (shift * 4)) & 0xf) as usize];
     }
-    for shift in (0..8).rev() {
-        id.push(HEX[((b >> (shift * 4)) & 0xf) as usize] as char);
+    for (i, shift) in (0..8).rev().enumerate() {
+        id[32 + i] = HEX[((b >> (shift * 4)) & 0xf) as usize];
     }
-    id
+    TraceId::Derived(id)
+}
+
+/// A trace id: the caller's, or one derived from the request id.
+enum TraceId<'a> {
+    Given(&'a str),
+    Derived([u8; 40]),
+}
+
+impl TraceId<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            TraceId::Given(s) => s,
+            // ASCII by construction.
+            TraceId::Derived(b) => std::str::from_utf8(b).unwrap_or_default(),
+        }
+    }
 }
 
 /// Proxy integrations: the backend answer passes through (SPEC §1.1).
-fn passthrough_proxy(backend: &BackendResponse) -> MethodResponse {
-    let mut headers = HeaderMap::new();
+fn passthrough_proxy(backend: &BackendResponse, headers: &mut HeaderMap) {
     for (name, value) in &backend.headers {
         if let Ok(n) = http::HeaderName::from_bytes(name.as_bytes()) {
             headers.append(n, value.clone());
         }
-    }
-    MethodResponse {
-        status: backend.status,
-        headers,
-        body: backend.body.clone(),
-        failure: None,
     }
 }
 
@@ -813,13 +970,13 @@ mod tests {
     fn trace_id_shape() {
         let mut r = RequestContext::default();
         r.context.insert("requestId".into(), "abc".into());
-        let id = trace_id(&r);
+        let id = trace_id(&r).as_str().to_owned();
         assert_eq!(id.len(), 40);
         assert!(id.starts_with("Root=1-00000000-"));
         assert!(id[16..].bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(id, trace_id(&r));
+        assert_eq!(id, trace_id(&r).as_str());
         r.context.insert("xrayTraceId".into(), "Root=1-x".into());
-        assert_eq!(trace_id(&r), "Root=1-x");
+        assert_eq!(trace_id(&r).as_str(), "Root=1-x");
     }
 
     fn lambda_spec(request_template: &str, response_template: &str) -> CompiledIntegration {

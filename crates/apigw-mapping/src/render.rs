@@ -18,8 +18,26 @@ use crate::util;
 /// response template, since values written on the request side carry over (SPEC §5.7).
 #[derive(Debug, Default)]
 pub(crate) struct Overrides {
-    pub(crate) response: Rc<Override>,
-    pub(crate) request: Rc<Override>,
+    /// Created on first use: a template that never reads `$context` allocates neither.
+    response: OnceCell<Rc<Override>>,
+    request: OnceCell<Rc<Override>>,
+}
+
+impl Overrides {
+    /// `$context.responseOverride`.
+    pub(crate) fn response(&self) -> &Rc<Override> {
+        self.response.get_or_init(Rc::default)
+    }
+
+    /// `$context.requestOverride`.
+    pub(crate) fn request(&self) -> &Rc<Override> {
+        self.request.get_or_init(Rc::default)
+    }
+
+    /// `$context.responseOverride` if anything created it (nothing was written otherwise).
+    pub(crate) fn response_if_used(&self) -> Option<&Rc<Override>> {
+        self.response.get()
+    }
 }
 
 /// What a request template wrote to `$context.requestOverride` / `.responseOverride`, as plain
@@ -303,11 +321,11 @@ impl Host for Scope<'_> {
                 self.body.clone(),
                 self.request,
             )))),
-            "util" => Some(Value::object(Rc::new(Util))),
+            "util" => Some(UTIL.with(|u| Value::object(u.clone()))),
             "context" => Some(Value::object(Rc::new(ContextObject {
                 fields: self.request.context.clone(),
-                response_override: self.overrides.response.clone(),
-                request_override: self.overrides.request.clone(),
+                response_override: self.overrides.response().clone(),
+                request_override: self.overrides.request().clone(),
             }))),
             "stageVariables" => Some(Value::map(
                 self.request
@@ -348,8 +366,8 @@ pub(crate) fn render_with_context(
             fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
             Some(Value::object(Rc::new(ContextObject {
                 fields,
-                response_override: self.scope.overrides.response.clone(),
-                request_override: self.scope.overrides.request.clone(),
+                response_override: self.scope.overrides.response().clone(),
+                request_override: self.scope.overrides.request().clone(),
             })))
         }
     }
@@ -423,6 +441,9 @@ impl Input {
         let trimmed = text.trim_ascii();
         if trimmed.is_empty() {
             return Ok(Value::map(Vec::new()));
+        }
+        if let Some(v) = crate::fastjson::read(trimmed) {
+            return Ok(v);
         }
         let mut de = serde_json::Deserializer::from_slice(text);
         let interned = RefCell::new(Interner::default());
@@ -695,7 +716,7 @@ impl<'de> serde::de::Visitor<'de> for VtlVisitor<'_> {
     }
 }
 
-fn json_array(items: Vec<Value>) -> Value {
+pub(crate) fn json_array(items: Vec<Value>) -> Value {
     Value::object(Rc::new(JsonArray(RefCell::new(items))))
 }
 
@@ -871,6 +892,11 @@ fn write_json_string(s: &str, out: &mut String) {
 #[derive(Debug)]
 struct Util;
 
+thread_local! {
+    /// `$util` has no state: one instance per thread serves every render.
+    static UTIL: Rc<Util> = Rc::new(Util);
+}
+
 impl Object for Util {
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
         let text = |v: &Value| {
@@ -882,9 +908,26 @@ impl Object for Util {
         };
         let host_err = |e: String| Error::new(ErrorKind::Render, e);
         Ok(match (name, args) {
-            ("escapeJavaScript", [s]) => Call::Value(match text(s) {
-                Some(s) => Value::string(util::escape_javascript(&s)),
-                None => Value::null(),
+            // A string that needs no escape is returned as it is (strings are immutable, so
+            // sharing it is invisible); one holding surrogate stand-ins (0xF4 lead bytes) is
+            // printed first, as any other value.
+            ("escapeJavaScript", [s])
+                if s.as_str().is_some_and(|t| {
+                    t.bytes().all(|b| {
+                        (0x20..0x7f).contains(&b) && !matches!(b, b'\'' | b'"' | b'\\' | b'/')
+                    })
+                }) =>
+            {
+                Call::Value(s.clone())
+            }
+            ("escapeJavaScript", [s]) => Call::Value(match s.as_str() {
+                Some(t) if !t.as_bytes().contains(&0xF4) => {
+                    Value::string(util::escape_javascript(t))
+                }
+                _ => match text(s) {
+                    Some(t) => Value::string(util::escape_javascript(&t)),
+                    None => Value::null(),
+                },
             }),
             ("urlEncode", [s]) => Call::Value(Value::string(
                 text(s).map(|s| util::url_encode(&s)).unwrap_or_default(),

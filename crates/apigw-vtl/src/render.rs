@@ -888,6 +888,20 @@ impl<'p, 'c> Renderer<'p, 'c> {
     /// Velocity's `Node.evaluate`: the boolean value of a condition.
     fn truthy<'a>(&mut self, e: &'a Expr, env: &'a Env<'a>) -> R<bool> {
         Ok(match e {
+            // `#if($foreach.hasNext)` / `.first` / `.last` read the loop scope directly.
+            Expr::Ref(r)
+                if env.caller.is_none()
+                    && r.parts.len() == 1
+                    && let Part::Prop(name, _) = &r.parts[0]
+                    && let Some(Slot::Val(Value(V::Loop(s)))) = self.slots.get(r.root as usize)
+                    && matches!(&**name, "hasNext" | "first" | "last") =>
+            {
+                match &**name {
+                    "hasNext" => s.has_next.get(),
+                    "first" => s.index.get() == 0,
+                    _ => !s.has_next.get(),
+                }
+            }
             Expr::Ref(r) => {
                 let v = self.eval_ref(r, env)?;
                 match v.0 {

@@ -122,7 +122,7 @@ impl JMap {
     pub fn get_str(&self, k: &str) -> Option<&Value> {
         self.entries
             .iter()
-            .find(|(e, _)| matches!(&e.0, V::Str(s) if &**s == k))
+            .find(|(e, _)| matches!(&e.0, V::Str(s) if short_str_eq(s, k)))
             .map(|(_, v)| v)
     }
 
@@ -221,11 +221,15 @@ impl Value {
     pub fn map_with_keys(entries: Vec<(Value, Value)>) -> Value {
         // The entries become the map's own storage (no second vector); duplicates, rare in
         // practice, are folded in place: the first position keeps the last value.
+        let same_key = |a: &Value, b: &Value| match (&a.0, &b.0) {
+            (V::Str(x), V::Str(y)) => Arc::ptr_eq(x, y) || x == y,
+            _ => java_equals(a, b),
+        };
         let has_duplicates = if entries.len() <= 16 {
             entries
                 .iter()
                 .enumerate()
-                .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| java_equals(e, k)))
+                .any(|(i, (k, _))| entries[..i].iter().any(|(e, _)| same_key(e, k)))
         } else {
             let mut seen = std::collections::HashSet::with_capacity(entries.len());
             entries.iter().any(|(k, _)| match &k.0 {
@@ -541,6 +545,20 @@ impl From<f64> for Value {
     }
 }
 
+/// String equality that compares short strings (property names, map keys) byte by byte
+/// in line rather than through a `memcmp` call.
+#[inline]
+pub(crate) fn short_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Appends a decimal integer without the formatting machinery.
 fn write_int(i: i64, out: &mut String) {
     let mut buf = [0u8; 21];
@@ -558,7 +576,12 @@ fn write_int(i: i64, out: &mut String) {
         p -= 1;
         buf[p] = b'-';
     }
-    out.push_str(std::str::from_utf8(&buf[p..]).unwrap_or_default());
+    // ASCII digits: pushed as characters (no UTF-8 validation of the buffer).
+    let digits = &buf[p..];
+    out.reserve(digits.len());
+    for &b in digits {
+        out.push(char::from(b));
+    }
 }
 
 /// Strings are UTF-8, but Java strings can hold an unpaired surrogate (half

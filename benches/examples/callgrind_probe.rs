@@ -1,0 +1,176 @@
+//! Runs one stage of the pipeline N times, for instruction counts under callgrind (stable
+//! while other processes load the machine, unlike wall-clock timings).
+//!
+//! ```text
+//! cargo build --release -p apigw-benches --example callgrind_probe
+//! valgrind --tool=callgrind target/release/examples/callgrind_probe apply-w2 1
+//! valgrind --tool=callgrind target/release/examples/callgrind_probe apply-w2 1001
+//! ```
+//!
+//! The instructions of one operation are the difference between the two totals divided by
+//! 1000 (the fixed costs, reading the workload and compiling, cancel out). Stages:
+//! `apply-w1`, `apply-w2`, `apply-w3` (the workloads with the apply bench's spec),
+//! `apply-passthrough` (no template, one mapped header, the W1 body), `render-w1`,
+//! `render-w2` (the render bench's host).
+
+use std::hint::black_box;
+use std::rc::Rc;
+
+use apigw_benches::read;
+use apigw_mapping::{
+    BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext, compile,
+};
+use apigw_vtl::{Call, Context, Error, Host, NullRendering, Object, Options, Template, Value};
+use http::HeaderValue;
+
+/// The apply bench's integration: one templated 200 (or a passthrough when `template` is
+/// `None`) with `X-Request-Id` mapped from `$context.requestId`, and a 5XX response.
+fn spec(template: Option<&str>) -> IntegrationSpec {
+    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    let templates = template.map(|t| {
+        let mut m = serde_json::Map::new();
+        m.insert("application/json".into(), t.into());
+        m
+    });
+    let mut params = serde_json::Map::new();
+    params.insert(
+        "method.response.header.X-Request-Id".into(),
+        "context.requestId".into(),
+    );
+    spec.integration_responses = vec![
+        IntegrationResponse {
+            status_code: "200".into(),
+            response_templates: templates,
+            response_parameters: Some(params),
+            ..Default::default()
+        },
+        IntegrationResponse {
+            status_code: "500".into(),
+            selection_pattern: Some(r"5\d{2}".into()),
+            ..Default::default()
+        },
+    ];
+    spec.method_responses = vec!["200".into(), "500".into()];
+    spec
+}
+
+fn apply(workload: &str, n: usize) -> usize {
+    let (vtl, body) = match workload {
+        "w1" => (Some(read("w1_small.vtl")), read("w1_small.body.json")),
+        "w2" => (Some(read("w2_list.vtl")), read("w2_list.body.json")),
+        "w3" => (
+            Some(read("w3_passthrough.vtl")),
+            read("w3_passthrough.body.json"),
+        ),
+        _ => (None, read("w1_small.body.json")),
+    };
+    let compiled = compile(&spec(vtl.as_deref())).expect("compiles");
+    let mut request = RequestContext::default();
+    request
+        .headers
+        .push(("Accept".into(), "application/json".into()));
+    request.context.insert(
+        "requestId".into(),
+        "c0ffee00-0000-4000-8000-000000000001".into(),
+    );
+    let backend = BackendResponse {
+        status: 200,
+        headers: vec![(
+            "Content-Type".into(),
+            HeaderValue::from_static("application/json"),
+        )],
+        body: body.into(),
+        function_error: false,
+    };
+    let first = compiled.apply(&backend, &request);
+    assert_eq!(first.status, 200, "{:?}", first.failure);
+    (0..n)
+        .map(|_| {
+            black_box(compiled.apply(black_box(&backend), black_box(&request)))
+                .body
+                .len()
+        })
+        .sum()
+}
+
+/// The render bench's `$input` (the body converted once, shared).
+#[derive(Debug)]
+struct Input(Value);
+
+impl Object for Input {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        Ok(match (name, args) {
+            ("path", [p]) if p.as_str() == Some("$") => Call::Value(self.0.clone()),
+            _ => Call::NotFound,
+        })
+    }
+}
+
+/// The render bench's `$util`.
+#[derive(Debug)]
+struct Util;
+
+impl Object for Util {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        Ok(match (name, args) {
+            ("escapeJavaScript", [s]) => Call::Value(Value::string(
+                apigw_mapping::util::escape_javascript(&s.to_string()),
+            )),
+            _ => Call::NotFound,
+        })
+    }
+}
+
+struct BenchHost {
+    input: Rc<Input>,
+}
+
+impl Host for BenchHost {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        match name {
+            "input" => Some(Value::object(self.input.clone())),
+            "util" => Some(Value::object(Rc::new(Util))),
+            _ => None,
+        }
+    }
+}
+
+fn render(workload: &str, n: usize) -> usize {
+    let options = Options {
+        null_rendering: NullRendering::Empty,
+        ..Options::default()
+    };
+    let (vtl, body) = match workload {
+        "w1" => ("w1_small.vtl", "w1_small.body.json"),
+        _ => ("w2_list.vtl", "w2_list.body.json"),
+    };
+    let json: serde_json::Value = serde_json::from_str(&read(body)).expect("JSON body");
+    let host = BenchHost {
+        input: Rc::new(Input(apigw_mapping::json_to_template_value(&json))),
+    };
+    let ctx = Context::new().with_host(&host);
+    let template = Template::compile(&read(vtl), &options).expect("compiles");
+    let mut out = String::new();
+    (0..n)
+        .map(|_| {
+            out.clear();
+            template.render(black_box(&ctx), &mut out).expect("renders");
+            out.len()
+        })
+        .sum()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let stage = args.get(1).map_or("apply-w1", String::as_str);
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let total = match stage.split_once('-') {
+        Some(("apply", w)) => apply(w, n),
+        Some(("render", w)) => render(w, n),
+        _ => {
+            eprintln!("stages: apply-w1|w2|w3|passthrough, render-w1|w2");
+            std::process::exit(2);
+        }
+    };
+    println!("{stage} x{n}: {total} output bytes");
+}
