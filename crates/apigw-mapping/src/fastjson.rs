@@ -447,4 +447,87 @@ mod tests {
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(read(deep.as_bytes()).is_none());
     }
+
+    /// JSON text built from random pieces: numbers written many ways (signs, zeros,
+    /// fractions, exponents, long digit runs), strings with escapes, surrogates and non-ASCII,
+    /// nesting, random whitespace; sometimes cut short or with a byte changed.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let number = "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?";
+        let string = prop::collection::vec(
+            prop_oneof![
+                "[a-zA-Z0-9 ]{1,8}",
+                Just("\\\"".to_owned()),
+                Just("\\\\".to_owned()),
+                Just("\\n\\t\\/".to_owned()),
+                "\\\\u[0-9a-fA-F]{4}",
+                Just("\\ud83d\\ude00".to_owned()),
+                Just("é東".to_owned()),
+            ],
+            0..5,
+        )
+        .prop_map(|parts| format!("\"{}\"", parts.concat()));
+        let ws = prop_oneof![Just(""), Just(" "), Just("\n  "), Just("\t")];
+        let leaf = prop_oneof![
+            number.prop_map(|s| s),
+            string.clone(),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("null".to_owned()),
+        ];
+        let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                (prop::collection::vec(inner.clone(), 0..6), ws.clone())
+                    .prop_map(|(items, w)| format!("[{w}{}{w}]", items.join(&format!(",{w}")))),
+                (
+                    prop::collection::vec((string.clone(), inner), 0..6),
+                    ws.clone()
+                )
+                    .prop_map(|(entries, w)| {
+                        let body: Vec<String> = entries
+                            .iter()
+                            .map(|(k, v)| format!("{k}{w}:{w}{v}"))
+                            .collect();
+                        format!("{{{w}{}{w}}}", body.join(","))
+                    }),
+            ]
+        });
+        (value, any::<u8>(), any::<prop::sample::Index>(), 0..4u8).prop_map(
+            |(text, byte, at, how)| {
+                let mut bytes = text.into_bytes();
+                match how {
+                    0 if !bytes.is_empty() => {
+                        let i = at.index(bytes.len());
+                        bytes.truncate(i);
+                    }
+                    1 if !bytes.is_empty() => {
+                        let i = at.index(bytes.len());
+                        bytes[i] = byte;
+                    }
+                    _ => {}
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 4000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The claim the fallback design rests on: whenever the direct reader answers, it
+        /// answers what the `serde_json` path builds; and it never accepts what `serde_json`
+        /// refuses.
+        #[test]
+        fn answers_only_what_the_serde_path_builds(text in json_text()) {
+            let parsed: Result<serde_json::Value, _> = serde_json::from_str(&text);
+            match (fast(&text), parsed) {
+                (Some(f), Ok(_)) => proptest::prop_assert_eq!(f, slow(&text), "{}", text),
+                (Some(f), Err(e)) => proptest::prop_assert!(false, "{text:?} read as {f} but serde_json says {e}"),
+                (None, _) => {}
+            }
+        }
+    }
 }
