@@ -3,12 +3,17 @@
 //! - `compile_per_call`: what the emulators do, the template compiled on every request;
 //! - `serde_roundtrip` (W3): parsing the body into a `serde_json::Value` and serialising it,
 //!   the least any DOM-based `$input.json('$')` must do.
+//!
+//! W1 also measures `apply_into` (the caller's `MethodResponse` reused, gateway header values
+//! built once per request) and `apply_explained` (the explain trace on): `apply` is the
+//! explain-off path, which runs no explain code at all.
 
 use std::hint::black_box;
 
 use apigw_benches::read;
 use apigw_mapping::{
-    BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext, compile,
+    BackendResponse, GatewayHeaderValues, IntegrationKind, IntegrationResponse, IntegrationSpec,
+    MethodResponse, RequestContext, compile,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::HeaderValue;
@@ -90,6 +95,18 @@ fn bench_apply(c: &mut Criterion) {
         g.bench_function("apply", |b| {
             b.iter(|| compiled.apply(black_box(&backend), black_box(&request)));
         });
+        if name == "w1_small" {
+            let mut out = MethodResponse::empty();
+            g.bench_function("apply_into", |b| {
+                b.iter(|| {
+                    let headers = GatewayHeaderValues::from_request(black_box(&request));
+                    compiled.apply_into(black_box(&backend), &request, &headers, &mut out);
+                });
+            });
+            g.bench_function("apply_explained", |b| {
+                b.iter(|| compiled.apply_explained(black_box(&backend), black_box(&request)));
+            });
+        }
         if name == "w3_passthrough" {
             g.bench_function("baseline_serde_roundtrip", |b| {
                 b.iter(|| {

@@ -121,6 +121,20 @@ fn rows() -> Vec<Row> {
             Some(1_000.0),
         ),
         r(
+            "apply · W1 via `apply_into` (response reused) vs `apply`",
+            "apply_w1_small/apply_into",
+            Some("apply_w1_small/apply"),
+            PerElement(1.0),
+            None,
+        ),
+        r(
+            "explain · W1 off (`apply`) vs on (`apply_explained`)",
+            "apply_w1_small/apply",
+            Some("apply_w1_small/apply_explained"),
+            PerElement(1.0),
+            None,
+        ),
+        r(
             "apply · W2 full",
             "apply_w2_list/apply",
             Some("apply_w2_list/baseline_compile_per_call"),
