@@ -265,10 +265,15 @@ impl Store {
             return Ok(Arc::clone(s));
         }
         let snapshot = Arc::new(build()?);
-        self.snapshots
+        let mut cache = self
+            .snapshots
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, Arc::clone(&snapshot));
+            .unwrap_or_else(PoisonError::into_inner);
+        // Snapshots nobody holds any more (a gateway keeps the ones it serves) are dropped, so
+        // the cache does not grow with every deployment ever made; one asked for again is
+        // compiled again.
+        cache.retain(|_, s| Arc::strong_count(s) > 1);
+        cache.insert(key, Arc::clone(&snapshot));
         Ok(snapshot)
     }
 
