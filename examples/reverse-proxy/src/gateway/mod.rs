@@ -63,7 +63,7 @@ pub const INTEGRATION_BUFFER_BYTES: usize = 2 * 1024 * 1024;
 pub const UNKNOWN_LENGTH_CHARGE: usize = 64 * 1024;
 
 /// The most a backend connection's read buffer grows to (hyper's minimum is 8 KiB).
-const CLIENT_READ_BUFFER_BYTES: usize = 64 * 1024;
+const CLIENT_READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// The smallest accepted [`GatewayConfig::max_header_bytes`] (hyper's minimum HTTP/1.1
 /// buffer size).
