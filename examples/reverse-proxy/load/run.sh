@@ -14,7 +14,8 @@
 # Needs: wrk (Debian package `wrk`), curl, and target/py-venv with boto3 (as .ci/run makes it).
 # Settings (environment): DURATION (30s), CONNECTIONS (64), THREADS (2), REDEPLOYS (100),
 # MIN_RATIO (0.85), MAX_RSS_MIB (32), CARGO_TARGET_DIR (target), ENFORCE_TARGETS (1; with 0 a
-# missed throughput or RSS target is reported but does not fail the run — errors still do).
+# missed throughput or RSS target is reported but does not fail the run — errors still do),
+# APIGW_FLAGS (extra apigw-proxy flags, e.g. `--integration-buffer-bytes 0`; empty).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,7 @@ REDEPLOYS=${REDEPLOYS:-100}
 MIN_RATIO=${MIN_RATIO:-0.85}
 MAX_RSS_MIB=${MAX_RSS_MIB:-32}
 ENFORCE_TARGETS=${ENFORCE_TARGETS:-1}
+read -r -a APIGW_EXTRA <<<"${APIGW_FLAGS:-}"
 PY=$ROOT/target/py-venv/bin/python3
 W3_BODY=$ROOT/benches/workloads/w3_passthrough.body.json
 W3_OUT_BYTES=921916 # README of benches/workloads: the compact re-serialisation of W3
@@ -89,7 +91,8 @@ BARE=$(announced "$WORK/bare.out" 'listening on http://([0-9.:]+)')
 
 sed "s/LOAD_BACKEND/$BACKEND/g" "$HERE/load-api.yaml" >"$WORK/api.yaml"
 RUST_LOG=${RUST_LOG:-warn} "$BIN/apigw-proxy" --api "$WORK/api.yaml" \
-  --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.err" &
+  --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 ${APIGW_EXTRA[@]+"${APIGW_EXTRA[@]}"} \
+  >"$WORK/gw.out" 2>"$WORK/gw.err" &
 GW_PID=$!
 PIDS+=($GW_PID)
 GW=$(announced "$WORK/gw.out" 'data plane on http://([0-9.:]+)')

@@ -1,5 +1,6 @@
 //! Per-request identifiers, clock formatting, percent-decoding and the `$context` object.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,8 +13,11 @@ fn next_random() -> u64 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
+    // The process id once: `getpid` is a system call on every call (glibc does not cache it).
+    static PID: OnceLock<u64> = OnceLock::new();
+    let pid = *PID.get_or_init(|| u64::from(std::process::id()));
     let mut z = nanos
-        ^ (u64::from(std::process::id()) << 32)
+        ^ (pid << 32)
         ^ COUNTER
             .fetch_add(1, Ordering::Relaxed)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -25,14 +29,26 @@ fn next_random() -> u64 {
 /// A request id in API Gateway's shape (a version-4 style UUID).
 pub fn request_id() -> String {
     let (a, b) = (next_random(), next_random());
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0x0fff,
-        ((b >> 48) & 0x3fff) | 0x8000,
-        b & 0xffff_ffff_ffff
-    )
+    // `format!` with five hex fields costs more than the random numbers: hex by hand.
+    let mut s = String::with_capacity(36);
+    push_hex(&mut s, a >> 32, 8);
+    s.push('-');
+    push_hex(&mut s, (a >> 16) & 0xffff, 4);
+    s.push_str("-4");
+    push_hex(&mut s, a & 0x0fff, 3);
+    s.push('-');
+    push_hex(&mut s, ((b >> 48) & 0x3fff) | 0x8000, 4);
+    s.push('-');
+    push_hex(&mut s, b & 0xffff_ffff_ffff, 12);
+    s
+}
+
+/// Appends the low `digits` hex digits of `v` (lower case, zero-padded).
+fn push_hex(s: &mut String, v: u64, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        s.push(char::from(HEX[((v >> (4 * i)) & 0xf) as usize]));
+    }
 }
 
 /// An `extendedRequestId` / `x-amz-apigw-id` in API Gateway's shape (16 characters, ends in
@@ -191,6 +207,19 @@ pub struct ContextInput<'a> {
     pub clock: Clock,
 }
 
+/// `$context` with only `requestId` and `extendedRequestId`: what the mapping reads outside
+/// templates and parameters (the `x-amzn-RequestId`, `x-amz-apigw-id` and `X-Amzn-Trace-Id`
+/// headers), for a method none of whose templates or parameters reads `$context`.
+pub fn id_context(request_id: &str, extended_request_id: &str) -> Map<String, Value> {
+    let mut m = Map::with_capacity(2);
+    m.insert("requestId".to_owned(), Value::from(request_id));
+    m.insert(
+        "extendedRequestId".to_owned(),
+        Value::from(extended_request_id),
+    );
+    m
+}
+
 /// Builds `$context` as API Gateway fills it for a REST API without authorizers.
 pub fn context_object(c: &ContextInput<'_>) -> Map<String, Value> {
     let domain_prefix = c.domain_name.split('.').next().unwrap_or("");
@@ -243,6 +272,10 @@ mod tests {
     fn ids_have_aws_shapes() {
         let id = request_id();
         assert_eq!(id.len(), 36);
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(id.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit()));
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
         assert_eq!(&id[14..15], "4");
         assert_ne!(id, request_id());
         let ext = extended_request_id();

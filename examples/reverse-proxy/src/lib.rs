@@ -51,5 +51,6 @@ mod gateway;
 pub mod sigv4;
 
 pub use gateway::{
-    Body, BoxError, GatewayConfig, MAX_PAYLOAD_BYTES, MIN_HEADER_BYTES, RunningGateway, start,
+    Body, BoxError, GatewayConfig, INTEGRATION_BUFFER_BYTES, MAX_PAYLOAD_BYTES, MIN_HEADER_BYTES,
+    RunningGateway, UNKNOWN_LENGTH_CHARGE, start,
 };

@@ -54,6 +54,12 @@ struct Cli {
     /// 10 MB payload limit). Larger requests get 413, larger integration responses 500.
     #[arg(long, value_name = "BYTES", default_value_t = apigw_proxy::MAX_PAYLOAD_BYTES)]
     max_payload_bytes: usize,
+    /// Byte budget of the integration responses (HTTP, Lambda) buffered for mapping at the same
+    /// time: each takes its Content-Length (64 KiB without one, at most the whole budget) until
+    /// its mapped response is sent; others wait (within the integration timeout). Bounds memory
+    /// under many connections; streamed bodies are not charged. 0: no budget.
+    #[arg(long, value_name = "BYTES", default_value_t = apigw_proxy::INTEGRATION_BUFFER_BYTES)]
+    integration_buffer_bytes: usize,
     /// Largest admin API request body, in bytes; larger ones get 413
     /// `RequestEntityTooLargeException`.
     #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_body_bytes)]
@@ -237,6 +243,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             max_headers: cli.max_headers,
             max_header_bytes: cli.max_header_bytes,
             backend_ca_pem,
+            integration_buffer_bytes: cli.integration_buffer_bytes,
             ..GatewayConfig::default()
         },
     )

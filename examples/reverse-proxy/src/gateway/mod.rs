@@ -1,6 +1,6 @@
 //! The servers (data plane and admin API), routing and the integrations.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -30,7 +30,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
@@ -42,7 +42,7 @@ use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
 use lambda_proxy::{proxy_event, proxy_result};
 use upstream::{
-    backend_headers, body_untouched_methods, build_http_request, hop_by_hop,
+    MethodTraitTable, MethodTraits, backend_headers, build_http_request, hop_by_hop, method_traits,
     substitute_stage_variables,
 };
 
@@ -53,6 +53,17 @@ pub type Body = BoxBody<Bytes, BoxError>;
 
 /// API Gateway's payload limit (10 MB), for method requests and integration responses.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The default [`GatewayConfig::integration_buffer_bytes`]: 2 MiB (one W3-sized 1 MiB
+/// response at a time, hundreds of small ones).
+pub const INTEGRATION_BUFFER_BYTES: usize = 2 * 1024 * 1024;
+
+/// What an integration response without `Content-Length` is charged against
+/// [`GatewayConfig::integration_buffer_bytes`] (64 KiB).
+pub const UNKNOWN_LENGTH_CHARGE: usize = 64 * 1024;
+
+/// The most a backend connection's read buffer grows to (hyper's minimum is 8 KiB).
+const CLIENT_READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// The smallest accepted [`GatewayConfig::max_header_bytes`] (hyper's minimum HTTP/1.1
 /// buffer size).
@@ -94,6 +105,14 @@ pub struct GatewayConfig {
     /// PEM certificates trusted for `https://` backends (and the Lambda endpoint) in addition
     /// to Mozilla's roots (`webpki-roots`), e.g. a private CA or a self-signed certificate.
     pub backend_ca_pem: Option<Vec<u8>>,
+    /// The byte budget of integration responses buffered for mapping (HTTP and Lambda
+    /// non-proxy), shared by all requests: a response takes its `Content-Length` (or
+    /// [`UNKNOWN_LENGTH_CHARGE`] without one; at most the whole budget) from the budget before
+    /// it is read, and gives it back once the mapped response has been sent. Responses that
+    /// do not fit wait (within the integration timeout), so memory stays bounded however many
+    /// connections there are. Streamed bodies (HTTP_PROXY, untouched bodies) are not charged.
+    /// `0` disables the budget. Default [`INTEGRATION_BUFFER_BYTES`].
+    pub integration_buffer_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -110,6 +129,7 @@ impl Default for GatewayConfig {
             max_headers: None,
             max_header_bytes: None,
             backend_ca_pem: None,
+            integration_buffer_bytes: INTEGRATION_BUFFER_BYTES,
         }
     }
 }
@@ -121,13 +141,26 @@ struct StageRoute {
     variables: Vec<(String, String)>,
     /// The API's `binaryMediaTypes` at deployment.
     binary_media_types: BinaryMediaTypes,
-    /// Methods (resource path, HTTP method) none of whose integration responses reads or
-    /// converts the body: no template, no `integration.response.body` parameter, no
-    /// `contentHandling`.
-    body_untouched: HashSet<(String, String)>,
+    /// Per resource path and HTTP method: whether the method's integration responses leave
+    /// the body untouched and whether its mapping may read `$context`.
+    method_traits: MethodTraitTable,
     /// The gateway responses the API customises (directly or through `DEFAULT_4XX` /
     /// `DEFAULT_5XX`) for the proxy's own errors, by response type.
     host_responses: HashMap<&'static str, apigw_mapping::HostGatewayResponse>,
+}
+
+impl StageRoute {
+    /// What the export says about `m`; without an entry: touches the body, reads `$context`.
+    fn traits(&self, m: &DeployedMethod) -> MethodTraits {
+        self.method_traits
+            .get(&m.resource_path)
+            .and_then(|ms| ms.get(&m.http_method))
+            .copied()
+            .unwrap_or(MethodTraits {
+                body_untouched: false,
+                reads_context: true,
+            })
+    }
 }
 
 /// What the data plane routes on: the stages of the served API, swapped as a whole.
@@ -145,6 +178,8 @@ struct Shared {
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
     client: Client<HttpsConnector<HttpConnector>, Body>,
+    /// [`GatewayConfig::integration_buffer_bytes`] as permits (bytes); `None` when disabled.
+    buffer_budget: Option<BufferBudget>,
     config: GatewayConfig,
     /// Set when shutdown starts.
     draining: AtomicBool,
@@ -194,12 +229,16 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(30))
+        // A backend response waiting for the buffering budget holds at most this much of its
+        // body in the connection's read buffer (hyper's default grows to ~408 KiB).
+        .http1_max_buf_size(CLIENT_READ_BUFFER_BYTES)
         .build(connector);
     let shared = Arc::new(Shared {
         store,
         routes: ArcSwap::from_pointee(Routes::default()),
         refresh_lock: Mutex::new(None),
         client,
+        buffer_budget: BufferBudget::new(config.integration_buffer_bytes),
         config: config.clone(),
         draining: AtomicBool::new(false),
     });
@@ -395,8 +434,9 @@ struct Invocation<'a> {
     method: &'a DeployedMethod,
     ctx: RequestContext,
     client_method: Method,
-    raw_query: Option<String>,
-    client_headers: HeaderMap,
+    raw_query: Option<&'a str>,
+    client_headers: &'a HeaderMap,
+    traits: MethodTraits,
     api_id: &'a str,
     peer: SocketAddr,
     stage: &'a StageRoute,
@@ -491,7 +531,7 @@ impl Shared {
             return Ok(StageRoute {
                 host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
-                body_untouched: body_untouched_methods(&export),
+                method_traits: method_traits(&export),
                 snapshot,
                 variables,
             });
@@ -583,16 +623,10 @@ impl Shared {
     /// The data plane: the mapped response plus `Connection: keep-alive`.
     async fn serve(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let version = req.version();
-        let connection = req
-            .headers()
-            .get(header::CONNECTION)
-            .cloned()
-            .into_iter()
-            .map(|v| (header::CONNECTION, v))
-            .collect::<HeaderMap>();
+        let client_closes = client_closes(req.headers());
         let mut resp = Arc::clone(&self).route_and_invoke(req, peer).await;
         let draining = self.draining.load(Ordering::Acquire);
-        keep_alive(resp.headers_mut(), &connection, version, draining);
+        keep_alive(resp.headers_mut(), client_closes, version, draining);
         resp
     }
 
@@ -608,9 +642,10 @@ impl Shared {
         // The routes this request started with: a deployment swapped in meanwhile does not
         // affect it.
         let routes = self.routes.load_full();
-        let version = req.version();
-        let http_method = req.method().as_str().to_owned();
-        let raw_path = req.uri().path().to_owned();
+        let (parts, body) = req.into_parts();
+        let version = parts.version;
+        let http_method = parts.method.as_str();
+        let raw_path = parts.uri.path();
         // Not origin-form (`CONNECT host:443`, `OPTIONS *`): no stage can match.
         let Some(after_slash) = raw_path.strip_prefix('/') else {
             info!(%request_id, method = %http_method, path = %raw_path, "not a path");
@@ -632,23 +667,22 @@ impl Shared {
                 &extended_id,
             );
         };
-        let (parts, body) = req.into_parts();
         let ids = (request_id.as_str(), extended_id.as_str());
         let facts = RequestFacts {
             parts: &parts,
             api_id: &routes.api_id,
             stage,
             stage_route,
-            http_method: &http_method,
-            raw_path: &raw_path,
+            http_method,
+            raw_path,
             version,
             peer,
             clock,
             ids,
         };
-        let Some(route) = stage_route.snapshot.route(&http_method, rest) else {
+        let Some(route) = stage_route.snapshot.route(http_method, rest) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such resource or method");
-            let ctx = self.request_context(&facts, None, Vec::new());
+            let ctx = self.request_context(&facts, None, Vec::new(), true);
             return host_error(GatewayError::MissingAuthenticationToken, stage_route, &ctx);
         };
         let m = route.method;
@@ -657,7 +691,17 @@ impl Shared {
             .iter()
             .map(|(k, v)| (k.clone(), context::percent_decode(v)))
             .collect();
-        let ctx = self.request_context(&facts, Some(m), path_parameters);
+        let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
+        let traits = stage_route.traits(m);
+        // `$context` in full when a mapping may read it, a customised gateway response may
+        // render it, or it becomes part of a Lambda proxy event; else just the request ids.
+        let full_context = traits.reads_context
+            || !stage_route.host_responses.is_empty()
+            || !matches!(
+                kind,
+                Some(IntegrationKind::Http | IntegrationKind::HttpProxy | IntegrationKind::Mock)
+            );
+        let ctx = self.request_context(&facts, Some(m), path_parameters, full_context);
         // The error responses need the request after the integration consumed it, when the
         // API customises them.
         let error_ctx = (!stage_route.host_responses.is_empty()).then(|| ctx.clone());
@@ -677,13 +721,13 @@ impl Shared {
             method: m,
             ctx,
             client_method: parts.method.clone(),
-            raw_query: parts.uri.query().map(str::to_owned),
-            client_headers: parts.headers,
+            raw_query: parts.uri.query(),
+            client_headers: &parts.headers,
+            traits,
             api_id: &routes.api_id,
             peer,
             stage: stage_route,
         };
-        let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
         if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, &inv.ctx) {
             info!(%request_id, content_type = ?inv.ctx.header("content-type"),
                   passthrough_behavior = %m.passthrough_behavior, "no request template for the content type");
@@ -730,6 +774,7 @@ impl Shared {
         f: &RequestFacts<'_>,
         method: Option<&DeployedMethod>,
         path_parameters: Vec<(String, String)>,
+        full_context: bool,
     ) -> RequestContext {
         let parts = f.parts;
         let headers: Vec<(String, String)> = parts
@@ -742,6 +787,20 @@ impl Shared {
                 )
             })
             .collect();
+        let query_string = match parts.uri.query() {
+            Some(q) => context::query_pairs(q),
+            None => Vec::new(),
+        };
+        if !full_context {
+            return RequestContext {
+                headers,
+                query_string,
+                path_parameters,
+                stage_variables: f.stage_route.variables.clone(),
+                context: context::id_context(f.ids.0, f.ids.1),
+                body: Bytes::new(),
+            };
+        }
         let host = parts
             .headers
             .get(header::HOST)
@@ -776,7 +835,7 @@ impl Shared {
         });
         RequestContext {
             headers,
-            query_string: context::query_pairs(parts.uri.query().unwrap_or("")),
+            query_string,
             path_parameters,
             stage_variables: f.stage_route.variables.clone(),
             context,
@@ -884,14 +943,21 @@ impl Shared {
         let limit = self.config.max_payload_bytes;
         let client = self.client.clone();
         let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
+        let budget = self.buffer_budget.as_ref();
         let fetch = async move {
             let resp = client.request(upstream).await.map_err(backend_failure)?;
             let (parts, body) = resp.into_parts();
             if streams(&parts) {
                 return Ok((parts, Fetched::Streamed(body)));
             }
+            // The share is taken once the head is in (a slow backend holds none); a response
+            // waiting for it holds only its head and at most the client's read buffer.
+            let share = match budget {
+                Some(b) => b.reserve(&parts.headers).await,
+                None => None,
+            };
             let bytes = collect_limited(body, limit).await?;
-            Ok::<_, IntegrationError>((parts, Fetched::Buffered(bytes)))
+            Ok::<_, IntegrationError>((parts, Fetched::Buffered(bytes, share)))
         };
         let (parts, fetched) = tokio::time::timeout(timeout, fetch)
             .await
@@ -903,9 +969,11 @@ impl Shared {
             function_error: false,
         };
         match fetched {
-            Fetched::Buffered(bytes) => {
+            Fetched::Buffered(bytes, share) => {
                 backend.body = bytes;
-                Ok(self.finish(&inv, &backend, rendered.as_ref()))
+                let resp = self.finish(&inv, &backend, rendered.as_ref());
+                drop(backend);
+                Ok(hold_until_sent(resp, share))
             }
             Fetched::Streamed(body) => {
                 // Status and headers do not depend on the body here (no mapping reads it):
@@ -929,11 +997,7 @@ impl Shared {
     /// repair applies) and the client accepts binary (so no base64 encoding applies), and
     /// its declared length is within the payload limit.
     fn streams_untouched(&self, inv: &Invocation<'_>, parts: &http::response::Parts) -> bool {
-        let key = (
-            inv.method.resource_path.clone(),
-            inv.method.http_method.clone(),
-        );
-        if !inv.stage.body_untouched.contains(&key) {
+        if !inv.traits.body_untouched {
             return false;
         }
         let binary = &inv.stage.binary_media_types;
@@ -1005,7 +1069,7 @@ impl Shared {
         let payload = rendered
             .as_ref()
             .map_or_else(|| inv.ctx.body.clone(), |r| r.body.clone());
-        let (parts, bytes) = self.invoke_lambda(&inv, payload, timeout).await?;
+        let (parts, bytes, share) = self.invoke_lambda(&inv, payload, timeout).await?;
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
             status: parts.status.as_u16(),
@@ -1013,7 +1077,9 @@ impl Shared {
             body: bytes,
             function_error,
         };
-        Ok(self.finish(&inv, &backend, rendered.as_ref()))
+        let resp = self.finish(&inv, &backend, rendered.as_ref());
+        drop(backend);
+        Ok(hold_until_sent(resp, share))
     }
 
     /// AWS_PROXY (Lambda proxy): the request as a proxy event (payload format 1.0), the
@@ -1027,7 +1093,7 @@ impl Shared {
     ) -> Result<Response<Body>, IntegrationError> {
         let payload = self.read_request_body(body).await?;
         let event = proxy_event(&inv, &payload);
-        let (parts, bytes) = self
+        let (parts, bytes, share) = self
             .invoke_lambda(&inv, Bytes::from(event.to_string()), timeout)
             .await?;
         if !parts.status.is_success() {
@@ -1054,7 +1120,8 @@ impl Shared {
             )
         })?;
         add_request_ids(resp.headers_mut(), &inv.ctx);
-        Ok(resp)
+        drop(bytes);
+        Ok(hold_until_sent(resp, share))
     }
 
     /// Calls the Lambda Invoke API for the method's function; non-2xx answers are logged.
@@ -1063,7 +1130,8 @@ impl Shared {
         inv: &Invocation<'_>,
         payload: Bytes,
         timeout: Duration,
-    ) -> Result<(http::response::Parts, Bytes), IntegrationError> {
+    ) -> Result<(http::response::Parts, Bytes, Option<OwnedSemaphorePermit>), IntegrationError>
+    {
         let Some(endpoint) = &self.config.lambda_endpoint else {
             return Err(IntegrationError::config(
                 "Lambda integration without --lambda-endpoint",
@@ -1127,30 +1195,117 @@ impl Shared {
             .map_err(|e| IntegrationError::config(format!("Lambda request: {e}")))?;
         let limit = self.config.max_payload_bytes;
         let client = self.client.clone();
+        let budget = self.buffer_budget.as_ref();
         let fetch = async move {
             let resp = client
                 .request(req)
                 .await
                 .map_err(|e| IntegrationError::config(format!("Lambda Invoke failed: {e:?}")))?;
             let (parts, body) = resp.into_parts();
+            let share = match budget {
+                Some(b) => b.reserve(&parts.headers).await,
+                None => None,
+            };
             let bytes = collect_limited(body, limit).await?;
-            Ok::<_, IntegrationError>((parts, bytes))
+            Ok::<_, IntegrationError>((parts, bytes, share))
         };
-        let (parts, bytes) = tokio::time::timeout(timeout, fetch)
+        let (parts, bytes, share) = tokio::time::timeout(timeout, fetch)
             .await
             .map_err(|_| IntegrationError::Timeout)??;
         if !parts.status.is_success() {
             warn!(request_id = ?inv.ctx.context_str("requestId"), status = parts.status.as_u16(),
                   body = %String::from_utf8_lossy(&bytes), "Lambda invocation failed");
         }
-        Ok((parts, bytes))
+        Ok((parts, bytes, share))
     }
 }
 
 /// An integration response body, buffered or left to stream.
 enum Fetched {
-    Buffered(Bytes),
+    /// With its share of the buffering budget.
+    Buffered(Bytes, Option<OwnedSemaphorePermit>),
     Streamed(Incoming),
+}
+
+/// [`GatewayConfig::integration_buffer_bytes`]: a semaphore whose permits are bytes.
+#[derive(Debug)]
+struct BufferBudget {
+    permits: Arc<Semaphore>,
+    /// The budget in bytes (at most `u32::MAX`, the most one acquisition can take).
+    total: u32,
+}
+
+impl BufferBudget {
+    /// `None` for a budget of 0 (disabled).
+    fn new(bytes: usize) -> Option<BufferBudget> {
+        let total = u32::try_from(bytes).unwrap_or(u32::MAX);
+        (total > 0).then(|| BufferBudget {
+            permits: Arc::new(Semaphore::new(total as usize)),
+            total,
+        })
+    }
+
+    /// Waits for the share of a response with these headers: its `Content-Length`, else
+    /// [`UNKNOWN_LENGTH_CHARGE`], at least 1 byte and at most the whole budget.
+    async fn reserve(&self, headers: &HeaderMap) -> Option<OwnedSemaphorePermit> {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(UNKNOWN_LENGTH_CHARGE as u64);
+        let share = u32::try_from(declared)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.total);
+        Arc::clone(&self.permits)
+            .acquire_many_owned(share)
+            .await
+            .ok()
+    }
+}
+
+/// A response body that keeps a share of the buffering budget until it has been sent (or
+/// dropped).
+struct HeldBody {
+    inner: Body,
+    share: Option<OwnedSemaphorePermit>,
+}
+
+impl hyper::body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, BoxError>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None | Some(Err(_)))) {
+            self.share = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `resp` with `share` released only when its body has been sent.
+fn hold_until_sent(resp: Response<Body>, share: Option<OwnedSemaphorePermit>) -> Response<Body> {
+    match share {
+        None => resp,
+        Some(share) => resp.map(|inner| {
+            HeldBody {
+                inner,
+                share: Some(share),
+            }
+            .boxed()
+        }),
+    }
 }
 
 /// A failed backend call: the method request body streamed to it went over the payload limit
@@ -1241,11 +1396,7 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
 /// `close` when the client asked for it or the server is draining, so the header is only
 /// added when the connection really stays open (and not over a `Connection: close` the
 /// response already carries).
-fn keep_alive(headers: &mut HeaderMap, request: &HeaderMap, version: Version, draining: bool) {
-    let client_closes = request.get_all(header::CONNECTION).iter().any(|v| {
-        v.to_str()
-            .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
-    });
+fn keep_alive(headers: &mut HeaderMap, client_closes: bool, version: Version, draining: bool) {
     if version == Version::HTTP_11
         && !client_closes
         && !draining
@@ -1253,6 +1404,15 @@ fn keep_alive(headers: &mut HeaderMap, request: &HeaderMap, version: Version, dr
     {
         headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
     }
+}
+
+/// Whether the request's `Connection` header asks to close the connection.
+fn client_closes(request: &HeaderMap) -> bool {
+    request.get_all(header::CONNECTION).iter().any(|v| {
+        v.as_bytes()
+            .windows(5)
+            .any(|w| w.eq_ignore_ascii_case(b"close"))
+    })
 }
 
 /// A mapped [`MethodResponse`] as a hyper response (the failure, if any, is logged).
@@ -1380,4 +1540,57 @@ fn host_gateway_responses(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_length(n: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_str(n).unwrap());
+        h
+    }
+
+    #[tokio::test]
+    async fn budget_shares_follow_content_length() {
+        let budget = BufferBudget::new(1000).unwrap();
+        let a = budget.reserve(&with_length("600")).await.unwrap();
+        assert_eq!(a.num_permits(), 600);
+        // Without Content-Length: the fixed charge, capped at the budget.
+        let none = BufferBudget::new(UNKNOWN_LENGTH_CHARGE * 2).unwrap();
+        let b = none.reserve(&HeaderMap::new()).await.unwrap();
+        assert_eq!(b.num_permits(), UNKNOWN_LENGTH_CHARGE);
+        // Larger than the budget: the whole budget, once the others are done.
+        let huge = with_length("5000");
+        let big = budget.reserve(&huge);
+        tokio::pin!(big);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), &mut big)
+                .await
+                .is_err(),
+            "must wait while 600 bytes are taken"
+        );
+        drop(a);
+        let all = big.await.unwrap();
+        assert_eq!(all.num_permits(), 1000);
+        assert!(BufferBudget::new(0).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_share_is_held_until_the_body_is_sent() {
+        let budget = BufferBudget::new(100).unwrap();
+        let share = budget.reserve(&with_length("100")).await;
+        let resp = hold_until_sent(Response::new(full(Bytes::from_static(b"mapped"))), share);
+        assert_eq!(budget.permits.available_permits(), 0);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"mapped");
+        assert_eq!(budget.permits.available_permits(), 100);
+        // A response dropped before it is sent gives its share back too.
+        let share = budget.reserve(&with_length("40")).await;
+        let resp = hold_until_sent(Response::new(full(Bytes::new())), share);
+        assert_eq!(budget.permits.available_permits(), 60);
+        drop(resp);
+        assert_eq!(budget.permits.available_permits(), 100);
+    }
 }

@@ -2,7 +2,7 @@
 //! forwarded headers), the backend's headers as the mapping sees them, and which methods
 //! leave the body untouched.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use apigw_mapping::RequestContext;
 use http::header::{self, HeaderName};
@@ -47,11 +47,27 @@ pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)>
         .collect()
 }
 
-/// The methods of an exported stage (`x-amazon-apigateway-integration` extensions) none of
-/// whose integration responses has a response template, a `contentHandling` or a
-/// parameter read from `integration.response.body`.
-pub(super) fn body_untouched_methods(export: &serde_json::Value) -> HashSet<(String, String)> {
-    let mut out = HashSet::new();
+/// What the routes know about one method from the stage's export, to skip per-request work no
+/// mapping needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MethodTraits {
+    /// None of its integration responses has a response template, a `contentHandling` or a
+    /// parameter read from `integration.response.body`.
+    pub(super) body_untouched: bool,
+    /// Some template or parameter of its integration may read `$context` (any text
+    /// `context` in the integration: templates, `context.X` sources). When false, only the
+    /// request ids the mapping puts in headers are put in `$context`.
+    pub(super) reads_context: bool,
+}
+
+/// Per resource path, per HTTP method (`ANY` included): the [`MethodTraits`] of the methods of
+/// an exported stage (`x-amazon-apigateway-integration` extensions). A method missing here
+/// is treated as touching the body and reading `$context`.
+pub(super) type MethodTraitTable = HashMap<String, HashMap<String, MethodTraits>>;
+
+/// The [`MethodTraitTable`] of an exported stage.
+pub(super) fn method_traits(export: &serde_json::Value) -> MethodTraitTable {
+    let mut out: MethodTraitTable = HashMap::new();
     let Some(paths) = export.get("paths").and_then(serde_json::Value::as_object) else {
         return out;
     };
@@ -65,8 +81,11 @@ pub(super) fn body_untouched_methods(export: &serde_json::Value) -> HashSet<(Str
                 k if k.starts_with("x-") || k == "parameters" => continue,
                 k => k.to_ascii_uppercase(),
             };
-            let Some(responses) = op
-                .pointer("/x-amazon-apigateway-integration/responses")
+            let Some(integration) = op.get("x-amazon-apigateway-integration") else {
+                continue;
+            };
+            let Some(responses) = integration
+                .get("responses")
                 .and_then(serde_json::Value::as_object)
             else {
                 continue;
@@ -91,9 +110,16 @@ pub(super) fn body_untouched_methods(export: &serde_json::Value) -> HashSet<(Str
                     });
                 templates || converts || reads
             });
-            if !touches {
-                out.insert((path.clone(), method));
-            }
+            // Conservative: any mention of `context` (a `$context` reference, a `context.X`
+            // parameter source, even a URI or a literal) counts as a read.
+            let reads_context = integration.to_string().contains("context");
+            out.entry(path.clone()).or_default().insert(
+                method,
+                MethodTraits {
+                    body_untouched: !touches,
+                    reads_context,
+                },
+            );
         }
     }
     out
@@ -202,7 +228,7 @@ pub(super) fn build_http_request(
     }
     let mut query_string: Vec<String> = Vec::new();
     if proxy && let Some(q) = &inv.raw_query {
-        query_string.push(q.clone());
+        query_string.push((*q).to_owned());
     }
     for (k, v) in &query {
         query_string.push(format!(
@@ -233,7 +259,7 @@ pub(super) fn build_http_request(
     *req.uri_mut() = uri;
     let out = req.headers_mut();
     if proxy {
-        for (n, v) in &inv.client_headers {
+        for (n, v) in inv.client_headers {
             if !hop_by_hop(n) && n != header::HOST {
                 out.append(n.clone(), v.clone());
             }
@@ -319,8 +345,38 @@ mod tests {
                 "default": {"statusCode": "200", "responseParameters": {
                     "method.response.header.X": "integration.response.body.kind"}}}}}}
         }});
-        let set = body_untouched_methods(&export);
-        assert_eq!(set.len(), 1);
-        assert!(set.contains(&("/a".to_owned(), "GET".to_owned())));
+        let table = method_traits(&export);
+        let untouched: Vec<(&str, &str)> = table
+            .iter()
+            .flat_map(|(p, ms)| {
+                ms.iter()
+                    .filter(|(_, t)| t.body_untouched)
+                    .map(move |(m, _)| (p.as_str(), m.as_str()))
+            })
+            .collect();
+        assert_eq!(untouched, vec![("/a", "GET")]);
+        assert_eq!(table["/b"].len(), 2);
+        assert!(table.values().flatten().all(|(_, t)| !t.reads_context));
+    }
+
+    #[test]
+    fn context_readers_from_an_export() {
+        let export = json!({"paths": {
+            "/a": {"get": {"x-amazon-apigateway-integration": {"responses": {
+                "default": {"statusCode": "200", "responseTemplates": {
+                    "application/json": "{\"id\": \"$context.requestId\"}"}}}}},
+                   "put": {"x-amazon-apigateway-integration": {
+                "requestParameters": {"integration.request.header.X": "context.stage"},
+                "responses": {"default": {"statusCode": "200"}}}},
+                   "post": {"x-amazon-apigateway-integration": {"responses": {
+                "default": {"statusCode": "200", "responseTemplates": {
+                    "application/json": "$input.json('$')"}}}}}}
+        }});
+        let table = method_traits(&export);
+        assert!(table["/a"]["GET"].reads_context);
+        assert!(table["/a"]["PUT"].reads_context);
+        assert!(table["/a"]["PUT"].body_untouched);
+        assert!(!table["/a"]["POST"].reads_context);
+        assert!(!table["/a"]["POST"].body_untouched);
     }
 }
