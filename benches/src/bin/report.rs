@@ -224,6 +224,52 @@ fn main() {
             row.label
         );
     }
+    print_scale(&criterion);
+}
+
+/// The scale table (`benches/benches/scale.rs`): how `apply` grows with the body, the number
+/// of integration responses and the template.
+fn print_scale(criterion: &Path) {
+    println!();
+    println!("| scale · `apply` | size | median | per unit |");
+    println!("| --- | ---: | ---: | ---: |");
+    let bodies = [
+        ("1KiB", 1u64 << 10),
+        ("64KiB", 64 << 10),
+        ("1MiB", 1 << 20),
+        ("10MiB", 10 << 20),
+    ];
+    for (kind, label) in [
+        ("json", "body through `$input.json('$')`"),
+        ("passthrough", "body passed through (no template)"),
+    ] {
+        for (size, bytes) in bodies {
+            let Some(ns) = median_ns(criterion, &format!("scale_body/{kind}/{size}")) else {
+                continue;
+            };
+            // Bytes per iteration are approximate (the generated body is within 80 bytes).
+            let per = bytes as f64 / ns;
+            println!("| {label} | {size} | {} | {per:.2} GB/s |", duration(ns));
+        }
+    }
+    for n in [1, 10, 100] {
+        if let Some(ns) = median_ns(criterion, &format!("scale_patterns/{n}")) {
+            println!(
+                "| Lambda error selected among N patterns (the last one matches) | {n} | {} | {} per pattern |",
+                duration(ns),
+                duration(ns / n as f64)
+            );
+        }
+    }
+    for lines in [1, 10, 100] {
+        if let Some(ns) = median_ns(criterion, &format!("scale_template/{lines}")) {
+            println!(
+                "| template of N `$input.path` lines over W1 | {lines} | {} | {} per line |",
+                duration(ns),
+                duration(ns / lines as f64)
+            );
+        }
+    }
 }
 
 /// The median point estimate, in ns, of a benchmark's last run.
