@@ -5,51 +5,10 @@
 //! measure the engine, not JSON parsing.
 
 use std::hint::black_box;
-use std::rc::Rc;
 
-use apigw_benches::read;
-use apigw_vtl::{Call, Context, Error, Host, NullRendering, Object, Options, Template, Value};
+use apigw_benches::{BenchHost, read};
+use apigw_vtl::{Context, NullRendering, Options, Template};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-
-#[derive(Debug)]
-struct Input(Value);
-
-impl Object for Input {
-    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
-        Ok(match (name, args) {
-            ("path", [p]) if p.as_str() == Some("$") => Call::Value(self.0.clone()),
-            _ => Call::NotFound,
-        })
-    }
-}
-
-#[derive(Debug)]
-struct Util;
-
-impl Object for Util {
-    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
-        Ok(match (name, args) {
-            ("escapeJavaScript", [s]) => Call::Value(Value::string(
-                apigw_mapping::util::escape_javascript(&s.to_string()),
-            )),
-            _ => Call::NotFound,
-        })
-    }
-}
-
-struct BenchHost {
-    input: Rc<Input>,
-}
-
-impl Host for BenchHost {
-    fn lookup(&self, name: &str) -> Option<Value> {
-        match name {
-            "input" => Some(Value::object(self.input.clone())),
-            "util" => Some(Value::object(Rc::new(Util))),
-            _ => None,
-        }
-    }
-}
 
 fn bench_render(c: &mut Criterion) {
     let options = Options {
@@ -61,10 +20,7 @@ fn bench_render(c: &mut Criterion) {
         ("w2_list", "w2_list.vtl", "w2_list.body.json"),
     ] {
         let src = read(vtl);
-        let json: serde_json::Value = serde_json::from_str(&read(body)).expect("JSON body");
-        let host = BenchHost {
-            input: Rc::new(Input(apigw_mapping::json_to_template_value(&json))),
-        };
+        let host = BenchHost::new(&read(body));
         let ctx = Context::new().with_host(&host);
         let template = Template::compile(&src, &options).expect("compiles");
         let mut out = String::new();

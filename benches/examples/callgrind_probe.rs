@@ -14,13 +14,12 @@
 //! `render-w2` (the render bench's host).
 
 use std::hint::black_box;
-use std::rc::Rc;
 
-use apigw_benches::read;
+use apigw_benches::{BenchHost, read};
 use apigw_mapping::{
     BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext, compile,
 };
-use apigw_vtl::{Call, Context, Error, Host, NullRendering, Object, Options, Template, Value};
+use apigw_vtl::{Context, NullRendering, Options, Template};
 use http::HeaderValue;
 
 /// The apply bench's integration: one templated 200 (or a passthrough when `template` is
@@ -93,48 +92,6 @@ fn apply(workload: &str, n: usize) -> usize {
         .sum()
 }
 
-/// The render bench's `$input` (the body converted once, shared).
-#[derive(Debug)]
-struct Input(Value);
-
-impl Object for Input {
-    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
-        Ok(match (name, args) {
-            ("path", [p]) if p.as_str() == Some("$") => Call::Value(self.0.clone()),
-            _ => Call::NotFound,
-        })
-    }
-}
-
-/// The render bench's `$util`.
-#[derive(Debug)]
-struct Util;
-
-impl Object for Util {
-    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
-        Ok(match (name, args) {
-            ("escapeJavaScript", [s]) => Call::Value(Value::string(
-                apigw_mapping::util::escape_javascript(&s.to_string()),
-            )),
-            _ => Call::NotFound,
-        })
-    }
-}
-
-struct BenchHost {
-    input: Rc<Input>,
-}
-
-impl Host for BenchHost {
-    fn lookup(&self, name: &str) -> Option<Value> {
-        match name {
-            "input" => Some(Value::object(self.input.clone())),
-            "util" => Some(Value::object(Rc::new(Util))),
-            _ => None,
-        }
-    }
-}
-
 fn render(workload: &str, n: usize) -> usize {
     let options = Options {
         null_rendering: NullRendering::Empty,
@@ -144,10 +101,7 @@ fn render(workload: &str, n: usize) -> usize {
         "w1" => ("w1_small.vtl", "w1_small.body.json"),
         _ => ("w2_list.vtl", "w2_list.body.json"),
     };
-    let json: serde_json::Value = serde_json::from_str(&read(body)).expect("JSON body");
-    let host = BenchHost {
-        input: Rc::new(Input(apigw_mapping::json_to_template_value(&json))),
-    };
+    let host = BenchHost::new(&read(body));
     let ctx = Context::new().with_host(&host);
     let template = Template::compile(&read(vtl), &options).expect("compiles");
     let mut out = String::new();

@@ -3,6 +3,9 @@
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use apigw_vtl::{Call, Error, Host, Object, Value};
 
 /// The directory holding the workload files.
 pub fn workloads_dir() -> PathBuf {
@@ -45,5 +48,64 @@ pub fn selection_workload() -> SelectionWorkload {
     SelectionWorkload {
         patterns: list("patterns"),
         inputs: list("inputs"),
+    }
+}
+
+/// The host of the render benchmarks (and of the callgrind probe's render stages): `$input.path('$')`
+/// returns the body converted to template values once and shared, and `$util.escapeJavaScript`
+/// is the mapping crate's; so a render figure measures the engine, not JSON parsing.
+#[derive(Debug)]
+pub struct BenchHost {
+    input: Rc<Input>,
+}
+
+impl BenchHost {
+    /// A host whose `$input.path('$')` is `body` (JSON text).
+    ///
+    /// # Panics
+    /// When `body` is not JSON: the workloads are.
+    pub fn new(body: &str) -> BenchHost {
+        let json: serde_json::Value = serde_json::from_str(body).expect("JSON body");
+        BenchHost {
+            input: Rc::new(Input(apigw_mapping::json_to_template_value(&json))),
+        }
+    }
+}
+
+impl Host for BenchHost {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        match name {
+            "input" => Some(Value::object(self.input.clone())),
+            "util" => Some(Value::object(Rc::new(Util))),
+            _ => None,
+        }
+    }
+}
+
+/// The bench host's `$input`.
+#[derive(Debug)]
+struct Input(Value);
+
+impl Object for Input {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        Ok(match (name, args) {
+            ("path", [p]) if p.as_str() == Some("$") => Call::Value(self.0.clone()),
+            _ => Call::NotFound,
+        })
+    }
+}
+
+/// The bench host's `$util`.
+#[derive(Debug)]
+struct Util;
+
+impl Object for Util {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
+        Ok(match (name, args) {
+            ("escapeJavaScript", [s]) => Call::Value(Value::string(
+                apigw_mapping::util::escape_javascript(&s.to_string()),
+            )),
+            _ => Call::NotFound,
+        })
     }
 }
