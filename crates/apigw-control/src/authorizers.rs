@@ -92,10 +92,7 @@ impl Store {
         }
         v.finish()?;
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             let id = fresh_id(6, |c| a.authorizers.contains_key(c));
             let authorizer = Authorizer {
                 id: id.clone(),
@@ -156,10 +153,8 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let ops = patch::parse(input, "updateAuthorizerInput")?;
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?
+            let a = self
+                .known_api_mut(s, api)?
                 .authorizers
                 .get_mut(id)
                 .ok_or_else(invalid_authorizer)?;
@@ -230,27 +225,33 @@ impl Store {
     /// authorizer, is referenced in method: GET//pets`, the method and its resource path).
     pub fn delete_authorizer(&self, api: &str, id: &str) -> Result<Value, ApiError> {
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             if !a.authorizers.contains_key(id) {
                 return Err(invalid_authorizer());
             }
-            for r in a.resources.values() {
-                for (m, method) in &r.methods {
-                    if method.authorizer_id.as_deref() == Some(id) {
-                        return Err(ApiError::conflict(format!(
-                            "Cannot delete authorizer, is referenced in method: {m}/{}",
-                            r.path
-                        )));
-                    }
-                }
+            if let Some(m) = method_referencing(a, |m| m.authorizer_id.as_deref() == Some(id)) {
+                return Err(ApiError::conflict(format!(
+                    "Cannot delete authorizer, is referenced in method: {m}"
+                )));
             }
             a.authorizers.remove(id);
             Ok(Value::Null)
         })
     }
+}
+
+/// The first method of `api` that `refers` names, as AWS writes it in conflict messages:
+/// `GET//pets` (the HTTP method, `/`, the resource path).
+pub(crate) fn method_referencing(
+    api: &crate::model::RestApi,
+    refers: impl Fn(&crate::model::Method) -> bool,
+) -> Option<String> {
+    api.resources.values().find_map(|r| {
+        r.methods
+            .iter()
+            .find(|(_, method)| refers(method))
+            .map(|(m, _)| format!("{m}/{}", r.path))
+    })
 }
 
 #[cfg(test)]

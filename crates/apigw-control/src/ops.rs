@@ -181,6 +181,15 @@ impl Store {
         ))
     }
 
+    /// The REST API `id` of a state being changed, or `unknown_api`'s `NotFoundException`.
+    pub(crate) fn known_api_mut<'a>(
+        &self,
+        s: &'a mut crate::model::State,
+        id: &str,
+    ) -> Result<&'a mut RestApi, ApiError> {
+        s.rest_apis.get_mut(id).ok_or_else(|| self.unknown_api(id))
+    }
+
     /// `GetRestApi`.
     ///
     /// # Errors
@@ -1293,10 +1302,7 @@ impl Store {
             check_template_keys(t.keys())?;
         }
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             let g = GatewayResponse {
                 response_type: response_type.to_owned(),
                 status_code: status_code
@@ -1365,10 +1371,7 @@ impl Store {
         check_gateway_type(&mut v, response_type);
         v.finish()?;
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             let current = effective_gateway_response(&a.gateway_responses, response_type);
             let mut g = GatewayResponse {
                 response_type: response_type.to_owned(),
@@ -1466,10 +1469,7 @@ impl Store {
             check_stage_variables(vars)?;
         }
         let (out, snapshot) = self.mutate(|s| {
-            let api_obj = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let api_obj = self.known_api_mut(s, api)?;
             let mut definition = Frozen::new(DeployedDefinition {
                 binary_media_types: api_obj.binary_media_types.clone(),
                 resources: api_obj.resources.clone(),
@@ -1562,10 +1562,7 @@ impl Store {
     /// `NotFoundException`; `BadRequestException` while a stage points at it.
     pub fn delete_deployment(&self, api: &str, id: &str) -> Result<Value, ApiError> {
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             if !a.deployments.contains_key(id) {
                 return Err(invalid_deployment());
             }
@@ -1605,10 +1602,7 @@ impl Store {
         check_stage_name(&stage_name)?;
         check_stage_variables(&variables)?;
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             if !a.deployments.contains_key(&deployment_id) {
                 return Err(invalid_deployment());
             }
@@ -1679,10 +1673,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let ops = patch::parse(input, "updateStageInput")?;
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             let deployments: Vec<String> = a.deployments.keys().cloned().collect();
             let st = a.stages.get_mut(name).ok_or_else(invalid_stage)?;
             for op in &ops {

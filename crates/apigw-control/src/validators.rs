@@ -63,10 +63,7 @@ impl Store {
         let body = i.boolean("validateRequestBody")?.unwrap_or(false);
         let params = i.boolean("validateRequestParameters")?.unwrap_or(false);
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             let id = fresh_id(6, |c| a.request_validators.contains_key(c));
             let v = RequestValidator {
                 id: id.clone(),
@@ -124,10 +121,8 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let ops = patch::parse(input, "updateRequestValidatorInput")?;
         self.mutate(|s| {
-            let v = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?
+            let v = self
+                .known_api_mut(s, api)?
                 .request_validators
                 .get_mut(id)
                 .ok_or_else(not_found)?;
@@ -168,22 +163,16 @@ impl Store {
     /// GET//pets`).
     pub fn delete_request_validator(&self, api: &str, id: &str) -> Result<Value, ApiError> {
         self.mutate(|s| {
-            let a = s
-                .rest_apis
-                .get_mut(api)
-                .ok_or_else(|| self.unknown_api(api))?;
+            let a = self.known_api_mut(s, api)?;
             if !a.request_validators.contains_key(id) {
                 return Err(not_found());
             }
-            for r in a.resources.values() {
-                for (m, method) in &r.methods {
-                    if method.request_validator_id.as_deref() == Some(id) {
-                        return Err(ApiError::conflict(format!(
-                            "Cannot delete request validator, is referenced in method: {m}/{}",
-                            r.path
-                        )));
-                    }
-                }
+            if let Some(m) = crate::authorizers::method_referencing(a, |m| {
+                m.request_validator_id.as_deref() == Some(id)
+            }) {
+                return Err(ApiError::conflict(format!(
+                    "Cannot delete request validator, is referenced in method: {m}"
+                )));
             }
             a.request_validators.remove(id);
             Ok(Value::Null)
