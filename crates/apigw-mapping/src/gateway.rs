@@ -4,7 +4,6 @@
 //! `API_CONFIGURATION_ERROR`, or else `DEFAULT_5XX`, its status, `responseParameters` and
 //! `responseTemplates` are used.
 
-use crate::EngineLimits;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Assembly, Placement};
 use crate::render;
 use crate::templates::{Mapping, TemplateSet};
-use crate::{CONFIGURATION_ERROR_BODY, MethodResponse, RequestContext, content};
+use crate::{CONFIGURATION_ERROR_BODY, EngineLimits, MethodResponse, RequestContext, content};
 
 /// A customised gateway response of the REST API, as `put_gateway_response` stores it.
 ///
@@ -148,11 +147,17 @@ impl Custom {
         })
     }
 
-    /// The response for a configuration error.
-    fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
-        let custom = self;
+    /// The mapped headers (with the default `Content-Type`) and the body: the template chosen
+    /// by `Accept` rendered with `$context` = `context()`, or `default_body` without templates.
+    /// `None` when the template fails to render or does not compile.
+    fn produce(
+        &self,
+        request: &RequestContext,
+        context: impl FnOnce() -> Map<String, Value>,
+        default_body: Bytes,
+    ) -> Option<(HeaderMap, Bytes)> {
         let mut assembly = Assembly::default();
-        for (placement, source) in &custom.parameters {
+        for (placement, source) in &self.parameters {
             if let Some(v) = evaluate(source, request) {
                 assembly.mapped(placement, v);
             }
@@ -160,7 +165,7 @@ impl Custom {
         let mime = request
             .header("accept")
             .map_or("application/json", content::first_accept_media_type);
-        let body = match custom.templates.choose(mime).map(|e| &e.template) {
+        let body = match self.templates.choose(mime).map(|e| &e.template) {
             Some(Mapping::Render(template)) => {
                 let overrides = render::Overrides::default();
                 let scope = render::Scope {
@@ -168,22 +173,29 @@ impl Custom {
                     request,
                     overrides: &overrides,
                 };
-                let error = error_context();
-                match render::render_with_context(template, &scope, &error) {
-                    Ok(text) => Bytes::from(text),
-                    // The custom response itself fails: fall back to API Gateway's default.
-                    Err(_) => return default_response(request, failure),
-                }
+                Bytes::from(render::render_with_context(template, &scope, &context()).ok()?)
             }
             Some(Mapping::Passthrough) => Bytes::new(),
-            Some(Mapping::Invalid(_)) => return default_response(request, failure),
-            None => Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
+            Some(Mapping::Invalid(_)) => return None,
+            None => default_body,
         };
         assembly.default_content_type();
-        let mut headers = assembly.map;
+        Some((assembly.map, body))
+    }
+
+    /// The response for a configuration error; API Gateway's default when the custom response
+    /// itself fails.
+    fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
+        let Some((mut headers, body)) = self.produce(
+            request,
+            || error_context("Internal server error", "API_CONFIGURATION_ERROR"),
+            Bytes::from_static(CONFIGURATION_ERROR_BODY.as_bytes()),
+        ) else {
+            return default_response(request, failure);
+        };
         finish_headers(&mut headers, request);
         MethodResponse {
-            status: custom.status,
+            status: self.status,
             headers,
             body,
             failure: Some(failure),
@@ -191,12 +203,16 @@ impl Custom {
     }
 }
 
-/// `$context.error` for a configuration error.
-fn error_context() -> Map<String, Value> {
+/// `$context` with `error`: `message`, `messageString` (the message as a JSON string) and
+/// `responseType`, as gateway-response templates read them.
+fn error_context(message: &str, response_type: &str) -> Map<String, Value> {
     let mut error = Map::new();
-    error.insert("message".into(), "Internal server error".into());
-    error.insert("messageString".into(), "\"Internal server error\"".into());
-    error.insert("responseType".into(), "API_CONFIGURATION_ERROR".into());
+    error.insert("message".into(), message.into());
+    error.insert(
+        "messageString".into(),
+        Value::String(Value::String(message.to_owned()).to_string()),
+    );
+    error.insert("responseType".into(), response_type.into());
     let mut m = Map::new();
     m.insert("error".into(), Value::Object(error));
     m
@@ -365,41 +381,11 @@ impl HostGatewayResponse {
         request: &RequestContext,
         error: &HostError<'_>,
     ) -> Option<MethodResponse> {
-        let custom = &self.custom;
-        let mut assembly = Assembly::default();
-        for (placement, source) in &custom.parameters {
-            if let Some(v) = evaluate(source, request) {
-                assembly.mapped(placement, v);
-            }
-        }
-        let mime = request
-            .header("accept")
-            .map_or("application/json", content::first_accept_media_type);
-        let body = match custom.templates.choose(mime).map(|e| &e.template) {
-            Some(Mapping::Render(template)) => {
-                let overrides = render::Overrides::default();
-                let scope = render::Scope {
-                    body: Bytes::new(),
-                    request,
-                    overrides: &overrides,
-                };
-                let mut e = Map::new();
-                e.insert("message".into(), error.message.into());
-                e.insert(
-                    "messageString".into(),
-                    Value::String(Value::String(error.message.to_owned()).to_string()),
-                );
-                e.insert("responseType".into(), self.response_type.clone().into());
-                let mut ctx = Map::new();
-                ctx.insert("error".into(), Value::Object(e));
-                Bytes::from(render::render_with_context(template, &scope, &ctx).ok()?)
-            }
-            Some(Mapping::Passthrough) => Bytes::new(),
-            Some(Mapping::Invalid(_)) => return None,
-            None => Bytes::copy_from_slice(error.body.as_bytes()),
-        };
-        assembly.default_content_type();
-        let mut headers = assembly.map;
+        let (mut headers, body) = self.custom.produce(
+            request,
+            || error_context(error.message, &self.response_type),
+            Bytes::copy_from_slice(error.body.as_bytes()),
+        )?;
         if let Some(t) = error.error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
             headers.insert(http::HeaderName::from_static("x-amzn-errortype"), t);
         }
