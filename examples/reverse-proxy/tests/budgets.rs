@@ -12,20 +12,6 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const BODY_500: &[u8] = br#"{"message": "Internal server error"}"#;
-
-fn error_500() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("content-type", "application/json"),
-        ("x-amzn-errortype", "InternalServerErrorException"),
-        ("x-amzn-requestid", "<request-id>"),
-        ("x-amz-apigw-id", "<apigw-id>"),
-        ("connection", "keep-alive"),
-        ("content-length", "36"),
-        ("date", "<date>"),
-    ]
-}
-
 /// A MOCK method at `/{name}` whose default response renders `template`.
 fn mock_method(template: &str) -> Value {
     json!({"post": {

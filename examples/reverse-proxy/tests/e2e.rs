@@ -23,20 +23,6 @@ const ERROR_403: &[(&str, &str)] = &[
     ("date", "<date>"),
 ];
 
-fn error_500() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("content-type", "application/json"),
-        ("x-amzn-errortype", "InternalServerErrorException"),
-        ("x-amzn-requestid", "<request-id>"),
-        ("x-amz-apigw-id", "<apigw-id>"),
-        ("connection", "keep-alive"),
-        ("content-length", "36"),
-        ("date", "<date>"),
-    ]
-}
-
-const BODY_500: &[u8] = br#"{"message": "Internal server error"}"#;
-
 fn mock_api() -> String {
     document(
         json!({

@@ -17,20 +17,6 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const BODY_500: &[u8] = br#"{"message": "Internal server error"}"#;
-
-fn error_500() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("content-type", "application/json"),
-        ("x-amzn-errortype", "InternalServerErrorException"),
-        ("x-amzn-requestid", "<request-id>"),
-        ("x-amz-apigw-id", "<apigw-id>"),
-        ("connection", "keep-alive"),
-        ("content-length", "36"),
-        ("date", "<date>"),
-    ]
-}
-
 /// Writes raw bytes and reads until the server closes (or 3 s pass).
 async fn raw(addr: SocketAddr, request: &[u8]) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();

@@ -572,16 +572,7 @@ impl Shared {
                 )));
             }
         };
-        let headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers: Vec<(String, String)> = header_pairs(&parts.headers);
         let method = parts.method.as_str().to_owned();
         let path = parts.uri.path().to_owned();
         let query = parts.uri.query().unwrap_or("").to_owned();
@@ -777,16 +768,7 @@ impl Shared {
         full_context: bool,
     ) -> RequestContext {
         let parts = f.parts;
-        let headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers: Vec<(String, String)> = header_pairs(&parts.headers);
         let query_string = match parts.uri.query() {
             Some(q) => context::query_pairs(q),
             None => Vec::new(),
@@ -1336,6 +1318,20 @@ fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
         );
     }
     IntegrationError::config(format!("backend request failed: {e:?}"))
+}
+
+/// A request's headers as name/value pairs in order (lower-case names; values decoded as
+/// UTF-8, invalid bytes as U+FFFD), as the admin protocol and `RequestContext` take them.
+fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Buffers an integration response up to the payload limit.

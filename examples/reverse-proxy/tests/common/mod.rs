@@ -384,3 +384,19 @@ pub const UNTRACED: [(&str, &str); 5] = [
     ("content-length", ""),
     ("date", "<date>"),
 ];
+
+/// The body of API Gateway's `API_CONFIGURATION_ERROR` 500.
+pub const BODY_500: &[u8] = br#"{"message": "Internal server error"}"#;
+
+/// The headers of that 500 as the proxy sends them (placeholders for the varying values).
+pub fn error_500() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("content-type", "application/json"),
+        ("x-amzn-errortype", "InternalServerErrorException"),
+        ("x-amzn-requestid", "<request-id>"),
+        ("x-amz-apigw-id", "<apigw-id>"),
+        ("connection", "keep-alive"),
+        ("content-length", "36"),
+        ("date", "<date>"),
+    ]
+}
