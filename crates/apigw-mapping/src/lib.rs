@@ -549,6 +549,7 @@ impl CompiledIntegration {
         };
         let overrides = render::Overrides::default();
         let scope = render::Scope {
+            parsed_body: Default::default(),
             body: request.body.clone(),
             request,
             overrides: &overrides,
@@ -718,7 +719,16 @@ impl CompiledIntegration {
                         self.gateway.respond(request, Failure::TemplateOnBinaryBody),
                     ));
                 }
+                // The parameters' parse of the same bytes, if they made one.
+                let parsed_body = if converted.bytes.as_ptr() == raw_body.as_ptr()
+                    && converted.bytes.len() == raw_body.len()
+                {
+                    body_json.into_document()
+                } else {
+                    None
+                };
                 let scope = render::Scope {
+                    parsed_body: std::cell::Cell::new(parsed_body),
                     body: converted.bytes,
                     request,
                     overrides: overrides.get_or_insert_with(render::Overrides::default),
@@ -842,6 +852,7 @@ impl CompiledIntegration {
         };
         let fresh = render::Overrides::default();
         let scope = render::Scope {
+            parsed_body: Default::default(),
             body: request.body.clone(),
             request,
             overrides: &fresh,

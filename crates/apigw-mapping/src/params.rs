@@ -184,6 +184,15 @@ impl<'a> LazyBody<'a> {
         }
     }
 
+    /// The document if the body was parsed and is JSON: the value `serde_json` reads from the
+    /// same bytes.
+    pub(crate) fn into_document(self) -> Option<Value> {
+        match self.parsed {
+            Some(Ok(v)) => v,
+            _ => None,
+        }
+    }
+
     /// Evaluates a body path, with the Lambda custom-error second-level parse (SPEC §3.4): when
     /// a step lands on a string holding JSON, that string is parsed and the walk goes on.
     fn query(&mut self, path: &JsonPath) -> Result<Option<String>, Failure> {

@@ -312,6 +312,9 @@ pub(crate) struct Scope<'a> {
     pub(crate) body: Bytes,
     pub(crate) request: &'a RequestContext,
     pub(crate) overrides: &'a Overrides,
+    /// `body` already parsed as JSON (by the `responseParameters` of the same response), so
+    /// `$input` does not parse it again; taken by the first `$input` lookup.
+    pub(crate) parsed_body: Cell<Option<Json>>,
 }
 
 impl Host for Scope<'_> {
@@ -320,6 +323,7 @@ impl Host for Scope<'_> {
             "input" => Some(Value::object(Rc::new(Input::new(
                 self.body.clone(),
                 self.request,
+                self.parsed_body.take(),
             )))),
             "util" => Some(UTIL.with(|u| Value::object(u.clone()))),
             "context" => Some(Value::object(Rc::new(ContextObject {
@@ -396,10 +400,12 @@ struct Params {
 }
 
 impl Input {
-    fn new(body: Bytes, request: &RequestContext) -> Input {
+    /// `parsed`: `body` already parsed by `serde_json` (the same value [`Input::document`]
+    /// builds), if someone did.
+    fn new(body: Bytes, request: &RequestContext, parsed: Option<Json>) -> Input {
         Input {
             body,
-            doc: OnceCell::new(),
+            doc: parsed.map_or_else(OnceCell::new, |v| OnceCell::from(Ok(v))),
             params: Params {
                 path: request.path_parameters.clone(),
                 query: request.query_string.clone(),
@@ -1022,6 +1028,7 @@ mod tests {
         let request = RequestContext::default();
         let overrides = Overrides::default();
         let scope = Scope {
+            parsed_body: Cell::default(),
             body: Bytes::from(body.to_owned()),
             request: &request,
             overrides: &overrides,
