@@ -298,8 +298,16 @@ fn dtoa(bin_exp: i32, mut fract_bits: u64, n_significant_bits: i32) -> Digits {
         } else {
             m.wrapping_mul(10)
         };
+        // Java computes these in the variant's width (int or long), wrapping.
+        let over = |b: i64, m: i64| {
+            if small {
+                (b as i32).wrapping_add(m as i32) > tens as i32
+            } else {
+                b.wrapping_add(m) > tens
+            }
+        };
         let mut lo = b < m;
-        let mut hi = b + m > tens;
+        let mut hi = over(b, m);
         if q == 0 && !hi {
             dec_exp -= 1;
         } else {
@@ -319,7 +327,7 @@ fn dtoa(bin_exp: i32, mut fract_bits: u64, n_significant_bits: i32) -> Digits {
             };
             if m > 0 {
                 lo = b < m;
-                hi = b + m > tens;
+                hi = over(b, m);
             } else {
                 lo = true;
                 hi = true;
@@ -328,7 +336,11 @@ fn dtoa(bin_exp: i32, mut fract_bits: u64, n_significant_bits: i32) -> Digits {
         }
         low = lo;
         high = hi;
-        low_digit_difference = (b << 1) - tens;
+        low_digit_difference = if small {
+            i64::from((b as i32).wrapping_shl(1).wrapping_sub(tens as i32))
+        } else {
+            b.wrapping_shl(1).wrapping_sub(tens)
+        };
     } else {
         let s = Big::pow52(s5, s2, 1);
         let mut b = Big::pow52(b5, b2, fract_bits);
