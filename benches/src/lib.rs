@@ -76,7 +76,7 @@ impl Host for BenchHost {
     fn lookup(&self, name: &str) -> Option<Value> {
         match name {
             "input" => Some(Value::object(self.input.clone())),
-            "util" => Some(Value::object(Rc::new(Util))),
+            "util" => Some(apigw_mapping::util_object()),
             _ => None,
         }
     }
@@ -90,21 +90,6 @@ impl Object for Input {
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
         Ok(match (name, args) {
             ("path", [p]) if p.as_str() == Some("$") => Call::Value(self.0.clone()),
-            _ => Call::NotFound,
-        })
-    }
-}
-
-/// The bench host's `$util`.
-#[derive(Debug)]
-struct Util;
-
-impl Object for Util {
-    fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
-        Ok(match (name, args) {
-            ("escapeJavaScript", [s]) => Call::Value(Value::string(
-                apigw_mapping::util::escape_javascript(&s.to_string()),
-            )),
             _ => Call::NotFound,
         })
     }

@@ -1,6 +1,7 @@
-//! A direct JSON-to-template-value reader for `$input.path('$')`, the commonest read of the
-//! body: one pass over the bytes, no `serde` machinery, object keys and short strings interned
-//! through a small hash table.
+//! The direct JSON reader for `$input.path('$')`, the commonest read of the body:
+//! [`apigw_vtl::Value::from_json`] validates the body in one pass into a tape and the template
+//! reads objects and arrays from there, materializing only the containers it uses other than
+//! by member, index or loop (arrays then become the json-smart list of [`json_array`]).
 //!
 //! It is deliberately partial: whatever it does not handle exactly as the `serde_json` path
 //! does (invalid JSON, numbers beyond the exactly representable range, lone surrogates, deep
@@ -10,364 +11,20 @@
 
 use apigw_vtl::Value;
 
-/// Containers nested deeper than this go to the fallback (which enforces `serde_json`'s own
-/// recursion limit and its error).
-const MAX_DEPTH: u32 = 100;
+use crate::render::json_array;
 
-/// Reads `input` (one JSON value with optional surrounding whitespace) into template values,
+/// Reads `body` (one JSON value with optional surrounding whitespace) into a template value,
 /// or `None` when the fallback must decide.
-pub(crate) fn read(input: &[u8]) -> Option<Value> {
-    // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
-    let text = std::str::from_utf8(input).ok()?;
-    let mut r = Reader {
-        text,
-        input,
-        pos: 0,
-        strings: STRINGS.with(std::cell::RefCell::take),
-    };
-    let v = r.value(0);
-    r.skip_ws();
-    let complete = r.pos == input.len();
-    STRINGS.with(|cache| *cache.borrow_mut() = r.strings);
-    v.filter(|_| complete)
-}
-
-struct Reader<'a> {
-    text: &'a str,
-    input: &'a [u8],
-    pos: usize,
-    /// The per-thread string cache, held for the length of one document.
-    strings: Vec<(u32, Value)>,
-}
-
-/// Exact powers of ten representable in an `f64`.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
-impl Reader<'_> {
-    #[inline]
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.input.get(self.pos) {
-            self.pos += 1;
-        }
-    }
-
-    #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.input.get(self.pos).copied()
-    }
-
-    fn value(&mut self, depth: u32) -> Option<Value> {
-        self.skip_ws();
-        match self.peek()? {
-            b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.pos += 1;
-                self.skip_ws();
-                let mut entries = Vec::new();
-                if self.peek()? == b'}' {
-                    self.pos += 1;
-                    return Some(Value::map_with_keys(entries));
-                }
-                entries.reserve(4);
-                loop {
-                    self.skip_ws();
-                    if self.peek()? != b'"' {
-                        return None;
-                    }
-                    let key = self.string()?;
-                    self.skip_ws();
-                    if self.peek()? != b':' {
-                        return None;
-                    }
-                    self.pos += 1;
-                    let v = self.value(depth + 1)?;
-                    entries.push((key, v));
-                    self.skip_ws();
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        b'}' => {
-                            self.pos += 1;
-                            return Some(Value::map_with_keys(entries));
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.pos += 1;
-                self.skip_ws();
-                let mut items = Vec::new();
-                if self.peek()? == b']' {
-                    self.pos += 1;
-                    return Some(crate::render::json_array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.skip_ws();
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        b']' => {
-                            self.pos += 1;
-                            return Some(crate::render::json_array(items));
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'"' => self.string(),
-            b'-' | b'0'..=b'9' => self.number(),
-            b't' => self.literal(b"true", Value::bool(true)),
-            b'f' => self.literal(b"false", Value::bool(false)),
-            b'n' => self.literal(b"null", Value::null()),
-            _ => None,
-        }
-    }
-
-    fn literal(&mut self, word: &[u8], v: Value) -> Option<Value> {
-        if self.input[self.pos..].starts_with(word) {
-            self.pos += word.len();
-            Some(v)
-        } else {
-            None
-        }
-    }
-
-    /// A string (the cursor on its opening quote), unescaped and interned.
-    fn string(&mut self) -> Option<Value> {
-        let start = self.pos + 1;
-        let end = start + crate::compact::string_run(&self.input[start..]);
-        match *self.input.get(end)? {
-            b'"' => {
-                self.pos = end + 1;
-                let s = self.text.get(start..end)?;
-                Some(intern(&mut self.strings, s))
-            }
-            b'\\' => {
-                let mut buf = String::with_capacity(end - start + 16);
-                buf.push_str(self.text.get(start..end)?);
-                self.pos = end;
-                loop {
-                    // At a backslash.
-                    let esc = *self.input.get(self.pos + 1)?;
-                    self.pos += 2;
-                    match esc {
-                        b'"' => buf.push('"'),
-                        b'\\' => buf.push('\\'),
-                        b'/' => buf.push('/'),
-                        b'b' => buf.push('\u{8}'),
-                        b'f' => buf.push('\u{c}'),
-                        b'n' => buf.push('\n'),
-                        b'r' => buf.push('\r'),
-                        b't' => buf.push('\t'),
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let c = if (0xD800..0xDC00).contains(&hi) {
-                                // A surrogate pair, or the fallback's error.
-                                if self.input.get(self.pos..self.pos + 2)? != b"\\u" {
-                                    return None;
-                                }
-                                self.pos += 2;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return None;
-                                }
-                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
-                            } else {
-                                char::from_u32(hi)?
-                            };
-                            buf.push(c);
-                        }
-                        _ => return None,
-                    }
-                    let run = crate::compact::string_run(&self.input[self.pos..]);
-                    buf.push_str(self.text.get(self.pos..self.pos + run)?);
-                    self.pos += run;
-                    match *self.input.get(self.pos)? {
-                        b'"' => {
-                            self.pos += 1;
-                            return Some(if buf.len() <= MAX_INTERNED_LEN {
-                                intern(&mut self.strings, &buf)
-                            } else {
-                                Value::string(buf)
-                            });
-                        }
-                        b'\\' => {}
-                        _ => return None,
-                    }
-                }
-            }
-            // A control character: the fallback reports it.
-            _ => None,
-        }
-    }
-
-    fn hex4(&mut self) -> Option<u32> {
-        let h = self.input.get(self.pos..self.pos + 4)?;
-        let mut v = 0u32;
-        for &b in h {
-            v = v * 16 + char::from(b).to_digit(16)?;
-        }
-        self.pos += 4;
-        Some(v)
-    }
-
-    /// A number, as `serde_json` reads it (then as the template sees it): integers as
-    /// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Only the
-    /// exactly computable cases are handled here (at most 18 integer digits; significands
-    /// below 2^53 with a decimal exponent within ±22, where one correctly rounded operation
-    /// gives the value whichever algorithm `serde_json` was built with).
-    fn number(&mut self) -> Option<Value> {
-        let b = self.input;
-        let mut p = self.pos;
-        let negative = b[p] == b'-';
-        if negative {
-            p += 1;
-        }
-        let int_start = p;
-        let mut significand: u64 = 0;
-        match *b.get(p)? {
-            b'0' => p += 1,
-            b'1'..=b'9' => {
-                while let Some(&d @ b'0'..=b'9') = b.get(p) {
-                    significand = significand
-                        .wrapping_mul(10)
-                        .wrapping_add(u64::from(d - b'0'));
-                    p += 1;
-                }
-            }
-            _ => return None,
-        }
-        let int_digits = p - int_start;
-        if int_digits > 18 {
-            return None;
-        }
-        let mut digits = int_digits;
-        let mut exponent: i64 = 0;
-        let mut is_float = false;
-        if b.get(p) == Some(&b'.') {
-            is_float = true;
-            p += 1;
-            let frac_start = p;
-            while let Some(&d @ b'0'..=b'9') = b.get(p) {
-                if digits >= 15 {
-                    return None;
-                }
-                significand = significand * 10 + u64::from(d - b'0');
-                digits += 1;
-                p += 1;
-            }
-            if p == frac_start {
-                return None;
-            }
-            exponent = -((p - frac_start) as i64);
-        }
-        if let Some(b'e' | b'E') = b.get(p) {
-            is_float = true;
-            p += 1;
-            let exp_negative = match b.get(p) {
-                Some(b'-') => {
-                    p += 1;
-                    true
-                }
-                Some(b'+') => {
-                    p += 1;
-                    false
-                }
-                _ => false,
-            };
-            let exp_start = p;
-            let mut e: i64 = 0;
-            while let Some(&d @ b'0'..=b'9') = b.get(p) {
-                if p - exp_start >= 4 {
-                    return None;
-                }
-                e = e * 10 + i64::from(d - b'0');
-                p += 1;
-            }
-            if p == exp_start {
-                return None;
-            }
-            exponent += if exp_negative { -e } else { e };
-        }
-        // JSON forbids a digit straight after a leading zero (`01`).
-        if b.get(p).is_some_and(u8::is_ascii_digit) {
-            return None;
-        }
-        self.pos = p;
-        if !is_float {
-            // At most 18 digits: fits an i64.
-            let v = significand as i64;
-            return Some(if negative {
-                if v == 0 {
-                    Value::double(-0.0)
-                } else {
-                    i32::try_from(-v).map_or_else(|_| Value::long(-v), Value::int)
-                }
-            } else {
-                i32::try_from(v).map_or_else(|_| Value::long(v), Value::int)
-            });
-        }
-        if digits > 15 || !(-22..=22).contains(&exponent) {
-            return None;
-        }
-        let pow = POW10[exponent.unsigned_abs() as usize];
-        let f = significand as f64;
-        let f = if exponent >= 0 { f * pow } else { f / pow };
-        Some(Value::double(if negative { -f } else { f }))
-    }
-}
-
-/// Strings up to this length are looked up in the per-thread string cache.
-const MAX_INTERNED_LEN: usize = 24;
-
-/// Slots of the per-thread string cache (a power of two).
-const CACHE_SLOTS: usize = 256;
-
-thread_local! {
-    /// Short strings seen in recent bodies (object keys, enum-like values), shared across
-    /// requests: the same API sends the same keys in every response, so a body's keys are
-    /// usually found here and cost no allocation. Java strings are immutable, so sharing is
-    /// invisible to templates. Direct-mapped (a colliding string replaces the slot's), so the
-    /// cache stays bounded whatever the bodies hold.
-    static STRINGS: std::cell::RefCell<Vec<(u32, Value)>> = const {
-        std::cell::RefCell::new(Vec::new())
-    };
-}
-
-/// A template string for `s`, shared with earlier occurrences when `cache` (the per-thread
-/// string cache) holds it.
-fn intern(cache: &mut Vec<(u32, Value)>, s: &str) -> Value {
-    let b = s.as_bytes();
-    if b.len() > MAX_INTERNED_LEN {
-        return Value::string(s);
-    }
-    let mut h: u32 = 0x811c_9dc5;
-    for &c in b {
-        h = (h ^ u32::from(c)).wrapping_mul(0x0100_0193);
-    }
-    if cache.is_empty() {
-        cache.resize(CACHE_SLOTS, (0, Value::null()));
-    }
-    let slot = &mut cache[(h as usize) & (CACHE_SLOTS - 1)];
-    if slot.0 == h && slot.1.as_str() == Some(s) {
-        return slot.1.clone();
-    }
-    let v = Value::string(s);
-    *slot = (h, v.clone());
-    v
+pub(crate) fn read(body: &[u8]) -> Option<Value> {
+    Value::from_json(body, json_array)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The longest string the reader shares through its per-thread cache.
+    const MAX_INTERNED_LEN: usize = 24;
 
     /// The `serde_json` path this reader must agree with.
     fn slow(text: &str) -> String {
@@ -509,6 +166,59 @@ mod tests {
                 String::from_utf8_lossy(&bytes).into_owned()
             },
         )
+    }
+
+    /// Templates that use a document every way a template can: members, indexes (in and
+    /// out of range, negative), loops, printing, methods, mutation through one alias seen
+    /// through another, equality, keys and entries, type checks.
+    const USES: &[&str] = &[
+        "$d",
+        "$d.a $d.b $d.missing $d.a.b $d[0] $d[1] $d[-1] $d[9] $d['a'] $d.class",
+        "#foreach($x in $d)[$x]#end",
+        "#foreach($x in $d)#foreach($y in $x)<$y>#end#end",
+        "$d.size() $d.isEmpty() $d.keySet() $d.values() $d.entrySet() $d.toString() $d.hashCode()",
+        "#set($e = $d)$e.put('a', 1)$d.a $d",
+        "#set($d.z = 5)$d.z $d #set($d[0] = 7)$d[0] $d",
+        "$d.add('x') $d $d.size() #foreach($x in $d)$x,#end",
+        "#set($l = [])$l.add($d)$l $l.get(0).equals($d) #set($m = {})$m.put('k', $d)$m",
+        "$d.equals($d) #if($d == $d)same#end #if($d)true#end $d.getClass()",
+        "#foreach($x in $d)$x.a $x[0] $x.get(0) $x.get('a')#end",
+        "$d.get('a') $d.get(0) $d.containsKey('a') $d.contains(1) $d.indexOf(1) $d.remove('a') $d",
+        "#set($x = $d.a)#set($y = $d.a)$x.equals($y) #set($dummy = $x.put('q', 1))$d.a",
+        "$util.escapeJavaScript($d) $input.json('$')",
+    ];
+
+    fn render_with(template: &apigw_vtl::Template, d: Value) -> String {
+        let mut ctx = apigw_vtl::Context::new();
+        ctx.insert("d", d);
+        ctx.insert("util", crate::util_object());
+        let mut out = String::new();
+        match template.render(&ctx, &mut out) {
+            Ok(()) => out,
+            Err(e) => format!("{out}<error {}>", e.detail()),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 600,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Whatever a template does with a lazily read document, it sees what it would see
+        /// with the document built in full by the `serde_json` path.
+        #[test]
+        fn templates_cannot_tell_lazy_from_built(text in json_text(), which in 0..USES.len()) {
+            let Some(lazy) = read(text.as_bytes()) else { return Ok(()); };
+            let built = crate::render::to_vtl(&serde_json::from_str(&text).unwrap());
+            let options = apigw_vtl::Options::default();
+            let template = apigw_vtl::Template::compile(USES[which], &options).unwrap();
+            proptest::prop_assert_eq!(
+                render_with(&template, lazy),
+                render_with(&template, built),
+                "{} over {}", USES[which], text
+            );
+        }
     }
 
     proptest::proptest! {

@@ -81,6 +81,25 @@ pub fn json_to_template_value(json: &Value) -> apigw_vtl::Value {
     render::to_vtl(json)
 }
 
+/// The `$util` object mapping templates see (SPEC §5.6: `escapeJavaScript`, `parseJson`,
+/// `urlEncode`, `urlDecode`, `base64Encode`, `base64Decode`), for hosts that render
+/// templates themselves (benchmarks, tools).
+///
+/// # Example
+/// ```
+/// use apigw_vtl::{Context, Options, Template};
+/// let mut ctx = Context::new();
+/// ctx.insert("util", apigw_mapping::util_object());
+/// let t = Template::compile("$util.escapeJavaScript(\"it's\")", &Options::default())?;
+/// let mut out = String::new();
+/// t.render(&ctx, &mut out)?;
+/// assert_eq!(out, "it\\'s");
+/// # Ok::<(), apigw_vtl::Error>(())
+/// ```
+pub fn util_object() -> apigw_vtl::Value {
+    render::util_value()
+}
+
 use crate::headers::Assembly;
 use crate::select::{Candidate, Selector};
 use crate::templates::TemplateSet;

@@ -325,7 +325,7 @@ impl Host for Scope<'_> {
                 self.request,
                 self.parsed_body.take(),
             )))),
-            "util" => Some(UTIL.with(|u| Value::object(u.clone()))),
+            "util" => Some(util_value()),
             "context" => Some(Value::object(Rc::new(ContextObject {
                 fields: self.request.context.clone(),
                 response_override: self.overrides.response().clone(),
@@ -346,7 +346,10 @@ impl Host for Scope<'_> {
 /// Renders a compiled template with the API Gateway objects.
 pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, Error> {
     let ctx = apigw_vtl::Context::new().with_host(scope);
-    let mut out = String::new();
+    // Room for the template's text and as much again as the body: most renders print one
+    // or the other, so the output rarely regrows (capacity beyond what is written is never
+    // touched).
+    let mut out = String::with_capacity(template.size_hint() + scope.body.len());
     template.render(&ctx, &mut out)?;
     Ok(out)
 }
@@ -843,6 +846,8 @@ fn write_json(v: &Value, out: &mut String) {
 }
 
 fn write_json_value(v: &Value, out: &mut String) {
+    // A JSON container still on its tape prints as its materialized object.
+    let v = &v.resolved();
     if v.is_null() {
         out.push_str("null");
     } else if let Some(b) = v.as_bool() {
@@ -895,6 +900,11 @@ fn write_json_string(s: &str, out: &mut String) {
 }
 
 /// `$util`.
+/// `$util` (one shared instance per thread).
+pub(crate) fn util_value() -> Value {
+    UTIL.with(|u| Value::object(u.clone()))
+}
+
 #[derive(Debug)]
 struct Util;
 

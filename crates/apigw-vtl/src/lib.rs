@@ -75,6 +75,7 @@ mod error;
 mod host;
 mod jdouble;
 mod jregex;
+mod json;
 mod lexer;
 mod methods;
 mod parser;
@@ -255,6 +256,7 @@ pub struct Template {
     inner: Arc<render::Program>,
     options: Options,
     analysis: Analysis,
+    source_len: usize,
 }
 
 impl Template {
@@ -280,6 +282,7 @@ impl Template {
             inner: Arc::new(prog),
             options: options.clone(),
             analysis,
+            source_len: src.len(),
         })
     }
 
@@ -310,13 +313,28 @@ impl Template {
         render::render(&self.inner, &self.options, ctx, out)
     }
 
+    /// A starting capacity for an output buffer: the template's length in bytes (what a
+    /// template without loops or values mostly prints), so small renders need no regrowth.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Options, Template};
+    /// let t = Template::compile("{\"n\": $n}", &Options::default())?;
+    /// assert_eq!(t.size_hint(), 9);
+    /// # Ok::<(), apigw_vtl::Error>(())
+    /// ```
+    pub fn size_hint(&self) -> usize {
+        self.source_len
+    }
+
     /// Renders into a new `String`.
     ///
     /// # Errors
     ///
     /// As [`Template::render`].
     pub fn render_to_string(&self, ctx: &Context<'_>) -> Result<String, Error> {
-        let mut s = String::new();
+        let mut s = String::with_capacity(self.size_hint());
         self.render(ctx, &mut s)?;
         Ok(s)
     }

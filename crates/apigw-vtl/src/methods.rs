@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use crate::error::Error;
 use crate::jregex;
+use crate::json::Lookup;
 use crate::value::{JMap, V, Value, ViewKind, java_equals, string_hash, view_items};
 
 type MResult = Result<Option<Value>, String>;
@@ -161,6 +162,7 @@ fn hash_code_in(v: &Value, depth: usize) -> i32 {
         return 0;
     }
     match &v.0 {
+        V::Json(..) => hash_code_in(&v.resolved(), depth),
         V::Null => 0,
         V::Bool(b) => {
             if *b {
@@ -207,7 +209,17 @@ fn hash_code_in(v: &Value, depth: usize) -> i32 {
 /// `$v.name`: Velocity's property lookup (`getName()`, `get("name")` on
 /// maps, `isName()`).
 pub(crate) fn get_property(v: &Value, name: &str) -> Value {
-    // the common case first: `$map.key`
+    // the common cases first: `$map.key`, on a map or a JSON object still on its tape
+    if let V::Json(doc, i) = &v.0 {
+        if name != "class" && name != "Class" {
+            match doc.member(*i, name) {
+                Lookup::Found(m) => return doc.value_at(m),
+                Lookup::Absent => return Value::null(),
+                Lookup::Materialize => {}
+            }
+        }
+        return get_property(&v.resolved(), name);
+    }
     if let V::Map(m) = &v.0
         && name != "class"
         && name != "Class"
@@ -317,6 +329,23 @@ fn ioobe(class: &str, i: i32, len: usize) -> String {
 
 /// `$v[key]` (Velocity's `ASTIndex`: negative integers count from the end).
 pub(crate) fn index(v: &Value, k: &Value) -> Result<Value, String> {
+    if let V::Json(doc, i) = &v.0 {
+        // `$doc.list[2]` in range, `$doc.obj['key']`: straight from the tape.
+        match &k.0 {
+            V::Int(n) => {
+                if let Some(e) = doc.element(*i, i64::from(*n)) {
+                    return Ok(doc.value_at(e));
+                }
+            }
+            V::Str(key) => match doc.member(*i, key) {
+                Lookup::Found(m) => return Ok(doc.value_at(m)),
+                Lookup::Absent => return Ok(Value::null()),
+                Lookup::Materialize => {}
+            },
+            _ => {}
+        }
+        return index(&v.resolved(), &k.resolved());
+    }
     let mut k = k.clone();
     if let V::Int(i) = k.0
         && i < 0
@@ -353,6 +382,9 @@ fn int_arg_strict(v: &Value) -> Option<i32> {
 
 /// `#set($v.name = x)`.
 pub(crate) fn set_property(v: &Value, name: &str, x: Value) -> Result<(), Error> {
+    if matches!(v.0, V::Json(..)) || matches!(x.0, V::Json(..)) {
+        return set_property(&v.resolved(), name, x.resolved());
+    }
     match &v.0 {
         V::Map(m) => {
             m.borrow_mut().put(Value::string(name), x);
@@ -365,6 +397,9 @@ pub(crate) fn set_property(v: &Value, name: &str, x: Value) -> Result<(), Error>
 
 /// `#set($v[k] = x)`.
 pub(crate) fn set_index(v: &Value, k: Value, x: Value) -> Result<(), String> {
+    if [v, &k, &x].iter().any(|a| matches!(a.0, V::Json(..))) {
+        return set_index(&v.resolved(), k.resolved(), x.resolved());
+    }
     match &v.0 {
         V::Map(m) => {
             m.borrow_mut().put(k, x);
@@ -394,6 +429,10 @@ pub(crate) fn set_index(v: &Value, k: Value, x: Value) -> Result<(), String> {
 
 /// `$v.name(args)` on a built-in value. `Ok(None)`: no such method.
 pub(crate) fn call(v: &Value, name: &str, args: &[Value]) -> MResult {
+    if matches!(v.0, V::Json(..)) || args.iter().any(|a| matches!(a.0, V::Json(..))) {
+        let args: Vec<Value> = args.iter().map(Value::resolved).collect();
+        return call(&v.resolved(), name, &args);
+    }
     let r = match &v.0 {
         V::Str(s) => string_method(s, name, args)?,
         V::List(l) | V::Array(l) => list_method(v, l, name, args)?,

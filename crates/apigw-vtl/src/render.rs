@@ -389,6 +389,13 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     root.write_java(out);
                     return Ok(());
                 }
+                (Some(Part::Prop(name, _)), V::Json(doc, i))
+                    if &**name != "class"
+                        && &**name != "Class"
+                        && doc.print_member(*i, name, out) =>
+                {
+                    return Ok(());
+                }
                 (Some(Part::Prop(name, _)), V::Map(m))
                     if &**name != "class" && &**name != "Class" =>
                 {
@@ -562,6 +569,11 @@ impl<'p, 'c> Renderer<'p, 'c> {
     }
 
     fn invoke(&mut self, v: &Value, name: &str, args: &[Value], sp: Span) -> R<Value> {
+        if matches!(v.0, V::Json(..)) || args.iter().any(|a| matches!(a.0, V::Json(..))) {
+            // Methods work on the materialized objects (see `json.rs`).
+            let args: Vec<Value> = args.iter().map(Value::resolved).collect();
+            return self.invoke(&v.resolved(), name, &args, sp);
+        }
         if let V::Object(o) = &v.0 {
             return match o.call_method(name, args) {
                 Ok(Call::Value(v)) => Ok(v),
@@ -665,7 +677,22 @@ impl<'p, 'c> Renderer<'p, 'c> {
             /// A map's values or view, with the map's modification count.
             Map(Vec<Value>, Rc<RefCell<JMap>>, u64),
         }
+        // A JSON array still on its tape is iterated from there; other JSON containers as
+        // their materialized objects.
+        let mut tape_items = None;
+        let it = match &it.0 {
+            V::Json(doc, i) => {
+                tape_items = doc.elements(*i);
+                if tape_items.is_some() {
+                    it
+                } else {
+                    it.resolved()
+                }
+            }
+            _ => it,
+        };
         let items = match &it.0 {
+            _ if tape_items.is_some() => Items::Owned(tape_items.take().unwrap_or_default()),
             V::List(l) | V::Array(l) => Items::Live(l.clone()),
             V::Map(m) => {
                 let mb = m.borrow();
@@ -1208,6 +1235,9 @@ pub(crate) fn compare(op: BinOp, l: &Value, r: &Value, null_is_empty: bool) -> b
 }
 
 fn velocity_eq(l: &Value, r: &Value) -> bool {
+    if matches!(l.0, V::Json(..)) || matches!(r.0, V::Json(..)) {
+        return velocity_eq(&l.resolved(), &r.resolved());
+    }
     if l.is_null() || r.is_null() {
         return l.is_null() && r.is_null();
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::ast::Node;
 use crate::host::Object;
+use crate::json::Doc;
 
 /// A value in a template: what references evaluate to and what the caller
 /// puts in a [`Context`](crate::Context).
@@ -58,6 +59,9 @@ pub(crate) enum V {
     Class(&'static str),
     /// A `java.util.Iterator` over a snapshot, with its position.
     Iter(Rc<RefCell<(Vec<Value>, usize)>>),
+    /// An object or array still on a lazily read JSON document's tape (see `json.rs`):
+    /// anything but the fast paths works on [`Value::resolved`].
+    Json(Rc<Doc>, u32),
 }
 
 /// Which view of a map.
@@ -261,6 +265,46 @@ impl Value {
         Value(V::Map(Rc::new(RefCell::new(m))))
     }
 
+    /// Reads JSON text lazily (see the crate's JSON reader): objects and arrays stay on a
+    /// compact tape of the text and become template objects only when a template needs them,
+    /// so reading `$doc.items[0].name` or looping over `$doc.items` costs no allocation per
+    /// JSON value. Objects behave as insertion-ordered maps (duplicate keys: the first
+    /// position keeps the last value, as [`Value::map_with_keys`]); arrays become
+    /// `array(elements)` the first time they are used other than by indexing, iteration or
+    /// printing a member.
+    ///
+    /// Answers `None` when the reader cannot settle the text exactly (invalid JSON, numbers
+    /// beyond 18 integer digits or 15 significant digits with an exponent beyond ±22, lone
+    /// surrogates, nesting deeper than 100, texts of 4 GiB or more): the caller then reads it
+    /// another way.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Context, Options, Template, Value};
+    /// let doc = Value::from_json(br#"{"id": 7, "tags": ["a", "b"]}"#, Value::list).unwrap();
+    /// let mut ctx = Context::new();
+    /// ctx.insert("doc", doc);
+    /// let t = Template::compile("$doc.id $doc.tags[1] $doc", &Options::default())?;
+    /// let mut out = String::new();
+    /// t.render(&ctx, &mut out)?;
+    /// assert_eq!(out, "7 b {id=7, tags=[a, b]}");
+    /// # Ok::<(), apigw_vtl::Error>(())
+    /// ```
+    pub fn from_json(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value> {
+        crate::json::read(text, array)
+    }
+
+    /// This value with a lazily read JSON container (see [`Value::from_json`]) made into its
+    /// template object (a map, or the caller's array object); other values as they are.
+    /// Cheap: a clone of a handle.
+    pub fn resolved(&self) -> Value {
+        match &self.0 {
+            V::Json(doc, i) => doc.materialize(*i),
+            _ => self.clone(),
+        }
+    }
+
     /// Returns whether this is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self.0, V::Null)
@@ -315,6 +359,7 @@ impl Value {
     /// is a map.
     pub fn as_map(&self) -> Option<Vec<(String, Value)>> {
         match &self.0 {
+            V::Json(..) => self.resolved().as_map(),
             V::Map(m) => Some(
                 m.borrow()
                     .entries
@@ -337,6 +382,7 @@ impl Value {
     /// Java class name, for `getClass()` and Velocity's mixed-type `==`.
     pub(crate) fn class_name(&self) -> &'static str {
         match &self.0 {
+            V::Json(..) => self.resolved().class_name(),
             V::Null => "null",
             V::Bool(_) => "java.lang.Boolean",
             V::Int(_) => "java.lang.Integer",
@@ -373,6 +419,7 @@ impl Value {
             return;
         }
         match &self.0 {
+            V::Json(..) => self.resolved().write_java_in(out, depth),
             V::Null => out.push_str("null"),
             V::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             V::Int(i) => write_int(i64::from(*i), out),
@@ -501,6 +548,7 @@ impl fmt::Display for Value {
 impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
+            V::Json(..) => write!(f, "{:?}", self.resolved()),
             V::Null => f.write_str("null"),
             V::Str(s) => write!(f, "{s:?}"),
             V::Object(o) => write!(f, "{o:?}"),
@@ -560,7 +608,11 @@ pub(crate) fn short_str_eq(a: &str, b: &str) -> bool {
 }
 
 /// Appends a decimal integer without the formatting machinery.
-fn write_int(i: i64, out: &mut String) {
+pub(crate) fn write_int(i: i64, out: &mut String) {
+    if (0..10).contains(&i) {
+        out.push(char::from(b'0' + i as u8));
+        return;
+    }
     let mut buf = [0u8; 21];
     let mut n = i.unsigned_abs();
     let mut p = buf.len();
@@ -672,6 +724,9 @@ fn java_equals_in(a: &Value, b: &Value, depth: usize) -> bool {
     if depth > 1000 {
         return false;
     }
+    if matches!(a.0, V::Json(..)) || matches!(b.0, V::Json(..)) {
+        return java_equals_in(&a.resolved(), &b.resolved(), depth);
+    }
     match (&a.0, &b.0) {
         (V::Null, V::Null) => true,
         (V::Bool(x), V::Bool(y)) => x == y,
@@ -729,6 +784,7 @@ fn java_equals_in(a: &Value, b: &Value, depth: usize) -> bool {
 /// The current elements of a map view (or list).
 pub(crate) fn view_items(v: &Value) -> Option<Vec<Value>> {
     match &v.0 {
+        V::Json(..) => view_items(&v.resolved()),
         V::MapView(m_rc, kind) => {
             let m = m_rc.borrow();
             Some(

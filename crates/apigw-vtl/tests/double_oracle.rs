@@ -42,7 +42,7 @@ fn inputs() -> Vec<f64> {
     // Found by the JSON reader's property test: overflowed FloatingDecimal's int arithmetic.
     let mut v = vec![0.25069e-2, 0.1, 100.0, 1e7, 1e-3, 9.999_999e-4];
     while v.len() < 30_000 {
-        let d = if rng.next() % 6 == 0 {
+        let d = if rng.next().is_multiple_of(6) {
             f64::from_bits(rng.next())
         } else {
             let digits = 1 + (rng.next() % 17) as u32;
@@ -77,7 +77,10 @@ fn double_printing_matches_the_jdk() {
         .spawn()
         .expect("java (JDK 17) is needed");
     let mut stdin = child.stdin.take().unwrap();
-    let input: String = values.iter().map(|d| format!("{:016x}\n", d.to_bits())).collect();
+    let input: String = values
+        .iter()
+        .map(|d| format!("{:016x}\n", d.to_bits()))
+        .collect();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
@@ -90,7 +93,10 @@ fn double_printing_matches_the_jdk() {
     for (d, expected) in values.iter().zip(&java) {
         let ours = Value::double(*d).to_string();
         if ours != *expected {
-            wrong.push(format!("{:016x}: java {expected}, ours {ours}", d.to_bits()));
+            wrong.push(format!(
+                "{:016x}: java {expected}, ours {ours}",
+                d.to_bits()
+            ));
         }
     }
     assert!(

@@ -1,0 +1,767 @@
+//! JSON documents read lazily into template values.
+//!
+//! [`Value::from_json`](crate::Value::from_json) validates the text in one pass and records a
+//! flat tape of nodes (no allocation per value). Objects and arrays then stay on the tape:
+//! `$doc.key`, `$doc.list[0]`, `#foreach($x in $doc.list)` and printing a member read the tape
+//! directly, and strings are decoded only when read. Any other use of a container (a method
+//! call, `#set($doc.k = …)`, equality, printing the container itself) *materializes* it once —
+//! a real `LinkedHashMap`-like map, or the caller's array object — kept in the document, so
+//! every later use, fast or not, sees that one object and its changes (Java identity).
+//! Materialization is shallow: the members of a materialized container stay on the tape.
+//!
+//! The reader is partial by design: whatever it cannot settle exactly as a `serde_json`-based
+//! reader would (invalid JSON, numbers beyond the exactly computable range, lone surrogates,
+//! nesting deeper than [`MAX_DEPTH`], texts over 4 GiB) makes it answer `None`, and the caller
+//! falls back to its own reader.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::value::{V, Value};
+
+/// Containers nested deeper than this make the reader answer `None`.
+pub(crate) const MAX_DEPTH: u32 = 100;
+
+/// A parsed document, shared by every value read from it.
+pub(crate) struct Doc {
+    nodes: Vec<Node>,
+    /// Builds the array object the caller wants arrays materialized as.
+    array: fn(Vec<Value>) -> Value,
+    /// Containers materialized so far, by node.
+    made: RefCell<HashMap<u32, Value, BuildHasherDefault<NodeHasher>>>,
+    /// The text (a copy: strings are then read without checking UTF-8 again).
+    text: Box<str>,
+}
+
+/// One node of the tape. Containers are followed by their members (objects: key, value, key,
+/// value…) and record where they end, so a member is skipped in O(1).
+#[derive(Clone, Copy, Debug)]
+enum Node {
+    /// `unique`: no key repeats (checked with a 64-bit filter, so `false` may also mean
+    /// "not known"); a lookup may then stop at the first match.
+    Object {
+        end: u32,
+        unique: bool,
+    },
+    Array {
+        end: u32,
+        len: u32,
+    },
+    /// A string's bytes between its quotes, with `escaped` when it holds a backslash.
+    Str {
+        start: u32,
+        end: u32,
+        escaped: bool,
+    },
+    Int(i32),
+    Long(i64),
+    Double(f64),
+    Bool(bool),
+    Null,
+}
+
+/// Node numbers are already well spread: the hash is the number.
+#[derive(Default)]
+pub(crate) struct NodeHasher(u64);
+
+impl Hasher for NodeHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n);
+    }
+}
+
+/// Reads `text` (one JSON value, optionally surrounded by whitespace); `None` when the caller's
+/// reader must decide (see the module documentation).
+pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value> {
+    u32::try_from(text.len()).ok()?;
+    // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
+    let text: Box<str> = std::str::from_utf8(text).ok()?.into();
+    let bytes = text.as_bytes();
+    let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
+    let end = ws(bytes, build(bytes, 0, &mut nodes)?);
+    if end != bytes.len() {
+        return None;
+    }
+    let doc = Rc::new(Doc {
+        nodes,
+        array,
+        made: RefCell::default(),
+        text,
+    });
+    Some(doc.value_at(0))
+}
+
+/// Exact powers of ten representable in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Bytes that need no attention inside a string (not `"`, `\` or a control character).
+const PLAIN: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = false;
+        i += 1;
+    }
+    t[b'"' as usize] = false;
+    t[b'\\' as usize] = false;
+    t
+};
+
+/// The position of the first non-whitespace byte from `p`.
+#[inline(always)]
+fn ws(b: &[u8], mut p: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(p) {
+        p += 1;
+    }
+    p
+}
+
+/// Builds the tape of the one JSON value at `p` (after whitespace), without recursion:
+/// `open` holds the containers not yet closed (tape position, commas seen, whether an
+/// object). Returns the position after the value.
+fn build(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+    // The stack of open containers is kept per thread between documents (no allocation per
+    // document once warm).
+    OPEN.with(|open| match open.try_borrow_mut() {
+        Ok(mut open) => {
+            open.clear();
+            build_with(b, p, nodes, &mut open)
+        }
+        Err(_) => build_with(b, p, nodes, &mut Vec::new()),
+    })
+}
+
+/// An open container: tape position, commas seen, whether an object, its key filter, and
+/// whether a key may repeat.
+type Frame = (usize, u32, bool, u64, bool);
+
+thread_local! {
+    static OPEN: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+fn build_with(
+    b: &[u8],
+    mut p: usize,
+    nodes: &mut Vec<Node>,
+    open: &mut Vec<Frame>,
+) -> Option<usize> {
+    loop {
+        // A value is expected at `p` (after whitespace).
+        p = ws(b, p);
+        match *b.get(p)? {
+            b'"' => p = string(b, p, nodes)?,
+            b'-' | b'0'..=b'9' => p = number(b, p, nodes)?,
+            c @ (b'{' | b'[') => {
+                if open.len() >= MAX_DEPTH as usize {
+                    return None;
+                }
+                let object = c == b'{';
+                let at = nodes.len();
+                nodes.push(Node::Null);
+                p = ws(b, p + 1);
+                let close = if object { b'}' } else { b']' };
+                if *b.get(p)? != close {
+                    let mut filter = 0;
+                    if object {
+                        let (after, bit) = key(b, p, nodes)?;
+                        p = after;
+                        filter = bit;
+                    }
+                    open.push((at, 0, object, filter, false));
+                    continue;
+                }
+                open.push((at, 0, object, 0, false));
+                // An empty container: closed below.
+            }
+            b't' => p = literal(b, p, b"true", Node::Bool(true), nodes)?,
+            b'f' => p = literal(b, p, b"false", Node::Bool(false), nodes)?,
+            b'n' => p = literal(b, p, b"null", Node::Null, nodes)?,
+            _ => return None,
+        }
+        // After a value (or at an empty container's closing bracket): a comma, or closes.
+        loop {
+            let Some(top) = open.last_mut() else {
+                return Some(p);
+            };
+            p = ws(b, p);
+            let c = *b.get(p)?;
+            // A comma only after a value (not straight after the opening bracket).
+            if c == b',' && nodes.len() > top.0 + 1 {
+                top.1 += 1;
+                p += 1;
+                if top.2 {
+                    let (after, bit) = key(b, ws(b, p), nodes)?;
+                    p = after;
+                    top.4 |= top.3 & bit != 0;
+                    top.3 |= bit;
+                }
+                break;
+            }
+            if c != if top.2 { b'}' } else { b']' } {
+                return None;
+            }
+            p += 1;
+            let (at, commas, object, _, may_repeat) = *top;
+            open.pop();
+            // The tape has at most one node per byte of a text under 4 GiB.
+            let end = nodes.len() as u32;
+            nodes[at] = if object {
+                Node::Object {
+                    end,
+                    unique: !may_repeat,
+                }
+            } else {
+                let empty = nodes.len() == at + 1;
+                Node::Array {
+                    end,
+                    len: if empty { 0 } else { commas + 1 },
+                }
+            };
+        }
+    }
+}
+
+/// An object key and its colon (`p` on the key's opening quote, or fails); returns the
+/// position after the colon and the key's bit in an object's 64-bit key filter (from its
+/// length and its first and last bytes: equal keys always get the same bit).
+#[inline(always)]
+fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<(usize, u64)> {
+    if *b.get(p)? != b'"' {
+        return None;
+    }
+    let end = string(b, p, nodes)?;
+    // From the key's text as written: equal texts get equal bits; an escaped key (which could
+    // equal another written differently) sets every bit.
+    let bit = match nodes.last() {
+        Some(&Node::Str {
+            start,
+            end: stop,
+            escaped: false,
+        }) if stop > start => {
+            let (f, l) = (b[start as usize], b[stop as usize - 1]);
+            1u64 << ((u64::from(stop - start) * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
+        }
+        Some(&Node::Str { escaped: false, .. }) => 1,
+        _ => u64::MAX,
+    };
+    let p = ws(b, end);
+    if *b.get(p)? != b':' {
+        return None;
+    }
+    Some((p + 1, bit))
+}
+
+fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -> Option<usize> {
+    if b[p..].starts_with(word) {
+        nodes.push(node);
+        Some(p + word.len())
+    } else {
+        None
+    }
+}
+
+/// A string (`p` on its opening quote), checked: escapes well formed, surrogates paired, no
+/// control characters. Returns the position after the closing quote.
+#[inline(always)]
+fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+    let start = p + 1;
+    let mut q = start;
+    // Short strings byte by byte, long ones eight bytes at a time.
+    while let Some(&c) = b.get(q) {
+        if !PLAIN[usize::from(c)] {
+            break;
+        }
+        q += 1;
+        if q - start == 16 {
+            q += string_run(&b[q..]);
+            break;
+        }
+    }
+    let mut escaped = false;
+    loop {
+        match *b.get(q)? {
+            b'"' => break,
+            b'\\' => {
+                escaped = true;
+                q = escape_end(b, q)?;
+                q += string_run(b.get(q..)?);
+            }
+            // A control character: the caller's reader reports it.
+            _ => return None,
+        }
+    }
+    nodes.push(Node::Str {
+        start: start as u32,
+        end: q as u32,
+        escaped,
+    });
+    Some(q + 1)
+}
+
+/// A number as `serde_json` reads it (then as templates see it): integers as
+/// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Only the
+/// exactly computable cases are handled (at most 18 integer digits; significands below 2^53
+/// with a decimal exponent within ±22, where one correctly rounded operation gives the value
+/// whichever algorithm `serde_json` was built with). Returns the position after it.
+#[inline(always)]
+fn number(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+    let negative = b[p] == b'-';
+    if negative {
+        p += 1;
+    }
+    let int_start = p;
+    let mut significand: u64 = 0;
+    match *b.get(p)? {
+        b'0' => p += 1,
+        b'1'..=b'9' => {
+            while let Some(&d @ b'0'..=b'9') = b.get(p) {
+                significand = significand
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(d - b'0'));
+                p += 1;
+            }
+        }
+        _ => return None,
+    }
+    let int_digits = p - int_start;
+    if int_digits > 18 {
+        return None;
+    }
+    let next = b.get(p).copied();
+    if !matches!(next, Some(b'.' | b'e' | b'E' | b'0'..=b'9')) {
+        // An integer (the commonest case): at most 18 digits fit an i64.
+        let v = significand as i64;
+        nodes.push(if negative {
+            if v == 0 {
+                Node::Double(-0.0)
+            } else {
+                i32::try_from(-v).map_or(Node::Long(-v), Node::Int)
+            }
+        } else {
+            i32::try_from(v).map_or(Node::Long(v), Node::Int)
+        });
+        return Some(p);
+    }
+    let mut digits = int_digits;
+    let mut exponent: i64 = 0;
+    if next == Some(b'.') {
+        p += 1;
+        let frac_start = p;
+        while let Some(&d @ b'0'..=b'9') = b.get(p) {
+            if digits >= 15 {
+                return None;
+            }
+            significand = significand * 10 + u64::from(d - b'0');
+            digits += 1;
+            p += 1;
+        }
+        if p == frac_start {
+            return None;
+        }
+        exponent = -((p - frac_start) as i64);
+    }
+    if let Some(b'e' | b'E') = b.get(p) {
+        p += 1;
+        let exp_negative = match b.get(p) {
+            Some(b'-') => {
+                p += 1;
+                true
+            }
+            Some(b'+') => {
+                p += 1;
+                false
+            }
+            _ => false,
+        };
+        let exp_start = p;
+        let mut e: i64 = 0;
+        while let Some(&d @ b'0'..=b'9') = b.get(p) {
+            if p - exp_start >= 4 {
+                return None;
+            }
+            e = e * 10 + i64::from(d - b'0');
+            p += 1;
+        }
+        if p == exp_start {
+            return None;
+        }
+        exponent += if exp_negative { -e } else { e };
+    }
+    // JSON forbids a digit straight after a leading zero (`01`).
+    if b.get(p).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    if digits > 15 || !(-22..=22).contains(&exponent) {
+        return None;
+    }
+    let pow = POW10[exponent.unsigned_abs() as usize];
+    let f = significand as f64;
+    let f = if exponent >= 0 { f * pow } else { f / pow };
+    nodes.push(Node::Double(if negative { -f } else { f }));
+    Some(p)
+}
+
+/// The position after the escape at `p` (a backslash), checked: a known escape, four hex
+/// digits after `\u`, and a high surrogate followed by a low one.
+fn escape_end(b: &[u8], p: usize) -> Option<usize> {
+    match *b.get(p + 1)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(p + 2),
+        b'u' => {
+            let hi = hex4(b.get(p + 2..p + 6)?)?;
+            match hi {
+                0xD800..0xDC00 => {
+                    if b.get(p + 6..p + 8)? != b"\\u" {
+                        return None;
+                    }
+                    let lo = hex4(b.get(p + 8..p + 12)?)?;
+                    (0xDC00..0xE000).contains(&lo).then_some(p + 12)
+                }
+                0xDC00..0xE000 => None,
+                _ => Some(p + 6),
+            }
+        }
+        _ => None,
+    }
+}
+
+fn hex4(h: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &b in h {
+        v = v * 16 + char::from(b).to_digit(16)?;
+    }
+    Some(v)
+}
+
+/// How many bytes from the start of `s` need no attention inside a string: the length of the
+/// run before the first `"`, `\` or control character (or all of `s`). Eight bytes at a time.
+fn string_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let mut chunks = s.chunks_exact(8);
+    let mut i = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let q = x ^ QUOTES;
+        let bs = x ^ BACKSLASHES;
+        // High bit set in the bytes equal to `"`, to `\`, or below 0x20; the lowest flagged
+        // byte is exact (a borrow only runs upwards from a flagged byte).
+        let flags = ((q.wrapping_sub(ONES) & !q)
+            | (bs.wrapping_sub(ONES) & !bs)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(chunks.remainder().len())
+}
+
+/// Decodes the checked escapes of a string body into `out`.
+fn unescape(body: &str, out: &mut String) {
+    let b = body.as_bytes();
+    let mut p = 0;
+    while p < b.len() {
+        let run = b[p..]
+            .iter()
+            .position(|&c| c == b'\\')
+            .unwrap_or(b.len() - p);
+        out.push_str(&body[p..p + run]);
+        p += run;
+        if p >= b.len() {
+            break;
+        }
+        let c = match b[p + 1] {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(&b[p + 2..p + 6]).unwrap_or(0xFFFD);
+                if (0xD800..0xDC00).contains(&hi) {
+                    let lo = hex4(&b[p + 8..p + 12]).unwrap_or(0xDC00);
+                    p += 6;
+                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                        .unwrap_or('\u{FFFD}')
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{FFFD}')
+                }
+            }
+            other => char::from(other),
+        };
+        out.push(c);
+        p += if b[p + 1] == b'u' { 6 } else { 2 };
+    }
+}
+
+/// Strings up to this length are looked up in the per-thread string cache.
+const MAX_INTERNED_LEN: usize = 24;
+/// Slots of the per-thread string cache (a power of two).
+const CACHE_SLOTS: usize = 256;
+
+thread_local! {
+    /// Short strings seen in recent documents (keys, enum-like values), shared across
+    /// documents: the same API sends the same strings in every response, so they cost no
+    /// allocation. Java strings are immutable, so sharing is invisible to templates.
+    /// Direct-mapped (a colliding string replaces the slot's), so it stays bounded.
+    static STRINGS: RefCell<Vec<(u32, Arc<str>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A shared string for `s`, from the per-thread cache when it holds it.
+fn intern(s: &str) -> Arc<str> {
+    let b = s.as_bytes();
+    if b.len() > MAX_INTERNED_LEN {
+        return Arc::from(s);
+    }
+    let mut h: u32 = 0x811c_9dc5;
+    for &c in b {
+        h = (h ^ u32::from(c)).wrapping_mul(0x0100_0193);
+    }
+    STRINGS.with(|cache| {
+        let Ok(mut cache) = cache.try_borrow_mut() else {
+            return Arc::from(s);
+        };
+        if cache.is_empty() {
+            cache.resize(CACHE_SLOTS, (0, Arc::from("")));
+        }
+        let slot = &mut cache[(h as usize) & (CACHE_SLOTS - 1)];
+        if slot.0 == h && *slot.1 == *s {
+            return slot.1.clone();
+        }
+        let v: Arc<str> = Arc::from(s);
+        *slot = (h, v.clone());
+        v
+    })
+}
+
+impl Doc {
+    fn bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+
+    /// The node after `i` and everything inside it.
+    #[inline]
+    fn after(&self, i: u32) -> u32 {
+        match self.nodes[i as usize] {
+            Node::Object { end, .. } | Node::Array { end, .. } => end,
+            _ => i + 1,
+        }
+    }
+
+    /// The raw body of string node `i` (escapes still in), or `None` for other nodes.
+    fn raw_str(&self, i: u32) -> Option<(&str, bool)> {
+        match self.nodes[i as usize] {
+            Node::Str {
+                start,
+                end,
+                escaped,
+            } => {
+                // Quotes are ASCII: the slice is on character boundaries.
+                let s = self.text.get(start as usize..end as usize)?;
+                Some((s, escaped))
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends the decoded text of string node `i`.
+    fn push_str(&self, i: u32, out: &mut String) {
+        if let Some((raw, escaped)) = self.raw_str(i) {
+            if escaped {
+                unescape(raw, out);
+            } else {
+                out.push_str(raw);
+            }
+        }
+    }
+
+    fn string_at(&self, i: u32) -> Arc<str> {
+        match self.raw_str(i) {
+            Some((raw, false)) => intern(raw),
+            Some((raw, true)) => {
+                let mut s = String::with_capacity(raw.len());
+                unescape(raw, &mut s);
+                if s.len() <= MAX_INTERNED_LEN {
+                    intern(&s)
+                } else {
+                    Arc::from(s)
+                }
+            }
+            None => Arc::from(""),
+        }
+    }
+
+    /// The template value of node `i`: scalars as values, containers as tape references.
+    pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
+        Value(match self.nodes[i as usize] {
+            Node::Object { .. } | Node::Array { .. } => V::Json(self.clone(), i),
+            Node::Str { .. } => V::Str(self.string_at(i)),
+            Node::Int(x) => V::Int(x),
+            Node::Long(x) => V::Long(x),
+            Node::Double(x) => V::Double(x),
+            Node::Bool(x) => V::Bool(x),
+            Node::Null => V::Null,
+        })
+    }
+
+    /// Whether key node `k` spells `key`.
+    fn key_is(&self, k: u32, key: &str) -> bool {
+        if let Node::Str {
+            start,
+            end,
+            escaped: false,
+        } = self.nodes[k as usize]
+        {
+            // Lengths first: most keys differ there.
+            return (end - start) as usize == key.len()
+                && self.bytes().get(start as usize..end as usize) == Some(key.as_bytes());
+        }
+        match self.raw_str(k) {
+            Some((raw, false)) => raw == key,
+            Some((raw, true)) => {
+                let mut s = String::new();
+                unescape(raw, &mut s);
+                s == key
+            }
+            None => false,
+        }
+    }
+
+    /// The value node of `key` in object `obj` (the last one when the key repeats, as a map
+    /// built from the members keeps it), unless `obj` has been materialized or is no object.
+    pub(crate) fn member(&self, obj: u32, key: &str) -> Lookup {
+        let Node::Object { end, unique } = self.nodes[obj as usize] else {
+            return Lookup::Materialize;
+        };
+        if self.is_made(obj) {
+            return Lookup::Materialize;
+        }
+        let mut k = obj + 1;
+        let mut found = None;
+        while k < end {
+            let v = k + 1;
+            if self.key_is(k, key) {
+                if unique {
+                    return Lookup::Found(v);
+                }
+                found = Some(v);
+            }
+            k = self.after(v);
+        }
+        found.map_or(Lookup::Absent, Lookup::Found)
+    }
+
+    /// Element `i` of array `arr`, unless `arr` has been materialized, is no array, or `i`
+    /// is out of range.
+    pub(crate) fn element(&self, arr: u32, i: i64) -> Option<u32> {
+        let Node::Array { end, len } = self.nodes[arr as usize] else {
+            return None;
+        };
+        if i < 0 || i >= i64::from(len) || self.is_made(arr) {
+            return None;
+        }
+        let mut e = arr + 1;
+        for _ in 0..i {
+            e = self.after(e);
+        }
+        (e < end).then_some(e)
+    }
+
+    /// The elements of array `arr`, unless it has been materialized or is no array.
+    pub(crate) fn elements(self: &Rc<Self>, arr: u32) -> Option<Vec<Value>> {
+        let Node::Array { end, len } = self.nodes[arr as usize] else {
+            return None;
+        };
+        if self.is_made(arr) {
+            return None;
+        }
+        let mut items = Vec::with_capacity(len as usize);
+        let mut e = arr + 1;
+        while e < end {
+            items.push(self.value_at(e));
+            e = self.after(e);
+        }
+        Some(items)
+    }
+
+    /// Prints member `key` of object `obj` when it is a scalar and the object is still on
+    /// the tape: `true` when printed.
+    pub(crate) fn print_member(&self, obj: u32, key: &str, out: &mut String) -> bool {
+        let Lookup::Found(v) = self.member(obj, key) else {
+            return false;
+        };
+        match self.nodes[v as usize] {
+            Node::Str { .. } => self.push_str(v, out),
+            Node::Int(x) => crate::value::write_int(i64::from(x), out),
+            Node::Long(x) => crate::value::write_int(x, out),
+            Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Node::Double(d) => Value(V::Double(d)).write_java(out),
+            Node::Object { .. } | Node::Array { .. } | Node::Null => return false,
+        }
+        true
+    }
+
+    fn is_made(&self, i: u32) -> bool {
+        let made = self.made.borrow();
+        !made.is_empty() && made.contains_key(&i)
+    }
+
+    /// The materialized container of node `i` (made on first use, then always the same).
+    pub(crate) fn materialize(self: &Rc<Self>, i: u32) -> Value {
+        if let Some(v) = self.made.borrow().get(&i) {
+            return v.clone();
+        }
+        let v = match self.nodes[i as usize] {
+            Node::Object { end, .. } => {
+                let mut entries = Vec::new();
+                let mut k = i + 1;
+                while k < end {
+                    entries.push((Value(V::Str(self.string_at(k))), self.value_at(k + 1)));
+                    k = self.after(k + 1);
+                }
+                Value::map_with_keys(entries)
+            }
+            Node::Array { .. } => (self.array)(self.elements(i).unwrap_or_default()),
+            _ => self.value_at(i),
+        };
+        self.made.borrow_mut().insert(i, v.clone());
+        v
+    }
+}
+
+/// What [`Doc::member`] found.
+pub(crate) enum Lookup {
+    Found(u32),
+    Absent,
+    /// The object was materialized (or is no object): ask the materialized value.
+    Materialize,
+}
+
+impl std::fmt::Debug for Doc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JsonDoc({} nodes)", self.nodes.len())
+    }
+}
