@@ -563,7 +563,8 @@ impl<'s, 'n> Parser<'s, 'n> {
             Some(l) if l > 0 => (first_img[..l].to_string(), bs + l),
             _ => (String::new(), bs),
         };
-        let lit = &full[lit_start..];
+        let lit = self.ref_literal(first, first_tok.start + lit_start, last_end);
+        let lit = lit.as_str();
         let _ = after_bs;
         let first_clean = &img[lit_start..];
         if lit_start > 0 {
@@ -633,6 +634,23 @@ impl<'s, 'n> Parser<'s, 'n> {
                 end: last_end as u32,
             },
         })
+    }
+
+    /// The source of a reference from `from` to `to`, as `literal()` joins
+    /// the images of its tokens: a DOT's image is `"."`, so the MORE prefix
+    /// before a dot (`$!` in `$x$!.y`) is left out.
+    fn ref_literal(&self, first: usize, from: usize, to: usize) -> String {
+        let mut s = String::new();
+        let mut at = from;
+        for w in self.toks[first..self.cur].windows(2) {
+            let (prev, t) = (&w[0], &w[1]);
+            if t.kind == Tk::Dot && t.special.is_none() && t.start > prev.end {
+                s.push_str(&self.src[at..prev.end]);
+                at = t.start;
+            }
+        }
+        s.push_str(&self.src[at..to]);
+        s
     }
 
     fn index(&mut self) -> PResult<Part> {
