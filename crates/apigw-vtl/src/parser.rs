@@ -300,6 +300,21 @@ impl<'s, 'n> Parser<'s, 'n> {
         s
     }
 
+    /// `RuntimeMacro.getLiteral()` of the tokens `a..=b`: their images
+    /// joined without the special text between them (`#m($x$)` prints
+    /// `#m($x)`: the `$` ended by a terminator is a special token).
+    fn images_range(&self, a: usize, b: usize) -> String {
+        let mut s = String::new();
+        for i in a..=b.min(self.toks.len().saturating_sub(1)) {
+            let t = &self.toks[i];
+            match self.overrides.get(&i) {
+                Some(o) => s.push_str(o),
+                None => s.push_str(&self.src[t.start..t.end]),
+            }
+        }
+        s
+    }
+
     fn token_literal(&self, i: usize) -> String {
         let t = &self.toks[i];
         let mut s = String::new();
@@ -563,7 +578,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             Some(l) if l > 0 => (first_img[..l].to_string(), bs + l),
             _ => (String::new(), bs),
         };
-        let lit = self.ref_literal(first, first_tok.start + lit_start, last_end);
+        let lit = self.ref_literal(first, first_tok.start + lit_start);
         let lit = lit.as_str();
         let _ = after_bs;
         let first_clean = &img[lit_start..];
@@ -636,20 +651,17 @@ impl<'s, 'n> Parser<'s, 'n> {
         })
     }
 
-    /// The source of a reference from `from` to `to`, as `literal()` joins
-    /// the images of its tokens: a DOT's image is `"."`, so the MORE prefix
-    /// before a dot (`$!` in `$x$!.y`) is left out.
-    fn ref_literal(&self, first: usize, from: usize, to: usize) -> String {
-        let mut s = String::new();
-        let mut at = from;
-        for w in self.toks[first..self.cur].windows(2) {
-            let (prev, t) = (&w[0], &w[1]);
-            if t.kind == Tk::Dot && t.special.is_none() && t.start > prev.end {
-                s.push_str(&self.src[at..prev.end]);
-                at = t.start;
-            }
+    /// `literal()` of the reference whose first token is `first` and whose
+    /// image starts at byte `from` (after the escapes and MORE prefix that
+    /// `getRoot()` cuts off): the rest of the first token, then the tokens
+    /// up to the current one with the special text before each. So a DOT is
+    /// `"."` (`$x$!.y` gives `$x.y`) and a `$!` that a terminator ended
+    /// inside the reference keeps only its `$` (`$a.b$!()` gives `$a.b$()`).
+    fn ref_literal(&self, first: usize, from: usize) -> String {
+        let mut s = self.src[from..self.toks[first].end].to_string();
+        if self.cur > first + 1 {
+            s.push_str(&self.literal_range(first + 1, self.cur - 1));
         }
-        s.push_str(&self.src[at..to]);
         s
     }
 
@@ -1205,7 +1217,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             return self.finish_line_directive(out, &name, args, wt.start, end_off, lit);
         }
         if !block {
-            let lit = self.literal_range(wi, last_tok);
+            let lit = self.images_range(wi, last_tok);
             return self.finish_line_directive(out, &name, args, wt.start, end_off, lit);
         }
         if is_macro_def && let Some(Expr::Word(w)) = args.first() {
