@@ -286,27 +286,25 @@ impl<'s, 'n> Parser<'s, 'n> {
 
     /// `SimpleNode.literal()` of the tokens `a..=b`.
     fn literal_range(&self, a: usize, b: usize) -> String {
-        let mut s = String::new();
-        for i in a..=b.min(self.toks.len().saturating_sub(1)) {
-            let t = &self.toks[i];
-            if let Some(sp) = &t.special {
-                s.push_str(sp);
-            }
-            match self.overrides.get(&i) {
-                Some(o) => s.push_str(o),
-                None => s.push_str(&self.src[t.start..t.end]),
-            }
-        }
-        s
+        self.join_tokens(a, b, true)
     }
 
     /// `RuntimeMacro.getLiteral()` of the tokens `a..=b`: their images
     /// joined without the special text between them (`#m($x$)` prints
     /// `#m($x)`: the `$` ended by a terminator is a special token).
     fn images_range(&self, a: usize, b: usize) -> String {
+        self.join_tokens(a, b, false)
+    }
+
+    /// The images of the tokens `a..=b` as Velocity rewrote them, each after
+    /// its special text when `special`.
+    fn join_tokens(&self, a: usize, b: usize, special: bool) -> String {
         let mut s = String::new();
         for i in a..=b.min(self.toks.len().saturating_sub(1)) {
             let t = &self.toks[i];
+            if special && let Some(sp) = &t.special {
+                s.push_str(sp);
+            }
             match self.overrides.get(&i) {
                 Some(o) => s.push_str(o),
                 None => s.push_str(&self.src[t.start..t.end]),
