@@ -622,15 +622,17 @@ impl<'s> Lexer<'s> {
         if st == PreDirective && i < self.src.len() {
             cand(M::DirTerminator, self.any_len(i));
         }
-        if matches!(st, Default | Reference) {
-            let l = if self.starts(i, b"$[") {
-                2
-            } else if self.starts(i, b"$![") {
-                3
-            } else if self.starts(i, b"$\\![") {
-                4
-            } else {
-                0
+        // EMPTY_INDEX: `"$[" | "$![" | "$\\![" | "$."`. It is a TOKEN, not a
+        // MORE, so where it wins over DOLLAR (always: it is longer) no state
+        // is pushed or popped. After a reference (state REFERENCE) `$.`
+        // therefore leaves the lexer in REFERENCE: `$x$.y` lexes `y` as an
+        // IDENTIFIER without `$` and `$x$.[y` as INDEX_LBRACKET.
+        if matches!(st, Default | Reference) && b == b'$' {
+            let l = match self.at(i + 1) {
+                b'[' | b'.' => 2,
+                b'!' if self.at(i + 2) == b'[' => 3,
+                b'\\' if self.starts(i + 2, b"![") => 4,
+                _ => 0,
             };
             cand(M::Tok(Tk::EmptyIndex), l);
         }
@@ -806,8 +808,11 @@ impl<'s> Lexer<'s> {
                 self.pop();
             }
             Tk::Dot => {
-                // The image keeps any MORE prefix (`$.name` prints as is).
+                // `input_stream.backup(1)` and `matchedToken.image = "."`:
+                // a MORE prefix before the dot is dropped (`$!.y` prints
+                // `.y`, `$x$!.y` is the reference `$x.y`).
                 *end -= 1;
+                *start = *end - 1;
                 self.state = St::RefModifier;
             }
             Tk::RCurly => {

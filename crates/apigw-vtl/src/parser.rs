@@ -286,10 +286,23 @@ impl<'s, 'n> Parser<'s, 'n> {
 
     /// `SimpleNode.literal()` of the tokens `a..=b`.
     fn literal_range(&self, a: usize, b: usize) -> String {
+        self.join_tokens(a, b, true)
+    }
+
+    /// `RuntimeMacro.getLiteral()` of the tokens `a..=b`: their images
+    /// joined without the special text between them (`#m($x$)` prints
+    /// `#m($x)`: the `$` ended by a terminator is a special token).
+    fn images_range(&self, a: usize, b: usize) -> String {
+        self.join_tokens(a, b, false)
+    }
+
+    /// The images of the tokens `a..=b` as Velocity rewrote them, each after
+    /// its special text when `special`.
+    fn join_tokens(&self, a: usize, b: usize, special: bool) -> String {
         let mut s = String::new();
         for i in a..=b.min(self.toks.len().saturating_sub(1)) {
             let t = &self.toks[i];
-            if let Some(sp) = &t.special {
+            if special && let Some(sp) = &t.special {
                 s.push_str(sp);
             }
             match self.overrides.get(&i) {
@@ -563,7 +576,8 @@ impl<'s, 'n> Parser<'s, 'n> {
             Some(l) if l > 0 => (first_img[..l].to_string(), bs + l),
             _ => (String::new(), bs),
         };
-        let lit = &full[lit_start..];
+        let lit = self.ref_literal(first, first_tok.start + lit_start);
+        let lit = lit.as_str();
         let _ = after_bs;
         let first_clean = &img[lit_start..];
         if lit_start > 0 {
@@ -633,6 +647,20 @@ impl<'s, 'n> Parser<'s, 'n> {
                 end: last_end as u32,
             },
         })
+    }
+
+    /// `literal()` of the reference whose first token is `first` and whose
+    /// image starts at byte `from` (after the escapes and MORE prefix that
+    /// `getRoot()` cuts off): the rest of the first token, then the tokens
+    /// up to the current one with the special text before each. So a DOT is
+    /// `"."` (`$x$!.y` gives `$x.y`) and a `$!` that a terminator ended
+    /// inside the reference keeps only its `$` (`$a.b$!()` gives `$a.b$()`).
+    fn ref_literal(&self, first: usize, from: usize) -> String {
+        let mut s = self.src[from..self.toks[first].end].to_string();
+        if self.cur > first + 1 {
+            s.push_str(&self.literal_range(first + 1, self.cur - 1));
+        }
+        s
     }
 
     fn index(&mut self) -> PResult<Part> {
@@ -1187,7 +1215,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             return self.finish_line_directive(out, &name, args, wt.start, end_off, lit);
         }
         if !block {
-            let lit = self.literal_range(wi, last_tok);
+            let lit = self.images_range(wi, last_tok);
             return self.finish_line_directive(out, &name, args, wt.start, end_off, lit);
         }
         if is_macro_def && let Some(Expr::Word(w)) = args.first() {

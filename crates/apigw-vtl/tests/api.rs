@@ -166,6 +166,52 @@ fn context_shadows_host_and_set_shadows_both() {
     assert_eq!(out, "from context|from host|set");
 }
 
+/// `$`, `$!` and `$.` right after a reference, as Velocity 1.7's lexer
+/// reads them: `$.` is one EMPTY_INDEX text token that leaves the lexer in
+/// the reference state (the next name is a "runt" printed as written, a `[`
+/// opens an index and fails), while `$`/`$!` after `$a.b` continue the
+/// reference and a dot drops the `$!` before it.
+#[test]
+fn dollar_dot_after_a_reference() {
+    let literal = Options {
+        null_rendering: NullRendering::Literal,
+        ..Options::default()
+    };
+    let mut ctx = Context::new();
+    ctx.insert("x", Value::string("X"));
+    ctx.insert("y", Value::string("Y"));
+    ctx.insert(
+        "m",
+        Value::map(vec![(
+            "a".into(),
+            Value::map(vec![("b".into(), Value::string("B"))]),
+        )]),
+    );
+    for (src, want) in [
+        ("$x$.y", "X$.y"),
+        ("$x$.y.z tail", "X$.y tail"),
+        ("${x}$.y", "X$.y"),
+        ("$x$$.y", "X$$.y"),
+        ("$x$!.y", "$x.y"),
+        ("a$!.y", "a.y"),
+        ("$m.a$.b", "B"),
+        ("$m.a$!.b", "B"),
+        ("$m.a$.b$.c", "$m.a.b.c"),
+        ("$x$.[y", "error"),
+        ("$m.a.b.length()$.[y", "error"),
+        ("${x}$.[y", "X$.[y"),
+        ("$x $.[y", "X $.[y"),
+    ] {
+        let got = match Template::compile(src, &literal) {
+            Ok(t) => t.render_to_string(&ctx).unwrap(),
+            Err(_) => "error".to_string(),
+        };
+        assert_eq!(got, want, "{src}");
+    }
+    let t = Template::compile("$x$.y", &Options::default()).unwrap();
+    assert_eq!(t.analysis().names, ["x"]);
+}
+
 #[test]
 fn analysis_lists_names_and_literal_calls() {
     let t = Template::compile(

@@ -33,6 +33,7 @@ fn parse_errors() {
         "#include('x.vm')",
         "#set($x = [1, 2)",
         "#if($a ? 1)#end",
+        "$x$.[y",
     ];
     let mut all = String::new();
     for c in cases {
