@@ -488,6 +488,11 @@ impl<'p, 'c> Renderer<'p, 'c> {
     }
 
     pub(crate) fn eval_ref(&mut self, r: &RefNode, env: &Env<'_>) -> R<Value> {
+        // A runt (`y` in `$x$.y`) prints as written but is no variable: as an argument it is
+        // null, as Velocity 1.7 evaluates it.
+        if r.kind == RefKind::Runt {
+            return Ok(Value::null());
+        }
         // Fast path for `$map.key…` on a variable of the template: read the
         // first property through the slot without cloning the map handle.
         if env.caller.is_none()
