@@ -169,6 +169,7 @@ impl Custom {
             Some(Mapping::Render(template)) => {
                 let overrides = render::Overrides::default();
                 let scope = render::Scope {
+                    reads_params: render::reads_params(template),
                     parsed_body: Default::default(),
                     body: Bytes::new(),
                     request,

@@ -568,6 +568,7 @@ impl CompiledIntegration {
         };
         let overrides = render::Overrides::default();
         let scope = render::Scope {
+            reads_params: render::reads_params(template),
             parsed_body: Default::default(),
             body: request.body.clone(),
             request,
@@ -747,6 +748,7 @@ impl CompiledIntegration {
                     None
                 };
                 let scope = render::Scope {
+                    reads_params: render::reads_params(template),
                     parsed_body: std::cell::Cell::new(parsed_body),
                     body: converted.bytes,
                     request,
@@ -871,6 +873,7 @@ impl CompiledIntegration {
         };
         let fresh = render::Overrides::default();
         let scope = render::Scope {
+            reads_params: render::reads_params(template),
             parsed_body: Default::default(),
             body: request.body.clone(),
             request,

@@ -315,6 +315,13 @@ pub(crate) struct Scope<'a> {
     /// `body` already parsed as JSON (by the `responseParameters` of the same response), so
     /// `$input` does not parse it again; taken by the first `$input` lookup.
     pub(crate) parsed_body: Cell<Option<Json>>,
+    /// Whether the template may read `$input.params` (else `$input` copies no parameters).
+    pub(crate) reads_params: bool,
+}
+
+/// Whether `template` may read `$input.params` (see [`Scope::reads_params`]).
+pub(crate) fn reads_params(template: &Template) -> bool {
+    template.analysis().may_use_member("input", "params")
 }
 
 impl Host for Scope<'_> {
@@ -324,6 +331,7 @@ impl Host for Scope<'_> {
                 self.body.clone(),
                 self.request,
                 self.parsed_body.take(),
+                self.reads_params,
             )))),
             "util" => Some(util_value()),
             "context" => Some(Value::object(Rc::new(ContextObject {
@@ -405,14 +413,24 @@ struct Params {
 impl Input {
     /// `parsed`: `body` already parsed by `serde_json` (the same value [`Input::document`]
     /// builds), if someone did.
-    fn new(body: Bytes, request: &RequestContext, parsed: Option<Json>) -> Input {
+    /// `params`: whether to copy the method request parameters (only templates that may
+    /// read `$input.params` need them).
+    fn new(body: Bytes, request: &RequestContext, parsed: Option<Json>, params: bool) -> Input {
         Input {
             body,
             doc: parsed.map_or_else(OnceCell::new, |v| OnceCell::from(Ok(v))),
-            params: Params {
-                path: request.path_parameters.clone(),
-                query: request.query_string.clone(),
-                header: request.headers.clone(),
+            params: if params {
+                Params {
+                    path: request.path_parameters.clone(),
+                    query: request.query_string.clone(),
+                    header: request.headers.clone(),
+                }
+            } else {
+                Params {
+                    path: Vec::new(),
+                    query: Vec::new(),
+                    header: Vec::new(),
+                }
             },
         }
     }
@@ -1026,6 +1044,33 @@ mod tests {
         assert_eq!(compact_json_text(b"a=b").unwrap(), None);
     }
 
+    /// `$input.params` is there however the template reaches `$input` (the parameters are
+    /// copied only for templates that may read them).
+    #[test]
+    fn params_reach_the_template_through_aliases() {
+        let mut request = RequestContext::default();
+        request.path_parameters.push(("id".into(), "7".into()));
+        let overrides = Overrides::default();
+        for (template, expected) in [
+            ("$input.params('id')", "7"),
+            ("#set($i = $input)$i.params('id')", "7"),
+            ("#macro(m $x)$x.params().path.id#end#m($input)", "7"),
+            ("#foreach($i in [$input])$i.params('id')#end", "7"),
+            ("#evaluate('$input.params(\"id\")')", "7"),
+            ("$input.path('$')", "{}"),
+        ] {
+            let t = Template::compile(template, &apigw_vtl::Options::default()).unwrap();
+            let scope = Scope {
+                parsed_body: Cell::default(),
+                reads_params: reads_params(&t),
+                body: Bytes::new(),
+                request: &request,
+                overrides: &overrides,
+            };
+            assert_eq!(render(&t, &scope).unwrap(), expected, "{template}");
+        }
+    }
+
     fn render_mock(template: &str, body: &str) -> String {
         let t = Template::compile(
             template,
@@ -1039,6 +1084,7 @@ mod tests {
         let overrides = Overrides::default();
         let scope = Scope {
             parsed_body: Cell::default(),
+            reads_params: reads_params(&t),
             body: Bytes::from(body.to_owned()),
             request: &request,
             overrides: &overrides,

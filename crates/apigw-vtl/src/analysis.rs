@@ -71,6 +71,9 @@ pub struct Analysis {
     pub members: Vec<MemberUse>,
     /// Whether the template contains `#evaluate` (which can read anything).
     pub dynamic: bool,
+    /// Top-level names also used as whole values (`$input`, `#set($i = $input)`,
+    /// `$input[0]`), whose members the template may then reach through another name.
+    pub whole: Vec<String>,
     /// Every occurrence of a first-level member, in the order the analysis
     /// visits them (template body first, then macro bodies).
     pub sites: Vec<MemberSite>,
@@ -81,6 +84,28 @@ impl Analysis {
     /// when [`Analysis::dynamic`]).
     pub fn uses(&self, name: &str) -> bool {
         self.dynamic || self.names.iter().any(|n| n == name)
+    }
+
+    /// Returns whether the template may use `member` of top-level `root`: written as
+    /// `$root.member…`, or reachable because `root` is also used as a whole value (an alias
+    /// or an argument could reach any member), or `#evaluate` is present.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Options, Template};
+    /// let t = |s| Template::compile(s, &Options::default()).unwrap();
+    /// assert!(!t("$input.path('$')").analysis().may_use_member("input", "params"));
+    /// assert!(t("$input.params('id')").analysis().may_use_member("input", "params"));
+    /// assert!(t("#set($i = $input)$i.params()").analysis().may_use_member("input", "params"));
+    /// ```
+    pub fn may_use_member(&self, root: &str, member: &str) -> bool {
+        self.dynamic
+            || self.whole.iter().any(|n| n == root)
+            || self
+                .members
+                .iter()
+                .any(|m| m.root == root && m.member == member)
     }
 }
 
@@ -152,6 +177,12 @@ fn reference(r: &RefNode, w: &mut Walk) {
         && !a.names.iter().any(|n| n == name)
     {
         a.names.push(name.to_string());
+    }
+    if matches!(r.parts.first(), None | Some(Part::Index(..)))
+        && !matches!(name, "velocityCount" | "foreach" | "velocityHasNext")
+        && !a.whole.iter().any(|n| n == name)
+    {
+        a.whole.push(name.to_string());
     }
     if let Some(first) = r.parts.first() {
         let (member, is_method, args, span) = match first {
