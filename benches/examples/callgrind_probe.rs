@@ -11,7 +11,7 @@
 //! 1000 (the fixed costs, reading the workload and compiling, cancel out). Stages:
 //! `apply-w1`, `apply-w2`, `apply-w3` (the workloads with the apply bench's spec),
 //! `apply-passthrough` (no template, one mapped header, the W1 body), `render-w1`,
-//! `render-w2` (the render bench's host).
+//! `render-w2` (the render bench's host), `json-w1`, `json-w2` (the body read lazily).
 
 use std::hint::black_box;
 
@@ -19,7 +19,7 @@ use apigw_benches::{BenchHost, read};
 use apigw_mapping::{
     BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext, compile,
 };
-use apigw_vtl::{Context, NullRendering, Options, Template};
+use apigw_vtl::{Context, NullRendering, Options, Template, Value};
 use http::HeaderValue;
 
 /// The apply bench's integration: one templated 200 (or a passthrough when `template` is
@@ -114,6 +114,22 @@ fn render(workload: &str, n: usize) -> usize {
         .sum()
 }
 
+/// Reading a workload's body lazily (`Value::from_json`, what `$input.path('$')` does) and
+/// dropping it.
+fn json(workload: &str, n: usize) -> usize {
+    let body = read(if workload == "w1" {
+        "w1_small.body.json"
+    } else {
+        "w2_list.body.json"
+    });
+    (0..n)
+        .map(|_| {
+            let v = Value::from_json(black_box(body.as_bytes()), Value::list).expect("JSON");
+            usize::from(!black_box(v).is_null())
+        })
+        .sum()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let stage = args.get(1).map_or("apply-w1", String::as_str);
@@ -121,8 +137,9 @@ fn main() {
     let total = match stage.split_once('-') {
         Some(("apply", w)) => apply(w, n),
         Some(("render", w)) => render(w, n),
+        Some(("json", w)) => json(w, n),
         _ => {
-            eprintln!("stages: apply-w1|w2|w3|passthrough, render-w1|w2");
+            eprintln!("stages: apply-w1|w2|w3|passthrough, render-w1|w2, json-w1|w2");
             std::process::exit(2);
         }
     };

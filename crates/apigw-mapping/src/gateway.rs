@@ -259,7 +259,9 @@ fn evaluate(source: &Source, request: &RequestContext) -> Option<HeaderValue> {
         Source::RequestQuery(n) => find(&request.query_string, n),
         Source::RequestPath(n) => find(&request.path_parameters, n),
         Source::StageVariable(n) => find(&request.stage_variables, n),
-        Source::Context(parts) => crate::params::context_value(&request.context, parts),
+        Source::Context(parts) => {
+            crate::params::context_value(&request.context, parts).map(std::borrow::Cow::into_owned)
+        }
     }?;
     (!text.is_empty())
         .then(|| HeaderValue::from_str(&text).ok())

@@ -8,6 +8,7 @@
 use apigw_jsonpath::{JsonPath, QueryResult};
 use http::HeaderValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Placement};
@@ -239,7 +240,7 @@ pub(crate) fn evaluate(
     mut emit: impl FnMut(&Placement, HeaderValue),
 ) -> Result<(), Failure> {
     for p in params {
-        let text: Option<String> = match &p.source {
+        let text: Option<Cow<'_, str>> = match &p.source {
             Source::Static(v) => {
                 emit(&p.placement, v.clone());
                 continue;
@@ -271,18 +272,18 @@ pub(crate) fn evaluate(
                 // The raw text, but a body that starts with `{` must be valid JSON (SPEC §3.4).
                 body.document()?;
                 Some(if body.raw.is_empty() {
-                    "{}".to_owned()
+                    Cow::Borrowed("{}")
                 } else {
-                    String::from_utf8_lossy(body.raw).into_owned()
+                    String::from_utf8_lossy(body.raw)
                 })
             }
-            Source::BodyPath(path) => body.query(path)?,
+            Source::BodyPath(path) => body.query(path)?.map(Cow::Owned),
             Source::Context(parts) => context_value(&request.context, parts),
             Source::StageVariable(name) => request
                 .stage_variables
                 .iter()
                 .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone()),
+                .map(|(_, v)| Cow::Borrowed(v.as_str())),
         };
         if let Some(t) = text.filter(|t| !t.is_empty())
             && let Ok(v) = HeaderValue::from_str(&t)
@@ -294,7 +295,10 @@ pub(crate) fn evaluate(
 }
 
 /// Walks a dotted path in `$context`; strings verbatim, other values as compact JSON.
-pub(crate) fn context_value(context: &Map<String, Value>, parts: &[String]) -> Option<String> {
+pub(crate) fn context_value<'c>(
+    context: &'c Map<String, Value>,
+    parts: &[String],
+) -> Option<Cow<'c, str>> {
     let (first, rest) = parts.split_first()?;
     let mut v = context.get(first)?;
     for p in rest {
@@ -302,8 +306,8 @@ pub(crate) fn context_value(context: &Map<String, Value>, parts: &[String]) -> O
     }
     match v {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
