@@ -244,6 +244,16 @@ enum Plan {
     General(Box<General>),
 }
 
+/// One step of a singular path (see [`JsonPath::steps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathStep<'a> {
+    /// An object member: no value when missing or when the value is no object.
+    Key(&'a str),
+    /// An array element, negative counting from the end (Jayway's `length + index`): no
+    /// value when out of range or when the value is no array.
+    Index(i32),
+}
+
 /// A compiled JSONPath in API Gateway's (Jayway's) dialect.
 ///
 /// ```
@@ -314,6 +324,28 @@ impl JsonPath {
     /// (names and single indexes only).
     pub fn is_singular(&self) -> bool {
         matches!(self.plan, Plan::Singular(_))
+    }
+
+    /// The steps of a singular path (names and single indexes, see
+    /// [`JsonPath::is_singular`]), for callers that walk their own document representation
+    /// with the same semantics as [`JsonPath::get`]; `None` for other paths.
+    ///
+    /// ```
+    /// use apigw_jsonpath::{JsonPath, PathStep};
+    ///
+    /// let p = JsonPath::parse("$.a['b c'][-1]").unwrap();
+    /// let steps: Vec<PathStep<'_>> = p.steps().unwrap().collect();
+    /// assert_eq!(steps, [PathStep::Key("a"), PathStep::Key("b c"), PathStep::Index(-1)]);
+    /// assert!(JsonPath::parse("$..a").unwrap().steps().is_none());
+    /// ```
+    pub fn steps(&self) -> Option<impl ExactSizeIterator<Item = PathStep<'_>> + '_> {
+        match &self.plan {
+            Plan::Singular(segs) => Some(segs.iter().map(|s| match s {
+                singular::Seg::Key(k) => PathStep::Key(k),
+                singular::Seg::Index(i) => PathStep::Index(*i),
+            })),
+            _ => None,
+        }
     }
 
     /// The path translated to RFC 9535 text, for indefinite paths. Without filters this is

@@ -9,19 +9,90 @@
 //! then produces the same value or the same error as before. So `Some(v)` is always the value
 //! the `serde_json` path would have built.
 
-use apigw_vtl::Value;
-
-use crate::render::json_array;
+use apigw_vtl::JsonText;
 
 /// Reads `body` (one JSON value with optional surrounding whitespace) into a template value,
 /// or `None` when the fallback must decide.
-pub(crate) fn read(body: &[u8]) -> Option<Value> {
-    Value::from_json(body, json_array)
+pub(crate) fn read(body: &[u8]) -> Option<JsonText> {
+    if body.trim_ascii().is_empty() {
+        return None;
+    }
+    JsonText::parse(body)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use apigw_vtl::Value;
+
+    /// Whether `text` holds an integer literal beyond the `long` range, which the tape reads
+    /// exactly (json-smart's `BigInteger`) and the `serde_json` path cannot (it makes a
+    /// double of it).
+    fn has_big_integer(text: &str) -> bool {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i].is_ascii_digit() {
+                let start = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let before = start.checked_sub(1).map(|p| b[p]);
+                let after = b.get(i).copied();
+                if i - start >= 19
+                    && !matches!(before, Some(b'.' | b'e' | b'E' | b'+'))
+                    && !matches!(after, Some(b'.' | b'e' | b'E'))
+                {
+                    return true;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn integers_beyond_long_are_big_integers() {
+        for (text, printed, class) in [
+            (
+                "123456789012345678901234",
+                "123456789012345678901234",
+                "java.math.BigInteger",
+            ),
+            (
+                "-9223372036854775809",
+                "-9223372036854775809",
+                "java.math.BigInteger",
+            ),
+            (
+                "9223372036854775807",
+                "9223372036854775807",
+                "java.lang.Long",
+            ),
+            (
+                "-9223372036854775808",
+                "-9223372036854775808",
+                "java.lang.Long",
+            ),
+            (
+                "[99999999999999999999999999999999999999]",
+                "[99999999999999999999999999999999999999]",
+                "java.lang.Object",
+            ),
+        ] {
+            let v = read(text.as_bytes()).unwrap();
+            assert_eq!(v.to_string(), printed, "{text}");
+            assert!(
+                format!("{v:?}").starts_with(class) || class == "java.lang.Object",
+                "{text}: {v:?}"
+            );
+        }
+    }
+
+    /// The reader as `$input.path('$')` uses it.
+    fn read(text: &[u8]) -> Option<Value> {
+        super::read(text).map(|t| t.value(crate::render::json_array))
+    }
 
     /// The longest string the reader shares through its per-thread cache.
     const MAX_INTERNED_LEN: usize = 24;
@@ -92,7 +163,8 @@ mod tests {
             "1.",
             "\"\\ud800\"",
             "\"a\nb\"",
-            "12345678901234567890",
+            "123456789012345678901234567890123456789",
+            "12345678901234567890.5",
             "1.2345678901234567",
             "1e400",
             "[1] x",
@@ -209,6 +281,9 @@ mod tests {
         /// with the document built in full by the `serde_json` path.
         #[test]
         fn templates_cannot_tell_lazy_from_built(text in json_text(), which in 0..USES.len()) {
+            if has_big_integer(&text) {
+                return Ok(());
+            }
             let Some(lazy) = read(text.as_bytes()) else { return Ok(()); };
             let built = crate::render::to_vtl(&serde_json::from_str(&text).unwrap());
             let options = apigw_vtl::Options::default();
@@ -232,6 +307,9 @@ mod tests {
         /// refuses.
         #[test]
         fn answers_only_what_the_serde_path_builds(text in json_text()) {
+            if has_big_integer(&text) {
+                return Ok(());
+            }
             let parsed: Result<serde_json::Value, _> = serde_json::from_str(&text);
             match (fast(&text), parsed) {
                 (Some(f), Ok(_)) => proptest::prop_assert_eq!(f, slow(&text), "{}", text),

@@ -6,8 +6,8 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use apigw_jsonpath::{JsonPath, QueryResult};
-use apigw_vtl::{Call, Error, ErrorKind, Host, Object, Template, Value};
+use apigw_jsonpath::{JsonPath, PathStep, QueryResult};
+use apigw_vtl::{Call, Error, ErrorKind, Host, JsonStep, Object, Template, Value};
 use bytes::Bytes;
 use serde_json::Value as Json;
 
@@ -399,6 +399,9 @@ struct Input {
     body: Bytes,
     /// The body parsed as JSON, on first use.
     doc: OnceCell<Result<Json, String>>,
+    /// The body checked and laid out on a lazy JSON tape, on first use (`None`: empty, not
+    /// JSON, or beyond what the tape reader settles; the `serde_json` path decides).
+    tape: OnceCell<Option<apigw_vtl::JsonText>>,
     params: Params,
 }
 
@@ -419,6 +422,7 @@ impl Input {
         Input {
             body,
             doc: parsed.map_or_else(OnceCell::new, |v| OnceCell::from(Ok(v))),
+            tape: OnceCell::new(),
             params: if params {
                 Params {
                     path: request.path_parameters.clone(),
@@ -461,6 +465,9 @@ impl Input {
     /// `$input.path('$')`: the body read as [`Input::document`] does, parsed directly into
     /// template values (a fresh copy per call, as each call reads the body anew).
     fn root_value(&self) -> Result<Value, Error> {
+        if let Some(tape) = self.tape() {
+            return Ok(tape.value(json_array));
+        }
         if let Some(Ok(doc)) = self.doc.get() {
             return Ok(to_vtl(doc));
         }
@@ -468,9 +475,6 @@ impl Input {
         let trimmed = text.trim_ascii();
         if trimmed.is_empty() {
             return Ok(Value::map(Vec::new()));
-        }
-        if let Some(v) = crate::fastjson::read(trimmed) {
-            return Ok(v);
         }
         let mut de = serde_json::Deserializer::from_slice(text);
         let interned = RefCell::new(Interner::default());
@@ -488,6 +492,14 @@ impl Input {
             )),
             Err(_) => Ok(Value::string(String::from_utf8_lossy(text).into_owned())),
         }
+    }
+
+    /// The body on the lazy JSON tape (read once per render, each `$input.path` call then
+    /// gets fresh values from it).
+    fn tape(&self) -> Option<&apigw_vtl::JsonText> {
+        self.tape
+            .get_or_init(|| crate::fastjson::read(&self.body))
+            .as_ref()
     }
 
     fn query<'d>(&self, doc: &'d Json, path: &Value) -> Result<QueryResult<'d>, Error> {
@@ -532,6 +544,24 @@ impl Object for Input {
                 Ok(Call::Value(self.root_value()?))
             }
             ("path", [p]) => {
+                // A path of names and indexes walks the tape: no DOM, integers beyond `long`
+                // kept exact.
+                let src = p.as_str().map_or_else(|| p.to_string(), str::to_owned);
+                if let Ok(compiled) = JsonPath::parse(&src)
+                    && let Some(steps) = compiled.steps()
+                    && let Some(tape) = self.tape()
+                {
+                    let steps: Vec<JsonStep<'_>> = steps
+                        .map(|s| match s {
+                            PathStep::Key(k) => JsonStep::Key(k),
+                            PathStep::Index(i) => JsonStep::Index(i),
+                        })
+                        .collect();
+                    return Ok(Call::Value(
+                        tape.value_at(&steps, json_array)
+                            .unwrap_or_else(Value::null),
+                    ));
+                }
                 let doc = self.document()?;
                 Ok(Call::Value(match self.query(doc, p)? {
                     QueryResult::Nothing => Value::null(),

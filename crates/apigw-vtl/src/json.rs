@@ -25,15 +25,109 @@ use crate::value::{V, Value};
 /// Containers nested deeper than this make the reader answer `None`.
 pub(crate) const MAX_DEPTH: u32 = 100;
 
-/// A parsed document, shared by every value read from it.
-pub(crate) struct Doc {
+/// A checked JSON text and its tape: immutable, shared by every document read from it.
+pub(crate) struct Tape {
     nodes: Vec<Node>,
+    /// The text (a copy: strings are then read without checking UTF-8 again).
+    text: Box<str>,
+}
+
+/// One reading of a tape: the values a template gets from one `$input.path(…)` call, with
+/// their materialized containers (so two readings never share mutable objects).
+pub(crate) struct Doc {
+    tape: Rc<Tape>,
     /// Builds the array object the caller wants arrays materialized as.
     array: fn(Vec<Value>) -> Value,
     /// Containers materialized so far, by node.
     made: RefCell<HashMap<u32, Value, BuildHasherDefault<NodeHasher>>>,
-    /// The text (a copy: strings are then read without checking UTF-8 again).
-    text: Box<str>,
+}
+
+/// JSON text checked and laid out on a tape once, read any number of times: each reading
+/// ([`JsonText::value`], [`JsonText::value_at`]) gives fresh template values, as if the text
+/// were parsed again, at the cost of a small allocation.
+///
+/// # Example
+///
+/// ```
+/// use apigw_vtl::{JsonStep, JsonText, Value};
+/// let text = JsonText::parse(br#"{"a": {"b": [1, 123456789012345678901234]}}"#).unwrap();
+/// let big = text.value_at(&[JsonStep::Key("a"), JsonStep::Key("b"), JsonStep::Index(-1)], Value::list);
+/// assert_eq!(big.unwrap().to_string(), "123456789012345678901234");
+/// assert!(text.value_at(&[JsonStep::Key("x")], Value::list).is_none());
+/// assert_eq!(text.value(Value::list).to_string(), "{a={b=[1, 123456789012345678901234]}}");
+/// ```
+#[derive(Clone)]
+pub struct JsonText(Rc<Tape>);
+
+/// One step of a definite JSON path (see [`JsonText::value_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonStep<'a> {
+    /// An object member.
+    Key(&'a str),
+    /// An array element; a negative index counts from the end (Jayway's `length + index`).
+    Index(i32),
+}
+
+impl JsonText {
+    /// Checks and lays out `text` (one JSON value, optionally surrounded by whitespace);
+    /// `None` when the reader cannot settle it exactly (see [`Value::from_json`]).
+    pub fn parse(text: &[u8]) -> Option<JsonText> {
+        tape(text).map(|t| JsonText(Rc::new(t)))
+    }
+
+    /// The whole document as a template value; arrays materialize as `array(elements)`.
+    pub fn value(&self, array: fn(Vec<Value>) -> Value) -> Value {
+        self.reading(array).value_at(0)
+    }
+
+    /// The value at a definite path, as Jayway JsonPath finds it: a missing member, an
+    /// index out of range, a member step on a non-object or an index step on a non-array
+    /// mean no value (`None`).
+    pub fn value_at(
+        &self,
+        steps: &[JsonStep<'_>],
+        array: fn(Vec<Value>) -> Value,
+    ) -> Option<Value> {
+        let tape = &self.0;
+        let mut node = 0u32;
+        for step in steps {
+            node = match (*step, tape.nodes[node as usize]) {
+                (JsonStep::Key(k), Node::Object { .. }) => match tape.member(node, k) {
+                    Some(m) => m,
+                    None => return None,
+                },
+                (JsonStep::Index(i), Node::Array { len, .. }) => {
+                    let i = if i < 0 {
+                        i64::from(len) + i64::from(i)
+                    } else {
+                        i64::from(i)
+                    };
+                    tape.element(node, i)?
+                }
+                _ => return None,
+            };
+        }
+        Some(self.reading(array).value_at(node))
+    }
+
+    fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {
+        Rc::new(Doc {
+            tape: self.0.clone(),
+            array,
+            made: RefCell::default(),
+        })
+    }
+}
+
+impl std::fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "JsonText({} bytes, {} nodes)",
+            self.0.text.len(),
+            self.0.nodes.len()
+        )
+    }
 }
 
 /// One node of the tape. Containers are followed by their members (objects: key, value, key,
@@ -58,6 +152,12 @@ enum Node {
     },
     Int(i32),
     Long(i64),
+    /// An integer beyond the `long` range (within 38 digits): its digits, read as a
+    /// `BigInteger` (json-smart's type for them) when used.
+    Big {
+        start: u32,
+        end: u32,
+    },
     Double(f64),
     Bool(bool),
     Null,
@@ -84,6 +184,11 @@ impl Hasher for NodeHasher {
 /// Reads `text` (one JSON value, optionally surrounded by whitespace); `None` when the caller's
 /// reader must decide (see the module documentation).
 pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value> {
+    JsonText::parse(text).map(|t| t.value(array))
+}
+
+/// Checks `text` and lays it out on a tape.
+fn tape(text: &[u8]) -> Option<Tape> {
     u32::try_from(text.len()).ok()?;
     // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
     let text: Box<str> = std::str::from_utf8(text).ok()?.into();
@@ -93,13 +198,7 @@ pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value>
     if end != bytes.len() {
         return None;
     }
-    let doc = Rc::new(Doc {
-        nodes,
-        array,
-        made: RefCell::default(),
-        text,
-    });
-    Some(doc.value_at(0))
+    Some(Tape { nodes, text })
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -319,6 +418,7 @@ fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
 /// whichever algorithm `serde_json` was built with). Returns the position after it.
 #[inline(always)]
 fn number(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+    let start = p;
     let negative = b[p] == b'-';
     if negative {
         p += 1;
@@ -338,10 +438,24 @@ fn number(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
         _ => return None,
     }
     let int_digits = p - int_start;
-    if int_digits > 18 {
-        return None;
-    }
     let next = b.get(p).copied();
+    if int_digits > 18 {
+        // A long integer: json-smart reads it as a `Long` when it fits, else as a
+        // `BigInteger` (kept as digits here, up to 38 of them).
+        if int_digits > 38 || matches!(next, Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let text = std::str::from_utf8(&b[start..p]).ok()?;
+        let v: i128 = text.parse().ok()?;
+        nodes.push(match i64::try_from(v) {
+            Ok(l) => Node::Long(l),
+            Err(_) => Node::Big {
+                start: start as u32,
+                end: p as u32,
+            },
+        });
+        return Some(p);
+    }
     if !matches!(next, Some(b'.' | b'e' | b'E' | b'0'..=b'9')) {
         // An integer (the commonest case): at most 18 digits fit an i64.
         let v = significand as i64;
@@ -557,7 +671,7 @@ fn intern(s: &str) -> Arc<str> {
     })
 }
 
-impl Doc {
+impl Tape {
     fn bytes(&self) -> &[u8] {
         self.text.as_bytes()
     }
@@ -571,7 +685,8 @@ impl Doc {
         }
     }
 
-    /// The raw body of string node `i` (escapes still in), or `None` for other nodes.
+    /// The raw text of string or big-integer node `i` (escapes still in), or `None` for
+    /// other nodes.
     fn raw_str(&self, i: u32) -> Option<(&str, bool)> {
         match self.nodes[i as usize] {
             Node::Str {
@@ -583,6 +698,7 @@ impl Doc {
                 let s = self.text.get(start as usize..end as usize)?;
                 Some((s, escaped))
             }
+            Node::Big { start, end } => Some((self.text.get(start as usize..end as usize)?, false)),
             _ => None,
         }
     }
@@ -614,19 +730,6 @@ impl Doc {
         }
     }
 
-    /// The template value of node `i`: scalars as values, containers as tape references.
-    pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
-        Value(match self.nodes[i as usize] {
-            Node::Object { .. } | Node::Array { .. } => V::Json(self.clone(), i),
-            Node::Str { .. } => V::Str(self.string_at(i)),
-            Node::Int(x) => V::Int(x),
-            Node::Long(x) => V::Long(x),
-            Node::Double(x) => V::Double(x),
-            Node::Bool(x) => V::Bool(x),
-            Node::Null => V::Null,
-        })
-    }
-
     /// Whether key node `k` spells `key`.
     fn key_is(&self, k: u32, key: &str) -> bool {
         if let Node::Str {
@@ -651,36 +754,32 @@ impl Doc {
     }
 
     /// The value node of `key` in object `obj` (the last one when the key repeats, as a map
-    /// built from the members keeps it), unless `obj` has been materialized or is no object.
-    pub(crate) fn member(&self, obj: u32, key: &str) -> Lookup {
+    /// built from the members keeps it); `None` when absent or `obj` is no object.
+    fn member(&self, obj: u32, key: &str) -> Option<u32> {
         let Node::Object { end, unique } = self.nodes[obj as usize] else {
-            return Lookup::Materialize;
+            return None;
         };
-        if self.is_made(obj) {
-            return Lookup::Materialize;
-        }
         let mut k = obj + 1;
         let mut found = None;
         while k < end {
             let v = k + 1;
             if self.key_is(k, key) {
                 if unique {
-                    return Lookup::Found(v);
+                    return Some(v);
                 }
                 found = Some(v);
             }
             k = self.after(v);
         }
-        found.map_or(Lookup::Absent, Lookup::Found)
+        found
     }
 
-    /// Element `i` of array `arr`, unless `arr` has been materialized, is no array, or `i`
-    /// is out of range.
-    pub(crate) fn element(&self, arr: u32, i: i64) -> Option<u32> {
+    /// Element `i` of array `arr`; `None` when out of range or `arr` is no array.
+    fn element(&self, arr: u32, i: i64) -> Option<u32> {
         let Node::Array { end, len } = self.nodes[arr as usize] else {
             return None;
         };
-        if i < 0 || i >= i64::from(len) || self.is_made(arr) {
+        if i < 0 || i >= i64::from(len) {
             return None;
         }
         let mut e = arr + 1;
@@ -689,10 +788,50 @@ impl Doc {
         }
         (e < end).then_some(e)
     }
+}
+
+impl Doc {
+    /// The template value of node `i`: scalars as values, containers as tape references.
+    pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
+        let tape = &*self.tape;
+        Value(match tape.nodes[i as usize] {
+            Node::Object { .. } | Node::Array { .. } => V::Json(self.clone(), i),
+            Node::Str { .. } => V::Str(tape.string_at(i)),
+            Node::Int(x) => V::Int(x),
+            Node::Long(x) => V::Long(x),
+            Node::Big { .. } => tape
+                .raw_str(i)
+                .and_then(|(digits, _)| digits.parse::<i128>().ok())
+                .map_or(V::Null, V::BigInt),
+            Node::Double(x) => V::Double(x),
+            Node::Bool(x) => V::Bool(x),
+            Node::Null => V::Null,
+        })
+    }
+
+    /// The value node of `key` in object `obj`, unless `obj` has been materialized or is no
+    /// object.
+    pub(crate) fn member(&self, obj: u32, key: &str) -> Lookup {
+        if !matches!(self.tape.nodes[obj as usize], Node::Object { .. }) || self.is_made(obj) {
+            return Lookup::Materialize;
+        }
+        self.tape
+            .member(obj, key)
+            .map_or(Lookup::Absent, Lookup::Found)
+    }
+
+    /// Element `i` of array `arr`, unless `arr` has been materialized, is no array, or `i`
+    /// is out of range.
+    pub(crate) fn element(&self, arr: u32, i: i64) -> Option<u32> {
+        if self.is_made(arr) {
+            return None;
+        }
+        self.tape.element(arr, i)
+    }
 
     /// The elements of array `arr`, unless it has been materialized or is no array.
     pub(crate) fn elements(self: &Rc<Self>, arr: u32) -> Option<Vec<Value>> {
-        let Node::Array { end, len } = self.nodes[arr as usize] else {
+        let Node::Array { end, len } = self.tape.nodes[arr as usize] else {
             return None;
         };
         if self.is_made(arr) {
@@ -702,7 +841,7 @@ impl Doc {
         let mut e = arr + 1;
         while e < end {
             items.push(self.value_at(e));
-            e = self.after(e);
+            e = self.tape.after(e);
         }
         Some(items)
     }
@@ -713,8 +852,9 @@ impl Doc {
         let Lookup::Found(v) = self.member(obj, key) else {
             return false;
         };
-        match self.nodes[v as usize] {
-            Node::Str { .. } => self.push_str(v, out),
+        let tape = &*self.tape;
+        match tape.nodes[v as usize] {
+            Node::Str { .. } | Node::Big { .. } => tape.push_str(v, out),
             Node::Int(x) => crate::value::write_int(i64::from(x), out),
             Node::Long(x) => crate::value::write_int(x, out),
             Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
@@ -734,13 +874,14 @@ impl Doc {
         if let Some(v) = self.made.borrow().get(&i) {
             return v.clone();
         }
-        let v = match self.nodes[i as usize] {
+        let tape = &*self.tape;
+        let v = match tape.nodes[i as usize] {
             Node::Object { end, .. } => {
                 let mut entries = Vec::new();
                 let mut k = i + 1;
                 while k < end {
-                    entries.push((Value(V::Str(self.string_at(k))), self.value_at(k + 1)));
-                    k = self.after(k + 1);
+                    entries.push((Value(V::Str(tape.string_at(k))), self.value_at(k + 1)));
+                    k = tape.after(k + 1);
                 }
                 Value::map_with_keys(entries)
             }
@@ -762,6 +903,6 @@ pub(crate) enum Lookup {
 
 impl std::fmt::Debug for Doc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JsonDoc({} nodes)", self.nodes.len())
+        write!(f, "JsonDoc({} nodes)", self.tape.nodes.len())
     }
 }
