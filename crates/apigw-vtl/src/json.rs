@@ -92,10 +92,7 @@ impl JsonText {
         let mut node = 0u32;
         for step in steps {
             node = match (*step, tape.nodes[node as usize]) {
-                (JsonStep::Key(k), Node::Object { .. }) => match tape.member(node, k) {
-                    Some(m) => m,
-                    None => return None,
-                },
+                (JsonStep::Key(k), Node::Object { .. }) => tape.member(node, k)?,
                 (JsonStep::Index(i), Node::Array { len, .. }) => {
                     let i = if i < 0 {
                         i64::from(len) + i64::from(i)
@@ -687,6 +684,7 @@ impl Tape {
 
     /// The raw text of string or big-integer node `i` (escapes still in), or `None` for
     /// other nodes.
+    #[inline]
     fn raw_str(&self, i: u32) -> Option<(&str, bool)> {
         match self.nodes[i as usize] {
             Node::Str {
@@ -704,6 +702,7 @@ impl Tape {
     }
 
     /// Appends the decoded text of string node `i`.
+    #[inline]
     fn push_str(&self, i: u32, out: &mut String) {
         if let Some((raw, escaped)) = self.raw_str(i) {
             if escaped {
@@ -731,6 +730,7 @@ impl Tape {
     }
 
     /// Whether key node `k` spells `key`.
+    #[inline]
     fn key_is(&self, k: u32, key: &str) -> bool {
         if let Node::Str {
             start,
@@ -755,6 +755,7 @@ impl Tape {
 
     /// The value node of `key` in object `obj` (the last one when the key repeats, as a map
     /// built from the members keeps it); `None` when absent or `obj` is no object.
+    #[inline]
     fn member(&self, obj: u32, key: &str) -> Option<u32> {
         let Node::Object { end, unique } = self.nodes[obj as usize] else {
             return None;
@@ -792,6 +793,7 @@ impl Tape {
 
 impl Doc {
     /// The template value of node `i`: scalars as values, containers as tape references.
+    #[inline]
     pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
         let tape = &*self.tape;
         Value(match tape.nodes[i as usize] {
@@ -811,6 +813,7 @@ impl Doc {
 
     /// The value node of `key` in object `obj`, unless `obj` has been materialized or is no
     /// object.
+    #[inline]
     pub(crate) fn member(&self, obj: u32, key: &str) -> Lookup {
         if !matches!(self.tape.nodes[obj as usize], Node::Object { .. }) || self.is_made(obj) {
             return Lookup::Materialize;
@@ -864,6 +867,7 @@ impl Doc {
         true
     }
 
+    #[inline]
     fn is_made(&self, i: u32) -> bool {
         let made = self.made.borrow();
         !made.is_empty() && made.contains_key(&i)
