@@ -111,14 +111,9 @@ fn string_specials(x: u64) -> u64 {
 /// The number of ASCII digits at `b[p..]`, eight bytes at a time.
 #[inline(always)]
 fn digits(b: &[u8], p: usize) -> usize {
-    // `x ^ '0'` maps the digits, and only them, to 0..=9; a byte is flagged when that is 10 or
-    // more (exact for every byte).
-    const ZEROS: u64 = ONES * b'0' as u64;
-    const TEN_UP: u64 = ONES * (0x80 - 10);
     let mut n = 0;
     loop {
-        let t = load8(b, p + n) ^ ZEROS;
-        let non_digits = (((t & LOW7) + TEN_UP) | t) & HIGH;
+        let non_digits = non_digits(load8(b, p + n));
         if non_digits != 0 {
             return n + first_flagged(non_digits);
         }
@@ -209,6 +204,17 @@ fn ws_run_end(b: &[u8], mut p: usize) -> usize {
 /// past [`MAX_DEPTH`], counting empty containers) answers `None`, leaving `out` partly written
 /// for the caller to truncate.
 fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    // Worked on as a local, so that the compiler keeps its length in a register: writes
+    // through its buffer cannot change it.
+    let mut buf = std::mem::take(out);
+    let result = fast_in(b, &mut buf);
+    *out = buf;
+    result
+}
+
+/// [`fast`] on its own buffer.
+#[inline(always)]
+fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.reserve(b.len() + PAD);
     let mut sink = Sink { out, run: 0 };
     // Bit `d` of the stack: the container at depth `d` is an object.
@@ -255,7 +261,16 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
                 sink.flush(b, pos);
                 return Some(());
             }
-            let c = at(b, pos);
+            let word = load8(b, pos);
+            // The next member after `, ` (the common separator, one space): no whitespace
+            // checks.
+            if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
+                sink.flush(b, pos + 1);
+                sink.run = pos + 2;
+                pos = key_rest(b, &mut sink, pos + 3)?;
+                continue 'value;
+            }
+            let c = word as u8;
             if c == b',' {
                 pos = sink.skip_ws(b, pos + 1);
                 if object {
@@ -280,8 +295,21 @@ fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     if at(b, p) != b'"' {
         return None;
     }
-    let mut p = string_end(b, p + 1)?;
-    if at(b, p) != b':' {
+    key_rest(b, sink, p + 1)
+}
+
+/// [`key`] after the opening quote.
+#[inline(always)]
+fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
+    let mut p = string_end(b, p)?;
+    let word = load8(b, p);
+    // `: ` (the common separator, one space) or `:`, then not more whitespace.
+    if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) && !is_ws((word >> 16) as u8) {
+        sink.flush(b, p + 1);
+        sink.run = p + 2;
+        return Some(p + 2);
+    }
+    if word as u8 != b':' {
         p = sink.skip_ws(b, p);
         if at(b, p) != b':' {
             return None;
@@ -329,9 +357,48 @@ fn escape_end(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
-/// The position after the number starting at `p`, checked against JSON's grammar.
+/// The high bit of every byte of `x` that is not an ASCII digit (exact for every byte).
 #[inline(always)]
-fn number_end(b: &[u8], mut p: usize) -> Option<usize> {
+fn non_digits(x: u64) -> u64 {
+    // `x ^ '0'` maps the digits, and only them, to 0..=9; a byte is flagged when that is 10 or
+    // more.
+    const ZEROS: u64 = ONES * b'0' as u64;
+    const TEN_UP: u64 = ONES * (0x80 - 10);
+    let t = x ^ ZEROS;
+    (((t & LOW7) + TEN_UP) | t) & HIGH
+}
+
+/// The position after the number starting at `p`, checked against JSON's grammar: a number
+/// whose integer and fraction end within eight bytes, without exponent, from one word.
+#[inline(always)]
+fn number_end(b: &[u8], start: usize) -> Option<usize> {
+    let p = start + usize::from(at(b, start) == b'-');
+    let x = load8(b, p);
+    let nd = non_digits(x);
+    // The integer part: at least one digit, no leading zero.
+    let n = first_flagged(nd);
+    if n == 0 || (n > 1 && x as u8 == b'0') {
+        return None;
+    }
+    if n < 7 {
+        let after = (x >> (8 * n)) as u8;
+        if after == b'.' {
+            // The flags past the point.
+            let rest = nd & (u64::MAX << (8 * n + 8));
+            let m = first_flagged(rest);
+            if rest != 0 && (x >> (8 * m)) as u8 | 0x20 != b'e' {
+                return (m > n + 1).then_some(p + m);
+            }
+        } else if after | 0x20 != b'e' {
+            return Some(p + n);
+        }
+    }
+    number_end_long(b, start)
+}
+
+/// [`number_end`] for any number, a part at a time.
+#[inline(never)]
+fn number_end_long(b: &[u8], mut p: usize) -> Option<usize> {
     if at(b, p) == b'-' {
         p += 1;
     }
