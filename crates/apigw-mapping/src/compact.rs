@@ -253,6 +253,16 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
         }
         // After a value: close containers or move to the next element.
         loop {
+            let word = load8(b, pos);
+            // The next member after `, ` (the common separator, one space): no whitespace
+            // checks (`object` implies a depth above 0).
+            if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
+                sink.flush(b, pos + 1);
+                sink.run = pos + 2;
+                pos = key_rest(b, &mut sink, pos + 3)?;
+                continue 'value;
+            }
+            let ws_before = is_ws(word as u8);
             pos = sink.skip_ws(b, pos);
             if depth == 0 {
                 if pos != b.len() {
@@ -261,16 +271,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
                 sink.flush(b, pos);
                 return Some(());
             }
-            let word = load8(b, pos);
-            // The next member after `, ` (the common separator, one space): no whitespace
-            // checks.
-            if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
-                sink.flush(b, pos + 1);
-                sink.run = pos + 2;
-                pos = key_rest(b, &mut sink, pos + 3)?;
-                continue 'value;
-            }
-            let c = word as u8;
+            let c = if ws_before { at(b, pos) } else { word as u8 };
             if c == b',' {
                 pos = sink.skip_ws(b, pos + 1);
                 if object {
@@ -301,6 +302,21 @@ fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
 /// [`key`] after the opening quote.
 #[inline(always)]
 fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
+    // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
+    // whitespace after it.
+    let x = load8(b, p);
+    let flags = string_specials(x);
+    let k = first_flagged(flags);
+    if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
+    {
+        let next = (x >> (8 * k + 24)) as u8;
+        if !is_ws(next) {
+            let colon = p + k + 1;
+            sink.flush(b, colon + 1);
+            sink.run = colon + 2;
+            return Some(colon + 2);
+        }
+    }
     let mut p = string_end(b, p)?;
     let word = load8(b, p);
     // `: ` (the common separator, one space) or `:`, then not more whitespace.
@@ -931,6 +947,27 @@ mod block_tests {
         for e in ["\\x", "\\u12g4", "\\u12", "\\U0041", "\\", "\\ "] {
             for before in 0..10 {
                 bad(format!("\"{}{e}\"", "a".repeat(before)).as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn separators_with_keys_of_every_length() {
+        for n in 0..12 {
+            let k = format!("\"{}\"", "k".repeat(n));
+            for colon in [": ", ":", " : ", ":  ", ":\n", ": \t", "\t:"] {
+                for comma in [", ", ",", " , ", ",  ", ",\n", ", \r\n"] {
+                    for v in ["1", "\"v\"", "[]", "{}", "true", "-0.5"] {
+                        ok(&format!("{{{k}{colon}{v}{comma}{k}{colon}{v}}}"));
+                        ok(&format!("[{{{k}{colon}{v}}}{comma}{v}]"));
+                    }
+                }
+                // A key then the end of the input, or no value.
+                bad(format!("{{{k}{colon}").as_bytes());
+                bad(format!("{{{k}{colon}}}").as_bytes());
+                bad(format!("{{{k}{colon}1, }}").as_bytes());
+                bad(format!("{{{k}{colon}1, {k}}}").as_bytes());
+                bad(format!("[1, {k}{colon}2]").as_bytes());
             }
         }
     }
