@@ -1,7 +1,9 @@
 //! A single-pass JSON validator and compactor for `$input.json('$')` (SPEC §5.4): the body's
 //! own text with insignificant whitespace removed, strings and numbers exactly as written, and
-//! no DOM built. It is the hot path of large passthrough templates, so it works on byte runs:
-//! string contents are copied in bulk between quotes and escapes.
+//! no DOM built. It is the hot path of large passthrough templates, so the fast path reads
+//! eight bytes at a time (SWAR on `u64` words: string bodies, digits, indentation, the `, "`
+//! and `": "` separators) and copies the runs between removed whitespace in whole 16-byte
+//! blocks; anything it does not accept goes to a plain validator for the error and its offset.
 
 /// Nesting deeper than this is rejected (as `serde_json` does at 128).
 const MAX_DEPTH: usize = 512;
@@ -50,177 +52,396 @@ pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// What the fast path expects next.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    /// A value (after `:`, after `,` in an array, or at the start).
-    Value,
-    /// A value or `]` (after `[`).
-    ValueOrClose,
-    /// A key or `}` (after `{`).
-    KeyOrClose,
-    /// A key (after `,` in an object).
-    Key,
-    /// `:` after a key.
-    Colon,
-    /// `,` or the container's closing bracket, or the end of the text.
-    After,
+/// A 1 in every byte of a word (the SWAR constants derive from it).
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte.
+const HIGH: u64 = ONES * 0x80;
+/// The low seven bits of every byte.
+const LOW7: u64 = ONES * 0x7f;
+
+/// Eight bytes of `b` from `p` as a little-endian word; past the end the missing bytes read as
+/// 0, which no caller accepts (a NUL is neither JSON text nor allowed raw in a string), so the
+/// end of the input stops every scan.
+#[inline(always)]
+fn load8(b: &[u8], p: usize) -> u64 {
+    match b.get(p..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(&word) => u64::from_le_bytes(word),
+        None => load8_tail(b, p),
+    }
 }
 
-/// The compaction as one loop over the bytes with the grammar state in locals: valid JSON is
-/// appended to `out`; anything else (or nesting past [`MAX_DEPTH`], counting empty
-/// containers) answers `None`, leaving `out` partly written for the caller to truncate.
-fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    out.reserve(b.len());
-    // `true` for an object.
-    let mut stack: Vec<bool> = Vec::new();
-    let mut pos = 0;
-    let mut run = 0;
-    let mut expect = Expect::Value;
+#[cold]
+#[inline(never)]
+fn load8_tail(b: &[u8], p: usize) -> u64 {
+    let mut word = [0u8; 8];
+    if let Some(rest) = b.get(p..) {
+        word[..rest.len()].copy_from_slice(rest);
+    }
+    u64::from_le_bytes(word)
+}
+
+/// The byte at `p`, or 0 past the end.
+#[inline(always)]
+fn at(b: &[u8], p: usize) -> u8 {
+    b.get(p).copied().unwrap_or(0)
+}
+
+/// The high bit of every byte of `x` that is not 0 (exact: no borrow crosses bytes).
+#[inline(always)]
+fn nonzero_bytes(x: u64) -> u64 {
+    (((x & LOW7) + LOW7) | x) & HIGH
+}
+
+/// The index of the lowest byte flagged (high bit) in a non-zero `flags`.
+#[inline(always)]
+fn first_flagged(flags: u64) -> usize {
+    (flags.trailing_zeros() / 8) as usize
+}
+
+/// The high bit of the first byte of `x` that is `"`, `\\` or a control character (and maybe
+/// of bytes after it: only the lowest flag is exact).
+#[inline(always)]
+fn string_specials(x: u64) -> u64 {
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let q = x ^ QUOTES;
+    let b = x ^ BACKSLASHES;
+    ((q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b) | (x.wrapping_sub(ONES * 0x20) & !x))
+        & HIGH
+}
+
+/// The number of ASCII digits at `b[p..]`, eight bytes at a time.
+#[inline(always)]
+fn digits(b: &[u8], p: usize) -> usize {
+    let mut n = 0;
     loop {
-        let Some(&c) = b.get(pos) else {
-            if expect == Expect::After && stack.is_empty() {
-                out.extend_from_slice(&b[run..]);
-                return Some(());
-            }
-            return None;
-        };
-        if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-            out.extend_from_slice(&b[run..pos]);
-            pos += 1;
-            while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(pos) {
-                pos += 1;
-            }
-            run = pos;
-            continue;
+        let non_digits = non_digits(load8(b, p + n));
+        if non_digits != 0 {
+            return n + first_flagged(non_digits);
         }
-        match expect {
-            Expect::Value | Expect::ValueOrClose => {
-                match c {
-                    b'"' => pos = string_end(b, pos + 1)?,
-                    b'-' | b'0'..=b'9' => pos = number_end(b, pos)?,
-                    b'{' | b'[' => {
-                        if stack.len() >= MAX_DEPTH {
-                            return None;
-                        }
-                        stack.push(c == b'{');
-                        pos += 1;
-                        expect = if c == b'{' {
-                            Expect::KeyOrClose
-                        } else {
-                            Expect::ValueOrClose
-                        };
-                        continue;
-                    }
-                    b']' if expect == Expect::ValueOrClose => {
-                        stack.pop();
-                        pos += 1;
-                    }
-                    b't' | b'f' | b'n' => {
-                        let word: &[u8] = match c {
-                            b't' => b"true",
-                            b'f' => b"false",
-                            _ => b"null",
-                        };
-                        if !b[pos..].starts_with(word) {
-                            return None;
-                        }
-                        pos += word.len();
-                    }
-                    _ => return None,
-                }
-                expect = Expect::After;
+        n += 8;
+    }
+}
+
+/// `true` for JSON's insignificant whitespace.
+#[inline(always)]
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// The output side of the fast path: the runs of input between removed whitespace, appended
+/// to `out` (reserved once for the whole input plus [`PAD`]).
+struct Sink<'o> {
+    out: &'o mut Vec<u8>,
+    /// Where the run of input not yet copied starts.
+    run: usize,
+}
+
+/// The size of the blocks short runs are copied in.
+const PAD: usize = 16;
+
+impl Sink<'_> {
+    /// Copies the input run `b[self.run..end]`: a short one as one whole block (which may read
+    /// and append bytes past it, dropped again at once).
+    #[inline(always)]
+    fn flush(&mut self, b: &[u8], end: usize) {
+        let start = self.run;
+        let n = end - start;
+        match b.get(start..).and_then(<[u8]>::first_chunk::<PAD>) {
+            Some(block) if n <= PAD => {
+                let len = self.out.len();
+                self.out.extend_from_slice(block);
+                self.out.truncate(len + n);
             }
-            Expect::KeyOrClose | Expect::Key => match c {
-                b'"' => {
-                    pos = string_end(b, pos + 1)?;
-                    expect = Expect::Colon;
-                }
-                b'}' if expect == Expect::KeyOrClose => {
-                    stack.pop();
-                    pos += 1;
-                    expect = Expect::After;
-                }
-                _ => return None,
-            },
-            Expect::Colon => {
-                if c != b':' {
-                    return None;
-                }
-                pos += 1;
-                expect = Expect::Value;
-            }
-            Expect::After => match (c, stack.last()) {
-                (b',', Some(&object)) => {
-                    pos += 1;
-                    expect = if object { Expect::Key } else { Expect::Value };
-                }
-                (b'}', Some(true)) | (b']', Some(false)) => {
-                    stack.pop();
-                    pos += 1;
-                }
-                _ => return None,
-            },
+            _ => self.flush_long(b, start, end),
         }
     }
+
+    /// [`Sink::flush`] for runs longer than a block or near the end of the input.
+    #[inline(never)]
+    fn flush_long(&mut self, b: &[u8], start: usize, end: usize) {
+        self.out
+            .extend_from_slice(b.get(start..end).unwrap_or_default());
+    }
+
+    /// Skips the whitespace at `p` (none is common), copying the run before it; the position
+    /// after it.
+    #[inline(always)]
+    fn skip_ws(&mut self, b: &[u8], p: usize) -> usize {
+        if !is_ws(at(b, p)) {
+            return p;
+        }
+        self.flush(b, p);
+        let mut p = p + 1;
+        if is_ws(at(b, p)) {
+            p = ws_run_end(b, p);
+        }
+        self.run = p;
+        p
+    }
+}
+
+/// The end of the whitespace run at `p`: spaces (indentation) eight at a time.
+#[inline(never)]
+fn ws_run_end(b: &[u8], mut p: usize) -> usize {
+    const SPACES: u64 = ONES * b' ' as u64;
+    loop {
+        match at(b, p) {
+            b' ' => {
+                let not_spaces = nonzero_bytes(load8(b, p) ^ SPACES);
+                if not_spaces == 0 {
+                    p += 8;
+                } else {
+                    p += first_flagged(not_spaces);
+                }
+            }
+            b'\n' | b'\r' | b'\t' => p += 1,
+            _ => return p,
+        }
+    }
+}
+
+/// The compaction as one loop over the tokens with the grammar in the control flow and the
+/// open containers in a bit stack: valid JSON is appended to `out`; anything else (or nesting
+/// past [`MAX_DEPTH`], counting empty containers) answers `None`, leaving `out` partly written
+/// for the caller to truncate.
+fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    // Worked on as a local, so that the compiler keeps its length in a register: writes
+    // through its buffer cannot change it.
+    let mut buf = std::mem::take(out);
+    let result = fast_in(b, &mut buf);
+    *out = buf;
+    result
+}
+
+/// [`fast`] on its own buffer.
+#[inline(always)]
+fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.reserve(b.len() + PAD);
+    let mut sink = Sink { out, run: 0 };
+    // Bit `d` of the stack: the container at depth `d` is an object.
+    let mut kinds = [0u64; MAX_DEPTH / 64];
+    let mut depth = 0;
+    let mut object = false;
+    let mut pos = sink.skip_ws(b, 0);
+    'value: loop {
+        // A value starts at `pos` (whitespace skipped).
+        match at(b, pos) {
+            b'"' => pos = string_end(b, pos + 1)?,
+            c @ (b'{' | b'[') => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                object = c == b'{';
+                let bit = 1u64 << (depth % 64);
+                let word = kinds.get_mut(depth / 64)?;
+                *word = if object { *word | bit } else { *word & !bit };
+                depth += 1;
+                pos = sink.skip_ws(b, pos + 1);
+                // `{`+2 is `}`, `[`+2 is `]`.
+                if at(b, pos) != c + 2 {
+                    if object {
+                        pos = key(b, &mut sink, pos)?;
+                    }
+                    continue 'value;
+                }
+                // Empty: closed below.
+            }
+            b'-' | b'0'..=b'9' => pos = number_end(b, pos)?,
+            b't' => pos = literal(b, pos, b"true")?,
+            b'f' => pos = literal(b, pos, b"false")?,
+            b'n' => pos = literal(b, pos, b"null")?,
+            _ => return None,
+        }
+        // After a value: close containers or move to the next element.
+        loop {
+            let word = load8(b, pos);
+            // The next member after `, ` (the common separator, one space): no whitespace
+            // checks (`object` implies a depth above 0).
+            if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
+                sink.flush(b, pos + 1);
+                sink.run = pos + 2;
+                pos = key_rest(b, &mut sink, pos + 3)?;
+                continue 'value;
+            }
+            let ws_before = is_ws(word as u8);
+            pos = sink.skip_ws(b, pos);
+            if depth == 0 {
+                if pos != b.len() {
+                    return None;
+                }
+                sink.flush(b, pos);
+                return Some(());
+            }
+            let c = if ws_before { at(b, pos) } else { word as u8 };
+            if c == b',' {
+                pos = sink.skip_ws(b, pos + 1);
+                if object {
+                    pos = key(b, &mut sink, pos)?;
+                }
+                continue 'value;
+            }
+            // `}` closes an object, `]` an array.
+            if c != if object { b'}' } else { b']' } {
+                return None;
+            }
+            pos += 1;
+            depth -= 1;
+            object = depth > 0 && kinds[(depth - 1) / 64] >> ((depth - 1) % 64) & 1 == 1;
+        }
+    }
+}
+
+/// An object key at `p` and its colon: the position of the value (whitespace skipped).
+#[inline(always)]
+fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
+    if at(b, p) != b'"' {
+        return None;
+    }
+    key_rest(b, sink, p + 1)
+}
+
+/// [`key`] after the opening quote.
+#[inline(always)]
+fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
+    // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
+    // whitespace after it.
+    let x = load8(b, p);
+    let flags = string_specials(x);
+    let k = first_flagged(flags);
+    if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
+    {
+        let next = (x >> (8 * k + 24)) as u8;
+        if !is_ws(next) {
+            let colon = p + k + 1;
+            sink.flush(b, colon + 1);
+            sink.run = colon + 2;
+            return Some(colon + 2);
+        }
+    }
+    let mut p = string_end(b, p)?;
+    let word = load8(b, p);
+    // `: ` (the common separator, one space) or `:`, then not more whitespace.
+    if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) && !is_ws((word >> 16) as u8) {
+        sink.flush(b, p + 1);
+        sink.run = p + 2;
+        return Some(p + 2);
+    }
+    if word as u8 != b':' {
+        p = sink.skip_ws(b, p);
+        if at(b, p) != b':' {
+            return None;
+        }
+    }
+    Some(sink.skip_ws(b, p + 1))
+}
+
+/// `word` at `p`, and the position after it.
+#[inline(always)]
+fn literal(b: &[u8], p: usize, word: &[u8]) -> Option<usize> {
+    let mut expected = [0u8; 8];
+    expected[..word.len()].copy_from_slice(word);
+    let mask = u64::MAX >> (64 - 8 * word.len());
+    (load8(b, p) & mask == u64::from_le_bytes(expected)).then_some(p + word.len())
 }
 
 /// The position after the string whose contents start at `p` (after the opening quote).
 #[inline(always)]
 fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
     loop {
-        p += string_run(b.get(p..)?);
-        match *b.get(p)? {
+        let x = load8(b, p);
+        let flags = string_specials(x);
+        if flags == 0 {
+            p += 8;
+            continue;
+        }
+        let k = first_flagged(flags);
+        p += k;
+        match (x >> (8 * k)) as u8 {
             b'"' => return Some(p + 1),
-            b'\\' => match *b.get(p + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => p += 2,
-                b'u' => {
-                    if !b.get(p + 2..p + 6)?.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    p += 6;
-                }
-                _ => return None,
-            },
+            b'\\' => p = escape_end(b, p)?,
             _ => return None,
         }
     }
 }
 
-/// The position after the number starting at `p`, checked against JSON's grammar.
-#[inline]
-fn number_end(b: &[u8], mut p: usize) -> Option<usize> {
-    let digits = |p: &mut usize| {
-        let s = *p;
-        while b.get(*p).is_some_and(u8::is_ascii_digit) {
-            *p += 1;
+/// The position after the escape sequence at `p` (on its backslash).
+#[inline(never)]
+fn escape_end(b: &[u8], p: usize) -> Option<usize> {
+    match at(b, p + 1) {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(p + 2),
+        b'u' if b.get(p + 2..p + 6)?.iter().all(u8::is_ascii_hexdigit) => Some(p + 6),
+        _ => None,
+    }
+}
+
+/// The high bit of every byte of `x` that is not an ASCII digit (exact for every byte).
+#[inline(always)]
+fn non_digits(x: u64) -> u64 {
+    // `x ^ '0'` maps the digits, and only them, to 0..=9; a byte is flagged when that is 10 or
+    // more.
+    const ZEROS: u64 = ONES * b'0' as u64;
+    const TEN_UP: u64 = ONES * (0x80 - 10);
+    let t = x ^ ZEROS;
+    (((t & LOW7) + TEN_UP) | t) & HIGH
+}
+
+/// The position after the number starting at `p`, checked against JSON's grammar: a number
+/// whose integer and fraction end within eight bytes, without exponent, from one word.
+#[inline(always)]
+fn number_end(b: &[u8], start: usize) -> Option<usize> {
+    let p = start + usize::from(at(b, start) == b'-');
+    let x = load8(b, p);
+    let nd = non_digits(x);
+    // The integer part: at least one digit, no leading zero.
+    let n = first_flagged(nd);
+    if n == 0 || (n > 1 && x as u8 == b'0') {
+        return None;
+    }
+    if n < 7 {
+        let after = (x >> (8 * n)) as u8;
+        if after == b'.' {
+            // The flags past the point.
+            let rest = nd & (u64::MAX << (8 * n + 8));
+            let m = first_flagged(rest);
+            if rest != 0 && (x >> (8 * m)) as u8 | 0x20 != b'e' {
+                return (m > n + 1).then_some(p + m);
+            }
+        } else if after | 0x20 != b'e' {
+            return Some(p + n);
         }
-        *p - s
-    };
-    if b[p] == b'-' {
+    }
+    number_end_long(b, start)
+}
+
+/// [`number_end`] for any number, a part at a time.
+#[inline(never)]
+fn number_end_long(b: &[u8], mut p: usize) -> Option<usize> {
+    if at(b, p) == b'-' {
         p += 1;
     }
-    match *b.get(p)? {
+    match at(b, p) {
         b'0' => p += 1,
-        b'1'..=b'9' => {
-            digits(&mut p);
-        }
+        b'1'..=b'9' => p += 1 + digits(b, p + 1),
         _ => return None,
     }
-    if b.get(p) == Some(&b'.') {
-        p += 1;
-        if digits(&mut p) == 0 {
+    if at(b, p) == b'.' {
+        let n = digits(b, p + 1);
+        if n == 0 {
             return None;
         }
+        p += 1 + n;
     }
-    if let Some(b'e' | b'E') = b.get(p) {
+    if at(b, p) | 0x20 == b'e' {
         p += 1;
-        if let Some(b'+' | b'-') = b.get(p) {
+        if let b'+' | b'-' = at(b, p) {
             p += 1;
         }
-        if digits(&mut p) == 0 {
+        let n = digits(b, p);
+        if n == 0 {
             return None;
         }
+        p += n;
     }
     Some(p)
 }
@@ -229,26 +450,13 @@ fn number_end(b: &[u8], mut p: usize) -> Option<usize> {
 /// (U+0000–U+001F): the bytes a JSON string copies as they are. Eight bytes at a time.
 #[inline(always)]
 pub(crate) fn string_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
     let mut chunks = s.chunks_exact(8);
     let mut i = 0;
     for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let q = x ^ QUOTES;
-        let b = x ^ BACKSLASHES;
-        // Each term flags (high bit) the bytes equal to `"`, to `\\`, or below 0x20; the lowest
-        // flag is exact (borrows only run upwards from a flagged byte).
-        let flags = ((q.wrapping_sub(ONES) & !q)
-            | (b.wrapping_sub(ONES) & !b)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
+        let x = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        let flags = string_specials(x);
         if flags != 0 {
-            return i + (flags.trailing_zeros() / 8) as usize;
+            return i + first_flagged(flags);
         }
         i += 8;
     }
@@ -569,5 +777,370 @@ mod tests {
         assert!(c(&deep).is_err());
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(c(&ok).is_ok());
+    }
+}
+
+/// The fast path against the validator and a byte-by-byte reference, at every position of the
+/// eight- and sixteen-byte blocks it reads and copies.
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The validator alone (the fast path's fallback).
+    fn slow(input: &[u8]) -> Result<Vec<u8>, Invalid> {
+        let mut out = Vec::new();
+        let mut p = Parser {
+            input,
+            pos: 0,
+            run_start: 0,
+            out: &mut out,
+        };
+        p.skip_ws();
+        p.value()?;
+        p.skip_ws();
+        if p.pos != input.len() {
+            return Err(p.err("trailing characters"));
+        }
+        p.flush();
+        Ok(out)
+    }
+
+    /// The input without whitespace outside strings, one byte at a time (no validation).
+    fn naive(input: &[u8]) -> Vec<u8> {
+        let (mut in_string, mut escaped) = (false, false);
+        let mut out = Vec::new();
+        for &c in input {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == b'\\' {
+                    escaped = true;
+                } else if c == b'"' {
+                    in_string = false;
+                }
+            } else if c == b'"' {
+                in_string = true;
+            } else if is_ws(c) {
+                continue;
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// Checks one input: the fast path accepts exactly what the validator accepts (nesting
+    /// within the limit), with the validator's output, which is the naive compaction. Answers
+    /// whether it is JSON.
+    fn check(input: &[u8]) -> bool {
+        let expected = slow(input);
+        let mut fast_out = b"prefix".to_vec();
+        let fast_result = fast(input, &mut fast_out);
+        let mut out = b"prefix".to_vec();
+        let result = compact(input, &mut out);
+        match &expected {
+            Ok(text) => {
+                assert_eq!(*text, naive(input), "{:?}", String::from_utf8_lossy(input));
+                assert!(
+                    fast_result.is_some(),
+                    "{:?}",
+                    String::from_utf8_lossy(input)
+                );
+                assert_eq!(
+                    fast_out[6..],
+                    text[..],
+                    "{:?}",
+                    String::from_utf8_lossy(input)
+                );
+                assert_eq!(result, Ok(()));
+                assert_eq!(out[6..], text[..]);
+            }
+            Err(e) => {
+                assert!(
+                    fast_result.is_none(),
+                    "{:?}",
+                    String::from_utf8_lossy(input)
+                );
+                assert_eq!(result.as_ref(), Err(e));
+            }
+        }
+        expected.is_ok()
+    }
+
+    fn ok(input: &str) {
+        assert!(check(input.as_bytes()), "{input:?} must be accepted");
+        if !input.contains("\\u") {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(input).is_ok(),
+                "{input:?}"
+            );
+        }
+    }
+
+    fn bad(input: &[u8]) {
+        assert!(
+            !check(input),
+            "{:?} must be rejected",
+            String::from_utf8_lossy(input)
+        );
+    }
+
+    #[test]
+    fn escapes_at_every_place_in_a_block() {
+        for escape in [
+            "\\n",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\u00e9",
+            "\\uD83D\\uDE00",
+            "\\t\\r",
+        ] {
+            for before in 0..24 {
+                for after in [0, 1, 7, 8, 9, 17] {
+                    let s = format!("\"{}{escape}{}\"", "a".repeat(before), "b".repeat(after));
+                    ok(&s);
+                    ok(&format!("{{{s}: [{s}, {s}]}}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn multibyte_utf8_at_every_place_in_a_block() {
+        for ch in ["é", "東", "😀", "\u{7f}", "\u{80}"] {
+            for before in 0..20 {
+                let s = format!("\"{}{ch}{ch}x\"", "a".repeat(before));
+                ok(&s);
+                ok(&format!(" [ {s} , {{ {s} : {s} }} ] "));
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_bytes_at_every_place_in_a_block() {
+        let base = br#"["abcdefghijklmnopqrstuvwxyz", 1234567890123456789, {"k": true}]"#;
+        assert!(check(base));
+        for at in 0..base.len() {
+            for byte in [0u8, 0x01, 0x1f, b'"', b'\\', b'x', b'}', b',', 0x80, 0xff] {
+                let mut s = base.to_vec();
+                s[at] = byte;
+                check(&s);
+            }
+            // Controls inside strings, and the end of the input anywhere but the end.
+            let mut s = base.to_vec();
+            if (2..28).contains(&at) {
+                s[at] = b'\n';
+                bad(&s);
+            }
+            bad(&base[..at]);
+        }
+        // Raw control characters in a string, at every place of a block.
+        for c in (0u8..0x20).chain([b'"']) {
+            for at in 1..18 {
+                let mut s = vec![b'"'; 1];
+                s.extend(std::iter::repeat_n(b'a', 20));
+                s.push(b'"');
+                s[at] = c;
+                bad(&s);
+            }
+        }
+        // Invalid escapes.
+        for e in ["\\x", "\\u12g4", "\\u12", "\\U0041", "\\", "\\ "] {
+            for before in 0..10 {
+                bad(format!("\"{}{e}\"", "a".repeat(before)).as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn separators_with_keys_of_every_length() {
+        for n in 0..12 {
+            let k = format!("\"{}\"", "k".repeat(n));
+            for colon in [": ", ":", " : ", ":  ", ":\n", ": \t", "\t:"] {
+                for comma in [", ", ",", " , ", ",  ", ",\n", ", \r\n"] {
+                    for v in ["1", "\"v\"", "[]", "{}", "true", "-0.5"] {
+                        ok(&format!("{{{k}{colon}{v}{comma}{k}{colon}{v}}}"));
+                        ok(&format!("[{{{k}{colon}{v}}}{comma}{v}]"));
+                    }
+                }
+                // A key then the end of the input, or no value.
+                bad(format!("{{{k}{colon}").as_bytes());
+                bad(format!("{{{k}{colon}}}").as_bytes());
+                bad(format!("{{{k}{colon}1, }}").as_bytes());
+                bad(format!("{{{k}{colon}1, {k}}}").as_bytes());
+                bad(format!("[1, {k}{colon}2]").as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn whitespace_runs_of_every_length() {
+        for n in 0..40 {
+            for unit in [" ", "\n", "\t", "\r", "\r\n  ", " \t"] {
+                let w = unit.repeat(n);
+                ok(&format!(
+                    "{w}{{{w}\"a b\"{w}:{w}[{w}1{w},{w}\"x\"{w},{w}true{w}]{w},{w}\"c\"{w}:{w}{{{w}}}{w}}}{w}"
+                ));
+            }
+        }
+        // Whitespace JSON does not allow.
+        for w in ["\u{b}", "\u{c}", "\u{a0}", "\u{2028}"] {
+            bad(format!("[1,{w}2]").as_bytes());
+        }
+    }
+
+    #[test]
+    fn numbers_and_literals_at_every_length() {
+        for n in 1..24 {
+            let d = "7".repeat(n);
+            // Exponents serde_json can hold (it rejects overflowing numbers, which we copy).
+            let e = "7".repeat(n.min(2));
+            for good in [
+                d.clone(),
+                format!("-{d}"),
+                format!("0.{d}"),
+                format!("-{d}.{d}e+{e}"),
+                format!("{d}E{e}"),
+                format!("{d}e-0"),
+                format!("{d}e-{d}"),
+            ] {
+                ok(&good);
+                ok(&format!("[{good},{good} , {good}]"));
+            }
+            for wrong in [
+                format!("0{d}"),
+                format!("{d}."),
+                format!(".{d}"),
+                format!("{d}e"),
+                format!("{d}e+"),
+                format!("-.{d}"),
+                format!("+{d}"),
+                format!("{d}x"),
+                format!("{d}.{d}.{d}"),
+                format!("[{d}-1]"),
+            ] {
+                bad(wrong.as_bytes());
+            }
+        }
+        for good in ["true", "false", "null", "[true,false,null]", "{\"a\":null}"] {
+            ok(good);
+        }
+        for wrong in [
+            "tru", "nul", "fals", "[true", "truex", "nulll", "[falsy]", "True", "t",
+        ] {
+            bad(wrong.as_bytes());
+        }
+    }
+
+    #[test]
+    fn nesting_limit() {
+        for open in ["[", "{\"k\":"] {
+            let close = if open == "[" { "]" } else { "}" };
+            let ok_depth = open.repeat(MAX_DEPTH - 1) + "1" + &close.repeat(MAX_DEPTH - 1);
+            let mut out = Vec::new();
+            assert!(fast(ok_depth.as_bytes(), &mut out).is_some());
+            let deep = open.repeat(MAX_DEPTH + 1) + "1" + &close.repeat(MAX_DEPTH + 1);
+            let mut out = Vec::new();
+            assert!(fast(deep.as_bytes(), &mut out).is_none());
+            assert!(compact(deep.as_bytes(), &mut out).is_err());
+        }
+    }
+
+    #[test]
+    fn the_w3_workload_takes_the_fast_path() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../benches/workloads/w3_passthrough.body.json"
+        );
+        let body = std::fs::read(path).expect("the W3 workload");
+        let mut out = Vec::new();
+        assert!(fast(body.trim_ascii(), &mut out).is_some());
+        assert_eq!(out.len(), 921_916);
+        assert_eq!(out, naive(&body));
+        assert!(check(&body));
+    }
+
+    /// Whitespace of every kind, up to ten bytes.
+    fn ws() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[ \t\n\r]{0,10}").expect("regex")
+    }
+
+    /// A string literal with escapes and multi-byte characters.
+    fn string() -> impl Strategy<Value = String> {
+        proptest::string::string_regex(r#""([a-z é東😀]|\\[nrt"\\/bf]|\\u00[0-9a-fA-F]{2}){0,30}""#)
+            .expect("regex")
+    }
+
+    /// JSON text with whitespace of every kind and length between tokens.
+    fn json_text() -> impl Strategy<Value = String> {
+        let number = proptest::string::string_regex(
+            r"-?(0|[1-9][0-9]{0,20})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?",
+        )
+        .expect("regex");
+        let leaf = prop_oneof![
+            string(),
+            number,
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("null".to_owned()),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            let item = (ws(), inner.clone(), ws()).prop_map(|(a, v, b)| a + &v + &b);
+            let member = (ws(), string(), ws(), ws(), inner, ws())
+                .prop_map(|(a, k, b, c, v, d)| format!("{a}{k}{b}:{c}{v}{d}"));
+            prop_oneof![
+                (proptest::collection::vec(item, 0..8), ws())
+                    .prop_map(|(items, w)| format!("[{w}{}]", items.join(","))),
+                (proptest::collection::vec(member, 0..8), ws())
+                    .prop_map(|(members, w)| format!("{{{w}{}}}", members.join(","))),
+            ]
+        })
+        .prop_flat_map(|v| (ws(), Just(v), ws()))
+        .prop_map(|(a, v, b)| a + &v + &b)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn valid_text_compacts_as_written(text in json_text()) {
+            prop_assert!(check(text.as_bytes()), "{:?}", text);
+            let ours: serde_json::Value = serde_json::from_slice(&{
+                let mut out = Vec::new();
+                compact(text.as_bytes(), &mut out).expect("valid");
+                out
+            }).expect("our output is JSON");
+            let theirs: serde_json::Value = serde_json::from_str(&text).expect("serde_json reads it");
+            prop_assert_eq!(ours, theirs);
+        }
+
+        #[test]
+        fn a_changed_byte_is_judged_as_the_validator_judges_it(
+            text in json_text(),
+            at in any::<prop::sample::Index>(),
+            byte in prop_oneof![any::<u8>(), prop::sample::select(b"\"\\{}[],: \n0-.eE".to_vec())],
+            cut in any::<bool>(),
+        ) {
+            let mut bytes = text.into_bytes();
+            let i = at.index(bytes.len());
+            if cut {
+                bytes.truncate(i);
+            } else {
+                bytes[i] = byte;
+            }
+            let accepted = check(&bytes);
+            // serde_json agrees, except on what is not checked here: UTF-8 (the caller does),
+            // lone surrogates in `\u` escapes and numbers out of `f64`'s range (copied as
+            // written).
+            if let Ok(s) = std::str::from_utf8(&bytes) {
+                match serde_json::from_str::<serde_json::Value>(s) {
+                    Ok(_) => prop_assert!(accepted, "{:?}", s),
+                    Err(e) if e.to_string().contains("out of range") => {}
+                    Err(_) if s.contains("\\u") => {}
+                    Err(e) => prop_assert!(!accepted, "{:?}: {}", s, e),
+                }
+            }
+        }
     }
 }
