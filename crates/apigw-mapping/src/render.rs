@@ -353,6 +353,12 @@ impl Host for Scope<'_> {
 
 /// Renders a compiled template with the API Gateway objects.
 pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, Error> {
+    if let Some(text) = template
+        .single_call()
+        .and_then(|call| body_json_call(call, &scope.body, template))
+    {
+        return Ok(text);
+    }
     let ctx = apigw_vtl::Context::new().with_host(scope);
     // Room for the template's text and as much again as the body: most renders print one
     // or the other, so the output rarely regrows (capacity beyond what is written is never
@@ -615,6 +621,37 @@ impl Object for Input {
 /// `$input.json('$')` on a whole JSON body: the body's own text with insignificant whitespace
 /// removed, numbers and strings exactly as written (no DOM). `None` when the body is not a
 /// JSON container (the general path handles it).
+/// A template that is exactly `prefix$input.json('$')suffix`, produced without the engine:
+/// the body compacted straight into the output between the two texts, with no intermediate
+/// string (the commonest passthrough-with-validation template, W3). `None` whenever the
+/// engine must decide: another shape, a body that is empty or not a JSON object or array,
+/// invalid JSON (the engine reports it), output over the template's output budget, or
+/// characters the engine rewrites (U+100000 and above, see `apigw_vtl`'s stand-ins).
+fn body_json_call(
+    call: &apigw_vtl::SingleCall,
+    body: &[u8],
+    template: &Template,
+) -> Option<String> {
+    if call.root != "input"
+        || call.method != "json"
+        || !matches!(&call.args[..], [p] if p.trim() == "$")
+    {
+        return None;
+    }
+    let trimmed = body.trim_ascii();
+    if !matches!(trimmed.first(), Some(b'{' | b'[')) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(call.prefix.len() + trimmed.len() + call.suffix.len());
+    out.extend_from_slice(call.prefix.as_bytes());
+    crate::compact::compact(trimmed, &mut out).ok()?;
+    out.extend_from_slice(call.suffix.as_bytes());
+    if out.len() > template.options().limits.max_output_bytes || out.contains(&0xF4) {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
 fn compact_json_text(body: &[u8]) -> Result<Option<String>, Error> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
@@ -623,7 +660,7 @@ fn compact_json_text(body: &[u8]) -> Result<Option<String>, Error> {
     if !matches!(trimmed[0], b'{' | b'[') {
         return Ok(None);
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(trimmed.len());
     crate::compact::compact(trimmed, &mut out)
         .map_err(|e| Error::new(ErrorKind::Host, format!("Invalid JSON in the body: {e}")))?;
     String::from_utf8(out)
@@ -1098,6 +1135,63 @@ mod tests {
                 overrides: &overrides,
             };
             assert_eq!(render(&t, &scope).unwrap(), expected, "{template}");
+        }
+    }
+
+    /// `prefix$input.json('$')suffix` skips the engine; it must print exactly what the engine
+    /// prints (the `#set` in front keeps the same output but sends it through the engine).
+    #[test]
+    fn the_single_json_call_prints_what_the_engine_prints() {
+        let render_result = |template: &str, body: &str| {
+            let t = Template::compile(template, &apigw_vtl::Options::default()).unwrap();
+            let request = RequestContext::default();
+            let overrides = Overrides::default();
+            let scope = Scope {
+                parsed_body: Cell::default(),
+                reads_params: false,
+                body: Bytes::from(body.to_owned()),
+                request: &request,
+                overrides: &overrides,
+            };
+            // Errors compared without their position (the `#set` moves the call).
+            render(&t, &scope).map_err(|e| {
+                let e = e.to_string();
+                e.split(" (at line").next().unwrap_or_default().to_owned()
+            })
+        };
+        let bodies = [
+            "{\"a\": [1, 2.50, \"x y\"], \"b\": {\"c\": null}}",
+            "  [ ]  ",
+            "[1,\n 2]\n",
+            "{\"k\": \"\\u00e9 \u{10F800} \u{10FFFF} \u{100000}\"}",
+            "{\"a\": 1",
+            "",
+            "   ",
+            "plain text",
+            "12",
+            "\"str\"",
+        ];
+        for (fast, slow) in [
+            ("$input.json('$')", "#set($z = 1)$input.json('$')"),
+            (
+                "{\"data\": $input.json('$')}\n",
+                "#set($z = 1){\"data\": $input.json('$')}\n",
+            ),
+            ("$input.json(' $ ')", "#set($z = 1)$input.json(' $ ')"),
+        ] {
+            assert!(
+                Template::compile(fast, &apigw_vtl::Options::default())
+                    .unwrap()
+                    .single_call()
+                    .is_some()
+            );
+            for body in bodies {
+                assert_eq!(
+                    render_result(fast, body),
+                    render_result(slow, body),
+                    "{fast} on {body:?}"
+                );
+            }
         }
     }
 

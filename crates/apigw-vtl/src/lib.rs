@@ -258,6 +258,69 @@ pub struct Template {
     options: Options,
     analysis: Analysis,
     source_len: usize,
+    single_call: Option<SingleCall>,
+}
+
+/// A template that is exactly one method call on a top-level name, with string-literal
+/// arguments, between plain text: `prefix$root.method('a', …)suffix` (no `$!`, no escape,
+/// no directive, no macro). See [`Template::single_call`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SingleCall {
+    /// The text before the reference.
+    pub prefix: String,
+    /// The top-level name (`input`).
+    pub root: String,
+    /// The method (`json`).
+    pub method: String,
+    /// The literal arguments.
+    pub args: Vec<String>,
+    /// The text after the reference.
+    pub suffix: String,
+}
+
+fn single_call(prog: &render::Program) -> Option<SingleCall> {
+    use ast::{Expr, Node, Part, RefKind};
+    if !prog.macros.is_empty() {
+        return None;
+    }
+    let text = |n: Option<&Node>| match n {
+        Some(Node::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let prefix = text(prog.nodes.first());
+    let rest = &prog.nodes[usize::from(prefix.is_some())..];
+    let (Some(Node::Ref(r)), tail) = (rest.first(), rest.get(1..).unwrap_or_default()) else {
+        return None;
+    };
+    let suffix = match tail {
+        [] => String::new(),
+        [n] => text(Some(n))?,
+        _ => return None,
+    };
+    if r.kind != RefKind::Normal
+        || r.escaped
+        || !r.esc_prefix.is_empty()
+        || !r.more_prefix.is_empty()
+    {
+        return None;
+    }
+    let [Part::Method(method, args, _)] = &r.parts[..] else {
+        return None;
+    };
+    let args = args
+        .iter()
+        .map(|e| match e {
+            Expr::Str(s) => Some(s.to_string()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(SingleCall {
+        prefix: prefix.unwrap_or_default(),
+        root: r.root_name.to_string(),
+        method: method.to_string(),
+        args,
+        suffix,
+    })
 }
 
 impl Template {
@@ -279,7 +342,9 @@ impl Template {
     pub fn compile(src: &str, options: &Options) -> Result<Template, Error> {
         let prog = render::Program::compile(src, options, parser::Names::default())?;
         let analysis = analysis::analyze(&prog);
+        let single_call = single_call(&prog);
         Ok(Template {
+            single_call,
             inner: Arc::new(prog),
             options: options.clone(),
             analysis,
@@ -327,6 +392,26 @@ impl Template {
     /// ```
     pub fn size_hint(&self) -> usize {
         self.source_len
+    }
+
+    /// The template's shape when it is one method call between plain text, so a host that
+    /// can produce that call's text directly may skip the engine (when the call succeeds with
+    /// a string; on any other outcome it should render normally).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Options, Template};
+    /// let t = Template::compile("{\"data\": $input.json('$')}", &Options::default())?;
+    /// let call = t.single_call().unwrap();
+    /// assert_eq!((call.root.as_str(), call.method.as_str()), ("input", "json"));
+    /// assert_eq!((call.prefix.as_str(), call.suffix.as_str()), ("{\"data\": ", "}"));
+    /// assert_eq!(call.args, ["$"]);
+    /// assert!(Template::compile("$!input.json('$')", &Options::default())?.single_call().is_none());
+    /// # Ok::<(), apigw_vtl::Error>(())
+    /// ```
+    pub fn single_call(&self) -> Option<&SingleCall> {
+        self.single_call.as_ref()
     }
 
     /// Renders into a new `String`.
