@@ -91,6 +91,14 @@ enum Slot {
     Removed,
 }
 
+/// Slot vectors larger than this are not kept for the next render.
+const MAX_POOLED_SLOTS: usize = 1024;
+
+thread_local! {
+    /// An empty slot vector kept from the last render on this thread.
+    static SLOTS: std::cell::Cell<Vec<Slot>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A macro invocation's local context (Velocity's `ProxyVMContext`).
 pub(crate) struct Env<'e> {
     vals: RefCell<Vec<(NameId, Option<Value>)>>,
@@ -134,11 +142,15 @@ pub(crate) fn render(
     ctx: &Context<'_>,
     out: &mut String,
 ) -> Result<(), Error> {
+    // The variable slots come from a per-thread pool (a render inside a render, from a host
+    // object, simply gets a new vector).
+    let mut slots = SLOTS.with(std::cell::Cell::take);
+    slots.resize(prog.names.list.len(), Slot::Unresolved);
     let mut r = Renderer {
         prog,
         opts,
         ctx,
-        slots: vec![Slot::Unresolved; prog.names.list.len()],
+        slots,
         dyn_names: None,
         dyn_macros: HashMap::new(),
         iterations: 0,
@@ -149,7 +161,14 @@ pub(crate) fn render(
     };
     let env = Env::root();
     let base = out.len();
-    let r = r.nodes(&prog.nodes, &env, out);
+    let result = r.nodes(&prog.nodes, &env, out);
+    let mut slots = std::mem::take(&mut r.slots);
+    drop(r);
+    slots.clear();
+    if slots.capacity() <= MAX_POOLED_SLOTS {
+        SLOTS.with(|pool| pool.set(slots));
+    }
+    let r = result;
     crate::value::fix_output(out, base);
     match r {
         Ok(()) | Err(Flow::Break) | Err(Flow::BreakTo(_)) | Err(Flow::Stop) => Ok(()),
