@@ -46,6 +46,12 @@ pub(crate) struct Doc {
 /// ([`JsonText::value`], [`JsonText::value_at`]) gives fresh template values, as if the text
 /// were parsed again, at the cost of a small allocation.
 ///
+/// Keep the `JsonText` (or a clone) as long as its values are in use, typically for one
+/// render: a materialized container holds its members' handles on the document, which holds
+/// the container, and dropping the last `JsonText` handle releases those links (otherwise
+/// they would keep each other alive). Values used after that still read correctly, but a
+/// container materialized then is a new object, not the one materialized before.
+///
 /// # Example
 ///
 /// ```
@@ -57,7 +63,28 @@ pub(crate) struct Doc {
 /// assert_eq!(text.value(Value::list).to_string(), "{a={b=[1, 123456789012345678901234]}}");
 /// ```
 #[derive(Clone)]
-pub struct JsonText(Rc<Tape>);
+pub struct JsonText(Rc<Readings>);
+
+/// A tape and the readings made from it (to release their materialized containers).
+struct Readings {
+    tape: Rc<Tape>,
+    /// The first reading (most documents are read once), then the others.
+    first: RefCell<Option<std::rc::Weak<Doc>>>,
+    more: RefCell<Vec<std::rc::Weak<Doc>>>,
+}
+
+impl Drop for Readings {
+    fn drop(&mut self) {
+        let first = self.first.get_mut().take();
+        for doc in first.into_iter().chain(self.more.get_mut().drain(..)) {
+            if let Some(doc) = doc.upgrade() {
+                // Taken out first: dropping the containers may drop other documents.
+                let made = std::mem::take(&mut *doc.made.borrow_mut());
+                drop(made);
+            }
+        }
+    }
+}
 
 /// One step of a definite JSON path (see [`JsonText::value_at`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +99,13 @@ impl JsonText {
     /// Checks and lays out `text` (one JSON value, optionally surrounded by whitespace);
     /// `None` when the reader cannot settle it exactly (see [`Value::from_json`]).
     pub fn parse(text: &[u8]) -> Option<JsonText> {
-        tape(text).map(|t| JsonText(Rc::new(t)))
+        tape(text).map(|t| {
+            JsonText(Rc::new(Readings {
+                tape: Rc::new(t),
+                first: RefCell::default(),
+                more: RefCell::default(),
+            }))
+        })
     }
 
     /// The whole document as a template value; arrays materialize as `array(elements)`.
@@ -88,7 +121,7 @@ impl JsonText {
         steps: &[JsonStep<'_>],
         array: fn(Vec<Value>) -> Value,
     ) -> Option<Value> {
-        let tape = &self.0;
+        let tape = &self.0.tape;
         let mut node = 0u32;
         for step in steps {
             node = match (*step, tape.nodes[node as usize]) {
@@ -108,11 +141,30 @@ impl JsonText {
     }
 
     fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {
-        Rc::new(Doc {
-            tape: self.0.clone(),
+        let doc = Rc::new(Doc {
+            tape: self.0.tape.clone(),
             array,
             made: RefCell::default(),
-        })
+        });
+        let weak = Rc::downgrade(&doc);
+        let mut first = self.0.first.borrow_mut();
+        if first.is_none() {
+            *first = Some(weak);
+        } else {
+            self.0.more.borrow_mut().push(weak);
+        }
+        doc
+    }
+
+    /// The whole document built in full (no tape references inside): for values that may
+    /// outlive any `JsonText`.
+    pub(crate) fn value_built(&self, array: fn(Vec<Value>) -> Value) -> Value {
+        let doc = Rc::new(Doc {
+            tape: self.0.tape.clone(),
+            array,
+            made: RefCell::default(),
+        });
+        doc.built(0)
     }
 }
 
@@ -121,8 +173,8 @@ impl std::fmt::Debug for JsonText {
         write!(
             f,
             "JsonText({} bytes, {} nodes)",
-            self.0.text.len(),
-            self.0.nodes.len()
+            self.0.tape.text.len(),
+            self.0.tape.nodes.len()
         )
     }
 }
@@ -181,7 +233,7 @@ impl Hasher for NodeHasher {
 /// Reads `text` (one JSON value, optionally surrounded by whitespace); `None` when the caller's
 /// reader must decide (see the module documentation).
 pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value> {
-    JsonText::parse(text).map(|t| t.value(array))
+    JsonText::parse(text).map(|t| t.value_built(array))
 }
 
 /// Checks `text` and lays it out on a tape.
@@ -871,6 +923,32 @@ impl Doc {
     fn is_made(&self, i: u32) -> bool {
         let made = self.made.borrow();
         !made.is_empty() && made.contains_key(&i)
+    }
+
+    /// Node `i` built in full: containers as maps and arrays whose members are built too.
+    fn built(self: &Rc<Self>, i: u32) -> Value {
+        let tape = &*self.tape;
+        match tape.nodes[i as usize] {
+            Node::Object { end, .. } => {
+                let mut entries = Vec::new();
+                let mut k = i + 1;
+                while k < end {
+                    entries.push((Value(V::Str(tape.string_at(k))), self.built(k + 1)));
+                    k = tape.after(k + 1);
+                }
+                Value::map_with_keys(entries)
+            }
+            Node::Array { end, len } => {
+                let mut items = Vec::with_capacity(len as usize);
+                let mut e = i + 1;
+                while e < end {
+                    items.push(self.built(e));
+                    e = tape.after(e);
+                }
+                (self.array)(items)
+            }
+            _ => self.value_at(i),
+        }
     }
 
     /// The materialized container of node `i` (made on first use, then always the same).

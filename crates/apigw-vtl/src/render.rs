@@ -298,7 +298,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
     fn nodes<'a>(&mut self, nodes: &'a [Node], env: &'a Env<'a>, out: &mut String) -> R<()> {
         for n in nodes {
             match n {
-                Node::Text(t) => out.push_str(t),
+                // Text is bounded by the template's size: the output budget is checked after
+                // the nodes that can print values, and at every loop iteration.
+                Node::Text(t) => {
+                    out.push_str(t);
+                    continue;
+                }
                 Node::Ref(r) => self.render_ref(r, env, out)?,
                 Node::Set(s) => self.set(s, env)?,
                 Node::If(i) => {
@@ -825,7 +830,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 self.set_var(f.var, Some(item), env);
                 env
             };
-            match self.nodes(&f.body, body_env, out) {
+            match self
+                .nodes(&f.body, body_env, out)
+                .and_then(|()| self.check_output(out))
+            {
                 Ok(()) => {}
                 Err(Flow::Break) => break,
                 Err(Flow::BreakTo(p)) if p == Rc::as_ptr(&scope) as usize => break,

@@ -265,18 +265,17 @@ impl Value {
         Value(V::Map(Rc::new(RefCell::new(m))))
     }
 
-    /// Reads JSON text lazily (see the crate's JSON reader): objects and arrays stay on a
-    /// compact tape of the text and become template objects only when a template needs them,
-    /// so reading `$doc.items[0].name` or looping over `$doc.items` costs no allocation per
-    /// JSON value. Objects behave as insertion-ordered maps (duplicate keys: the first
-    /// position keeps the last value, as [`Value::map_with_keys`]); arrays become
-    /// `array(elements)` the first time they are used other than by indexing, iteration or
-    /// printing a member.
+    /// Reads JSON text into template values, built in full: objects as insertion-ordered
+    /// maps (duplicate keys: the first position keeps the last value, as
+    /// [`Value::map_with_keys`]), arrays as `array(elements)`, integers as `Integer`, `Long`
+    /// or `BigInteger` (as json-smart reads them), other numbers as `Double`. For reading a
+    /// document lazily (members, indexes and loops straight from a compact tape), see
+    /// [`JsonText`](crate::JsonText).
     ///
-    /// Answers `None` when the reader cannot settle the text exactly (invalid JSON, numbers
-    /// beyond 18 integer digits or 15 significant digits with an exponent beyond ±22, lone
-    /// surrogates, nesting deeper than 100, texts of 4 GiB or more): the caller then reads it
-    /// another way.
+    /// Answers `None` when the reader cannot settle the text exactly (invalid JSON, integers
+    /// beyond 38 digits, fractions with more than 15 significant digits or an exponent beyond
+    /// ±22, lone surrogates, nesting deeper than 100, texts of 4 GiB or more): the caller then
+    /// reads it another way.
     ///
     /// # Example
     ///

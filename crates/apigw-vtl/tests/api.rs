@@ -375,3 +375,80 @@ fn analysis_sites_list_every_occurrence_with_its_offset() {
         1
     );
 }
+
+thread_local! {
+    static LIVE_ARRAYS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// An array object that counts how many of it are alive.
+#[derive(Debug)]
+struct CountedArray(std::cell::RefCell<Vec<Value>>);
+
+impl CountedArray {
+    fn value(items: Vec<Value>) -> Value {
+        LIVE_ARRAYS.with(|n| n.set(n.get() + 1));
+        Value::object(std::rc::Rc::new(CountedArray(std::cell::RefCell::new(
+            items,
+        ))))
+    }
+}
+
+impl Drop for CountedArray {
+    fn drop(&mut self) {
+        LIVE_ARRAYS.with(|n| n.set(n.get() - 1));
+    }
+}
+
+impl apigw_vtl::Object for CountedArray {
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<apigw_vtl::Call, Error> {
+        Ok(match (name, args) {
+            ("add", [x]) => {
+                self.0.borrow_mut().push(x.clone());
+                apigw_vtl::Call::Value(Value::bool(true))
+            }
+            _ => apigw_vtl::Call::NotFound,
+        })
+    }
+
+    fn iterate(&self) -> Option<Vec<Value>> {
+        Some(self.0.borrow().clone())
+    }
+
+    fn write_string(&self, out: &mut String) {
+        out.push_str(&format!("{} items", self.0.borrow().len()));
+    }
+}
+
+/// Materialized containers of a lazily read document point back at the document, which
+/// keeps them: dropping the `JsonText` must release them all (no reference cycle left).
+#[test]
+fn lazy_json_documents_release_their_containers() {
+    for template in [
+        "$d",
+        "$d.list.add(1)$d.list $d.obj.put('k', $d.list)$d.obj $d.size()",
+        "#set($d.obj.self = [$d, $d.list])$d.obj.self.size() #foreach($x in $d.list)$x#end",
+        "#set($l = $d.list)$l.add($d.obj)$l $d.list",
+    ] {
+        {
+            let text = apigw_vtl::JsonText::parse(
+                br#"{"list": [1, [2, 3], {"a": []}], "obj": {"x": [4], "y": {"z": [5]}}}"#,
+            )
+            .unwrap();
+            let mut ctx = Context::new();
+            ctx.insert("d", text.value(CountedArray::value));
+            let t = Template::compile(template, &Options::default()).unwrap();
+            let mut out = String::new();
+            t.render(&ctx, &mut out).unwrap();
+            assert!(!out.is_empty(), "{template}");
+            assert!(
+                LIVE_ARRAYS.with(std::cell::Cell::get) > 0,
+                "{template}: nothing materialized"
+            );
+        }
+        assert_eq!(
+            LIVE_ARRAYS.with(std::cell::Cell::get),
+            0,
+            "{template}: arrays leaked"
+        );
+    }
+}
