@@ -531,7 +531,7 @@ impl Shared {
             return Ok(StageRoute {
                 host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
-                method_traits: method_traits(&export),
+                method_traits: method_traits(&export, snapshot.methods()),
                 snapshot,
                 variables,
             });

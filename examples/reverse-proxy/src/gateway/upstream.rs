@@ -54,19 +54,50 @@ pub(super) struct MethodTraits {
     /// None of its integration responses has a response template, a `contentHandling` or a
     /// parameter read from `integration.response.body`.
     pub(super) body_untouched: bool,
-    /// Some template or parameter of its integration may read `$context` (any text
-    /// `context` in the integration: templates, `context.X` sources). When false, only the
-    /// request ids the mapping puts in headers are put in `$context`.
+    /// Some template or parameter of its integration may read `$context`
+    /// ([`apigw_mapping::CompiledIntegration::reads_context`], or a `context.X` source in
+    /// `requestParameters`). When false, only the request ids the mapping puts in headers are
+    /// put in `$context`.
     pub(super) reads_context: bool,
 }
 
 /// Per resource path, per HTTP method (`ANY` included): the [`MethodTraits`] of the methods of
-/// an exported stage (`x-amazon-apigateway-integration` extensions). A method missing here
-/// is treated as touching the body and reading `$context`.
+/// a stage. A method missing here is treated as touching the body and reading `$context`.
 pub(super) type MethodTraitTable = HashMap<String, HashMap<String, MethodTraits>>;
 
-/// The [`MethodTraitTable`] of an exported stage.
-pub(super) fn method_traits(export: &serde_json::Value) -> MethodTraitTable {
+/// The [`MethodTraitTable`] of a stage: whether the body is untouched from its export
+/// (`x-amazon-apigateway-integration` extensions), whether `$context` is read from its
+/// compiled methods.
+pub(super) fn method_traits<'a>(
+    export: &serde_json::Value,
+    methods: impl Iterator<Item = &'a apigw_control::DeployedMethod>,
+) -> MethodTraitTable {
+    let mut out = body_untouched(export);
+    for m in methods {
+        let traits = out
+            .entry(m.resource_path.clone())
+            .or_default()
+            .entry(m.http_method.clone())
+            .or_insert(MethodTraits {
+                body_untouched: false,
+                reads_context: true,
+            });
+        traits.reads_context = reads_context(m);
+    }
+    out
+}
+
+/// Whether the mapping or the `requestParameters` of `m` may read `$context`.
+fn reads_context(m: &apigw_control::DeployedMethod) -> bool {
+    m.compiled.reads_context()
+        || m.request_parameters
+            .values()
+            .any(|s| s.as_str().is_some_and(|s| s.starts_with("context.")))
+}
+
+/// [`MethodTraits::body_untouched`] per path and method from an exported stage
+/// (`reads_context` left `true`).
+fn body_untouched(export: &serde_json::Value) -> MethodTraitTable {
     let mut out: MethodTraitTable = HashMap::new();
     let Some(paths) = export.get("paths").and_then(serde_json::Value::as_object) else {
         return out;
@@ -110,14 +141,11 @@ pub(super) fn method_traits(export: &serde_json::Value) -> MethodTraitTable {
                     });
                 templates || converts || reads
             });
-            // Conservative: any mention of `context` (a `$context` reference, a `context.X`
-            // parameter source, even a URI or a literal) counts as a read.
-            let reads_context = integration.to_string().contains("context");
             out.entry(path.clone()).or_default().insert(
                 method,
                 MethodTraits {
                     body_untouched: !touches,
-                    reads_context,
+                    reads_context: true,
                 },
             );
         }
@@ -345,7 +373,7 @@ mod tests {
                 "default": {"statusCode": "200", "responseParameters": {
                     "method.response.header.X": "integration.response.body.kind"}}}}}}
         }});
-        let table = method_traits(&export);
+        let table = body_untouched(&export);
         let untouched: Vec<(&str, &str)> = table
             .iter()
             .flat_map(|(p, ms)| {
@@ -356,27 +384,54 @@ mod tests {
             .collect();
         assert_eq!(untouched, vec![("/a", "GET")]);
         assert_eq!(table["/b"].len(), 2);
-        assert!(table.values().flatten().all(|(_, t)| !t.reads_context));
     }
 
     #[test]
-    fn context_readers_from_an_export() {
-        let export = json!({"paths": {
-            "/a": {"get": {"x-amazon-apigateway-integration": {"responses": {
-                "default": {"statusCode": "200", "responseTemplates": {
-                    "application/json": "{\"id\": \"$context.requestId\"}"}}}}},
-                   "put": {"x-amazon-apigateway-integration": {
-                "requestParameters": {"integration.request.header.X": "context.stage"},
-                "responses": {"default": {"statusCode": "200"}}}},
-                   "post": {"x-amazon-apigateway-integration": {"responses": {
-                "default": {"statusCode": "200", "responseTemplates": {
-                    "application/json": "$input.json('$')"}}}}}}
+    fn context_readers_from_the_compiled_methods() {
+        let integration = |extra: serde_json::Value| {
+            let mut i = json!({"type": "http", "httpMethod": "GET", "uri": "http://127.0.0.1:1/",
+                "responses": {"default": {"statusCode": "200"}}});
+            for (k, v) in extra.as_object().unwrap() {
+                i[k] = v.clone();
+            }
+            json!({"responses": {"200": {"description": "ok"}},
+                   "x-amazon-apigateway-integration": i})
+        };
+        let template = |t: &str| {
+            json!({"responses": {"default": {"statusCode": "200",
+                "responseTemplates": {"application/json": t}}}})
+        };
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {
+            "/a": {
+                "get": integration(template("{\"id\": \"$context.requestId\"}")),
+                "put": integration(json!({"requestParameters": {
+                    "integration.request.header.X": "context.stage"}})),
+                // Mentions `context` without reading `$context`: literal text, a header name.
+                "post": integration(template("{\"context\": $input.json('$.context')}")),
+                "patch": integration(json!({"requestParameters": {
+                    "integration.request.header.context": "method.request.header.context"}})),
+            }
         }});
-        let table = method_traits(&export);
-        assert!(table["/a"]["GET"].reads_context);
-        assert!(table["/a"]["PUT"].reads_context);
+        let store = apigw_control::Store::in_memory(apigw_control::Config::default());
+        let api = store
+            .import_rest_api(doc.to_string().as_bytes(), None)
+            .unwrap();
+        let id = api["id"].as_str().unwrap();
+        let stage = json!({"stageName": "dev"});
+        store
+            .create_deployment(id, stage.as_object().unwrap())
+            .unwrap();
+        let (snapshot, _) = store.stage_snapshot(id, "dev").unwrap();
+        let export = store
+            .get_export(id, "dev", "oas30", Some("integrations"))
+            .unwrap();
+        let table = method_traits(&export, snapshot.methods());
+        let reads = |m: &str| table["/a"][m].reads_context;
+        assert!(reads("GET"));
+        assert!(reads("PUT"));
+        assert!(!reads("POST"));
+        assert!(!reads("PATCH"));
         assert!(table["/a"]["PUT"].body_untouched);
-        assert!(!table["/a"]["POST"].reads_context);
         assert!(!table["/a"]["POST"].body_untouched);
     }
 }
