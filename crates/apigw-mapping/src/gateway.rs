@@ -87,6 +87,17 @@ impl CompiledGateway {
         })
     }
 
+    /// Whether the customised response may read `$context` (a template naming it, or a
+    /// `context.X` header source).
+    pub(crate) fn reads_context(&self) -> bool {
+        self.custom.as_ref().is_some_and(|c| {
+            c.templates.may_read("context")
+                || c.parameters
+                    .iter()
+                    .any(|(_, s)| matches!(s, Source::Context(_)))
+        })
+    }
+
     /// The response for a configuration error.
     pub(crate) fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
         let Some(custom) = &self.custom else {

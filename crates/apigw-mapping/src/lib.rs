@@ -319,6 +319,8 @@ pub struct CompiledIntegration {
     warnings: Vec<String>,
     /// The pattern budgets, for the explain trace's trials.
     pattern_limits: PatternLimits,
+    /// See [`CompiledIntegration::reads_context`].
+    reads_context: bool,
 }
 
 /// Compiles a method's integration responses. Fails on configuration that API Gateway would
@@ -447,6 +449,14 @@ impl CompiledIntegration {
             &limits.templates,
         )?;
         warnings.extend(template_warnings);
+        let reads_context = request_templates.may_read("context")
+            || gateway.reads_context()
+            || responses.iter().any(|r| {
+                r.templates.may_read("context")
+                    || r.parameters
+                        .iter()
+                        .any(|p| matches!(p.source, params::Source::Context(_)))
+            });
         Ok(CompiledIntegration {
             kind: spec.kind,
             responses,
@@ -456,7 +466,36 @@ impl CompiledIntegration {
             gateway,
             warnings,
             pattern_limits: limits.patterns.clone(),
+            reads_context,
         })
+    }
+
+    /// Whether mapping a response (or rendering the request template) may read
+    /// [`RequestContext::context`] beyond `requestId`, `extendedRequestId` and `xrayTraceId`
+    /// (which API Gateway's own headers use): some request, response or configuration-error
+    /// template names `$context` (or uses `#evaluate`, which may read anything), or some
+    /// `responseParameters` source is `context.X`. Decided at compile time from the
+    /// templates' static analysis; when `false`, a host may pass a `$context` holding only
+    /// those ids and get the same responses.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, IntegrationKind, IntegrationResponse, IntegrationSpec};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// let mut templates = serde_json::Map::new();
+    /// templates.insert("application/json".into(), "$input.json('$')".into());
+    /// spec.integration_responses = vec![IntegrationResponse {
+    ///     status_code: "200".into(),
+    ///     response_templates: Some(templates.clone()),
+    ///     ..Default::default()
+    /// }];
+    /// assert!(!compile(&spec).unwrap().reads_context());
+    /// templates.insert("text/plain".into(), "$context.stage".into());
+    /// spec.integration_responses[0].response_templates = Some(templates);
+    /// assert!(compile(&spec).unwrap().reads_context());
+    /// ```
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
     }
 
     /// Problems that do not prevent deployment (e.g. a `selectionPattern` that cannot match).
@@ -975,6 +1014,85 @@ fn passthrough_proxy(backend: &BackendResponse, headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_readers() {
+        let template = |t: &str| {
+            let mut m = Map::new();
+            m.insert("application/json".into(), t.into());
+            m
+        };
+        let response = |templates: Option<Map<String, Value>>,
+                        params: Option<Map<String, Value>>| {
+            IntegrationResponse {
+                status_code: "200".into(),
+                response_templates: templates,
+                response_parameters: params,
+                ..Default::default()
+            }
+        };
+        let reads = |spec: &IntegrationSpec| compile(spec).unwrap().reads_context();
+        let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+        spec.method_responses = vec!["200".into()];
+        assert!(!reads(&spec));
+        // Text that only looks like a read: a literal, a header source, another name.
+        spec.integration_responses = vec![response(
+            Some(template(
+                r#"{"context": "$input.path('$.context')", "x": $stageVariables.context}"#,
+            )),
+            Some(template_params("integration.response.header.context")),
+        )];
+        assert!(!reads(&spec));
+        for t in [
+            "$context.requestId",
+            "#set($c = $context)$c.stage",
+            "#foreach($k in $context.keySet())$k#end",
+            "#evaluate('$x')",
+            "#macro(m)$context.stage#end#m()",
+            "#set($context.responseOverride.status = 201)",
+        ] {
+            spec.integration_responses = vec![response(Some(template(t)), None)];
+            assert!(reads(&spec), "{t}");
+        }
+        // A template that does not compile never renders.
+        spec.integration_responses = vec![response(Some(template("#if($context")), None)];
+        assert!(!reads(&spec));
+        spec.integration_responses = vec![response(None, Some(template_params("context.stage")))];
+        assert!(reads(&spec));
+        spec.integration_responses = vec![response(None, None)];
+        spec.request_templates = template("{\"id\": \"$context.requestId\"}");
+        assert!(reads(&spec));
+        spec.request_templates = Map::new();
+        for (params, templates, expected) in [
+            (Some(gateway_params("context.stage")), None, true),
+            (None, Some(template("$context.error.messageString")), true),
+            (
+                Some(gateway_params("method.request.header.context")),
+                Some(template("{}")),
+                false,
+            ),
+        ] {
+            spec.gateway_responses = vec![GatewayResponse {
+                response_type: "DEFAULT_5XX".into(),
+                response_parameters: params,
+                response_templates: templates,
+                ..Default::default()
+            }];
+            assert_eq!(reads(&spec), expected);
+        }
+    }
+
+    fn template_params(source: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("method.response.header.X".into(), source.into());
+        m
+    }
+
+    fn gateway_params(source: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("gatewayresponse.header.X".into(), source.into());
+        m
+    }
 
     #[test]
     fn lambda_error_messages() {

@@ -115,6 +115,15 @@ impl TemplateSet {
         Some(&self.entries[i].1)
     }
 
+    /// Whether some compiled template of the set may read the top-level name `name`
+    /// (`#evaluate` may read anything; passthrough and invalid entries never render).
+    pub(crate) fn may_read(&self, name: &str) -> bool {
+        self.entries.iter().any(|(_, e)| match &e.template {
+            Mapping::Render(t) => t.analysis().uses(name),
+            Mapping::Passthrough | Mapping::Invalid(_) => false,
+        })
+    }
+
     /// Chooses for an integration request: the exact MIME type only (a method request without
     /// `Content-Type` counts as `application/json`, which the caller passes); no match means
     /// the body passes through (`WHEN_NO_MATCH`).

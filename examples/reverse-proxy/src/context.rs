@@ -8,19 +8,22 @@ use serde_json::{Map, Value, json};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// 64 bits that differ per call (clock, process id and a counter through SplitMix64).
+/// 64 bits that differ per call: SplitMix64 over a per-process seed (the clock and the process
+/// id when first called) plus a counter. The finalizer is a bijection, so two calls in one
+/// process never return the same value; no clock read or system call per call.
 fn next_random() -> u64 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    // The process id once: `getpid` is a system call on every call (glibc does not cache it).
-    static PID: OnceLock<u64> = OnceLock::new();
-    let pid = *PID.get_or_init(|| u64::from(std::process::id()));
-    let mut z = nanos
-        ^ (pid << 32)
-        ^ COUNTER
+    static SEED: OnceLock<u64> = OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        nanos ^ (u64::from(std::process::id()) << 32)
+    });
+    let mut z = seed.wrapping_add(
+        COUNTER
             .fetch_add(1, Ordering::Relaxed)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -147,14 +150,22 @@ pub fn percent_decode(s: &str) -> String {
 /// `keep_slash`).
 pub fn percent_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
+    percent_encode_into(&mut out, s, keep_slash);
+    out
+}
+
+/// [`percent_encode`] appending to `out`.
+pub fn percent_encode_into(out: &mut String, s: &str, keep_slash: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &c in s.as_bytes() {
         if c.is_ascii_alphanumeric() || b"-_.~".contains(&c) || (keep_slash && c == b'/') {
             out.push(c as char);
         } else {
-            out.push_str(&format!("%{c:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(c >> 4)]));
+            out.push(char::from(HEX[usize::from(c & 0xf)]));
         }
     }
-    out
 }
 
 /// Query-string pairs, decoded (`+` is a space, as API Gateway reads query strings).

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Empty, Full, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -35,15 +35,16 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 mod lambda_proxy;
+mod plan;
 mod upstream;
 
 use crate::context::{self, Clock, ContextInput};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
 use lambda_proxy::{proxy_event, proxy_result};
+use plan::{MethodPlan, StagePlan};
 use upstream::{
-    MethodTraitTable, MethodTraits, backend_headers, build_http_request, hop_by_hop, method_traits,
-    substitute_stage_variables,
+    backend_headers, build_http_request, hop_by_hop, method_traits, substitute_stage_variables,
 };
 
 /// The error type of response and request bodies.
@@ -141,26 +142,13 @@ struct StageRoute {
     variables: Vec<(String, String)>,
     /// The API's `binaryMediaTypes` at deployment.
     binary_media_types: BinaryMediaTypes,
-    /// Per resource path and HTTP method: whether the method's integration responses leave
-    /// the body untouched and whether its mapping may read `$context`.
-    method_traits: MethodTraitTable,
+    /// The router and, per method, what was decided at deployment (integration kind, whether
+    /// its integration responses leave the body untouched and whether its mapping may read
+    /// `$context`, the backend request template).
+    plan: StagePlan,
     /// The gateway responses the API customises (directly or through `DEFAULT_4XX` /
     /// `DEFAULT_5XX`) for the proxy's own errors, by response type.
     host_responses: HashMap<&'static str, apigw_mapping::HostGatewayResponse>,
-}
-
-impl StageRoute {
-    /// What the export says about `m`; without an entry: touches the body, reads `$context`.
-    fn traits(&self, m: &DeployedMethod) -> MethodTraits {
-        self.method_traits
-            .get(&m.resource_path)
-            .and_then(|ms| ms.get(&m.http_method))
-            .copied()
-            .unwrap_or(MethodTraits {
-                body_untouched: false,
-                reads_context: true,
-            })
-    }
 }
 
 /// What the data plane routes on: the stages of the served API, swapped as a whole.
@@ -397,6 +385,12 @@ fn apply_request_override(headers: &mut http::HeaderMap, rendered: &RenderedRequ
     }
 }
 
+/// An HTTP integration whose method has no upstream plan (cannot happen: every HTTP and
+/// HTTP_PROXY method is planned).
+fn no_upstream_plan() -> IntegrationError {
+    IntegrationError::config("HTTP integration without a backend request plan")
+}
+
 fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
 }
@@ -436,8 +430,7 @@ struct Invocation<'a> {
     client_method: Method,
     raw_query: Option<&'a str>,
     client_headers: &'a HeaderMap,
-    traits: MethodTraits,
-    api_id: &'a str,
+    plan: &'a MethodPlan,
     peer: SocketAddr,
     stage: &'a StageRoute,
 }
@@ -522,16 +515,17 @@ impl Shared {
                           "request templates are not rendered for this integration type by apigw-proxy; the method request body is passed through");
                 }
             }
-            let variables = vars
+            let variables: Vec<(String, String)> = vars
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
                 .collect();
             let host_responses =
                 host_gateway_responses(&snapshot, stage, &self.store.config().engine_limits);
+            let traits = method_traits(&export, snapshot.methods());
             return Ok(StageRoute {
                 host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
-                method_traits: method_traits(&export),
+                plan: StagePlan::new(&snapshot, &traits, &variables, api),
                 snapshot,
                 variables,
             });
@@ -671,22 +665,22 @@ impl Shared {
             clock,
             ids,
         };
-        let Some(route) = stage_route.snapshot.route(http_method, rest) else {
+        let routed = stage_route.plan.route(http_method, rest);
+        let found = routed.as_ref().and_then(|r| {
+            let plan = stage_route.plan.method(r.index)?;
+            let m = stage_route.plan.deployed(&stage_route.snapshot, r.index)?;
+            Some((plan, m))
+        });
+        let (Some(routed), Some((plan, m))) = (routed, found) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such resource or method");
             let ctx = self.request_context(&facts, None, Vec::new(), true);
             return host_error(GatewayError::MissingAuthenticationToken, stage_route, &ctx);
         };
-        let m = route.method;
-        let path_parameters = route
-            .path_parameters
-            .iter()
-            .map(|(k, v)| (k.clone(), context::percent_decode(v)))
-            .collect();
-        let kind = IntegrationKind::from_aws(&m.integration_type, m.uri.as_deref());
-        let traits = stage_route.traits(m);
+        let path_parameters = routed.path_parameters;
+        let kind = plan.kind;
         // `$context` in full when a mapping may read it, a customised gateway response may
         // render it, or it becomes part of a Lambda proxy event; else just the request ids.
-        let full_context = traits.reads_context
+        let full_context = plan.traits.reads_context
             || !stage_route.host_responses.is_empty()
             || !matches!(
                 kind,
@@ -714,17 +708,16 @@ impl Shared {
             client_method: parts.method.clone(),
             raw_query: parts.uri.query(),
             client_headers: &parts.headers,
-            traits,
-            api_id: &routes.api_id,
+            plan,
             peer,
             stage: stage_route,
         };
-        if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, &inv.ctx) {
+        if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, plan, &inv.ctx) {
             info!(%request_id, content_type = ?inv.ctx.header("content-type"),
                   passthrough_behavior = %m.passthrough_behavior, "no request template for the content type");
             return on_error(GatewayError::UnsupportedMediaType, &inv.ctx);
         }
-        let timeout = Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000));
+        let timeout = plan.timeout;
         let result = match kind {
             Some(IntegrationKind::Mock) => self.mock(inv, body).await,
             Some(IntegrationKind::Http) => self.http(inv, body, timeout).await,
@@ -833,6 +826,7 @@ impl Shared {
         inv: &Invocation<'_>,
         backend: &BackendResponse,
         rendered: Option<&RenderedRequest>,
+        share: Option<OwnedSemaphorePermit>,
     ) -> Response<Body> {
         let compiled = &inv.method.compiled;
         let out = match rendered {
@@ -840,7 +834,7 @@ impl Shared {
             None => compiled.apply(backend, &inv.ctx),
         };
         if !(self.config.explain && inv.ctx.header("x-apigw-explain").is_some()) {
-            return mapped_response(out, &inv.ctx);
+            return held_response(out, &inv.ctx, share);
         }
         let (_, why) = compiled.apply_explained(backend, &inv.ctx);
         let headers: Vec<serde_json::Value> = out
@@ -862,7 +856,7 @@ impl Shared {
             header::CONTENT_TYPE,
             http::HeaderValue::from_static("application/json"),
         );
-        resp
+        hold_until_sent(resp, share)
     }
 
     /// Buffers a method request body up to the payload limit.
@@ -889,7 +883,7 @@ impl Shared {
         body: Incoming,
     ) -> Result<Response<Body>, IntegrationError> {
         inv.ctx.body = self.read_request_body(body).await?;
-        Ok(self.finish(&inv, &BackendResponse::new(200, Bytes::new()), None))
+        Ok(self.finish(&inv, &BackendResponse::new(200, Bytes::new()), None, None))
     }
 
     /// HTTP (non-proxy): the method request body streams to the backend; the backend answer
@@ -901,7 +895,9 @@ impl Shared {
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
         // A request template needs the whole body; without one the body streams untouched.
-        let (rendered, upstream_body) = if inv.method.compiled.has_request_template(&inv.ctx) {
+        let templated =
+            !inv.plan.no_request_templates && inv.method.compiled.has_request_template(&inv.ctx);
+        let (rendered, upstream_body) = if templated {
             inv.ctx.body = self.read_request_body(body).await?;
             match inv.method.compiled.render_request(&inv.ctx) {
                 Ok(Some(r)) => {
@@ -918,16 +914,17 @@ impl Shared {
             (None, self.limited(body))
         };
         let overrides = rendered.as_ref().map(|r| &r.request_override);
-        let mut upstream = build_http_request(&inv, false, upstream_body, overrides)?;
+        let plan = inv.plan.upstream.as_ref().ok_or_else(no_upstream_plan)?;
+        let mut upstream = build_http_request(&inv, plan, false, upstream_body, overrides)?;
         if let Some(r) = &rendered {
             apply_request_override(upstream.headers_mut(), r);
         }
         let limit = self.config.max_payload_bytes;
-        let client = self.client.clone();
+        let pending = self.client.request(upstream);
         let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
         let budget = self.buffer_budget.as_ref();
         let fetch = async move {
-            let resp = client.request(upstream).await.map_err(backend_failure)?;
+            let resp = pending.await.map_err(backend_failure)?;
             let (parts, body) = resp.into_parts();
             if streams(&parts) {
                 return Ok((parts, Fetched::Streamed(body)));
@@ -953,9 +950,9 @@ impl Shared {
         match fetched {
             Fetched::Buffered(bytes, share) => {
                 backend.body = bytes;
-                let resp = self.finish(&inv, &backend, rendered.as_ref());
+                let resp = self.finish(&inv, &backend, rendered.as_ref(), share);
                 drop(backend);
-                Ok(hold_until_sent(resp, share))
+                Ok(resp)
             }
             Fetched::Streamed(body) => {
                 // Status and headers do not depend on the body here (no mapping reads it):
@@ -979,7 +976,7 @@ impl Shared {
     /// repair applies) and the client accepts binary (so no base64 encoding applies), and
     /// its declared length is within the payload limit.
     fn streams_untouched(&self, inv: &Invocation<'_>, parts: &http::response::Parts) -> bool {
-        if !inv.traits.body_untouched {
+        if !inv.plan.traits.body_untouched {
             return false;
         }
         let binary = &inv.stage.binary_media_types;
@@ -1010,7 +1007,8 @@ impl Shared {
         body: Incoming,
         timeout: Duration,
     ) -> Result<Response<Body>, IntegrationError> {
-        let upstream = build_http_request(&inv, true, self.limited(body), None)?;
+        let plan = inv.plan.upstream.as_ref().ok_or_else(no_upstream_plan)?;
+        let upstream = build_http_request(&inv, plan, true, self.limited(body), None)?;
         let resp = tokio::time::timeout(timeout, self.client.request(upstream))
             .await
             .map_err(|_| IntegrationError::Timeout)?
@@ -1059,9 +1057,9 @@ impl Shared {
             body: bytes,
             function_error,
         };
-        let resp = self.finish(&inv, &backend, rendered.as_ref());
+        let resp = self.finish(&inv, &backend, rendered.as_ref(), share);
         drop(backend);
-        Ok(hold_until_sent(resp, share))
+        Ok(resp)
     }
 
     /// AWS_PROXY (Lambda proxy): the request as a proxy event (payload format 1.0), the
@@ -1276,6 +1274,37 @@ impl hyper::body::Body for HeldBody {
     }
 }
 
+/// A buffered response body holding a share of the buffering budget until it has been sent
+/// (or dropped): one allocation for the boxed body, however the response was produced.
+struct MappedBody {
+    data: Option<Bytes>,
+    share: Option<OwnedSemaphorePermit>,
+}
+
+impl hyper::body::Body for MappedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, BoxError>>> {
+        let frame = self.data.take().map(|d| Ok(hyper::body::Frame::data(d)));
+        if frame.is_none() {
+            self.share = None;
+        }
+        std::task::Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+    }
+}
+
 /// `resp` with `share` released only when its body has been sent.
 fn hold_until_sent(resp: Response<Body>, share: Option<OwnedSemaphorePermit>) -> Response<Body> {
     match share {
@@ -1326,31 +1355,62 @@ fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            let value = match v.to_str() {
+                Ok(s) => s.to_owned(),
+                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            };
+            (n.as_str().to_owned(), value)
         })
         .collect()
 }
 
 /// Buffers an integration response up to the payload limit.
-async fn collect_limited(body: Incoming, limit: usize) -> Result<Bytes, IntegrationError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(b) => Ok(b.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(IntegrationError::config(
-            format!("Integration response is larger than allowed maximum of {limit} bytes"),
-        )),
-        Err(e) => Err(IntegrationError::config(format!(
-            "reading the integration response: {e}"
-        ))),
+/// A body that arrives in one chunk is kept as it is; one in several chunks is copied once
+/// into a buffer of its declared length (no list of chunks copied at the end).
+async fn collect_limited(mut body: Incoming, limit: usize) -> Result<Bytes, IntegrationError> {
+    use hyper::body::Body as _;
+    let declared = body.size_hint().exact();
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<bytes::BytesMut> = None;
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            IntegrationError::config(format!("reading the integration response: {e}"))
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total > limit {
+            return Err(IntegrationError::config(format!(
+                "Integration response is larger than allowed maximum of {limit} bytes"
+            )));
+        }
+        if let Some(buf) = &mut joined {
+            buf.extend_from_slice(&data);
+        } else if let Some(head) = first.take() {
+            let hint = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
+            let mut buf = bytes::BytesMut::with_capacity(hint.max(total));
+            buf.extend_from_slice(&head);
+            buf.extend_from_slice(&data);
+            joined = Some(buf);
+        } else {
+            first = Some(data);
+        }
     }
+    Ok(match joined {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }
 
 /// `passthroughBehavior`: whether a request whose content type has no request template is
 /// refused (`NEVER`, or `WHEN_NO_TEMPLATES` when the method has templates). The content type
 /// is the request's media type in lower case, `application/json` when absent.
-fn rejects_media_type(m: &DeployedMethod, ctx: &RequestContext) -> bool {
+fn rejects_media_type(m: &DeployedMethod, plan: &MethodPlan, ctx: &RequestContext) -> bool {
+    if plan.no_request_templates {
+        return m.passthrough_behavior.eq_ignore_ascii_case("NEVER");
+    }
     let mime = ctx
         .header("content-type")
         .map_or("application/json", apigw_mapping::content::mime_type)
@@ -1413,14 +1473,25 @@ fn client_closes(request: &HeaderMap) -> bool {
 
 /// A mapped [`MethodResponse`] as a hyper response (the failure, if any, is logged).
 fn mapped_response(out: MethodResponse, ctx: &RequestContext) -> Response<Body> {
+    held_response(out, ctx, None)
+}
+
+/// [`mapped_response`] keeping `share` of the buffering budget until the body is sent.
+fn held_response(
+    out: MethodResponse,
+    ctx: &RequestContext,
+    share: Option<OwnedSemaphorePermit>,
+) -> Response<Body> {
     if let Some(f) = &out.failure {
         warn!(request_id = ?ctx.context_str("requestId"), failure = %f, "Execution failed due to configuration error");
     }
-    let mut resp = Response::new(if out.body.is_empty() {
-        Empty::new().map_err(|never| match never {}).boxed()
-    } else {
-        full(out.body)
-    });
+    let mut resp = Response::new(
+        MappedBody {
+            data: Some(out.body).filter(|b| !b.is_empty()),
+            share,
+        }
+        .boxed(),
+    );
     *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::OK);
     *resp.headers_mut() = out.headers;
     resp

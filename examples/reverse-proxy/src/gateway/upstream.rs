@@ -2,9 +2,12 @@
 //! forwarded headers), the backend's headers as the mapping sees them, and which methods
 //! leave the body untouched.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use apigw_control::DeployedMethod;
 use apigw_mapping::RequestContext;
+use bytes::Bytes;
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 
@@ -31,13 +34,17 @@ pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
 /// names over in lower case and `integration.response.header.X` lookups are
 /// case-sensitive.
 fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
+    let mut out = name.to_owned();
+    let mut start = 0;
+    loop {
+        if let Some(first) = out.get_mut(start..=start) {
+            first.make_ascii_uppercase();
+        }
+        match out[start..].find('-') {
+            Some(dash) => start += dash + 1,
+            None => return out,
+        }
     }
-    out
 }
 
 pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
@@ -54,19 +61,50 @@ pub(super) struct MethodTraits {
     /// None of its integration responses has a response template, a `contentHandling` or a
     /// parameter read from `integration.response.body`.
     pub(super) body_untouched: bool,
-    /// Some template or parameter of its integration may read `$context` (any text
-    /// `context` in the integration: templates, `context.X` sources). When false, only the
-    /// request ids the mapping puts in headers are put in `$context`.
+    /// Some template or parameter of its integration may read `$context`
+    /// ([`apigw_mapping::CompiledIntegration::reads_context`], or a `context.X` source in
+    /// `requestParameters`). When false, only the request ids the mapping puts in headers are
+    /// put in `$context`.
     pub(super) reads_context: bool,
 }
 
 /// Per resource path, per HTTP method (`ANY` included): the [`MethodTraits`] of the methods of
-/// an exported stage (`x-amazon-apigateway-integration` extensions). A method missing here
-/// is treated as touching the body and reading `$context`.
+/// a stage. A method missing here is treated as touching the body and reading `$context`.
 pub(super) type MethodTraitTable = HashMap<String, HashMap<String, MethodTraits>>;
 
-/// The [`MethodTraitTable`] of an exported stage.
-pub(super) fn method_traits(export: &serde_json::Value) -> MethodTraitTable {
+/// The [`MethodTraitTable`] of a stage: whether the body is untouched from its export
+/// (`x-amazon-apigateway-integration` extensions), whether `$context` is read from its
+/// compiled methods.
+pub(super) fn method_traits<'a>(
+    export: &serde_json::Value,
+    methods: impl Iterator<Item = &'a apigw_control::DeployedMethod>,
+) -> MethodTraitTable {
+    let mut out = body_untouched(export);
+    for m in methods {
+        let traits = out
+            .entry(m.resource_path.clone())
+            .or_default()
+            .entry(m.http_method.clone())
+            .or_insert(MethodTraits {
+                body_untouched: false,
+                reads_context: true,
+            });
+        traits.reads_context = reads_context(m);
+    }
+    out
+}
+
+/// Whether the mapping or the `requestParameters` of `m` may read `$context`.
+fn reads_context(m: &apigw_control::DeployedMethod) -> bool {
+    m.compiled.reads_context()
+        || m.request_parameters
+            .values()
+            .any(|s| s.as_str().is_some_and(|s| s.starts_with("context.")))
+}
+
+/// [`MethodTraits::body_untouched`] per path and method from an exported stage
+/// (`reads_context` left `true`).
+fn body_untouched(export: &serde_json::Value) -> MethodTraitTable {
     let mut out: MethodTraitTable = HashMap::new();
     let Some(paths) = export.get("paths").and_then(serde_json::Value::as_object) else {
         return out;
@@ -110,14 +148,11 @@ pub(super) fn method_traits(export: &serde_json::Value) -> MethodTraitTable {
                     });
                 templates || converts || reads
             });
-            // Conservative: any mention of `context` (a `$context` reference, a `context.X`
-            // parameter source, even a URI or a literal) counts as a read.
-            let reads_context = integration.to_string().contains("context");
             out.entry(path.clone()).or_default().insert(
                 method,
                 MethodTraits {
                     body_untouched: !touches,
-                    reads_context,
+                    reads_context: true,
                 },
             );
         }
@@ -134,32 +169,171 @@ pub(super) fn substitute_stage_variables(s: &str, vars: &[(String, String)]) -> 
     out
 }
 
-/// The value of a `requestParameters` source (`method.request.path.X`,
-/// `method.request.querystring.X`, `method.request.header.X`, `stageVariables.X`,
-/// `context.X`, `'static'`).
-fn parameter_source(source: &str, ctx: &RequestContext) -> Option<String> {
-    if let Some(s) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-        return Some(s.to_owned());
+/// Where a `requestParameters` value comes from (parsed at deployment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// `'static'`, or `stageVariables.X` (the stage's variables are fixed per deployment).
+    Value(String),
+    /// `method.request.path.X`.
+    Path(String),
+    /// `method.request.querystring.X` (the first value).
+    Query(String),
+    /// `method.request.header.X` (case-insensitive).
+    Header(String),
+    /// `context.X`: a top-level field of `$context`.
+    Context(String),
+}
+
+impl Source {
+    /// `None` for a source that never has a value (unknown kind, missing stage variable).
+    fn parse(source: &str, vars: &[(String, String)]) -> Option<Source> {
+        if let Some(s) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+            return Some(Source::Value(s.to_owned()));
+        }
+        let name = |prefix: &str| source.strip_prefix(prefix).map(str::to_owned);
+        if let Some(n) = name("method.request.path.") {
+            Some(Source::Path(n))
+        } else if let Some(n) = name("method.request.querystring.") {
+            Some(Source::Query(n))
+        } else if let Some(n) = name("method.request.header.") {
+            Some(Source::Header(n))
+        } else if let Some(n) = source.strip_prefix("stageVariables.") {
+            let v = vars.iter().find(|(k, _)| k == n)?;
+            Some(Source::Value(v.1.clone()))
+        } else {
+            name("context.").map(Source::Context)
+        }
     }
-    let find = |list: &[(String, String)], name: &str| {
-        list.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    };
-    if let Some(n) = source.strip_prefix("method.request.path.") {
-        find(&ctx.path_parameters, n)
-    } else if let Some(n) = source.strip_prefix("method.request.querystring.") {
-        find(&ctx.query_string, n)
-    } else if let Some(n) = source.strip_prefix("method.request.header.") {
-        ctx.header(n).map(str::to_owned)
-    } else if let Some(n) = source.strip_prefix("stageVariables.") {
-        find(&ctx.stage_variables, n)
-    } else if let Some(n) = source.strip_prefix("context.") {
-        ctx.context.get(n).map(|v| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    } else {
-        None
+
+    /// The value for a request.
+    fn value<'a>(&'a self, ctx: &'a RequestContext) -> Option<Cow<'a, str>> {
+        let find = |list: &'a [(String, String)], name: &str| {
+            list.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| Cow::Borrowed(v.as_str()))
+        };
+        match self {
+            Source::Value(v) => Some(Cow::Borrowed(v)),
+            Source::Path(n) => find(&ctx.path_parameters, n),
+            Source::Query(n) => find(&ctx.query_string, n),
+            Source::Header(n) => ctx.header(n).map(Cow::Borrowed),
+            Source::Context(n) => ctx.context.get(n).map(|v| match v {
+                serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
+                other => Cow::Owned(other.to_string()),
+            }),
+        }
     }
+}
+
+/// Where a `requestParameters` value goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Path(String),
+    Query(String),
+    Header(HeaderName),
+}
+
+/// A piece of the integration URI (after `${stageVariables.X}` substitution).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum UriPart {
+    Text(String),
+    /// `{name}`, or `{name+}` (greedy: `/` is kept when encoding).
+    Placeholder {
+        name: String,
+        greedy: bool,
+    },
+}
+
+/// The backend request of an HTTP or HTTP_PROXY method, prepared at deployment: the URI
+/// template split at its placeholders, the `requestParameters` parsed, the integration
+/// method and the gateway's own header values.
+#[derive(Debug)]
+pub(crate) struct UpstreamPlan {
+    uri: Vec<UriPart>,
+    /// The URI text has a `?` (mapped query parameters are appended with `&`).
+    uri_has_query: bool,
+    /// In `requestParameters` order; entries that never have a value are left out.
+    parameters: Vec<(Target, Source)>,
+    /// `None`: the client's method (no `httpMethod`, or `ANY`).
+    method: Result<Option<Method>, String>,
+    /// `AmazonAPIGateway_{api id}`.
+    user_agent: Option<HeaderValue>,
+    /// `x-amzn-apigateway-api-id`.
+    api_id: Option<HeaderValue>,
+}
+
+impl UpstreamPlan {
+    /// Plans `m`'s backend request for a stage with these variables of the API `api_id`.
+    pub(crate) fn new(m: &DeployedMethod, vars: &[(String, String)], api_id: &str) -> UpstreamPlan {
+        let parts = uri_parts(&substitute_stage_variables(
+            m.uri.as_deref().unwrap_or(""),
+            vars,
+        ));
+        let uri_has_query = parts
+            .iter()
+            .any(|p| matches!(p, UriPart::Text(t) if t.contains('?')));
+        let mut parameters = Vec::new();
+        for (target, source) in &m.request_parameters {
+            let Some(source) = source.as_str().and_then(|s| Source::parse(s, vars)) else {
+                continue;
+            };
+            let target = if let Some(n) = target.strip_prefix("integration.request.path.") {
+                Target::Path(n.to_owned())
+            } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
+                Target::Query(n.to_owned())
+            } else if let Some(n) = target.strip_prefix("integration.request.header.")
+                && let Ok(n) = HeaderName::from_bytes(n.as_bytes())
+            {
+                Target::Header(n)
+            } else {
+                continue;
+            };
+            parameters.push((target, source));
+        }
+        let method = match m.integration_http_method.as_deref() {
+            None | Some("ANY") => Ok(None),
+            Some(other) => Method::from_bytes(other.as_bytes())
+                .map(Some)
+                .map_err(|e| format!("integration httpMethod: {e}")),
+        };
+        UpstreamPlan {
+            uri: parts,
+            uri_has_query,
+            parameters,
+            method,
+            user_agent: HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")).ok(),
+            api_id: HeaderValue::from_str(api_id).ok(),
+        }
+    }
+}
+
+/// The integration URI split at its `{name}` / `{name+}` placeholders (the first `}` after a
+/// `{` closes it; a `{` without one is text).
+fn uri_parts(uri: &str) -> Vec<UriPart> {
+    let mut parts = Vec::new();
+    let mut rest = uri;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        if start > 0 {
+            parts.push(UriPart::Text(rest[..start].to_owned()));
+        }
+        let inner = &rest[start + 1..start + len];
+        let (name, greedy) = match inner.strip_suffix('+') {
+            Some(n) => (n, true),
+            None => (inner, false),
+        };
+        parts.push(UriPart::Placeholder {
+            name: name.to_owned(),
+            greedy,
+        });
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(UriPart::Text(rest.to_owned()));
+    }
+    parts
 }
 
 /// The backend request of an HTTP or HTTP_PROXY integration: the URI with its `{param}`s
@@ -169,90 +343,92 @@ fn parameter_source(source: &str, ctx: &RequestContext) -> Option<String> {
 /// forwarded. `requestOverride.header.X` is applied by the caller.
 pub(super) fn build_http_request(
     inv: &Invocation<'_>,
+    plan: &UpstreamPlan,
     proxy: bool,
     body: Body,
     overrides: Option<&apigw_mapping::OverrideValues>,
 ) -> Result<Request<Body>, IntegrationError> {
-    let m = inv.method;
-    let template = m.uri.as_deref().unwrap_or("");
-    let mut path_values: Vec<(String, String)> = Vec::new();
-    let mut query: Vec<(String, String)> = Vec::new();
-    let mut headers = HeaderMap::new();
-    for (target, source) in &m.request_parameters {
-        let Some(value) = source.as_str().and_then(|s| parameter_source(s, &inv.ctx)) else {
+    let ctx = &inv.ctx;
+    let mut path_values: Vec<(&str, Cow<'_, str>)> = Vec::new();
+    let mut query: Vec<(&str, Cow<'_, str>)> = Vec::new();
+    // The first value per header name wins.
+    let mut headers: Vec<(&HeaderName, HeaderValue)> = Vec::new();
+    for (target, source) in &plan.parameters {
+        let Some(value) = source.value(ctx) else {
             continue;
         };
-        if let Some(n) = target.strip_prefix("integration.request.path.") {
-            path_values.push((n.to_owned(), value));
-        } else if let Some(n) = target.strip_prefix("integration.request.querystring.") {
-            query.push((n.to_owned(), value));
-        } else if let Some(n) = target.strip_prefix("integration.request.header.")
-            && let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(n.as_bytes()),
-                HeaderValue::from_str(&value),
-            )
-        {
-            headers.append(n, v);
+        match target {
+            Target::Path(n) => path_values.push((n, value)),
+            Target::Query(n) => query.push((n, value)),
+            Target::Header(n) => {
+                if let Ok(v) = HeaderValue::from_str(&value)
+                    && !headers.iter().any(|(h, _)| *h == n)
+                {
+                    headers.push((n, v));
+                }
+            }
         }
     }
     if let Some(o) = overrides {
         for (target, list) in [(&mut path_values, &o.path), (&mut query, &o.querystring)] {
             for (name, value) in list {
                 match target.iter_mut().find(|(k, _)| k == name) {
-                    Some(slot) => slot.1.clone_from(value),
-                    None => target.push((name.clone(), value.clone())),
+                    Some(slot) => slot.1 = Cow::Borrowed(value),
+                    None => target.push((name, Cow::Borrowed(value))),
                 }
             }
         }
     }
     // `{name}` / `{name+}` placeholders: mapped (or overridden) values first, then the
     // method's own path parameter of the same name.
-    let mut url = substitute_stage_variables(template, &inv.ctx.stage_variables);
-    while let Some(start) = url.find('{') {
-        let Some(len) = url[start..].find('}') else {
-            break;
-        };
-        let inner = &url[start + 1..start + len];
-        let (name, greedy) = match inner.strip_suffix('+') {
-            Some(n) => (n, true),
-            None => (inner, false),
-        };
-        let value = path_values
-            .iter()
-            .find(|(k, _)| k == name)
-            .or_else(|| inv.ctx.path_parameters.iter().find(|(k, _)| k == name))
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let encoded = context::percent_encode(&value, greedy || proxy);
-        url.replace_range(start..=start + len, &encoded);
+    let mut url = String::with_capacity(128);
+    for part in &plan.uri {
+        match part {
+            UriPart::Text(t) => url.push_str(t),
+            UriPart::Placeholder { name, greedy } => {
+                let value = path_values
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_ref())
+                    .or_else(|| {
+                        ctx.path_parameters
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.as_str())
+                    })
+                    .unwrap_or_default();
+                context::percent_encode_into(&mut url, value, *greedy || proxy);
+            }
+        }
     }
-    let mut query_string: Vec<String> = Vec::new();
+    let mut separator = if plan.uri_has_query { '&' } else { '?' };
     if proxy && let Some(q) = &inv.raw_query {
-        query_string.push((*q).to_owned());
+        url.push(separator);
+        url.push_str(q);
+        separator = '&';
     }
     for (k, v) in &query {
-        query_string.push(format!(
-            "{}={}",
-            context::percent_encode(k, false),
-            context::percent_encode(v, false)
-        ));
+        url.push(separator);
+        context::percent_encode_into(&mut url, k, false);
+        url.push('=');
+        context::percent_encode_into(&mut url, v, false);
+        separator = '&';
     }
-    if !query_string.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&query_string.join("&"));
-    }
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| IntegrationError::config(format!("Invalid endpoint address {url}: {e}")))?;
+    let url = Bytes::from(url);
+    let invalid = |detail: &dyn std::fmt::Display| {
+        IntegrationError::config(format!(
+            "Invalid endpoint address {}: {detail}",
+            String::from_utf8_lossy(&url)
+        ))
+    };
+    let uri = Uri::from_maybe_shared(url.clone()).map_err(|e| invalid(&e))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(IntegrationError::config(format!(
-            "Invalid endpoint address {url}: only http:// and https:// backends are supported"
-        )));
+        return Err(invalid(&"only http:// and https:// backends are supported"));
     }
-    let method = match m.integration_http_method.as_deref() {
-        None | Some("ANY") => inv.client_method.clone(),
-        Some(other) => Method::from_bytes(other.as_bytes())
-            .map_err(|e| IntegrationError::config(format!("integration httpMethod: {e}")))?,
+    let method = match &plan.method {
+        Ok(None) => inv.client_method.clone(),
+        Ok(Some(m)) => m.clone(),
+        Err(e) => return Err(IntegrationError::config(e.clone())),
     };
     let mut req = Request::new(body);
     *req.method_mut() = method;
@@ -273,17 +449,18 @@ pub(super) fn build_http_request(
                 out.insert(name, v.clone());
             }
         }
-        if let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", inv.api_id)) {
-            out.insert(header::USER_AGENT, v);
+        if let Some(v) = &plan.user_agent {
+            out.insert(header::USER_AGENT, v.clone());
         }
     }
-    if let Ok(v) = HeaderValue::from_str(inv.api_id) {
-        out.insert(HeaderName::from_static("x-amzn-apigateway-api-id"), v);
+    if let Some(v) = &plan.api_id {
+        out.insert(
+            HeaderName::from_static("x-amzn-apigateway-api-id"),
+            v.clone(),
+        );
     }
     for (n, v) in headers {
-        if let Some(n) = n {
-            out.insert(n, v);
-        }
+        out.insert(n.clone(), v);
     }
     Ok(req)
 }
@@ -297,6 +474,9 @@ mod tests {
     fn header_spelling() {
         assert_eq!(title_case("content-type"), "Content-Type");
         assert_eq!(title_case("x-amz-function-error"), "X-Amz-Function-Error");
+        assert_eq!(title_case("a--b-"), "A--B-");
+        assert_eq!(title_case(""), "");
+        assert_eq!(title_case("é-x"), "é-X");
     }
 
     #[test]
@@ -312,7 +492,10 @@ mod tests {
                 .unwrap(),
             ..RequestContext::default()
         };
-        let get = |s: &str| parameter_source(s, &ctx);
+        let get = |s: &str| {
+            Source::parse(s, &ctx.stage_variables)
+                .and_then(|src| src.value(&ctx).map(Cow::into_owned))
+        };
         assert_eq!(get("method.request.header.X-In").as_deref(), Some("h"));
         assert_eq!(get("method.request.querystring.q").as_deref(), Some("1"));
         assert_eq!(get("method.request.path.id").as_deref(), Some("7"));
@@ -321,6 +504,7 @@ mod tests {
         assert_eq!(get("context.requestTimeEpoch").as_deref(), Some("5"));
         assert_eq!(get("'static'").as_deref(), Some("static"));
         assert_eq!(get("method.request.body.x"), None);
+        assert_eq!(get("stageVariables.missing"), None);
         assert_eq!(
             substitute_stage_variables(
                 "http://${stageVariables.v}/${stageVariables.v}",
@@ -328,6 +512,32 @@ mod tests {
             ),
             "http://s/s"
         );
+    }
+
+    #[test]
+    fn uri_placeholders() {
+        let text = |t: &str| UriPart::Text(t.to_owned());
+        let ph = |n: &str, greedy| UriPart::Placeholder {
+            name: n.to_owned(),
+            greedy,
+        };
+        assert_eq!(
+            uri_parts("http://h/{a}/x{b+}?q={c}"),
+            vec![
+                text("http://h/"),
+                ph("a", false),
+                text("/x"),
+                ph("b", true),
+                text("?q="),
+                ph("c", false)
+            ]
+        );
+        assert_eq!(
+            uri_parts("http://h/{a{b}}/{c"),
+            vec![text("http://h/"), ph("a{b", false), text("}/{c")]
+        );
+        assert_eq!(uri_parts("{}"), vec![ph("", false)]);
+        assert_eq!(uri_parts(""), vec![]);
     }
 
     #[test]
@@ -345,7 +555,7 @@ mod tests {
                 "default": {"statusCode": "200", "responseParameters": {
                     "method.response.header.X": "integration.response.body.kind"}}}}}}
         }});
-        let table = method_traits(&export);
+        let table = body_untouched(&export);
         let untouched: Vec<(&str, &str)> = table
             .iter()
             .flat_map(|(p, ms)| {
@@ -356,27 +566,54 @@ mod tests {
             .collect();
         assert_eq!(untouched, vec![("/a", "GET")]);
         assert_eq!(table["/b"].len(), 2);
-        assert!(table.values().flatten().all(|(_, t)| !t.reads_context));
     }
 
     #[test]
-    fn context_readers_from_an_export() {
-        let export = json!({"paths": {
-            "/a": {"get": {"x-amazon-apigateway-integration": {"responses": {
-                "default": {"statusCode": "200", "responseTemplates": {
-                    "application/json": "{\"id\": \"$context.requestId\"}"}}}}},
-                   "put": {"x-amazon-apigateway-integration": {
-                "requestParameters": {"integration.request.header.X": "context.stage"},
-                "responses": {"default": {"statusCode": "200"}}}},
-                   "post": {"x-amazon-apigateway-integration": {"responses": {
-                "default": {"statusCode": "200", "responseTemplates": {
-                    "application/json": "$input.json('$')"}}}}}}
+    fn context_readers_from_the_compiled_methods() {
+        let integration = |extra: serde_json::Value| {
+            let mut i = json!({"type": "http", "httpMethod": "GET", "uri": "http://127.0.0.1:1/",
+                "responses": {"default": {"statusCode": "200"}}});
+            for (k, v) in extra.as_object().unwrap() {
+                i[k] = v.clone();
+            }
+            json!({"responses": {"200": {"description": "ok"}},
+                   "x-amazon-apigateway-integration": i})
+        };
+        let template = |t: &str| {
+            json!({"responses": {"default": {"statusCode": "200",
+                "responseTemplates": {"application/json": t}}}})
+        };
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {
+            "/a": {
+                "get": integration(template("{\"id\": \"$context.requestId\"}")),
+                "put": integration(json!({"requestParameters": {
+                    "integration.request.header.X": "context.stage"}})),
+                // Mentions `context` without reading `$context`: literal text, a header name.
+                "post": integration(template("{\"context\": $input.json('$.context')}")),
+                "patch": integration(json!({"requestParameters": {
+                    "integration.request.header.context": "method.request.header.context"}})),
+            }
         }});
-        let table = method_traits(&export);
-        assert!(table["/a"]["GET"].reads_context);
-        assert!(table["/a"]["PUT"].reads_context);
+        let store = apigw_control::Store::in_memory(apigw_control::Config::default());
+        let api = store
+            .import_rest_api(doc.to_string().as_bytes(), None)
+            .unwrap();
+        let id = api["id"].as_str().unwrap();
+        let stage = json!({"stageName": "dev"});
+        store
+            .create_deployment(id, stage.as_object().unwrap())
+            .unwrap();
+        let (snapshot, _) = store.stage_snapshot(id, "dev").unwrap();
+        let export = store
+            .get_export(id, "dev", "oas30", Some("integrations"))
+            .unwrap();
+        let table = method_traits(&export, snapshot.methods());
+        let reads = |m: &str| table["/a"][m].reads_context;
+        assert!(reads("GET"));
+        assert!(reads("PUT"));
+        assert!(!reads("POST"));
+        assert!(!reads("PATCH"));
         assert!(table["/a"]["PUT"].body_untouched);
-        assert!(!table["/a"]["POST"].reads_context);
         assert!(!table["/a"]["POST"].body_untouched);
     }
 }
