@@ -180,6 +180,7 @@ impl Custom {
             Some(Mapping::Render(template)) => {
                 let overrides = render::Overrides::default();
                 let scope = render::Scope {
+                    parsed_tape: Default::default(),
                     reads_params: render::reads_params(template),
                     parsed_body: Default::default(),
                     body: Bytes::new(),

@@ -607,6 +607,7 @@ impl CompiledIntegration {
         };
         let overrides = render::Overrides::default();
         let scope = render::Scope {
+            parsed_tape: Default::default(),
             reads_params: render::reads_params(template),
             parsed_body: Default::default(),
             body: request.body.clone(),
@@ -779,16 +780,17 @@ impl CompiledIntegration {
                     ));
                 }
                 // The parameters' parse of the same bytes, if they made one.
-                let parsed_body = if converted.bytes.as_ptr() == raw_body.as_ptr()
+                let (parsed_body, parsed_tape) = if converted.bytes.as_ptr() == raw_body.as_ptr()
                     && converted.bytes.len() == raw_body.len()
                 {
-                    body_json.into_document()
+                    body_json.into_parts()
                 } else {
-                    None
+                    (None, None)
                 };
                 let scope = render::Scope {
                     reads_params: render::reads_params(template),
                     parsed_body: std::cell::Cell::new(parsed_body),
+                    parsed_tape: std::cell::Cell::new(parsed_tape),
                     body: converted.bytes,
                     request,
                     overrides: overrides.get_or_insert_with(render::Overrides::default),
@@ -912,6 +914,7 @@ impl CompiledIntegration {
         };
         let fresh = render::Overrides::default();
         let scope = render::Scope {
+            parsed_tape: Default::default(),
             reads_params: render::reads_params(template),
             parsed_body: Default::default(),
             body: request.body.clone(),

@@ -5,7 +5,8 @@
 //! read from the raw integration response (before content conversion) and the body is parsed
 //! as JSON at most once, and only when a `body.<JSONPath>` source needs it.
 
-use apigw_jsonpath::{JsonPath, QueryResult};
+use apigw_jsonpath::{JsonPath, PathStep, QueryResult};
+use apigw_vtl::{JsonScalar, JsonStep, JsonText};
 use http::HeaderValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -150,6 +151,9 @@ pub(crate) struct LazyBody<'a> {
     raw: &'a [u8],
     lambda_error: bool,
     parsed: Option<Result<Option<Value>, Failure>>,
+    /// The body on a lazy JSON tape, on first use (`None` inside: not JSON-looking, or
+    /// beyond what the tape reader settles; the `serde_json` document decides then).
+    tape: Option<Option<JsonText>>,
 }
 
 impl<'a> LazyBody<'a> {
@@ -158,7 +162,28 @@ impl<'a> LazyBody<'a> {
             raw,
             lambda_error,
             parsed: None,
+            tape: None,
         }
+    }
+
+    /// The body on the tape, for the JSON-looking bodies the document would parse.
+    fn tape(&mut self) -> Option<&JsonText> {
+        if self.tape.is_none() {
+            let looks_json = matches!(
+                self.raw.trim_ascii_start().first(),
+                Some(b'{' | b'[' | b'"')
+            );
+            self.tape = Some(looks_json.then(|| JsonText::parse(self.raw)).flatten());
+        }
+        self.tape.as_ref().and_then(Option::as_ref)
+    }
+
+    /// Fails as [`LazyBody::document`] does when the body starts with `{` and is not JSON.
+    pub(crate) fn check(&mut self) -> Result<(), Failure> {
+        if self.tape().is_some() {
+            return Ok(());
+        }
+        self.document().map(|_| ())
     }
 
     /// The parsed document: `Ok(None)` when the body is not JSON-looking (SPEC §3.4: only a body
@@ -185,19 +210,43 @@ impl<'a> LazyBody<'a> {
         }
     }
 
-    /// The document if the body was parsed and is JSON: the value `serde_json` reads from the
-    /// same bytes.
-    pub(crate) fn into_document(self) -> Option<Value> {
-        match self.parsed {
+    /// The document and the tape, whichever the parameters made.
+    pub(crate) fn into_parts(self) -> (Option<Value>, Option<JsonText>) {
+        let document = match self.parsed {
             Some(Ok(v)) => v,
             _ => None,
-        }
+        };
+        (document, self.tape.flatten())
     }
 
     /// Evaluates a body path, with the Lambda custom-error second-level parse (SPEC §3.4): when
     /// a step lands on a string holding JSON, that string is parsed and the walk goes on.
     fn query(&mut self, path: &JsonPath) -> Result<Option<String>, Failure> {
         let lambda_error = self.lambda_error;
+        // A path of names and indexes to a scalar reads the tape (no DOM); containers,
+        // integers beyond `long` and the Lambda second-level parse take the document.
+        if let Some(steps) = path.steps()
+            && let Some(tape) = self.tape()
+        {
+            let steps: Vec<JsonStep<'_>> = steps
+                .map(|s| match s {
+                    PathStep::Key(k) => JsonStep::Key(k),
+                    PathStep::Index(i) => JsonStep::Index(i),
+                })
+                .collect();
+            match tape.scalar_at(&steps) {
+                Some(JsonScalar::Str(s)) => return Ok(Some(s.into_owned())),
+                Some(JsonScalar::Int(i)) => return Ok(Some(i.to_string())),
+                Some(JsonScalar::Bool(b)) => return Ok(Some(b.to_string())),
+                Some(JsonScalar::Double(d)) => {
+                    if let Some(n) = serde_json::Number::from_f64(d) {
+                        return Ok(Some(n.to_string()));
+                    }
+                }
+                Some(JsonScalar::Null) | None if !lambda_error => return Ok(None),
+                _ => {}
+            }
+        }
         let Some(doc) = self.document()? else {
             return Ok(None);
         };
@@ -270,7 +319,7 @@ pub(crate) fn evaluate(
             }
             Source::Body => {
                 // The raw text, but a body that starts with `{` must be valid JSON (SPEC §3.4).
-                body.document()?;
+                body.check()?;
                 Some(if body.raw.is_empty() {
                     Cow::Borrowed("{}")
                 } else {
@@ -322,6 +371,48 @@ pub(crate) fn reads_body_json(params: &[Parameter]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body path read through the tape, and through the `serde_json` document only.
+    fn both_ways(body: &str, path: &str, lambda_error: bool) -> (String, String) {
+        let path = JsonPath::parse_body_suffix(path).unwrap();
+        let mut tape = LazyBody::new(body.as_bytes(), lambda_error);
+        let mut document = LazyBody::new(body.as_bytes(), lambda_error);
+        document.tape = Some(None);
+        (
+            format!("{:?}", tape.query(&path)),
+            format!("{:?}", document.query(&path)),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// `integration.response.body.<path>` gives the same header text whether the body is
+        /// read from the tape or from the document.
+        #[test]
+        fn body_paths_read_the_same_from_the_tape(
+            body in proptest::prop_oneof![
+                "\\{\"a\": (1|-0|2\\.50|1e3|true|null|\"x\\\\u00e9\"|\\[1, \"y\"\\]|\\{\"b\": 7\\}|123456789012345678901)(, \"a\": 9)?\\}",
+                "\\[(\"s\"|0\\.1|\\{\\}), (false|-12|\"t\")\\]",
+                "\"(plain|\\{\\\\\"a\\\\\": 1\\})\"",
+                "\\{\"errorMessage\": \"\\{\\\\\"errorType\\\\\": \\\\\"Bad\\\\\"\\}\"\\}",
+                "\\{\"a\": \\{",
+            ],
+            path in proptest::prop_oneof![
+                proptest::strategy::Just("a"), proptest::strategy::Just("a.b"),
+                proptest::strategy::Just("a[0]"), proptest::strategy::Just("a[-1]"),
+                proptest::strategy::Just("[0]"), proptest::strategy::Just("errorMessage.errorType"),
+                proptest::strategy::Just("missing"),
+            ],
+            lambda_error in proptest::bool::ANY,
+        ) {
+            let (tape, document) = both_ways(&body, path, lambda_error);
+            proptest::prop_assert_eq!(tape, document, "{} on {}", path, body);
+        }
+    }
 
     #[test]
     fn sources_parse() {

@@ -315,6 +315,8 @@ pub(crate) struct Scope<'a> {
     /// `body` already parsed as JSON (by the `responseParameters` of the same response), so
     /// `$input` does not parse it again; taken by the first `$input` lookup.
     pub(crate) parsed_body: Cell<Option<Json>>,
+    /// `body` already on a lazy JSON tape (made by the `responseParameters`), for `$input`.
+    pub(crate) parsed_tape: Cell<Option<apigw_vtl::JsonText>>,
     /// Whether the template may read `$input.params` (else `$input` copies no parameters).
     pub(crate) reads_params: bool,
 }
@@ -331,6 +333,7 @@ impl Host for Scope<'_> {
                 self.body.clone(),
                 self.request,
                 self.parsed_body.take(),
+                self.parsed_tape.take(),
                 self.reads_params,
             )))),
             "util" => Some(util_value()),
@@ -424,11 +427,17 @@ impl Input {
     /// builds), if someone did.
     /// `params`: whether to copy the method request parameters (only templates that may
     /// read `$input.params` need them).
-    fn new(body: Bytes, request: &RequestContext, parsed: Option<Json>, params: bool) -> Input {
+    fn new(
+        body: Bytes,
+        request: &RequestContext,
+        parsed: Option<Json>,
+        tape: Option<apigw_vtl::JsonText>,
+        params: bool,
+    ) -> Input {
         Input {
             body,
             doc: parsed.map_or_else(OnceCell::new, |v| OnceCell::from(Ok(v))),
-            tape: OnceCell::new(),
+            tape: tape.map_or_else(OnceCell::new, |t| OnceCell::from(Some(t))),
             params: if params {
                 Params {
                     path: request.path_parameters.clone(),
@@ -1129,6 +1138,7 @@ mod tests {
             let t = Template::compile(template, &apigw_vtl::Options::default()).unwrap();
             let scope = Scope {
                 parsed_body: Cell::default(),
+                parsed_tape: Default::default(),
                 reads_params: reads_params(&t),
                 body: Bytes::new(),
                 request: &request,
@@ -1148,6 +1158,7 @@ mod tests {
             let overrides = Overrides::default();
             let scope = Scope {
                 parsed_body: Cell::default(),
+                parsed_tape: Default::default(),
                 reads_params: false,
                 body: Bytes::from(body.to_owned()),
                 request: &request,
@@ -1208,6 +1219,7 @@ mod tests {
         let overrides = Overrides::default();
         let scope = Scope {
             parsed_body: Cell::default(),
+            parsed_tape: Default::default(),
             reads_params: reads_params(&t),
             body: Bytes::from(body.to_owned()),
             request: &request,

@@ -86,6 +86,25 @@ impl Drop for Readings {
     }
 }
 
+/// A value found by [`JsonText::scalar_at`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonScalar<'a> {
+    /// JSON `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer within the `long` range.
+    Int(i64),
+    /// An integer beyond the `long` range, as written (up to 38 digits).
+    BigInt(&'a str),
+    /// Any other number.
+    Double(f64),
+    /// A string, decoded.
+    Str(std::borrow::Cow<'a, str>),
+    /// An object or an array.
+    Container,
+}
+
 /// One step of a definite JSON path (see [`JsonText::value_at`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonStep<'a> {
@@ -121,6 +140,48 @@ impl JsonText {
         steps: &[JsonStep<'_>],
         array: fn(Vec<Value>) -> Value,
     ) -> Option<Value> {
+        let node = self.find(steps)?;
+        Some(self.reading(array).value_at(node))
+    }
+
+    /// The scalar at a definite path (same walk as [`JsonText::value_at`]), without making
+    /// a template value: strings decoded, numbers as read, containers only reported.
+    ///
+    /// ```
+    /// use apigw_vtl::{JsonScalar, JsonStep, JsonText};
+    /// let text = JsonText::parse(br#"{"a": "x\u00e9", "n": [7, 1.5, {}]}"#).unwrap();
+    /// let at = |steps: &[JsonStep<'_>]| text.scalar_at(steps);
+    /// assert_eq!(at(&[JsonStep::Key("a")]), Some(JsonScalar::Str("xé".into())));
+    /// assert_eq!(at(&[JsonStep::Key("n"), JsonStep::Index(0)]), Some(JsonScalar::Int(7)));
+    /// assert_eq!(at(&[JsonStep::Key("n"), JsonStep::Index(1)]), Some(JsonScalar::Double(1.5)));
+    /// assert_eq!(at(&[JsonStep::Key("n"), JsonStep::Index(2)]), Some(JsonScalar::Container));
+    /// assert_eq!(at(&[JsonStep::Key("z")]), None);
+    /// ```
+    pub fn scalar_at(&self, steps: &[JsonStep<'_>]) -> Option<JsonScalar<'_>> {
+        let node = self.find(steps)?;
+        let tape = &*self.0.tape;
+        Some(match tape.nodes[node as usize] {
+            Node::Object { .. } | Node::Array { .. } => JsonScalar::Container,
+            Node::Str { .. } => match tape.raw_str(node) {
+                Some((raw, false)) => JsonScalar::Str(std::borrow::Cow::Borrowed(raw)),
+                Some((raw, true)) => {
+                    let mut s = String::with_capacity(raw.len());
+                    unescape(raw, &mut s);
+                    JsonScalar::Str(std::borrow::Cow::Owned(s))
+                }
+                None => JsonScalar::Null,
+            },
+            Node::Int(x) => JsonScalar::Int(i64::from(x)),
+            Node::Long(x) => JsonScalar::Int(x),
+            Node::Big { .. } => JsonScalar::BigInt(tape.raw_str(node).map_or("", |(d, _)| d)),
+            Node::Double(d) => JsonScalar::Double(d),
+            Node::Bool(b) => JsonScalar::Bool(b),
+            Node::Null => JsonScalar::Null,
+        })
+    }
+
+    /// The node at a definite path.
+    fn find(&self, steps: &[JsonStep<'_>]) -> Option<u32> {
         let tape = &self.0.tape;
         let mut node = 0u32;
         for step in steps {
@@ -137,7 +198,7 @@ impl JsonText {
                 _ => return None,
             };
         }
-        Some(self.reading(array).value_at(node))
+        Some(node)
     }
 
     fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {

@@ -88,7 +88,7 @@ use std::sync::Arc;
 pub use analysis::{Analysis, MemberSite, MemberUse};
 pub use error::{Error, ErrorKind};
 pub use host::{Call, Host, Object};
-pub use json::{JsonStep, JsonText};
+pub use json::{JsonScalar, JsonStep, JsonText};
 pub use value::Value;
 
 /// How a null or undefined reference prints.
