@@ -10,7 +10,8 @@
 //! The instructions of one operation are the difference between the two totals divided by
 //! 1000 (the fixed costs, reading the workload and compiling, cancel out). Stages:
 //! `apply-w1`, `apply-w2`, `apply-w3` (the workloads with the apply bench's spec),
-//! `apply-passthrough` (no template, one mapped header, the W1 body), `render-w1`,
+//! `apply-passthrough` (no template, one mapped header, the W1 body), `apply-paths` (ten
+//! `$input.path('$.name')` lines over the W1 body), `render-w1`,
 //! `render-w2` (the render bench's host), `json-w1`, `json-w2` (the body read lazily).
 
 use std::hint::black_box;
@@ -57,6 +58,15 @@ fn apply(workload: &str, n: usize) -> usize {
     let (vtl, body) = match workload {
         "w1" => (Some(read("w1_small.vtl")), read("w1_small.body.json")),
         "w2" => (Some(read("w2_list.vtl")), read("w2_list.body.json")),
+        // The scale bench's template of 10 `$input.path` lines over W1's body.
+        "paths" => (
+            Some(
+                (0..10)
+                    .map(|i| format!("\"f{i}\": \"$input.path('$.name')\"\n"))
+                    .collect(),
+            ),
+            read("w1_small.body.json"),
+        ),
         "w3" => (
             Some(read("w3_passthrough.vtl")),
             read("w3_passthrough.body.json"),

@@ -3,6 +3,7 @@
 //! interface, and `$context.responseOverride` (SPEC §5.9).
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -402,6 +403,31 @@ pub(crate) fn render_with_context(
     Ok(out)
 }
 
+/// Paths compiled per thread, by their text (templates call `$input.path` with the same
+/// literal paths on every request).
+const MAX_CACHED_PATHS: usize = 512;
+
+thread_local! {
+    static PATHS: RefCell<HashMap<Box<str>, Rc<JsonPath>>> = RefCell::new(HashMap::new());
+}
+
+/// `src` compiled, from the per-thread cache when it holds it (the cache is emptied when it
+/// reaches [`MAX_CACHED_PATHS`], so it stays bounded whatever the templates hold).
+fn compiled_path(src: &str) -> Result<Rc<JsonPath>, apigw_jsonpath::Error> {
+    if let Some(p) = PATHS.with(|c| c.borrow().get(src).cloned()) {
+        return Ok(p);
+    }
+    let compiled = Rc::new(JsonPath::parse(src)?);
+    PATHS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_CACHED_PATHS {
+            c.clear();
+        }
+        c.insert(src.into(), compiled.clone());
+    });
+    Ok(compiled)
+}
+
 /// `$input`.
 #[derive(Debug)]
 struct Input {
@@ -521,7 +547,7 @@ impl Input {
         let src = path
             .as_str()
             .map_or_else(|| path.to_string(), str::to_owned);
-        let compiled = JsonPath::parse(&src)
+        let compiled = compiled_path(&src)
             .map_err(|e| Error::new(ErrorKind::Host, format!("Invalid JSONPath {src:?}: {e}")))?;
         Ok(compiled.query(doc))
     }
@@ -562,7 +588,7 @@ impl Object for Input {
                 // A path of names and indexes walks the tape: no DOM, integers beyond `long`
                 // kept exact.
                 let src = p.as_str().map_or_else(|| p.to_string(), str::to_owned);
-                if let Ok(compiled) = JsonPath::parse(&src)
+                if let Ok(compiled) = compiled_path(&src)
                     && let Some(steps) = compiled.steps()
                     && let Some(tape) = self.tape()
                 {
@@ -1203,6 +1229,18 @@ mod tests {
                     "{fast} on {body:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn compiled_paths_are_shared_and_the_cache_stays_bounded() {
+        let a = compiled_path("$.shared.path").unwrap();
+        let b = compiled_path("$.shared.path").unwrap();
+        assert!(Rc::ptr_eq(&a, &b));
+        assert!(compiled_path("$.a[").is_err());
+        for i in 0..3 * MAX_CACHED_PATHS {
+            compiled_path(&format!("$.p{i}")).unwrap();
+            assert!(PATHS.with(|c| c.borrow().len()) <= MAX_CACHED_PATHS);
         }
     }
 

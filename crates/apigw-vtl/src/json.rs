@@ -141,6 +141,13 @@ impl JsonText {
         array: fn(Vec<Value>) -> Value,
     ) -> Option<Value> {
         let node = self.find(steps)?;
+        // A scalar needs no reading (nothing of it can be materialized).
+        if !matches!(
+            self.0.tape.nodes[node as usize],
+            Node::Object { .. } | Node::Array { .. }
+        ) {
+            return Some(self.0.tape.scalar_value(node));
+        }
         Some(self.reading(array).value_at(node))
     }
 
@@ -904,24 +911,33 @@ impl Tape {
     }
 }
 
-impl Doc {
-    /// The template value of node `i`: scalars as values, containers as tape references.
+impl Tape {
+    /// The template value of scalar node `i` (`null` for a container).
     #[inline]
-    pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
-        let tape = &*self.tape;
-        Value(match tape.nodes[i as usize] {
-            Node::Object { .. } | Node::Array { .. } => V::Json(self.clone(), i),
-            Node::Str { .. } => V::Str(tape.string_at(i)),
+    fn scalar_value(&self, i: u32) -> Value {
+        Value(match self.nodes[i as usize] {
+            Node::Str { .. } => V::Str(self.string_at(i)),
             Node::Int(x) => V::Int(x),
             Node::Long(x) => V::Long(x),
-            Node::Big { .. } => tape
+            Node::Big { .. } => self
                 .raw_str(i)
                 .and_then(|(digits, _)| digits.parse::<i128>().ok())
                 .map_or(V::Null, V::BigInt),
             Node::Double(x) => V::Double(x),
             Node::Bool(x) => V::Bool(x),
-            Node::Null => V::Null,
+            Node::Null | Node::Object { .. } | Node::Array { .. } => V::Null,
         })
+    }
+}
+
+impl Doc {
+    /// The template value of node `i`: scalars as values, containers as tape references.
+    #[inline]
+    pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
+        match self.tape.nodes[i as usize] {
+            Node::Object { .. } | Node::Array { .. } => Value(V::Json(self.clone(), i)),
+            _ => self.tape.scalar_value(i),
+        }
     }
 
     /// The value node of `key` in object `obj`, unless `obj` has been materialized or is no
