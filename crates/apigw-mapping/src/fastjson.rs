@@ -9,10 +9,24 @@
 //! then produces the same value or the same error as before. So `Some(v)` is always the value
 //! the `serde_json` path would have built.
 
-use apigw_vtl::JsonText;
+use apigw_jsonpath::{JsonPath, PathStep};
+use apigw_vtl::{JsonStep, JsonText};
 
 /// Reads `body` (one JSON value with optional surrounding whitespace) into a template value,
 /// or `None` when the fallback must decide.
+/// The steps of a singular path (names and single indexes) for walking a tape; `None` for
+/// other paths.
+pub(crate) fn tape_steps(path: &JsonPath) -> Option<Vec<JsonStep<'_>>> {
+    Some(
+        path.steps()?
+            .map(|s| match s {
+                PathStep::Key(k) => JsonStep::Key(k),
+                PathStep::Index(i) => JsonStep::Index(i),
+            })
+            .collect(),
+    )
+}
+
 pub(crate) fn read(body: &[u8]) -> Option<JsonText> {
     if body.trim_ascii().is_empty() {
         return None;

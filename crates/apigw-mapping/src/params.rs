@@ -5,8 +5,8 @@
 //! read from the raw integration response (before content conversion) and the body is parsed
 //! as JSON at most once, and only when a `body.<JSONPath>` source needs it.
 
-use apigw_jsonpath::{JsonPath, PathStep, QueryResult};
-use apigw_vtl::{JsonScalar, JsonStep, JsonText};
+use apigw_jsonpath::{JsonPath, QueryResult};
+use apigw_vtl::{JsonScalar, JsonText};
 use http::HeaderValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -225,15 +225,9 @@ impl<'a> LazyBody<'a> {
         let lambda_error = self.lambda_error;
         // A path of names and indexes to a scalar reads the tape (no DOM); containers,
         // integers beyond `long` and the Lambda second-level parse take the document.
-        if let Some(steps) = path.steps()
+        if let Some(steps) = crate::fastjson::tape_steps(path)
             && let Some(tape) = self.tape()
         {
-            let steps: Vec<JsonStep<'_>> = steps
-                .map(|s| match s {
-                    PathStep::Key(k) => JsonStep::Key(k),
-                    PathStep::Index(i) => JsonStep::Index(i),
-                })
-                .collect();
             match tape.scalar_at(&steps) {
                 Some(JsonScalar::Str(s)) => return Ok(Some(s.into_owned())),
                 Some(JsonScalar::Int(i)) => return Ok(Some(i.to_string())),

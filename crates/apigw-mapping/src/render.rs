@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use apigw_jsonpath::{JsonPath, PathStep, QueryResult};
-use apigw_vtl::{Call, Error, ErrorKind, Host, JsonStep, Object, Template, Value};
+use apigw_jsonpath::{JsonPath, QueryResult};
+use apigw_vtl::{Call, Error, ErrorKind, Host, Object, Template, Value};
 use bytes::Bytes;
 use serde_json::Value as Json;
 
@@ -589,15 +589,9 @@ impl Object for Input {
                 // kept exact.
                 let src = p.as_str().map_or_else(|| p.to_string(), str::to_owned);
                 if let Ok(compiled) = compiled_path(&src)
-                    && let Some(steps) = compiled.steps()
+                    && let Some(steps) = crate::fastjson::tape_steps(&compiled)
                     && let Some(tape) = self.tape()
                 {
-                    let steps: Vec<JsonStep<'_>> = steps
-                        .map(|s| match s {
-                            PathStep::Key(k) => JsonStep::Key(k),
-                            PathStep::Index(i) => JsonStep::Index(i),
-                        })
-                        .collect();
                     return Ok(Call::Value(
                         tape.value_at(&steps, json_array)
                             .unwrap_or_else(Value::null),
