@@ -10,39 +10,12 @@
 
 use std::hint::black_box;
 
-use apigw_benches::read;
+use apigw_benches::{apply_spec, read};
 use apigw_mapping::{
-    BackendResponse, GatewayHeaderValues, IntegrationKind, IntegrationResponse, IntegrationSpec,
-    MethodResponse, RequestContext, compile,
+    BackendResponse, GatewayHeaderValues, MethodResponse, RequestContext, compile,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::HeaderValue;
-
-fn spec(template: &str) -> IntegrationSpec {
-    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
-    let mut templates = serde_json::Map::new();
-    templates.insert("application/json".into(), template.into());
-    let mut params = serde_json::Map::new();
-    params.insert(
-        "method.response.header.X-Request-Id".into(),
-        "context.requestId".into(),
-    );
-    spec.integration_responses = vec![
-        IntegrationResponse {
-            status_code: "200".into(),
-            response_templates: Some(templates),
-            response_parameters: Some(params),
-            ..Default::default()
-        },
-        IntegrationResponse {
-            status_code: "500".into(),
-            selection_pattern: Some(r"5\d{2}".into()),
-            ..Default::default()
-        },
-    ];
-    spec.method_responses = vec!["200".into(), "500".into()];
-    spec
-}
 
 fn bench_apply(c: &mut Criterion) {
     let mut request = RequestContext::default();
@@ -64,7 +37,7 @@ fn bench_apply(c: &mut Criterion) {
     ] {
         let template = read(vtl);
         let body = read(body);
-        let spec = spec(&template);
+        let spec = apply_spec(Some(&template));
         let compiled = compile(&spec).expect("workload template compiles");
         let backend = BackendResponse {
             status: 200,

@@ -16,43 +16,10 @@
 
 use std::hint::black_box;
 
-use apigw_benches::{BenchHost, read};
-use apigw_mapping::{
-    BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext, compile,
-};
+use apigw_benches::{BenchHost, apply_spec, read};
+use apigw_mapping::{BackendResponse, RequestContext, compile};
 use apigw_vtl::{Context, JsonText, NullRendering, Options, Template, Value};
 use http::HeaderValue;
-
-/// The apply bench's integration: one templated 200 (or a passthrough when `template` is
-/// `None`) with `X-Request-Id` mapped from `$context.requestId`, and a 5XX response.
-fn spec(template: Option<&str>) -> IntegrationSpec {
-    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
-    let templates = template.map(|t| {
-        let mut m = serde_json::Map::new();
-        m.insert("application/json".into(), t.into());
-        m
-    });
-    let mut params = serde_json::Map::new();
-    params.insert(
-        "method.response.header.X-Request-Id".into(),
-        "context.requestId".into(),
-    );
-    spec.integration_responses = vec![
-        IntegrationResponse {
-            status_code: "200".into(),
-            response_templates: templates,
-            response_parameters: Some(params),
-            ..Default::default()
-        },
-        IntegrationResponse {
-            status_code: "500".into(),
-            selection_pattern: Some(r"5\d{2}".into()),
-            ..Default::default()
-        },
-    ];
-    spec.method_responses = vec!["200".into(), "500".into()];
-    spec
-}
 
 fn apply(workload: &str, n: usize) -> usize {
     let (vtl, body) = match workload {
@@ -73,7 +40,7 @@ fn apply(workload: &str, n: usize) -> usize {
         ),
         _ => (None, read("w1_small.body.json")),
     };
-    let compiled = compile(&spec(vtl.as_deref())).expect("compiles");
+    let compiled = compile(&apply_spec(vtl.as_deref())).expect("compiles");
     let mut request = RequestContext::default();
     request
         .headers

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use apigw_mapping::{IntegrationKind, IntegrationResponse, IntegrationSpec};
 use apigw_vtl::{Call, Error, Host, Object, Value};
 
 /// The directory holding the workload files.
@@ -93,4 +94,36 @@ impl Object for Input {
             _ => Call::NotFound,
         })
     }
+}
+
+/// The integration of the apply benchmarks and the callgrind probe: one templated 200 (or a
+/// passthrough when `template` is `None`) with `X-Request-Id` mapped from
+/// `$context.requestId`, and a 5XX response.
+pub fn apply_spec(template: Option<&str>) -> IntegrationSpec {
+    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    let templates = template.map(|t| {
+        let mut m = serde_json::Map::new();
+        m.insert("application/json".into(), t.into());
+        m
+    });
+    let mut params = serde_json::Map::new();
+    params.insert(
+        "method.response.header.X-Request-Id".into(),
+        "context.requestId".into(),
+    );
+    spec.integration_responses = vec![
+        IntegrationResponse {
+            status_code: "200".into(),
+            response_templates: templates,
+            response_parameters: Some(params),
+            ..Default::default()
+        },
+        IntegrationResponse {
+            status_code: "500".into(),
+            selection_pattern: Some(r"5\d{2}".into()),
+            ..Default::default()
+        },
+    ];
+    spec.method_responses = vec!["200".into(), "500".into()];
+    spec
 }

@@ -708,20 +708,16 @@ impl<'p, 'c> Renderer<'p, 'c> {
         }
         // A JSON array still on its tape is iterated from there; other JSON containers as
         // their materialized objects.
-        let mut tape_items = None;
-        let it = match &it.0 {
-            V::Json(doc, i) => {
-                tape_items = doc.elements(*i);
-                if tape_items.is_some() {
-                    it
-                } else {
-                    it.resolved()
-                }
-            }
+        let tape_items = match &it.0 {
+            V::Json(doc, i) => doc.elements(*i),
+            _ => None,
+        };
+        let it = match (&tape_items, &it.0) {
+            (None, V::Json(..)) => it.resolved(),
             _ => it,
         };
         let items = match &it.0 {
-            _ if tape_items.is_some() => Items::Owned(tape_items.take().unwrap_or_default()),
+            _ if let Some(items) = tape_items => Items::Owned(items),
             V::List(l) | V::Array(l) => Items::Live(l.clone()),
             V::Map(m) => {
                 let mb = m.borrow();
