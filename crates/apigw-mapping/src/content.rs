@@ -130,7 +130,17 @@ pub fn first_accept_media_type(accept: &str) -> &str {
         .bytes()
         .position(|b| b == b',' || b == b';')
         .unwrap_or(accept.len());
-    accept[..end].trim()
+    trim_fast(&accept[..end])
+}
+
+/// `str::trim`, with a shortcut for the common value that starts and ends with a visible
+/// ASCII character (nothing to trim).
+#[inline]
+pub(crate) fn trim_fast(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// A body after conversion.

@@ -105,7 +105,7 @@ impl TemplateSet {
                 .binary_search_by(|(key, _)| key.as_str().cmp(k))
                 .ok()
         };
-        let mime = mime.trim();
+        let mime = crate::content::trim_fast(mime);
         let exact = if mime.bytes().any(|b| b.is_ascii_uppercase()) {
             find(&mime.to_ascii_lowercase())
         } else {
