@@ -78,10 +78,10 @@ impl Assembly {
 
     /// Step 3: the default `Content-Type`.
     pub(crate) fn default_content_type(&mut self) {
-        if !self.map.contains_key(CONTENT_TYPE) {
-            self.map
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
+        // One hash and probe, whether the header is there or not.
+        self.map
+            .entry(CONTENT_TYPE)
+            .or_insert_with(|| HeaderValue::from_static("application/json"));
     }
 }
 
