@@ -13,7 +13,10 @@ use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Assembly, Placement};
 use crate::render;
 use crate::templates::{Mapping, TemplateSet};
-use crate::{CONFIGURATION_ERROR_BODY, EngineLimits, MethodResponse, RequestContext, content};
+use crate::{
+    CONFIGURATION_ERROR_BODY, EngineLimits, GatewayHeaderValues, MethodResponse, RequestContext,
+    content,
+};
 
 /// A customised gateway response of the REST API, as `put_gateway_response` stores it.
 ///
@@ -181,7 +184,7 @@ impl Custom {
                 let overrides = render::Overrides::default();
                 let scope = render::Scope {
                     parsed_tape: Default::default(),
-                    reads_params: render::reads_params(template),
+                    reads_params: template.reads_params,
                     parsed_body: Default::default(),
                     body: Bytes::new(),
                     request,
@@ -286,12 +289,7 @@ fn finish_headers(headers: &mut HeaderMap, request: &RequestContext) {
         http::HeaderName::from_static("x-amzn-errortype"),
         HeaderValue::from_static("InternalServerErrorException"),
     );
-    headers::add_gateway_headers(
-        headers,
-        request.context_str("requestId"),
-        request.context_str("extendedRequestId"),
-        None,
-    );
+    GatewayHeaderValues::build(request, false).move_into(headers);
 }
 
 /// The `API_CONFIGURATION_ERROR` gateway response as API Gateway sends it by default (SPEC
@@ -405,12 +403,7 @@ impl HostGatewayResponse {
         if let Some(t) = error.error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
             headers.insert(http::HeaderName::from_static("x-amzn-errortype"), t);
         }
-        headers::add_gateway_headers(
-            &mut headers,
-            request.context_str("requestId"),
-            request.context_str("extendedRequestId"),
-            None,
-        );
+        GatewayHeaderValues::build(request, false).move_into(&mut headers);
         Some(MethodResponse {
             status: self.status.unwrap_or(error.status),
             headers,

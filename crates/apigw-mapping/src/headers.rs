@@ -85,27 +85,6 @@ impl Assembly {
     }
 }
 
-/// Step 5: API Gateway's own headers (SPEC §7.3). `trace_id` is set for successful
-/// HTTP/AWS responses only.
-pub(crate) fn add_gateway_headers(
-    map: &mut HeaderMap,
-    request_id: Option<&str>,
-    apigw_id: Option<&str>,
-    trace_id: Option<HeaderValue>,
-) {
-    static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
-    static APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
-    static TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
-    for (name, value) in [(&REQUEST_ID, request_id), (&APIGW_ID, apigw_id)] {
-        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-            map.insert(name.clone(), v);
-        }
-    }
-    if let Some(v) = trace_id {
-        map.insert(TRACE_ID.clone(), v);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

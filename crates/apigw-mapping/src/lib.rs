@@ -249,23 +249,61 @@ impl GatewayHeaderValues {
     /// assert!(values.trace_id.unwrap().to_str().unwrap().starts_with("Root=1-"));
     /// ```
     pub fn from_request(request: &RequestContext) -> GatewayHeaderValues {
-        let value = |s: Option<&str>| s.and_then(|s| HeaderValue::from_str(s).ok());
+        GatewayHeaderValues::build(request, true)
+    }
+
+    /// The values, the trace id only when `with_trace`. The values share one heap block
+    /// (a [`Packed`] buffer behind one [`Bytes`]) unless together they exceed it.
+    pub(crate) fn build(request: &RequestContext, with_trace: bool) -> GatewayHeaderValues {
+        let trace = if with_trace {
+            Some(trace_id(request))
+        } else {
+            None
+        };
+        let parts = [
+            request.context_str("requestId").map(str::as_bytes),
+            request.context_str("extendedRequestId").map(str::as_bytes),
+            trace.as_ref().map(TraceId::as_bytes),
+        ];
+        let total: usize = parts.iter().flatten().map(|p| p.len()).sum();
+        let [request_id, apigw_id, trace_id] = if total <= Packed::CAPACITY {
+            let mut packed = Packed {
+                bytes: [0; Packed::CAPACITY],
+                len: total,
+            };
+            let mut ranges = [0..0, 0..0, 0..0];
+            let mut at = 0;
+            for (part, range) in parts.iter().zip(&mut ranges) {
+                if let Some(p) = part {
+                    packed.bytes[at..at + p.len()].copy_from_slice(p);
+                    *range = at..at + p.len();
+                    at += p.len();
+                }
+            }
+            let shared = Bytes::from_owner(packed);
+            let mut values = [None, None, None];
+            for ((value, part), range) in values.iter_mut().zip(&parts).zip(ranges) {
+                if part.is_some() {
+                    *value = HeaderValue::from_maybe_shared(shared.slice(range)).ok();
+                }
+            }
+            values
+        } else {
+            parts.map(|p| p.and_then(|p| HeaderValue::from_bytes(p).ok()))
+        };
         GatewayHeaderValues {
-            request_id: value(request.context_str("requestId")),
-            apigw_id: value(request.context_str("extendedRequestId")),
-            trace_id: trace_id(request).header_value(),
+            request_id,
+            apigw_id,
+            trace_id,
         }
     }
 
     fn insert_into(&self, headers: &mut HeaderMap, with_trace: bool) {
-        static REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
-        static APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
-        static TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
         for (name, value) in [
-            (&REQUEST_ID, &self.request_id),
-            (&APIGW_ID, &self.apigw_id),
+            (&GATEWAY_REQUEST_ID, &self.request_id),
+            (&GATEWAY_APIGW_ID, &self.apigw_id),
             (
-                &TRACE_ID,
+                &GATEWAY_TRACE_ID,
                 &self.trace_id.as_ref().filter(|_| with_trace).cloned(),
             ),
         ] {
@@ -273,6 +311,43 @@ impl GatewayHeaderValues {
                 headers.insert(name.clone(), v.clone());
             }
         }
+    }
+
+    /// Moves the values into `headers` (no reference-count traffic, unlike
+    /// [`GatewayHeaderValues::insert_into`]).
+    pub(crate) fn move_into(self, headers: &mut HeaderMap) {
+        for (name, value) in [
+            (&GATEWAY_REQUEST_ID, self.request_id),
+            (&GATEWAY_APIGW_ID, self.apigw_id),
+            (&GATEWAY_TRACE_ID, self.trace_id),
+        ] {
+            if let Some(v) = value {
+                headers.insert(name.clone(), v);
+            }
+        }
+    }
+}
+
+static GATEWAY_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+static GATEWAY_APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
+static GATEWAY_TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+
+/// The bytes of a request's gateway header values, together, so that one allocation (the
+/// [`Bytes::from_owner`] block) holds them all.
+struct Packed {
+    bytes: [u8; Packed::CAPACITY],
+    len: usize,
+}
+
+impl Packed {
+    /// Room for a 36-byte request id, an extended request id and a trace id with its
+    /// `Parent`/`Sampled` parts.
+    const CAPACITY: usize = 192;
+}
+
+impl AsRef<[u8]> for Packed {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -608,7 +683,7 @@ impl CompiledIntegration {
         let overrides = render::Overrides::default();
         let scope = render::Scope {
             parsed_tape: Default::default(),
-            reads_params: render::reads_params(template),
+            reads_params: template.reads_params,
             parsed_body: Default::default(),
             body: request.body.clone(),
             request,
@@ -786,7 +861,7 @@ impl CompiledIntegration {
                     (None, None)
                 };
                 let scope = render::Scope {
-                    reads_params: render::reads_params(template),
+                    reads_params: template.reads_params,
                     parsed_body: std::cell::Cell::new(parsed_body),
                     parsed_tape: std::cell::Cell::new(parsed_tape),
                     body: converted.bytes,
@@ -840,15 +915,7 @@ impl CompiledIntegration {
         );
         match gateway_values {
             Some(values) => values.insert_into(headers, with_trace),
-            None => {
-                let trace = with_trace.then(|| trace_id(request));
-                headers::add_gateway_headers(
-                    headers,
-                    request.context_str("requestId"),
-                    request.context_str("extendedRequestId"),
-                    trace.as_ref().and_then(TraceId::header_value),
-                );
-            }
+            None => GatewayHeaderValues::build(request, with_trace).move_into(headers),
         }
         Ok((status, body))
     }
@@ -913,7 +980,7 @@ impl CompiledIntegration {
         let fresh = render::Overrides::default();
         let scope = render::Scope {
             parsed_tape: Default::default(),
-            reads_params: render::reads_params(template),
+            reads_params: template.reads_params,
             parsed_body: Default::default(),
             body: request.body.clone(),
             request,
@@ -1020,19 +1087,10 @@ enum TraceId<'a> {
 
 impl TraceId<'_> {
     /// The id's bytes (a derived id is ASCII by construction).
-    #[cfg(test)]
     fn as_bytes(&self) -> &[u8] {
         match self {
             TraceId::Given(s) => s.as_bytes(),
             TraceId::Derived(b) => b,
-        }
-    }
-
-    /// The header value: a given id must be visible ASCII (else there is no header).
-    fn header_value(&self) -> Option<HeaderValue> {
-        match self {
-            TraceId::Given(s) => HeaderValue::from_str(s).ok(),
-            TraceId::Derived(b) => HeaderValue::from_bytes(b).ok(),
         }
     }
 }
@@ -1150,6 +1208,41 @@ mod tests {
         assert_eq!(parse_status_code("600"), None);
         assert_eq!(parse_status_code("20"), None);
         assert_eq!(parse_status_code("+20"), None);
+    }
+
+    #[test]
+    fn gateway_values_share_one_buffer_or_stand_alone() {
+        let mut r = RequestContext::default();
+        let values = GatewayHeaderValues::build(&r, false);
+        assert_eq!(values, GatewayHeaderValues::default());
+        r.context.insert("requestId".into(), "".into());
+        r.context.insert("extendedRequestId".into(), "Ab=".into());
+        let values = GatewayHeaderValues::build(&r, false);
+        assert_eq!(values.request_id.unwrap(), "");
+        assert_eq!(values.apigw_id.unwrap(), "Ab=");
+        assert!(values.trace_id.is_none());
+        // A value that is no header value is left out; the others are kept.
+        r.context.insert("requestId".into(), "bad\nid".into());
+        r.context.insert("xrayTraceId".into(), "Root=1-x".into());
+        let values = GatewayHeaderValues::build(&r, true);
+        assert!(values.request_id.is_none());
+        assert_eq!(values.apigw_id.unwrap(), "Ab=");
+        assert_eq!(values.trace_id.unwrap(), "Root=1-x");
+        // Too long together for the shared buffer: each value on its own, same result.
+        let long = "r".repeat(Packed::CAPACITY);
+        r.context.insert("requestId".into(), long.as_str().into());
+        let values = GatewayHeaderValues::build(&r, true);
+        assert_eq!(values.request_id.unwrap(), long.as_str());
+        assert_eq!(values.apigw_id.unwrap(), "Ab=");
+        assert_eq!(values.trace_id.unwrap(), "Root=1-x");
+        // The header map gets them under API Gateway's names.
+        r.context.insert("requestId".into(), "r-1".into());
+        let mut headers = HeaderMap::new();
+        GatewayHeaderValues::build(&r, true).move_into(&mut headers);
+        assert_eq!(headers["x-amzn-requestid"], "r-1");
+        assert_eq!(headers["x-amz-apigw-id"], "Ab=");
+        assert_eq!(headers["x-amzn-trace-id"], "Root=1-x");
+        assert_eq!(headers.len(), 3);
     }
 
     #[test]

@@ -21,11 +21,36 @@ pub(crate) enum Mapping {
     /// An empty (`""`/`null`) template: the body passes through (SPEC §4.2).
     Passthrough,
     /// A compiled template.
-    Render(Arc<Template>),
+    Render(Arc<Compiled>),
     /// A template that does not compile. API Gateway stores templates without checking them
     /// and fails at request time, so this is a 500 when selected (SPEC §4.4); the error is
     /// reported by `CompiledIntegration::warnings` at deployment.
     Invalid(Arc<str>),
+}
+
+/// A compiled template and what the mapping needs to know of it, worked out once.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    template: Template,
+    /// Whether the template may read `$input.params` (else `$input` copies no parameters).
+    pub(crate) reads_params: bool,
+}
+
+impl Compiled {
+    pub(crate) fn new(template: Template) -> Compiled {
+        Compiled {
+            reads_params: crate::render::reads_params(&template),
+            template,
+        }
+    }
+}
+
+impl std::ops::Deref for Compiled {
+    type Target = Template;
+
+    fn deref(&self) -> &Template {
+        &self.template
+    }
 }
 
 /// How API Gateway runs Velocity: null and undefined references print as `""` (SPEC §5.1),
@@ -67,7 +92,7 @@ impl TemplateSet {
                 Value::Null => Mapping::Passthrough,
                 Value::String(s) if s.is_empty() => Mapping::Passthrough,
                 Value::String(s) => match Template::compile(s, &options) {
-                    Ok(t) => Mapping::Render(Arc::new(t)),
+                    Ok(t) => Mapping::Render(Arc::new(Compiled::new(t))),
                     Err(e) => {
                         warnings.push(format!("{origin}[{key:?}] does not compile: {e:#}"));
                         Mapping::Invalid(Arc::from(format!("{e:#}")))
