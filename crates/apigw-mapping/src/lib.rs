@@ -868,8 +868,8 @@ impl CompiledIntegration {
                     request,
                     overrides: overrides.get_or_insert_with(render::Overrides::default),
                 };
-                match render::render(template, &scope) {
-                    Ok(text) => Bytes::from(text),
+                match render::render_body(template, &scope) {
+                    Ok(bytes) => bytes,
                     Err(e) => {
                         return Err(Box::new(self.gateway.respond(
                             request,

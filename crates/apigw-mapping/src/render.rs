@@ -372,6 +372,45 @@ pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, E
     Ok(out)
 }
 
+/// Renders a response body: as [`render`], into a per-thread scratch buffer whose text is then
+/// copied into a [`Bytes`] of exactly its length (one heap block, where handing over the
+/// over-allocated `String` costs two: the buffer and the shared header `Bytes` adds). Outputs
+/// beyond [`COPIED_OUTPUT`] bytes are handed over as they are (no copy).
+pub(crate) fn render_body(template: &Template, scope: &Scope<'_>) -> Result<Bytes, Error> {
+    if let Some(text) = template
+        .single_call()
+        .and_then(|call| body_json_call(call, &scope.body, template))
+    {
+        return Ok(Bytes::from(text));
+    }
+    let ctx = apigw_vtl::Context::new().with_host(scope);
+    // A render inside this render (none today) would find the cell empty and allocate.
+    let mut out = OUTPUT.with(std::cell::Cell::take);
+    out.clear();
+    out.reserve(template.size_hint() + scope.body.len());
+    let result = template.render(&ctx, &mut out);
+    let bytes = if out.len() <= COPIED_OUTPUT {
+        let bytes = Bytes::copy_from_slice(out.as_bytes());
+        if out.capacity() <= POOLED_OUTPUT {
+            out.clear();
+            OUTPUT.with(|cell| cell.set(out));
+        }
+        bytes
+    } else {
+        Bytes::from(out)
+    };
+    result.map(|()| bytes)
+}
+
+/// Outputs up to this size are copied out of the per-thread buffer.
+const COPIED_OUTPUT: usize = 2048;
+/// The per-thread output buffer is kept while its capacity is at most this.
+const POOLED_OUTPUT: usize = 64 * 1024;
+
+thread_local! {
+    static OUTPUT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
 /// Renders with extra `$context` members (e.g. `$context.error` in gateway responses).
 pub(crate) fn render_with_context(
     template: &Template,

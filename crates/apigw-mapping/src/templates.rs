@@ -131,11 +131,14 @@ impl TemplateSet {
                 .ok()
         };
         let mime = crate::content::trim_fast(mime);
-        let exact = if mime.bytes().any(|b| b.is_ascii_uppercase()) {
-            find(&mime.to_ascii_lowercase())
-        } else {
-            find(mime)
-        };
+        // Keys are lowercase: the type as sent usually is too, so try it before scanning it
+        // for capitals.
+        let exact = find(mime).or_else(|| {
+            mime.bytes()
+                .any(|b| b.is_ascii_uppercase())
+                .then(|| find(&mime.to_ascii_lowercase()))
+                .flatten()
+        });
         let i = exact.or_else(|| find("application/json")).unwrap_or(0);
         Some(&self.entries[i].1)
     }
