@@ -180,6 +180,7 @@ impl CompiledIntegration {
             backend,
             request,
             &mut body_json,
+            &crate::GatewayHeaderValues::default(),
             |placement, value| {
                 let header = match placement {
                     headers::Placement::Keep(n) | headers::Placement::Remapped(n) => {

@@ -795,11 +795,26 @@ impl CompiledIntegration {
             &raw_body,
             self.kind == IntegrationKind::Lambda && backend.function_error,
         );
+        let with_trace = matches!(
+            self.kind,
+            IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
+        );
+        // API Gateway's own header values, built now so that parameters mapping the same
+        // context values share them.
+        let built;
+        let gateway_values = match gateway_values {
+            Some(values) => values,
+            None => {
+                built = GatewayHeaderValues::build(request, with_trace);
+                &built
+            }
+        };
         if let Err(failure) = params::evaluate(
             &chosen.parameters,
             backend,
             request,
             &mut body_json,
+            gateway_values,
             |placement, value| assembly.mapped(placement, value),
         ) {
             return Err(Box::new(self.gateway.respond(request, failure)));
@@ -909,14 +924,7 @@ impl CompiledIntegration {
 
         assembly.default_content_type();
         *headers = assembly.map;
-        let with_trace = matches!(
-            self.kind,
-            IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
-        );
-        match gateway_values {
-            Some(values) => values.insert_into(headers, with_trace),
-            None => GatewayHeaderValues::build(request, with_trace).move_into(headers),
-        }
+        gateway_values.insert_into(headers, with_trace);
         Ok((status, body))
     }
 
@@ -1208,6 +1216,70 @@ mod tests {
         assert_eq!(parse_status_code("600"), None);
         assert_eq!(parse_status_code("20"), None);
         assert_eq!(parse_status_code("+20"), None);
+    }
+
+    #[test]
+    fn mapped_request_ids_share_the_gateway_values() {
+        let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+        let mut params = Map::new();
+        for (header, source) in [
+            ("X-Request-Id", "context.requestId"),
+            ("X-Ext", "context.extendedRequestId"),
+            ("X-Stage", "context.stage"),
+        ] {
+            params.insert(format!("method.response.header.{header}"), source.into());
+        }
+        spec.integration_responses = vec![IntegrationResponse {
+            status_code: "200".into(),
+            response_parameters: Some(params),
+            ..Default::default()
+        }];
+        spec.method_responses = vec!["200".into()];
+        let compiled = compile(&spec).unwrap();
+        let backend = BackendResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            function_error: false,
+        };
+        let mut request = RequestContext::default();
+        request.context.insert("requestId".into(), "r-1".into());
+        request
+            .context
+            .insert("extendedRequestId".into(), "e=".into());
+        request.context.insert("stage".into(), "prod".into());
+        let response = compiled.apply(&backend, &request);
+        let h = &response.headers;
+        assert_eq!(h["x-request-id"], "r-1");
+        assert_eq!(h["x-ext"], "e=");
+        assert_eq!(h["x-stage"], "prod");
+        assert_eq!(
+            h["x-request-id"].as_bytes().as_ptr(),
+            h["x-amzn-requestid"].as_bytes().as_ptr()
+        );
+        assert_eq!(
+            h["x-ext"].as_bytes().as_ptr(),
+            h["x-amz-apigw-id"].as_bytes().as_ptr()
+        );
+        // Values supplied to `apply_into` that are not the request's are not reused.
+        let other = GatewayHeaderValues {
+            request_id: Some(HeaderValue::from_static("other")),
+            ..Default::default()
+        };
+        let mut reused = MethodResponse::empty();
+        compiled.apply_into(&backend, &request, &other, &mut reused);
+        assert_eq!(reused.headers["x-request-id"], "r-1");
+        assert_eq!(reused.headers["x-amzn-requestid"], "other");
+        // A request id that is not a string is mapped as JSON text, and sent by no
+        // `x-amzn-RequestId`; an empty one is not mapped.
+        request.context.insert("requestId".into(), 7.into());
+        let response = compiled.apply(&backend, &request);
+        assert_eq!(response.headers["x-request-id"], "7");
+        assert!(!response.headers.contains_key("x-amzn-requestid"));
+        request.context.insert("requestId".into(), "".into());
+        let response = compiled.apply(&backend, &request);
+        assert!(!response.headers.contains_key("x-request-id"));
+        assert_eq!(response.headers["x-amzn-requestid"], "");
     }
 
     #[test]

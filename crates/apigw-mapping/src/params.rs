@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Placement};
-use crate::{BackendResponse, RequestContext};
+use crate::{BackendResponse, GatewayHeaderValues, RequestContext};
 
 /// Where a mapped header's value comes from.
 #[derive(Debug)]
@@ -275,11 +275,15 @@ fn render(result: QueryResult<'_>) -> Option<String> {
 /// Evaluates the parameters of the selected response, in order, handing each value to `emit`.
 /// Missing and empty values are skipped (SPEC §3.3, §3.6), as are values that are not valid
 /// header values (for example containing CR or LF): they can never be sent.
+///
+/// `shared`: API Gateway's header values for the same request; `context.requestId` and
+/// `context.extendedRequestId` reuse them (the same bytes: no second header value is built).
 pub(crate) fn evaluate(
     params: &[Parameter],
     backend: &BackendResponse,
     request: &RequestContext,
     body: &mut LazyBody<'_>,
+    shared: &GatewayHeaderValues,
     mut emit: impl FnMut(&Placement, HeaderValue),
 ) -> Result<(), Failure> {
     for p in params {
@@ -321,7 +325,23 @@ pub(crate) fn evaluate(
                 })
             }
             Source::BodyPath(path) => body.query(path)?.map(Cow::Owned),
-            Source::Context(parts) => context_value(&request.context, parts),
+            Source::Context(parts) => {
+                let text = context_value(&request.context, parts);
+                let same = match (parts.as_slice(), &text) {
+                    ([name], Some(Cow::Borrowed(t))) if !t.is_empty() => match name.as_str() {
+                        "requestId" => shared.request_id.as_ref(),
+                        "extendedRequestId" => shared.apigw_id.as_ref(),
+                        _ => None,
+                    }
+                    .filter(|v| v.as_bytes() == t.as_bytes()),
+                    _ => None,
+                };
+                if let Some(v) = same {
+                    emit(&p.placement, v.clone());
+                    continue;
+                }
+                text
+            }
             Source::StageVariable(name) => request
                 .stage_variables
                 .iter()
