@@ -92,6 +92,24 @@ fn nonzero_bytes(x: u64) -> u64 {
     (((x & LOW7) + LOW7) | x) & HIGH
 }
 
+/// The index of the first `a` or `b` in `text`, eight bytes at a time.
+pub(crate) fn find_either(text: &[u8], a: u8, b: u8) -> Option<usize> {
+    let (pa, pb) = (ONES * u64::from(a), ONES * u64::from(b));
+    let mut p = 0;
+    while p < text.len() {
+        let x = load8(text, p);
+        // Exact flags: a byte is flagged when it equals `a` or `b`.
+        let hits = !(nonzero_bytes(x ^ pa) & nonzero_bytes(x ^ pb)) & HIGH;
+        if hits != 0 {
+            // The padding past the end is NUL: a hit there is no hit.
+            let i = p + first_flagged(hits);
+            return (i < text.len()).then_some(i);
+        }
+        p += 8;
+    }
+    None
+}
+
 /// The index of the lowest byte flagged (high bit) in a non-zero `flags`.
 #[inline(always)]
 fn first_flagged(flags: u64) -> usize {
@@ -777,6 +795,34 @@ mod tests {
         assert!(c(&deep).is_err());
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(c(&ok).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::find_either;
+
+    #[test]
+    fn finds_the_first_of_two_bytes_at_every_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for (first, other) in [(b',', b';'), (b';', b',')] {
+                    let mut text = vec![b'a'; len];
+                    if at < len {
+                        text[at] = first;
+                        for b in &mut text[at + 1..] {
+                            *b = other;
+                        }
+                    }
+                    let expected = (at < len).then_some(at);
+                    assert_eq!(find_either(&text, b',', b';'), expected, "{len} {at}");
+                }
+            }
+        }
+        // Bytes one bit away from the needles, high bytes, and NUL needles (the padding).
+        assert_eq!(find_either(b"-+:<\xff\x80\xac,", b',', b';'), Some(7));
+        assert_eq!(find_either(b"abc", 0, b';'), None);
+        assert_eq!(find_either(b"ab\0c", 0, b';'), Some(2));
     }
 }
 

@@ -126,10 +126,7 @@ pub fn mime_type(media_type: &str) -> &str {
 /// The first media range of an `Accept` header value (AWS honours only the first).
 pub fn first_accept_media_type(accept: &str) -> &str {
     // The first media range ends at the first `,`, its MIME type at the first `;`.
-    let end = accept
-        .bytes()
-        .position(|b| b == b',' || b == b';')
-        .unwrap_or(accept.len());
+    let end = crate::compact::find_either(accept.as_bytes(), b',', b';').unwrap_or(accept.len());
     trim_fast(&accept[..end])
 }
 

@@ -255,13 +255,14 @@ impl GatewayHeaderValues {
     /// The values, the trace id only when `with_trace`. The values share one heap block
     /// (a [`Packed`] buffer behind one [`Bytes`]) unless together they exceed it.
     pub(crate) fn build(request: &RequestContext, with_trace: bool) -> GatewayHeaderValues {
+        let request_id = request.context_str("requestId");
         let trace = if with_trace {
-            Some(trace_id(request))
+            Some(trace_id_for(request, request_id))
         } else {
             None
         };
         let parts = [
-            request.context_str("requestId").map(str::as_bytes),
+            request_id.map(str::as_bytes),
             request.context_str("extendedRequestId").map(str::as_bytes),
             trace.as_ref().map(TraceId::as_bytes),
         ];
@@ -342,7 +343,7 @@ struct Packed {
 impl Packed {
     /// Room for a 36-byte request id, an extended request id and a trace id with its
     /// `Parent`/`Sampled` parts.
-    const CAPACITY: usize = 192;
+    const CAPACITY: usize = 160;
 }
 
 impl AsRef<[u8]> for Packed {
@@ -1037,11 +1038,17 @@ pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
 
 /// The `X-Amzn-Trace-Id` value: `$context.xrayTraceId` when the caller supplies one, otherwise
 /// a stable id derived from the request id (built on the stack: no allocation).
+#[cfg(test)]
 fn trace_id(request: &RequestContext) -> TraceId<'_> {
+    trace_id_for(request, request.context_str("requestId"))
+}
+
+/// [`trace_id`] with the request's `requestId` already looked up.
+fn trace_id_for<'a>(request: &'a RequestContext, request_id: Option<&str>) -> TraceId<'a> {
     if let Some(t) = request.context_str("xrayTraceId") {
         return TraceId::Given(t);
     }
-    let seed = request.context_str("requestId").unwrap_or("").as_bytes();
+    let seed = request_id.unwrap_or("").as_bytes();
     // Two 64-bit lanes, eight bytes a step (a request id is ~36 bytes), for a 96-bit id.
     let (mut a, mut b) = (0xcbf2_9ce4_8422_2325_u64, 0x6c62_272e_07bb_0142_u64);
     let mut step = |w: u64| {
