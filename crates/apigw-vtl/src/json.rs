@@ -22,6 +22,10 @@ use std::sync::Arc;
 
 use crate::value::{V, Value};
 
+#[cfg(test)]
+#[path = "json_reference.rs"]
+mod reference;
+
 /// Containers nested deeper than this make the reader answer `None`.
 pub(crate) const MAX_DEPTH: u32 = 100;
 
@@ -311,8 +315,8 @@ fn tape(text: &[u8]) -> Option<Tape> {
     let text: Box<str> = std::str::from_utf8(text).ok()?.into();
     let bytes = text.as_bytes();
     let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
-    let end = ws(bytes, build(bytes, 0, &mut nodes)?);
-    if end != bytes.len() {
+    let p = value(bytes, ws(bytes, 0), &mut nodes, 0)?;
+    if ws(bytes, p) != bytes.len() {
         return None;
     }
     Some(Tape { nodes, text })
@@ -337,118 +341,104 @@ const PLAIN: [bool; 256] = {
     t
 };
 
-/// The position of the first non-whitespace byte from `p`.
+/// The position of the first non-whitespace byte from `p`: inline when there is none (the
+/// commonest case), else [`ws_run`].
 #[inline(always)]
-fn ws(b: &[u8], mut p: usize) -> usize {
+fn ws(b: &[u8], p: usize) -> usize {
+    match b.get(p) {
+        Some(&c) if c > b' ' => p,
+        _ => ws_run(b, p),
+    }
+}
+
+/// [`ws`] past at least one byte of possible whitespace; one space or newline before a
+/// value (`"a": 1`, `, "b"`) is checked first.
+#[inline]
+fn ws_run(b: &[u8], mut p: usize) -> usize {
+    if let Some(&[b' ' | b'\n', c]) = b.get(p..p + 2)
+        && c > b' '
+    {
+        return p + 1;
+    }
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(p) {
         p += 1;
     }
     p
 }
 
-/// Builds the tape of the one JSON value at `p` (after whitespace), without recursion:
-/// `open` holds the containers not yet closed (tape position, commas seen, whether an
-/// object). Returns the position after the value.
-fn build(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
-    // The stack of open containers is kept per thread between documents (no allocation per
-    // document once warm).
-    OPEN.with(|open| match open.try_borrow_mut() {
-        Ok(mut open) => {
-            open.clear();
-            build_with(b, p, nodes, &mut open)
-        }
-        Err(_) => build_with(b, p, nodes, &mut Vec::new()),
-    })
+/// The JSON value at `p` (not whitespace), inside `depth` containers; returns the position
+/// after it. Containers recurse, at most [`MAX_DEPTH`] deep.
+#[inline(always)]
+fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize> {
+    match *b.get(p)? {
+        b'"' => string(b, p, nodes),
+        b'-' | b'0'..=b'9' => number(b, p, nodes),
+        b'{' => object(b, p, nodes, depth),
+        b'[' => array(b, p, nodes, depth),
+        b't' => literal(b, p, b"true", Node::Bool(true), nodes),
+        b'f' => literal(b, p, b"false", Node::Bool(false), nodes),
+        b'n' => literal(b, p, b"null", Node::Null, nodes),
+        _ => None,
+    }
 }
 
-/// An open container: tape position, commas seen, whether an object, its key filter, and
+/// An object (`p` on its `{`): keys and values, with a 64-bit filter of the keys seen to tell
 /// whether a key may repeat.
-type Frame = (usize, u32, bool, u64, bool);
-
-thread_local! {
-    static OPEN: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-}
-
-fn build_with(
-    b: &[u8],
-    mut p: usize,
-    nodes: &mut Vec<Node>,
-    open: &mut Vec<Frame>,
-) -> Option<usize> {
-    loop {
-        // A value is expected at `p` (after whitespace).
-        p = ws(b, p);
-        match *b.get(p)? {
-            b'"' => p = string(b, p, nodes)?,
-            b'-' | b'0'..=b'9' => p = number(b, p, nodes)?,
-            c @ (b'{' | b'[') => {
-                if open.len() >= MAX_DEPTH as usize {
-                    return None;
-                }
-                let object = c == b'{';
-                let at = nodes.len();
-                nodes.push(Node::Null);
-                p = ws(b, p + 1);
-                let close = if object { b'}' } else { b']' };
-                if *b.get(p)? != close {
-                    let mut filter = 0;
-                    if object {
-                        let (after, bit) = key(b, p, nodes)?;
-                        p = after;
-                        filter = bit;
-                    }
-                    open.push((at, 0, object, filter, false));
-                    continue;
-                }
-                open.push((at, 0, object, 0, false));
-                // An empty container: closed below.
-            }
-            b't' => p = literal(b, p, b"true", Node::Bool(true), nodes)?,
-            b'f' => p = literal(b, p, b"false", Node::Bool(false), nodes)?,
-            b'n' => p = literal(b, p, b"null", Node::Null, nodes)?,
-            _ => return None,
-        }
-        // After a value (or at an empty container's closing bracket): a comma, or closes.
+fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize> {
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    let at = nodes.len();
+    nodes.push(Node::Null);
+    let mut p = ws(b, p + 1);
+    let mut filter = 0u64;
+    let mut may_repeat = false;
+    if *b.get(p)? != b'}' {
         loop {
-            let Some(top) = open.last_mut() else {
-                return Some(p);
-            };
-            p = ws(b, p);
-            let c = *b.get(p)?;
-            // A comma only after a value (not straight after the opening bracket).
-            if c == b',' && nodes.len() > top.0 + 1 {
-                top.1 += 1;
-                p += 1;
-                if top.2 {
-                    let (after, bit) = key(b, ws(b, p), nodes)?;
-                    p = after;
-                    top.4 |= top.3 & bit != 0;
-                    top.3 |= bit;
-                }
-                break;
+            let (after, bit) = key(b, p, nodes)?;
+            may_repeat |= filter & bit != 0;
+            filter |= bit;
+            p = ws(b, value(b, ws(b, after), nodes, depth + 1)?);
+            match *b.get(p)? {
+                b',' => p = ws(b, p + 1),
+                b'}' => break,
+                _ => return None,
             }
-            if c != if top.2 { b'}' } else { b']' } {
-                return None;
-            }
-            p += 1;
-            let (at, commas, object, _, may_repeat) = *top;
-            open.pop();
-            // The tape has at most one node per byte of a text under 4 GiB.
-            let end = nodes.len() as u32;
-            nodes[at] = if object {
-                Node::Object {
-                    end,
-                    unique: !may_repeat,
-                }
-            } else {
-                let empty = nodes.len() == at + 1;
-                Node::Array {
-                    end,
-                    len: if empty { 0 } else { commas + 1 },
-                }
-            };
         }
     }
+    // The tape has at most one node per byte of a text under 4 GiB.
+    nodes[at] = Node::Object {
+        end: nodes.len() as u32,
+        unique: !may_repeat,
+    };
+    Some(p + 1)
+}
+
+/// An array (`p` on its `[`).
+fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize> {
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    let at = nodes.len();
+    nodes.push(Node::Null);
+    let mut p = ws(b, p + 1);
+    let mut len = 0u32;
+    if *b.get(p)? != b']' {
+        loop {
+            p = ws(b, value(b, p, nodes, depth + 1)?);
+            len += 1;
+            match *b.get(p)? {
+                b',' => p = ws(b, p + 1),
+                b']' => break,
+                _ => return None,
+            }
+        }
+    }
+    nodes[at] = Node::Array {
+        end: nodes.len() as u32,
+        len,
+    };
+    Some(p + 1)
 }
 
 /// An object key and its colon (`p` on the key's opening quote, or fails); returns the
@@ -459,30 +449,36 @@ fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<(usize, u64)> {
     if *b.get(p)? != b'"' {
         return None;
     }
-    let end = string(b, p, nodes)?;
+    let start = p + 1;
+    let (stop, escaped) = string_body(b, start)?;
+    nodes.push(Node::Str {
+        start: start as u32,
+        end: stop as u32,
+        escaped,
+    });
     // From the key's text as written: equal texts get equal bits; an escaped key (which could
     // equal another written differently) sets every bit.
-    let bit = match nodes.last() {
-        Some(&Node::Str {
-            start,
-            end: stop,
-            escaped: false,
-        }) if stop > start => {
-            let (f, l) = (b[start as usize], b[stop as usize - 1]);
-            1u64 << ((u64::from(stop - start) * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
-        }
-        Some(&Node::Str { escaped: false, .. }) => 1,
-        _ => u64::MAX,
+    let bit = if escaped {
+        u64::MAX
+    } else if stop > start {
+        let (f, l) = (b[start], b[stop - 1]);
+        1u64 << (((stop - start) as u64 * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
+    } else {
+        1
     };
-    let p = ws(b, end);
-    if *b.get(p)? != b':' {
-        return None;
+    let mut p = stop + 1;
+    if b.get(p) != Some(&b':') {
+        p = ws(b, p);
+        if *b.get(p)? != b':' {
+            return None;
+        }
     }
     Some((p + 1, bit))
 }
 
+#[inline(always)]
 fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -> Option<usize> {
-    if b[p..].starts_with(word) {
+    if b.get(p..p + word.len())? == word {
         nodes.push(node);
         Some(p + word.len())
     } else {
@@ -495,46 +491,137 @@ fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -
 #[inline(always)]
 fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
     let start = p + 1;
-    let mut q = start;
-    // Short strings byte by byte, long ones eight bytes at a time.
-    while let Some(&c) = b.get(q) {
-        if !PLAIN[usize::from(c)] {
-            break;
-        }
-        q += 1;
-        if q - start == 16 {
-            q += string_run(&b[q..]);
-            break;
-        }
-    }
+    let (end, escaped) = string_body(b, start)?;
+    nodes.push(Node::Str {
+        start: start as u32,
+        end: end as u32,
+        escaped,
+    });
+    Some(end + 1)
+}
+
+/// The body of a string from `start` (after its opening quote), checked: the position of its
+/// closing quote and whether it holds an escape.
+#[inline(always)]
+fn string_body(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut q = start + plain_run(b, start);
     let mut escaped = false;
     loop {
         match *b.get(q)? {
-            b'"' => break,
+            b'"' => return Some((q, escaped)),
             b'\\' => {
                 escaped = true;
                 q = escape_end(b, q)?;
-                q += string_run(b.get(q..)?);
+                q += plain_run(b, q);
             }
             // A control character: the caller's reader reports it.
             _ => return None,
         }
     }
-    nodes.push(Node::Str {
-        start: start as u32,
-        end: q as u32,
-        escaped,
-    });
-    Some(q + 1)
+}
+
+/// The high bit set in each byte of `x` that is `"`, `\` or a control character (below
+/// 0x20); bytes above the lowest flagged one may be flagged wrongly (a borrow only runs
+/// upwards), so only the lowest flag is exact.
+#[inline(always)]
+fn special_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let q = x ^ QUOTES;
+    let bs = x ^ BACKSLASHES;
+    ((q.wrapping_sub(ONES) & !q)
+        | (bs.wrapping_sub(ONES) & !bs)
+        | (x.wrapping_sub(ONES * 0x20) & !x))
+        & HIGH
+}
+
+/// How many bytes from `p` need no attention inside a string: the length of the run before
+/// the first `"`, `\` or control character (or the end). Eight bytes at a time.
+#[inline(always)]
+fn plain_run(b: &[u8], p: usize) -> usize {
+    let mut q = p;
+    while let Some(word) = b.get(q..).and_then(<[u8]>::first_chunk::<8>) {
+        let flags = special_bytes(u64::from_le_bytes(*word));
+        if flags != 0 {
+            return q - p + (flags.trailing_zeros() / 8) as usize;
+        }
+        q += 8;
+    }
+    while let Some(&c) = b.get(q) {
+        if !PLAIN[usize::from(c)] {
+            break;
+        }
+        q += 1;
+    }
+    q - p
 }
 
 /// A number as `serde_json` reads it (then as templates see it): integers as
-/// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Only the
-/// exactly computable cases are handled (at most 18 integer digits; significands below 2^53
-/// with a decimal exponent within ±22, where one correctly rounded operation gives the value
-/// whichever algorithm `serde_json` was built with). Returns the position after it.
+/// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Integers
+/// of up to 9 digits and decimals of up to 15 digits without an exponent are read here;
+/// anything else by [`number_slow`]. Returns the position after it.
 #[inline(always)]
-fn number(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+    let negative = b[start] == b'-';
+    let int_start = start + usize::from(negative);
+    let mut p = int_start;
+    let mut significand: u64 = 0;
+    while let Some(&d @ b'0'..=b'9') = b.get(p) {
+        significand = significand * 10 + u64::from(d - b'0');
+        p += 1;
+        if p - int_start > 9 {
+            return number_slow(b, start, nodes);
+        }
+    }
+    let int_digits = p - int_start;
+    // No digit, or a leading zero followed by digits (`01`, refused).
+    if int_digits == 0 || (int_digits > 1 && b[int_start] == b'0') {
+        return number_slow(b, start, nodes);
+    }
+    match b.get(p) {
+        Some(b'.') => {
+            let frac_start = p + 1;
+            p = frac_start;
+            while let Some(&d @ b'0'..=b'9') = b.get(p) {
+                significand = significand * 10 + u64::from(d - b'0');
+                p += 1;
+                if int_digits + (p - frac_start) > 15 {
+                    return number_slow(b, start, nodes);
+                }
+            }
+            let frac_digits = p - frac_start;
+            if frac_digits == 0 || matches!(b.get(p), Some(b'e' | b'E')) {
+                return number_slow(b, start, nodes);
+            }
+            // Below 2^53 and an exact power of ten: one correctly rounded division.
+            let f = significand as f64 / POW10[frac_digits];
+            nodes.push(Node::Double(if negative { -f } else { f }));
+            Some(p)
+        }
+        Some(b'e' | b'E') => number_slow(b, start, nodes),
+        _ => {
+            // At most 9 digits: an `Integer`.
+            let v = significand as i32;
+            nodes.push(if !negative {
+                Node::Int(v)
+            } else if v == 0 {
+                Node::Double(-0.0)
+            } else {
+                Node::Int(-v)
+            });
+            Some(p)
+        }
+    }
+}
+
+/// The numbers [`number`] leaves: only the exactly computable cases are handled (at most 18
+/// integer digits; significands below 2^53 with a decimal exponent within ±22, where one
+/// correctly rounded operation gives the value whichever algorithm `serde_json` was built
+/// with), and integers beyond the `long` range kept as digits. Returns the position after it.
+#[inline(never)]
+fn number_slow(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
     let start = p;
     let negative = b[p] == b'-';
     if negative {
@@ -675,39 +762,6 @@ fn hex4(h: &[u8]) -> Option<u32> {
         v = v * 16 + char::from(b).to_digit(16)?;
     }
     Some(v)
-}
-
-/// How many bytes from the start of `s` need no attention inside a string: the length of the
-/// run before the first `"`, `\` or control character (or all of `s`). Eight bytes at a time.
-fn string_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    let mut chunks = s.chunks_exact(8);
-    let mut i = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let q = x ^ QUOTES;
-        let bs = x ^ BACKSLASHES;
-        // High bit set in the bytes equal to `"`, to `\`, or below 0x20; the lowest flagged
-        // byte is exact (a borrow only runs upwards from a flagged byte).
-        let flags = ((q.wrapping_sub(ONES) & !q)
-            | (bs.wrapping_sub(ONES) & !bs)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
-        if flags != 0 {
-            return i + (flags.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + chunks
-        .remainder()
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .unwrap_or(chunks.remainder().len())
 }
 
 /// Decodes the checked escapes of a string body into `out`.
