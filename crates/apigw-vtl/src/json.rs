@@ -315,11 +315,56 @@ fn tape(text: &[u8]) -> Option<Tape> {
     let text: Box<str> = std::str::from_utf8(text).ok()?.into();
     let bytes = text.as_bytes();
     let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
-    let p = value(bytes, ws(bytes, 0), &mut nodes, 0)?;
+    let p = KEYS.with(|keys| match keys.try_borrow_mut() {
+        Ok(mut keys) => value(bytes, ws(bytes, 0), &mut nodes, 0, &mut keys),
+        Err(_) => value(
+            bytes,
+            ws(bytes, 0),
+            &mut nodes,
+            0,
+            &mut [KeySlot::EMPTY; KEY_SLOTS],
+        ),
+    })?;
     if ws(bytes, p) != bytes.len() {
         return None;
     }
     Some(Tape { nodes, text })
+}
+
+/// Slots of the per-thread memo of short object keys (a power of two).
+const KEY_SLOTS: usize = 32;
+
+/// A short key seen before: the eight bytes from its opening quote (`mask` keeps the quotes
+/// and the key), its length and its bit in an object's key filter.
+#[derive(Clone, Copy)]
+struct KeySlot {
+    word: u64,
+    mask: u64,
+    len: usize,
+    bit: u64,
+}
+
+impl KeySlot {
+    /// Matches no text (`word & 0` is never 1).
+    const EMPTY: KeySlot = KeySlot {
+        word: 1,
+        mask: 0,
+        len: 0,
+        bit: 0,
+    };
+}
+
+thread_local! {
+    /// Keys of up to six bytes seen in recent documents: the same API sends the same keys
+    /// in every object of a list and every response. Direct-mapped by the key's first bytes.
+    static KEYS: RefCell<[KeySlot; KEY_SLOTS]> = const { RefCell::new([KeySlot::EMPTY; KEY_SLOTS]) };
+}
+
+/// The memo slot of the eight bytes `x` from a key's opening quote (by its first two bytes
+/// and the one after).
+#[inline(always)]
+fn key_slot(x: u64) -> usize {
+    (((x >> 8) as u32 & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> 27) as usize
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -369,12 +414,18 @@ fn ws_run(b: &[u8], mut p: usize) -> usize {
 /// The JSON value at `p` (not whitespace), inside `depth` containers; returns the position
 /// after it. Containers recurse, at most [`MAX_DEPTH`] deep.
 #[inline(always)]
-fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize> {
+fn value(
+    b: &[u8],
+    p: usize,
+    nodes: &mut Vec<Node>,
+    depth: u32,
+    keys: &mut [KeySlot; KEY_SLOTS],
+) -> Option<usize> {
     match *b.get(p)? {
         b'"' => string(b, p, nodes),
         b'-' | b'0'..=b'9' => number(b, p, nodes),
-        b'{' => object(b, p, nodes, depth),
-        b'[' => array(b, p, nodes, depth),
+        b'{' => object(b, p, nodes, depth, keys),
+        b'[' => array(b, p, nodes, depth, keys),
         b't' => literal(b, p, b"true", Node::Bool(true), nodes),
         b'f' => literal(b, p, b"false", Node::Bool(false), nodes),
         b'n' => literal(b, p, b"null", Node::Null, nodes),
@@ -384,7 +435,13 @@ fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize>
 
 /// An object (`p` on its `{`): keys and values, with a 64-bit filter of the keys seen to tell
 /// whether a key may repeat.
-fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize> {
+fn object(
+    b: &[u8],
+    p: usize,
+    nodes: &mut Vec<Node>,
+    depth: u32,
+    keys: &mut [KeySlot; KEY_SLOTS],
+) -> Option<usize> {
     if depth >= MAX_DEPTH {
         return None;
     }
@@ -395,10 +452,10 @@ fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize
     let mut may_repeat = false;
     if *b.get(p)? != b'}' {
         loop {
-            let (after, bit) = key(b, p, nodes)?;
+            let (after, bit) = key(b, p, nodes, keys)?;
             may_repeat |= filter & bit != 0;
             filter |= bit;
-            p = ws(b, value(b, ws(b, after), nodes, depth + 1)?);
+            p = ws(b, value(b, ws(b, after), nodes, depth + 1, keys)?);
             match *b.get(p)? {
                 b',' => p = ws(b, p + 1),
                 b'}' => break,
@@ -415,7 +472,13 @@ fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize
 }
 
 /// An array (`p` on its `[`).
-fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize> {
+fn array(
+    b: &[u8],
+    p: usize,
+    nodes: &mut Vec<Node>,
+    depth: u32,
+    keys: &mut [KeySlot; KEY_SLOTS],
+) -> Option<usize> {
     if depth >= MAX_DEPTH {
         return None;
     }
@@ -425,7 +488,7 @@ fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize>
     let mut len = 0u32;
     if *b.get(p)? != b']' {
         loop {
-            p = ws(b, value(b, p, nodes, depth + 1)?);
+            p = ws(b, value(b, p, nodes, depth + 1, keys)?);
             len += 1;
             match *b.get(p)? {
                 b',' => p = ws(b, p + 1),
@@ -445,26 +508,61 @@ fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32) -> Option<usize>
 /// position after the colon and the key's bit in an object's 64-bit key filter (from its
 /// length and its first and last bytes: equal keys always get the same bit).
 #[inline(always)]
-fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<(usize, u64)> {
-    if *b.get(p)? != b'"' {
-        return None;
-    }
+fn key(
+    b: &[u8],
+    p: usize,
+    nodes: &mut Vec<Node>,
+    keys: &mut [KeySlot; KEY_SLOTS],
+) -> Option<(usize, u64)> {
     let start = p + 1;
-    let (stop, escaped) = string_body(b, start)?;
-    nodes.push(Node::Str {
-        start: start as u32,
-        end: stop as u32,
-        escaped,
-    });
-    // From the key's text as written: equal texts get equal bits; an escaped key (which could
-    // equal another written differently) sets every bit.
-    let bit = if escaped {
-        u64::MAX
-    } else if stop > start {
-        let (f, l) = (b[start], b[stop - 1]);
-        1u64 << (((stop - start) as u64 * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
-    } else {
-        1
+    let word = b.get(p..).and_then(<[u8]>::first_chunk::<8>);
+    let (stop, bit) = match word.map(|w| u64::from_le_bytes(*w)) {
+        // A key seen before: its quotes and bytes match (so it holds no escape).
+        Some(x) if x & keys[key_slot(x)].mask == keys[key_slot(x)].word => {
+            let slot = keys[key_slot(x)];
+            let stop = start + slot.len;
+            nodes.push(Node::Str {
+                start: start as u32,
+                end: stop as u32,
+                escaped: false,
+            });
+            (stop, slot.bit)
+        }
+        x => {
+            if *b.get(p)? != b'"' {
+                return None;
+            }
+            let (stop, escaped) = string_body(b, start)?;
+            nodes.push(Node::Str {
+                start: start as u32,
+                end: stop as u32,
+                escaped,
+            });
+            // From the key's text as written: equal texts get equal bits; an escaped key
+            // (which could equal another written differently) sets every bit.
+            let bit = if escaped {
+                u64::MAX
+            } else if stop > start {
+                let (f, l) = (b[start], b[stop - 1]);
+                1u64 << (((stop - start) as u64 * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
+            } else {
+                1
+            };
+            let len = stop - start;
+            if let Some(x) = x
+                && !escaped
+                && len <= 6
+            {
+                let mask = u64::MAX >> (8 * (6 - len));
+                keys[key_slot(x)] = KeySlot {
+                    word: x & mask,
+                    mask,
+                    len,
+                    bit,
+                };
+            }
+            (stop, bit)
+        }
     };
     let mut p = stop + 1;
     if b.get(p) != Some(&b':') {
