@@ -315,15 +315,13 @@ fn tape(text: &[u8]) -> Option<Tape> {
     let text: Box<str> = std::str::from_utf8(text).ok()?.into();
     let bytes = text.as_bytes();
     let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
-    let p = KEYS.with(|keys| match keys.try_borrow_mut() {
-        Ok(mut keys) => value(bytes, ws(bytes, 0), &mut nodes, 0, &mut keys),
-        Err(_) => value(
-            bytes,
-            ws(bytes, 0),
-            &mut nodes,
-            0,
-            &mut [KeySlot::EMPTY; KEY_SLOTS],
-        ),
+    let p = MEMO.with(|memo| match memo.try_borrow_mut() {
+        Ok(mut memo) => value(bytes, ws(bytes, 0), &mut nodes, 0, &mut memo),
+        // Only when reading JSON while reading JSON (not done today): a memo of its own.
+        Err(_) => {
+            let mut fresh = Memo::EMPTY;
+            value(bytes, ws(bytes, 0), &mut nodes, 0, &mut fresh)
+        }
     })?;
     if ws(bytes, p) != bytes.len() {
         return None;
@@ -331,40 +329,65 @@ fn tape(text: &[u8]) -> Option<Tape> {
     Some(Tape { nodes, text })
 }
 
-/// Slots of the per-thread memo of short object keys (a power of two).
-const KEY_SLOTS: usize = 32;
+/// Slots of each table of the per-thread memo (a power of two).
+const MEMO_SLOTS: usize = 32;
 
-/// A short key seen before: the eight bytes from its opening quote (`mask` keeps the quotes
-/// and the key), its length and its bit in an object's key filter.
-#[derive(Clone, Copy)]
-struct KeySlot {
-    word: u64,
-    mask: u64,
-    len: usize,
-    bit: u64,
+/// Short keys and strings seen in recent documents: the same API sends the same keys in
+/// every object of a list and every response, and often the same short values. Each table is
+/// direct-mapped by the first bytes after the opening quote.
+struct Memo {
+    keys: [Seen; MEMO_SLOTS],
+    strings: [Seen; MEMO_SLOTS],
 }
 
-impl KeySlot {
+impl Memo {
+    const EMPTY: Memo = Memo {
+        keys: [Seen::EMPTY; MEMO_SLOTS],
+        strings: [Seen::EMPTY; MEMO_SLOTS],
+    };
+}
+
+/// A short string seen before: up to eight bytes from its opening quote (`mask` keeps the
+/// quotes, the string, and for a key the colon and a space after it when they fit), the
+/// string's length, the bytes the pattern covers, and for a key its bit in an object's key
+/// filter and whether the pattern holds the colon.
+#[derive(Clone, Copy)]
+struct Seen {
+    word: u64,
+    mask: u64,
+    len: u32,
+    covered: u32,
+    bit: u64,
+    colon: bool,
+}
+
+impl Seen {
     /// Matches no text (`word & 0` is never 1).
-    const EMPTY: KeySlot = KeySlot {
+    const EMPTY: Seen = Seen {
         word: 1,
         mask: 0,
         len: 0,
+        covered: 0,
         bit: 0,
+        colon: false,
     };
 }
 
 thread_local! {
-    /// Keys of up to six bytes seen in recent documents: the same API sends the same keys
-    /// in every object of a list and every response. Direct-mapped by the key's first bytes.
-    static KEYS: RefCell<[KeySlot; KEY_SLOTS]> = const { RefCell::new([KeySlot::EMPTY; KEY_SLOTS]) };
+    static MEMO: RefCell<Memo> = const { RefCell::new(Memo::EMPTY) };
 }
 
-/// The memo slot of the eight bytes `x` from a key's opening quote (by its first two bytes
-/// and the one after).
+/// The memo slot of the eight bytes `x` from a string's opening quote (by the three bytes
+/// after the quote).
 #[inline(always)]
-fn key_slot(x: u64) -> usize {
+fn memo_slot(x: u64) -> usize {
     (((x >> 8) as u32 & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> 27) as usize
+}
+
+/// The mask of the first `n` (at most 8) bytes of a word.
+#[inline(always)]
+fn low_bytes(n: usize) -> u64 {
+    u64::MAX >> (8 * (8 - n))
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -414,18 +437,12 @@ fn ws_run(b: &[u8], mut p: usize) -> usize {
 /// The JSON value at `p` (not whitespace), inside `depth` containers; returns the position
 /// after it. Containers recurse, at most [`MAX_DEPTH`] deep.
 #[inline(always)]
-fn value(
-    b: &[u8],
-    p: usize,
-    nodes: &mut Vec<Node>,
-    depth: u32,
-    keys: &mut [KeySlot; KEY_SLOTS],
-) -> Option<usize> {
+fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
     match *b.get(p)? {
-        b'"' => string(b, p, nodes),
+        b'"' => string(b, p, nodes, memo),
         b'-' | b'0'..=b'9' => number(b, p, nodes),
-        b'{' => object(b, p, nodes, depth, keys),
-        b'[' => array(b, p, nodes, depth, keys),
+        b'{' => object(b, p, nodes, depth, memo),
+        b'[' => array(b, p, nodes, depth, memo),
         b't' => literal(b, p, b"true", Node::Bool(true), nodes),
         b'f' => literal(b, p, b"false", Node::Bool(false), nodes),
         b'n' => literal(b, p, b"null", Node::Null, nodes),
@@ -435,13 +452,7 @@ fn value(
 
 /// An object (`p` on its `{`): keys and values, with a 64-bit filter of the keys seen to tell
 /// whether a key may repeat.
-fn object(
-    b: &[u8],
-    p: usize,
-    nodes: &mut Vec<Node>,
-    depth: u32,
-    keys: &mut [KeySlot; KEY_SLOTS],
-) -> Option<usize> {
+fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
     if depth >= MAX_DEPTH {
         return None;
     }
@@ -452,10 +463,10 @@ fn object(
     let mut may_repeat = false;
     if *b.get(p)? != b'}' {
         loop {
-            let (after, bit) = key(b, p, nodes, keys)?;
+            let (after, bit) = key(b, p, nodes, memo)?;
             may_repeat |= filter & bit != 0;
             filter |= bit;
-            p = ws(b, value(b, ws(b, after), nodes, depth + 1, keys)?);
+            p = ws(b, value(b, ws(b, after), nodes, depth + 1, memo)?);
             match *b.get(p)? {
                 b',' => p = ws(b, p + 1),
                 b'}' => break,
@@ -472,13 +483,7 @@ fn object(
 }
 
 /// An array (`p` on its `[`).
-fn array(
-    b: &[u8],
-    p: usize,
-    nodes: &mut Vec<Node>,
-    depth: u32,
-    keys: &mut [KeySlot; KEY_SLOTS],
-) -> Option<usize> {
+fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
     if depth >= MAX_DEPTH {
         return None;
     }
@@ -488,7 +493,7 @@ fn array(
     let mut len = 0u32;
     if *b.get(p)? != b']' {
         loop {
-            p = ws(b, value(b, p, nodes, depth + 1, keys)?);
+            p = ws(b, value(b, p, nodes, depth + 1, memo)?);
             len += 1;
             match *b.get(p)? {
                 b',' => p = ws(b, p + 1),
@@ -508,70 +513,83 @@ fn array(
 /// position after the colon and the key's bit in an object's 64-bit key filter (from its
 /// length and its first and last bytes: equal keys always get the same bit).
 #[inline(always)]
-fn key(
-    b: &[u8],
-    p: usize,
-    nodes: &mut Vec<Node>,
-    keys: &mut [KeySlot; KEY_SLOTS],
-) -> Option<(usize, u64)> {
+fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<(usize, u64)> {
     let start = p + 1;
     let word = b.get(p..).and_then(<[u8]>::first_chunk::<8>);
-    let (stop, bit) = match word.map(|w| u64::from_le_bytes(*w)) {
+    let x = word.map(|w| u64::from_le_bytes(*w));
+    if let Some(x) = x {
+        let seen = memo.keys[memo_slot(x)];
         // A key seen before: its quotes and bytes match (so it holds no escape).
-        Some(x) if x & keys[key_slot(x)].mask == keys[key_slot(x)].word => {
-            let slot = keys[key_slot(x)];
-            let stop = start + slot.len;
+        if x & seen.mask == seen.word {
             nodes.push(Node::Str {
                 start: start as u32,
-                end: stop as u32,
+                end: start as u32 + seen.len,
                 escaped: false,
             });
-            (stop, slot.bit)
-        }
-        x => {
-            if *b.get(p)? != b'"' {
-                return None;
+            let after = p + seen.covered as usize;
+            if seen.colon {
+                return Some((after, seen.bit));
             }
-            let (stop, escaped) = string_body(b, start)?;
-            nodes.push(Node::Str {
-                start: start as u32,
-                end: stop as u32,
-                escaped,
-            });
-            // From the key's text as written: equal texts get equal bits; an escaped key
-            // (which could equal another written differently) sets every bit.
-            let bit = if escaped {
-                u64::MAX
-            } else if stop > start {
-                let (f, l) = (b[start], b[stop - 1]);
-                1u64 << (((stop - start) as u64 * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
-            } else {
-                1
-            };
-            let len = stop - start;
-            if let Some(x) = x
-                && !escaped
-                && len <= 6
-            {
-                let mask = u64::MAX >> (8 * (6 - len));
-                keys[key_slot(x)] = KeySlot {
-                    word: x & mask,
-                    mask,
-                    len,
-                    bit,
-                };
-            }
-            (stop, bit)
+            return Some((colon(b, after)?, seen.bit));
         }
+    }
+    if *b.get(p)? != b'"' {
+        return None;
+    }
+    let (stop, escaped) = string_body(b, start)?;
+    nodes.push(Node::Str {
+        start: start as u32,
+        end: stop as u32,
+        escaped,
+    });
+    // From the key's text as written: equal texts get equal bits; an escaped key (which could
+    // equal another written differently) sets every bit.
+    let bit = if escaped {
+        u64::MAX
+    } else if stop > start {
+        let (f, l) = (b[start], b[stop - 1]);
+        1u64 << (((stop - start) as u64 * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
+    } else {
+        1
     };
-    let mut p = stop + 1;
+    let after = colon(b, stop + 1)?;
+    let len = stop - start;
+    if let Some(x) = x
+        && !escaped
+        && len <= 6
+    {
+        // The quotes and the key, then the colon and one space when they follow at once.
+        let mut covered = len + 2;
+        let colon = covered < 8 && after == stop + 2;
+        if colon {
+            covered += 1;
+            if covered < 8 && b.get(after) == Some(&b' ') {
+                covered += 1;
+            }
+        }
+        let mask = low_bytes(covered);
+        memo.keys[memo_slot(x)] = Seen {
+            word: x & mask,
+            mask,
+            len: len as u32,
+            covered: covered as u32,
+            bit,
+            colon,
+        };
+    }
+    Some((after, bit))
+}
+
+/// The position after the colon that follows a key (`p` after its closing quote), or fails.
+#[inline(always)]
+fn colon(b: &[u8], mut p: usize) -> Option<usize> {
     if b.get(p) != Some(&b':') {
         p = ws(b, p);
         if *b.get(p)? != b':' {
             return None;
         }
     }
-    Some((p + 1, bit))
+    Some(p + 1)
 }
 
 #[inline(always)]
@@ -587,14 +605,45 @@ fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -
 /// A string (`p` on its opening quote), checked: escapes well formed, surrogates paired, no
 /// control characters. Returns the position after the closing quote.
 #[inline(always)]
-fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<usize> {
     let start = p + 1;
+    let x = b
+        .get(p..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|w| u64::from_le_bytes(*w));
+    if let Some(x) = x {
+        let seen = memo.strings[memo_slot(x)];
+        // A string seen before: its quotes and bytes match (so it holds no escape).
+        if x & seen.mask == seen.word {
+            nodes.push(Node::Str {
+                start: start as u32,
+                end: start as u32 + seen.len,
+                escaped: false,
+            });
+            return Some(p + seen.covered as usize);
+        }
+    }
     let (end, escaped) = string_body(b, start)?;
     nodes.push(Node::Str {
         start: start as u32,
         end: end as u32,
         escaped,
     });
+    let len = end - start;
+    if let Some(x) = x
+        && !escaped
+        && len <= 6
+    {
+        let mask = low_bytes(len + 2);
+        memo.strings[memo_slot(x)] = Seen {
+            word: x & mask,
+            mask,
+            len: len as u32,
+            covered: len as u32 + 2,
+            bit: 0,
+            colon: false,
+        };
+    }
     Some(end + 1)
 }
 
