@@ -14,10 +14,10 @@
 //! nesting deeper than [`MAX_DEPTH`], texts over 4 GiB) makes it answer `None`, and the caller
 //! falls back to its own reader.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use crate::value::{V, Value};
@@ -29,11 +29,18 @@ mod reference;
 /// Containers nested deeper than this make the reader answer `None`.
 pub(crate) const MAX_DEPTH: u32 = 100;
 
-/// A checked JSON text and its tape: immutable, shared by every document read from it.
+/// A checked JSON text and its tape: immutable, shared by every document read from it, and
+/// the readings made from it (to release their materialized containers when the last
+/// [`JsonText`] handle goes).
 pub(crate) struct Tape {
     nodes: Vec<Node>,
     /// The text (a copy: strings are then read without checking UTF-8 again).
     text: Box<str>,
+    /// The [`JsonText`] handles on this tape.
+    handles: Cell<usize>,
+    /// The first reading (most documents are read once), then the others.
+    first: RefCell<Option<Weak<Doc>>>,
+    more: RefCell<Vec<Weak<Doc>>>,
 }
 
 /// One reading of a tape: the values a template gets from one `$input.path(…)` call, with
@@ -66,23 +73,29 @@ pub(crate) struct Doc {
 /// assert!(text.value_at(&[JsonStep::Key("x")], Value::list).is_none());
 /// assert_eq!(text.value(Value::list).to_string(), "{a={b=[1, 123456789012345678901234]}}");
 /// ```
-#[derive(Clone)]
-pub struct JsonText(Rc<Readings>);
+pub struct JsonText(Rc<Tape>);
 
-/// A tape and the readings made from it (to release their materialized containers).
-struct Readings {
-    tape: Rc<Tape>,
-    /// The first reading (most documents are read once), then the others.
-    first: RefCell<Option<std::rc::Weak<Doc>>>,
-    more: RefCell<Vec<std::rc::Weak<Doc>>>,
+impl Clone for JsonText {
+    fn clone(&self) -> Self {
+        self.0.handles.set(self.0.handles.get() + 1);
+        JsonText(self.0.clone())
+    }
 }
 
-impl Drop for Readings {
+impl Drop for JsonText {
     fn drop(&mut self) {
-        let first = self.first.get_mut().take();
-        for doc in first.into_iter().chain(self.more.get_mut().drain(..)) {
+        let tape = &*self.0;
+        let handles = tape.handles.get() - 1;
+        tape.handles.set(handles);
+        if handles > 0 {
+            return;
+        }
+        // The last handle: the readings' containers are released. The lists are taken out
+        // first: dropping the containers may drop other documents.
+        let first = tape.first.take();
+        let more = tape.more.take();
+        for doc in first.into_iter().chain(more) {
             if let Some(doc) = doc.upgrade() {
-                // Taken out first: dropping the containers may drop other documents.
                 let made = std::mem::take(&mut *doc.made.borrow_mut());
                 drop(made);
             }
@@ -122,13 +135,7 @@ impl JsonText {
     /// Checks and lays out `text` (one JSON value, optionally surrounded by whitespace);
     /// `None` when the reader cannot settle it exactly (see [`Value::from_json`]).
     pub fn parse(text: &[u8]) -> Option<JsonText> {
-        tape(text).map(|t| {
-            JsonText(Rc::new(Readings {
-                tape: Rc::new(t),
-                first: RefCell::default(),
-                more: RefCell::default(),
-            }))
-        })
+        tape(text).map(|t| JsonText(Rc::new(t)))
     }
 
     /// The whole document as a template value; arrays materialize as `array(elements)`.
@@ -147,10 +154,10 @@ impl JsonText {
         let node = self.find(steps)?;
         // A scalar needs no reading (nothing of it can be materialized).
         if !matches!(
-            self.0.tape.nodes[node as usize],
+            self.0.nodes[node as usize],
             Node::Object { .. } | Node::Array { .. }
         ) {
-            return Some(self.0.tape.scalar_value(node));
+            return Some(self.0.scalar_value(node));
         }
         Some(self.reading(array).value_at(node))
     }
@@ -170,7 +177,7 @@ impl JsonText {
     /// ```
     pub fn scalar_at(&self, steps: &[JsonStep<'_>]) -> Option<JsonScalar<'_>> {
         let node = self.find(steps)?;
-        let tape = &*self.0.tape;
+        let tape = &*self.0;
         Some(match tape.nodes[node as usize] {
             Node::Object { .. } | Node::Array { .. } => JsonScalar::Container,
             Node::Str { .. } => match tape.raw_str(node) {
@@ -193,7 +200,7 @@ impl JsonText {
 
     /// The node at a definite path.
     fn find(&self, steps: &[JsonStep<'_>]) -> Option<u32> {
-        let tape = &self.0.tape;
+        let tape = &*self.0;
         let mut node = 0u32;
         for step in steps {
             node = match (*step, tape.nodes[node as usize]) {
@@ -214,7 +221,7 @@ impl JsonText {
 
     fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {
         let doc = Rc::new(Doc {
-            tape: self.0.tape.clone(),
+            tape: self.0.clone(),
             array,
             made: RefCell::default(),
         });
@@ -232,7 +239,7 @@ impl JsonText {
     /// outlive any `JsonText`.
     pub(crate) fn value_built(&self, array: fn(Vec<Value>) -> Value) -> Value {
         let doc = Rc::new(Doc {
-            tape: self.0.tape.clone(),
+            tape: self.0.clone(),
             array,
             made: RefCell::default(),
         });
@@ -245,8 +252,8 @@ impl std::fmt::Debug for JsonText {
         write!(
             f,
             "JsonText({} bytes, {} nodes)",
-            self.0.tape.text.len(),
-            self.0.tape.nodes.len()
+            self.0.text.len(),
+            self.0.nodes.len()
         )
     }
 }
@@ -326,7 +333,13 @@ fn tape(text: &[u8]) -> Option<Tape> {
     if ws(bytes, p) != bytes.len() {
         return None;
     }
-    Some(Tape { nodes, text })
+    Some(Tape {
+        nodes,
+        text,
+        handles: Cell::new(1),
+        first: RefCell::default(),
+        more: RefCell::default(),
+    })
 }
 
 /// Slots of each table of the per-thread memo (a power of two).
