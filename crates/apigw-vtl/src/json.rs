@@ -397,6 +397,13 @@ fn memo_slot(x: u64) -> usize {
     (((x >> 8) as u32 & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> 27) as usize
 }
 
+/// The eight bytes from `p` as a little-endian word, when there are eight.
+#[inline(always)]
+fn word_at(b: &[u8], p: usize) -> Option<u64> {
+    let w = b.get(p..p.wrapping_add(8))?;
+    Some(u64::from_le_bytes(w.try_into().ok()?))
+}
+
 /// The mask of the first `n` (at most 8) bytes of a word.
 #[inline(always)]
 fn low_bytes(n: usize) -> u64 {
@@ -528,8 +535,7 @@ fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo)
 #[inline(always)]
 fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<(usize, u64)> {
     let start = p + 1;
-    let word = b.get(p..).and_then(<[u8]>::first_chunk::<8>);
-    let x = word.map(|w| u64::from_le_bytes(*w));
+    let x = word_at(b, p);
     if let Some(x) = x {
         let seen = memo.keys[memo_slot(x)];
         // A key seen before: its quotes and bytes match (so it holds no escape).
@@ -620,10 +626,7 @@ fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -
 #[inline(always)]
 fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<usize> {
     let start = p + 1;
-    let x = b
-        .get(p..)
-        .and_then(<[u8]>::first_chunk::<8>)
-        .map(|w| u64::from_le_bytes(*w));
+    let x = word_at(b, p);
     if let Some(x) = x {
         let seen = memo.strings[memo_slot(x)];
         // A string seen before: its quotes and bytes match (so it holds no escape).
@@ -702,8 +705,8 @@ fn special_bytes(x: u64) -> u64 {
 #[inline(always)]
 fn plain_run(b: &[u8], p: usize) -> usize {
     let mut q = p;
-    while let Some(word) = b.get(q..).and_then(<[u8]>::first_chunk::<8>) {
-        let flags = special_bytes(u64::from_le_bytes(*word));
+    while let Some(word) = word_at(b, q) {
+        let flags = special_bytes(word);
         if flags != 0 {
             return q - p + (flags.trailing_zeros() / 8) as usize;
         }
@@ -755,8 +758,9 @@ fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>) -> Option<usize> {
             if frac_digits == 0 || matches!(b.get(p), Some(b'e' | b'E')) {
                 return number_slow(b, start, nodes);
             }
-            // Below 2^53 and an exact power of ten: one correctly rounded division.
-            let f = significand as f64 / POW10[frac_digits];
+            // Below 2^53 and an exact power of ten: one correctly rounded division (the
+            // significand converted exactly, as a signed integer: one instruction).
+            let f = significand as i64 as f64 / POW10[frac_digits];
             nodes.push(Node::Double(if negative { -f } else { f }));
             Some(p)
         }
