@@ -472,7 +472,20 @@ fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo)
 
 /// An object (`p` on its `{`): keys and values, with a 64-bit filter of the keys seen to tell
 /// whether a key may repeat.
+#[inline(never)]
 fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
+    object_inline(b, p, nodes, depth, memo)
+}
+
+/// [`object`], inline: an array's elements that are objects are read without a call.
+#[inline(always)]
+fn object_inline(
+    b: &[u8],
+    p: usize,
+    nodes: &mut Vec<Node>,
+    depth: u32,
+    memo: &mut Memo,
+) -> Option<usize> {
     if depth >= MAX_DEPTH {
         return None;
     }
@@ -513,7 +526,12 @@ fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo)
     let mut len = 0u32;
     if *b.get(p)? != b']' {
         loop {
-            p = ws(b, value(b, p, nodes, depth + 1, memo)?);
+            let after = if *b.get(p)? == b'{' {
+                object_inline(b, p, nodes, depth + 1, memo)
+            } else {
+                value(b, p, nodes, depth + 1, memo)
+            };
+            p = ws(b, after?);
             len += 1;
             match *b.get(p)? {
                 b',' => p = ws(b, p + 1),
