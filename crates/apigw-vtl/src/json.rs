@@ -345,18 +345,22 @@ fn tape(text: &[u8]) -> Option<Tape> {
 /// Slots of each table of the per-thread memo (a power of two).
 const MEMO_SLOTS: usize = 32;
 
-/// Short keys and strings seen in recent documents: the same API sends the same keys in
-/// every object of a list and every response, and often the same short values. Each table is
-/// direct-mapped by the first bytes after the opening quote.
+/// Short keys, strings and decimals seen in recent documents: the same API sends the same
+/// keys in every object of a list and every response, and often the same short values. Each
+/// table is direct-mapped by the value's first bytes. A hit gives exactly what reading the
+/// bytes again would (the pattern covers every byte that decided it).
 struct Memo {
     keys: [Seen; MEMO_SLOTS],
     strings: [Seen; MEMO_SLOTS],
+    /// Short decimals (`bit`: the value's bits).
+    numbers: [Seen; MEMO_SLOTS],
 }
 
 impl Memo {
     const EMPTY: Memo = Memo {
         keys: [Seen::EMPTY; MEMO_SLOTS],
         strings: [Seen::EMPTY; MEMO_SLOTS],
+        numbers: [Seen::EMPTY; MEMO_SLOTS],
     };
 }
 
@@ -395,6 +399,12 @@ thread_local! {
 #[inline(always)]
 fn memo_slot(x: u64) -> usize {
     (((x >> 8) as u32 & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> 27) as usize
+}
+
+/// The memo slot of the eight bytes `x` from a number's first byte (by its first four).
+#[inline(always)]
+fn number_slot(x: u64) -> usize {
+    ((x as u32).wrapping_mul(0x9E37_79B1) >> 27) as usize
 }
 
 /// The eight bytes from `p` as a little-endian word, when there are eight.
@@ -460,7 +470,7 @@ fn ws_run(b: &[u8], mut p: usize) -> usize {
 fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
     match *b.get(p)? {
         b'"' => string(b, p, nodes, memo),
-        b'-' | b'0'..=b'9' => number(b, p, nodes),
+        b'-' | b'0'..=b'9' => number(b, p, nodes, memo),
         b'{' => object(b, p, nodes, depth, memo),
         b'[' => array(b, p, nodes, depth, memo),
         b't' => literal(b, p, b"true", Node::Bool(true), nodes),
@@ -501,7 +511,11 @@ fn object_inline(
             filter |= bit;
             p = ws(b, value(b, ws(b, after), nodes, depth + 1, memo)?);
             match *b.get(p)? {
-                b',' => p = ws(b, p + 1),
+                // Commonly `, "` (the next key).
+                b',' => match b.get(p + 1..p + 3) {
+                    Some(b" \"") => p += 2,
+                    _ => p = ws(b, p + 1),
+                },
                 b'}' => break,
                 _ => return None,
             }
@@ -744,7 +758,7 @@ fn plain_run(b: &[u8], p: usize) -> usize {
 /// of up to 9 digits and decimals of up to 15 digits without an exponent are read here;
 /// anything else by [`number_slow`]. Returns the position after it.
 #[inline(always)]
-fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<usize> {
     let negative = b[start] == b'-';
     let int_start = start + usize::from(negative);
     let mut p = int_start;
@@ -763,6 +777,15 @@ fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>) -> Option<usize> {
     }
     match b.get(p) {
         Some(b'.') => {
+            // A decimal seen before: its bytes and the one after match.
+            let x = word_at(b, start);
+            if let Some(x) = x {
+                let seen = memo.numbers[number_slot(x)];
+                if x & seen.mask == seen.word {
+                    nodes.push(Node::Double(f64::from_bits(seen.bit)));
+                    return Some(start + seen.len as usize);
+                }
+            }
             let frac_start = p + 1;
             p = frac_start;
             while let Some(&d @ b'0'..=b'9') = b.get(p) {
@@ -779,7 +802,23 @@ fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>) -> Option<usize> {
             // Below 2^53 and an exact power of ten: one correctly rounded division (the
             // significand converted exactly, as a signed integer: one instruction).
             let f = significand as i64 as f64 / POW10[frac_digits];
-            nodes.push(Node::Double(if negative { -f } else { f }));
+            let f = if negative { -f } else { f };
+            nodes.push(Node::Double(f));
+            let len = p - start;
+            if let Some(x) = x
+                && len < 8
+            {
+                // The pattern holds the byte after the number: that byte ended it.
+                let mask = low_bytes(len + 1);
+                memo.numbers[number_slot(x)] = Seen {
+                    word: x & mask,
+                    mask,
+                    len: len as u32,
+                    covered: len as u32 + 1,
+                    bit: f.to_bits(),
+                    colon: false,
+                };
+            }
             Some(p)
         }
         Some(b'e' | b'E') => number_slow(b, start, nodes),
