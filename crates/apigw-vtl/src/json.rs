@@ -468,9 +468,15 @@ fn ws_run(b: &[u8], mut p: usize) -> usize {
 /// after it. Containers recurse, at most [`MAX_DEPTH`] deep.
 #[inline(always)]
 fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
-    match *b.get(p)? {
-        b'"' => string(b, p, nodes, memo),
-        b'-' | b'0'..=b'9' => number(b, p, nodes, memo),
+    let c = *b.get(p)?;
+    // The commonest first, without a jump table.
+    if c == b'"' {
+        return string(b, p, nodes, memo);
+    }
+    if c.is_ascii_digit() || c == b'-' {
+        return number(b, p, nodes, memo);
+    }
+    match c {
         b'{' => object(b, p, nodes, depth, memo),
         b'[' => array(b, p, nodes, depth, memo),
         b't' => literal(b, p, b"true", Node::Bool(true), nodes),
@@ -548,7 +554,11 @@ fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo)
             p = ws(b, after?);
             len += 1;
             match *b.get(p)? {
-                b',' => p = ws(b, p + 1),
+                // Commonly `, ` and the next value.
+                b',' => match b.get(p + 1..p + 3) {
+                    Some(&[b' ', c]) if c > b' ' => p += 2,
+                    _ => p = ws(b, p + 1),
+                },
                 b']' => break,
                 _ => return None,
             }
