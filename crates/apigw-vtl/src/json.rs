@@ -594,6 +594,20 @@ fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<(us
             return Some((colon(b, after)?, seen.bit));
         }
     }
+    key_scan(b, p, x, nodes, memo)
+}
+
+/// [`key`] for a key not in the memo (`x`: the eight bytes from `p`, when there are eight):
+/// scanned, then remembered when short and unescaped.
+#[inline(never)]
+fn key_scan(
+    b: &[u8],
+    p: usize,
+    x: Option<u64>,
+    nodes: &mut Vec<Node>,
+    memo: &mut Memo,
+) -> Option<(usize, u64)> {
+    let start = p + 1;
     if *b.get(p)? != b'"' {
         return None;
     }
@@ -681,6 +695,20 @@ fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<
             return Some(p + seen.covered as usize);
         }
     }
+    string_scan(b, p, x, nodes, memo)
+}
+
+/// [`string`] for a string not in the memo (`x`: the eight bytes from `p`, when there are
+/// eight): scanned, then remembered when short and unescaped.
+#[inline(never)]
+fn string_scan(
+    b: &[u8],
+    p: usize,
+    x: Option<u64>,
+    nodes: &mut Vec<Node>,
+    memo: &mut Memo,
+) -> Option<usize> {
+    let start = p + 1;
     let (end, escaped) = string_body(b, start)?;
     nodes.push(Node::Str {
         start: start as u32,
