@@ -473,8 +473,11 @@ fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo)
     if c == b'"' {
         return string(b, p, nodes, memo);
     }
-    if c.is_ascii_digit() || c == b'-' {
-        return number(b, p, nodes, memo);
+    if c.is_ascii_digit() {
+        return number(b, p, false, nodes, memo);
+    }
+    if c == b'-' {
+        return number(b, p, true, nodes, memo);
     }
     match c {
         b'{' => object(b, p, nodes, depth, memo),
@@ -794,10 +797,16 @@ fn plain_run(b: &[u8], p: usize) -> usize {
 /// A number as `serde_json` reads it (then as templates see it): integers as
 /// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Integers
 /// of up to 9 digits and decimals of up to 15 digits without an exponent are read here;
-/// anything else by [`number_slow`]. Returns the position after it.
+/// anything else by [`number_slow`]. `negative`: whether it starts with `-` (the caller has
+/// read that byte). Returns the position after it.
 #[inline(always)]
-fn number(b: &[u8], start: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<usize> {
-    let negative = b[start] == b'-';
+fn number(
+    b: &[u8],
+    start: usize,
+    negative: bool,
+    nodes: &mut Vec<Node>,
+    memo: &mut Memo,
+) -> Option<usize> {
     let int_start = start + usize::from(negative);
     let mut p = int_start;
     let mut significand: u64 = 0;
