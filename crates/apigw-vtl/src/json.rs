@@ -14,22 +14,33 @@
 //! nesting deeper than [`MAX_DEPTH`], texts over 4 GiB) makes it answer `None`, and the caller
 //! falls back to its own reader.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use crate::value::{V, Value};
 
+#[cfg(test)]
+#[path = "json_reference.rs"]
+mod reference;
+
 /// Containers nested deeper than this make the reader answer `None`.
 pub(crate) const MAX_DEPTH: u32 = 100;
 
-/// A checked JSON text and its tape: immutable, shared by every document read from it.
+/// A checked JSON text and its tape: immutable, shared by every document read from it, and
+/// the readings made from it (to release their materialized containers when the last
+/// [`JsonText`] handle goes).
 pub(crate) struct Tape {
     nodes: Vec<Node>,
     /// The text (a copy: strings are then read without checking UTF-8 again).
     text: Box<str>,
+    /// The [`JsonText`] handles on this tape.
+    handles: Cell<usize>,
+    /// The first reading (most documents are read once), then the others.
+    first: RefCell<Option<Weak<Doc>>>,
+    more: RefCell<Vec<Weak<Doc>>>,
 }
 
 /// One reading of a tape: the values a template gets from one `$input.path(…)` call, with
@@ -62,23 +73,29 @@ pub(crate) struct Doc {
 /// assert!(text.value_at(&[JsonStep::Key("x")], Value::list).is_none());
 /// assert_eq!(text.value(Value::list).to_string(), "{a={b=[1, 123456789012345678901234]}}");
 /// ```
-#[derive(Clone)]
-pub struct JsonText(Rc<Readings>);
+pub struct JsonText(Rc<Tape>);
 
-/// A tape and the readings made from it (to release their materialized containers).
-struct Readings {
-    tape: Rc<Tape>,
-    /// The first reading (most documents are read once), then the others.
-    first: RefCell<Option<std::rc::Weak<Doc>>>,
-    more: RefCell<Vec<std::rc::Weak<Doc>>>,
+impl Clone for JsonText {
+    fn clone(&self) -> Self {
+        self.0.handles.set(self.0.handles.get() + 1);
+        JsonText(self.0.clone())
+    }
 }
 
-impl Drop for Readings {
+impl Drop for JsonText {
     fn drop(&mut self) {
-        let first = self.first.get_mut().take();
-        for doc in first.into_iter().chain(self.more.get_mut().drain(..)) {
+        let tape = &*self.0;
+        let handles = tape.handles.get() - 1;
+        tape.handles.set(handles);
+        if handles > 0 {
+            return;
+        }
+        // The last handle: the readings' containers are released. The lists are taken out
+        // first: dropping the containers may drop other documents.
+        let first = tape.first.take();
+        let more = tape.more.take();
+        for doc in first.into_iter().chain(more) {
             if let Some(doc) = doc.upgrade() {
-                // Taken out first: dropping the containers may drop other documents.
                 let made = std::mem::take(&mut *doc.made.borrow_mut());
                 drop(made);
             }
@@ -118,13 +135,7 @@ impl JsonText {
     /// Checks and lays out `text` (one JSON value, optionally surrounded by whitespace);
     /// `None` when the reader cannot settle it exactly (see [`Value::from_json`]).
     pub fn parse(text: &[u8]) -> Option<JsonText> {
-        tape(text).map(|t| {
-            JsonText(Rc::new(Readings {
-                tape: Rc::new(t),
-                first: RefCell::default(),
-                more: RefCell::default(),
-            }))
-        })
+        tape(text).map(|t| JsonText(Rc::new(t)))
     }
 
     /// The whole document as a template value; arrays materialize as `array(elements)`.
@@ -143,10 +154,10 @@ impl JsonText {
         let node = self.find(steps)?;
         // A scalar needs no reading (nothing of it can be materialized).
         if !matches!(
-            self.0.tape.nodes[node as usize],
+            self.0.nodes[node as usize],
             Node::Object { .. } | Node::Array { .. }
         ) {
-            return Some(self.0.tape.scalar_value(node));
+            return Some(self.0.scalar_value(node));
         }
         Some(self.reading(array).value_at(node))
     }
@@ -166,7 +177,7 @@ impl JsonText {
     /// ```
     pub fn scalar_at(&self, steps: &[JsonStep<'_>]) -> Option<JsonScalar<'_>> {
         let node = self.find(steps)?;
-        let tape = &*self.0.tape;
+        let tape = &*self.0;
         Some(match tape.nodes[node as usize] {
             Node::Object { .. } | Node::Array { .. } => JsonScalar::Container,
             Node::Str { .. } => match tape.raw_str(node) {
@@ -189,7 +200,7 @@ impl JsonText {
 
     /// The node at a definite path.
     fn find(&self, steps: &[JsonStep<'_>]) -> Option<u32> {
-        let tape = &self.0.tape;
+        let tape = &*self.0;
         let mut node = 0u32;
         for step in steps {
             node = match (*step, tape.nodes[node as usize]) {
@@ -210,7 +221,7 @@ impl JsonText {
 
     fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {
         let doc = Rc::new(Doc {
-            tape: self.0.tape.clone(),
+            tape: self.0.clone(),
             array,
             made: RefCell::default(),
         });
@@ -228,7 +239,7 @@ impl JsonText {
     /// outlive any `JsonText`.
     pub(crate) fn value_built(&self, array: fn(Vec<Value>) -> Value) -> Value {
         let doc = Rc::new(Doc {
-            tape: self.0.tape.clone(),
+            tape: self.0.clone(),
             array,
             made: RefCell::default(),
         });
@@ -241,8 +252,8 @@ impl std::fmt::Debug for JsonText {
         write!(
             f,
             "JsonText({} bytes, {} nodes)",
-            self.0.tape.text.len(),
-            self.0.tape.nodes.len()
+            self.0.text.len(),
+            self.0.nodes.len()
         )
     }
 }
@@ -311,11 +322,102 @@ fn tape(text: &[u8]) -> Option<Tape> {
     let text: Box<str> = std::str::from_utf8(text).ok()?.into();
     let bytes = text.as_bytes();
     let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
-    let end = ws(bytes, build(bytes, 0, &mut nodes)?);
-    if end != bytes.len() {
+    let p = MEMO.with(|memo| match memo.try_borrow_mut() {
+        Ok(mut memo) => value(bytes, ws(bytes, 0), &mut nodes, 0, &mut memo),
+        // Only when reading JSON while reading JSON (not done today): a memo of its own.
+        Err(_) => {
+            let mut fresh = Memo::EMPTY;
+            value(bytes, ws(bytes, 0), &mut nodes, 0, &mut fresh)
+        }
+    })?;
+    if ws(bytes, p) != bytes.len() {
         return None;
     }
-    Some(Tape { nodes, text })
+    Some(Tape {
+        nodes,
+        text,
+        handles: Cell::new(1),
+        first: RefCell::default(),
+        more: RefCell::default(),
+    })
+}
+
+/// Slots of each table of the per-thread memo (a power of two).
+const MEMO_SLOTS: usize = 32;
+
+/// Short keys, strings and decimals seen in recent documents: the same API sends the same
+/// keys in every object of a list and every response, and often the same short values. Each
+/// table is direct-mapped by the value's first bytes. A hit gives exactly what reading the
+/// bytes again would (the pattern covers every byte that decided it).
+struct Memo {
+    keys: [Seen; MEMO_SLOTS],
+    strings: [Seen; MEMO_SLOTS],
+    /// Short decimals (`bit`: the value's bits).
+    numbers: [Seen; MEMO_SLOTS],
+}
+
+impl Memo {
+    const EMPTY: Memo = Memo {
+        keys: [Seen::EMPTY; MEMO_SLOTS],
+        strings: [Seen::EMPTY; MEMO_SLOTS],
+        numbers: [Seen::EMPTY; MEMO_SLOTS],
+    };
+}
+
+/// A short string seen before: up to eight bytes from its opening quote (`mask` keeps the
+/// quotes, the string, and for a key the colon and a space after it when they fit), the
+/// string's length, the bytes the pattern covers, and for a key its bit in an object's key
+/// filter and whether the pattern holds the colon.
+#[derive(Clone, Copy)]
+struct Seen {
+    word: u64,
+    mask: u64,
+    len: u32,
+    covered: u32,
+    bit: u64,
+    colon: bool,
+}
+
+impl Seen {
+    /// Matches no text (`word & 0` is never 1).
+    const EMPTY: Seen = Seen {
+        word: 1,
+        mask: 0,
+        len: 0,
+        covered: 0,
+        bit: 0,
+        colon: false,
+    };
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = const { RefCell::new(Memo::EMPTY) };
+}
+
+/// The memo slot of the eight bytes `x` from a string's opening quote (by the three bytes
+/// after the quote).
+#[inline(always)]
+fn memo_slot(x: u64) -> usize {
+    (((x >> 8) as u32 & 0x00FF_FFFF).wrapping_mul(0x9E37_79B1) >> 27) as usize
+}
+
+/// The memo slot of the eight bytes `x` from a number's first byte (by its first four).
+#[inline(always)]
+fn number_slot(x: u64) -> usize {
+    ((x as u32).wrapping_mul(0x9E37_79B1) >> 27) as usize
+}
+
+/// The eight bytes from `p` as a little-endian word, when there are eight.
+#[inline(always)]
+fn word_at(b: &[u8], p: usize) -> Option<u64> {
+    let w = b.get(p..p.wrapping_add(8))?;
+    Some(u64::from_le_bytes(w.try_into().ok()?))
+}
+
+/// The mask of the first `n` (at most 8) bytes of a word.
+#[inline(always)]
+fn low_bytes(n: usize) -> u64 {
+    u64::MAX >> (8 * (8 - n))
 }
 
 /// Exact powers of ten representable in an `f64`.
@@ -337,152 +439,240 @@ const PLAIN: [bool; 256] = {
     t
 };
 
-/// The position of the first non-whitespace byte from `p`.
+/// The position of the first non-whitespace byte from `p`: inline when there is none (the
+/// commonest case), else [`ws_run`].
 #[inline(always)]
-fn ws(b: &[u8], mut p: usize) -> usize {
+fn ws(b: &[u8], p: usize) -> usize {
+    match b.get(p) {
+        Some(&c) if c > b' ' => p,
+        _ => ws_run(b, p),
+    }
+}
+
+/// [`ws`] past at least one byte of possible whitespace; one space or newline before a
+/// value (`"a": 1`, `, "b"`) is checked first.
+#[inline]
+fn ws_run(b: &[u8], mut p: usize) -> usize {
+    if let Some(&[b' ' | b'\n', c]) = b.get(p..p + 2)
+        && c > b' '
+    {
+        return p + 1;
+    }
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(p) {
         p += 1;
     }
     p
 }
 
-/// Builds the tape of the one JSON value at `p` (after whitespace), without recursion:
-/// `open` holds the containers not yet closed (tape position, commas seen, whether an
-/// object). Returns the position after the value.
-fn build(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
-    // The stack of open containers is kept per thread between documents (no allocation per
-    // document once warm).
-    OPEN.with(|open| match open.try_borrow_mut() {
-        Ok(mut open) => {
-            open.clear();
-            build_with(b, p, nodes, &mut open)
-        }
-        Err(_) => build_with(b, p, nodes, &mut Vec::new()),
-    })
+/// The JSON value at `p` (not whitespace), inside `depth` containers; returns the position
+/// after it. Containers recurse, at most [`MAX_DEPTH`] deep.
+#[inline(always)]
+fn value(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
+    let c = *b.get(p)?;
+    // The commonest first, without a jump table.
+    if c == b'"' {
+        return string(b, p, nodes, memo);
+    }
+    if c.is_ascii_digit() {
+        return number(b, p, false, nodes, memo);
+    }
+    if c == b'-' {
+        return number(b, p, true, nodes, memo);
+    }
+    match c {
+        b'{' => object(b, p, nodes, depth, memo),
+        b'[' => array(b, p, nodes, depth, memo),
+        b't' => literal(b, p, b"true", Node::Bool(true), nodes),
+        b'f' => literal(b, p, b"false", Node::Bool(false), nodes),
+        b'n' => literal(b, p, b"null", Node::Null, nodes),
+        _ => None,
+    }
 }
 
-/// An open container: tape position, commas seen, whether an object, its key filter, and
+/// An object (`p` on its `{`): keys and values, with a 64-bit filter of the keys seen to tell
 /// whether a key may repeat.
-type Frame = (usize, u32, bool, u64, bool);
-
-thread_local! {
-    static OPEN: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+#[inline(never)]
+fn object(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
+    object_inline(b, p, nodes, depth, memo)
 }
 
-fn build_with(
+/// [`object`], inline: an array's elements that are objects are read without a call.
+#[inline(always)]
+fn object_inline(
     b: &[u8],
-    mut p: usize,
+    p: usize,
     nodes: &mut Vec<Node>,
-    open: &mut Vec<Frame>,
+    depth: u32,
+    memo: &mut Memo,
 ) -> Option<usize> {
-    loop {
-        // A value is expected at `p` (after whitespace).
-        p = ws(b, p);
-        match *b.get(p)? {
-            b'"' => p = string(b, p, nodes)?,
-            b'-' | b'0'..=b'9' => p = number(b, p, nodes)?,
-            c @ (b'{' | b'[') => {
-                if open.len() >= MAX_DEPTH as usize {
-                    return None;
-                }
-                let object = c == b'{';
-                let at = nodes.len();
-                nodes.push(Node::Null);
-                p = ws(b, p + 1);
-                let close = if object { b'}' } else { b']' };
-                if *b.get(p)? != close {
-                    let mut filter = 0;
-                    if object {
-                        let (after, bit) = key(b, p, nodes)?;
-                        p = after;
-                        filter = bit;
-                    }
-                    open.push((at, 0, object, filter, false));
-                    continue;
-                }
-                open.push((at, 0, object, 0, false));
-                // An empty container: closed below.
-            }
-            b't' => p = literal(b, p, b"true", Node::Bool(true), nodes)?,
-            b'f' => p = literal(b, p, b"false", Node::Bool(false), nodes)?,
-            b'n' => p = literal(b, p, b"null", Node::Null, nodes)?,
-            _ => return None,
-        }
-        // After a value (or at an empty container's closing bracket): a comma, or closes.
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    let at = nodes.len();
+    nodes.push(Node::Null);
+    let mut p = ws(b, p + 1);
+    let mut filter = 0u64;
+    let mut may_repeat = false;
+    if *b.get(p)? != b'}' {
         loop {
-            let Some(top) = open.last_mut() else {
-                return Some(p);
-            };
-            p = ws(b, p);
-            let c = *b.get(p)?;
-            // A comma only after a value (not straight after the opening bracket).
-            if c == b',' && nodes.len() > top.0 + 1 {
-                top.1 += 1;
-                p += 1;
-                if top.2 {
-                    let (after, bit) = key(b, ws(b, p), nodes)?;
-                    p = after;
-                    top.4 |= top.3 & bit != 0;
-                    top.3 |= bit;
-                }
-                break;
+            let (after, bit) = key(b, p, nodes, memo)?;
+            may_repeat |= filter & bit != 0;
+            filter |= bit;
+            p = ws(b, value(b, ws(b, after), nodes, depth + 1, memo)?);
+            match *b.get(p)? {
+                // Commonly `, "` (the next key).
+                b',' => match b.get(p + 1..p + 3) {
+                    Some(b" \"") => p += 2,
+                    _ => p = ws(b, p + 1),
+                },
+                b'}' => break,
+                _ => return None,
             }
-            if c != if top.2 { b'}' } else { b']' } {
-                return None;
-            }
-            p += 1;
-            let (at, commas, object, _, may_repeat) = *top;
-            open.pop();
-            // The tape has at most one node per byte of a text under 4 GiB.
-            let end = nodes.len() as u32;
-            nodes[at] = if object {
-                Node::Object {
-                    end,
-                    unique: !may_repeat,
-                }
-            } else {
-                let empty = nodes.len() == at + 1;
-                Node::Array {
-                    end,
-                    len: if empty { 0 } else { commas + 1 },
-                }
-            };
         }
     }
+    // The tape has at most one node per byte of a text under 4 GiB.
+    nodes[at] = Node::Object {
+        end: nodes.len() as u32,
+        unique: !may_repeat,
+    };
+    Some(p + 1)
+}
+
+/// An array (`p` on its `[`).
+fn array(b: &[u8], p: usize, nodes: &mut Vec<Node>, depth: u32, memo: &mut Memo) -> Option<usize> {
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    let at = nodes.len();
+    nodes.push(Node::Null);
+    let mut p = ws(b, p + 1);
+    let mut len = 0u32;
+    if *b.get(p)? != b']' {
+        loop {
+            let after = if *b.get(p)? == b'{' {
+                object_inline(b, p, nodes, depth + 1, memo)
+            } else {
+                value(b, p, nodes, depth + 1, memo)
+            };
+            p = ws(b, after?);
+            len += 1;
+            match *b.get(p)? {
+                // Commonly `, ` and the next value.
+                b',' => match b.get(p + 1..p + 3) {
+                    Some(&[b' ', c]) if c > b' ' => p += 2,
+                    _ => p = ws(b, p + 1),
+                },
+                b']' => break,
+                _ => return None,
+            }
+        }
+    }
+    nodes[at] = Node::Array {
+        end: nodes.len() as u32,
+        len,
+    };
+    Some(p + 1)
 }
 
 /// An object key and its colon (`p` on the key's opening quote, or fails); returns the
 /// position after the colon and the key's bit in an object's 64-bit key filter (from its
 /// length and its first and last bytes: equal keys always get the same bit).
 #[inline(always)]
-fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<(usize, u64)> {
+fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<(usize, u64)> {
+    let start = p + 1;
+    let x = word_at(b, p);
+    if let Some(x) = x {
+        let seen = memo.keys[memo_slot(x)];
+        // A key seen before: its quotes and bytes match (so it holds no escape).
+        if x & seen.mask == seen.word {
+            nodes.push(Node::Str {
+                start: start as u32,
+                end: start as u32 + seen.len,
+                escaped: false,
+            });
+            let after = p + seen.covered as usize;
+            if seen.colon {
+                return Some((after, seen.bit));
+            }
+            return Some((colon(b, after)?, seen.bit));
+        }
+    }
+    key_scan(b, p, x, nodes, memo)
+}
+
+/// [`key`] for a key not in the memo (`x`: the eight bytes from `p`, when there are eight):
+/// scanned, then remembered when short and unescaped.
+#[inline(never)]
+fn key_scan(
+    b: &[u8],
+    p: usize,
+    x: Option<u64>,
+    nodes: &mut Vec<Node>,
+    memo: &mut Memo,
+) -> Option<(usize, u64)> {
+    let start = p + 1;
     if *b.get(p)? != b'"' {
         return None;
     }
-    let end = string(b, p, nodes)?;
+    let (stop, escaped) = string_body(b, start)?;
+    nodes.push(Node::Str {
+        start: start as u32,
+        end: stop as u32,
+        escaped,
+    });
     // From the key's text as written: equal texts get equal bits; an escaped key (which could
     // equal another written differently) sets every bit.
-    let bit = match nodes.last() {
-        Some(&Node::Str {
-            start,
-            end: stop,
-            escaped: false,
-        }) if stop > start => {
-            let (f, l) = (b[start as usize], b[stop as usize - 1]);
-            1u64 << ((u64::from(stop - start) * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
-        }
-        Some(&Node::Str { escaped: false, .. }) => 1,
-        _ => u64::MAX,
+    let bit = if escaped {
+        u64::MAX
+    } else if stop > start {
+        let (f, l) = (b[start], b[stop - 1]);
+        1u64 << (((stop - start) as u64 * 7 + u64::from(f) * 3 + u64::from(l)) & 63)
+    } else {
+        1
     };
-    let p = ws(b, end);
-    if *b.get(p)? != b':' {
-        return None;
+    let after = colon(b, stop + 1)?;
+    let len = stop - start;
+    if let Some(x) = x
+        && !escaped
+        && len <= 6
+    {
+        // The quotes and the key, then the colon and one space when they follow at once.
+        let mut covered = len + 2;
+        let colon = covered < 8 && after == stop + 2;
+        if colon {
+            covered += 1;
+            if covered < 8 && b.get(after) == Some(&b' ') {
+                covered += 1;
+            }
+        }
+        let mask = low_bytes(covered);
+        memo.keys[memo_slot(x)] = Seen {
+            word: x & mask,
+            mask,
+            len: len as u32,
+            covered: covered as u32,
+            bit,
+            colon,
+        };
     }
-    Some((p + 1, bit))
+    Some((after, bit))
 }
 
+/// The position after the colon that follows a key (`p` after its closing quote), or fails.
+#[inline(always)]
+fn colon(b: &[u8], mut p: usize) -> Option<usize> {
+    if b.get(p) != Some(&b':') {
+        p = ws(b, p);
+        if *b.get(p)? != b':' {
+            return None;
+        }
+    }
+    Some(p + 1)
+}
+
+#[inline(always)]
 fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -> Option<usize> {
-    if b[p..].starts_with(word) {
+    if b.get(p..p + word.len())? == word {
         nodes.push(node);
         Some(p + word.len())
     } else {
@@ -493,48 +683,213 @@ fn literal(b: &[u8], p: usize, word: &[u8], node: Node, nodes: &mut Vec<Node>) -
 /// A string (`p` on its opening quote), checked: escapes well formed, surrogates paired, no
 /// control characters. Returns the position after the closing quote.
 #[inline(always)]
-fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<usize> {
     let start = p + 1;
-    let mut q = start;
-    // Short strings byte by byte, long ones eight bytes at a time.
-    while let Some(&c) = b.get(q) {
-        if !PLAIN[usize::from(c)] {
-            break;
-        }
-        q += 1;
-        if q - start == 16 {
-            q += string_run(&b[q..]);
-            break;
+    let x = word_at(b, p);
+    if let Some(x) = x {
+        let seen = memo.strings[memo_slot(x)];
+        // A string seen before: its quotes and bytes match (so it holds no escape).
+        if x & seen.mask == seen.word {
+            nodes.push(Node::Str {
+                start: start as u32,
+                end: start as u32 + seen.len,
+                escaped: false,
+            });
+            return Some(p + seen.covered as usize);
         }
     }
+    string_scan(b, p, x, nodes, memo)
+}
+
+/// [`string`] for a string not in the memo (`x`: the eight bytes from `p`, when there are
+/// eight): scanned, then remembered when short and unescaped.
+#[inline(never)]
+fn string_scan(
+    b: &[u8],
+    p: usize,
+    x: Option<u64>,
+    nodes: &mut Vec<Node>,
+    memo: &mut Memo,
+) -> Option<usize> {
+    let start = p + 1;
+    let (end, escaped) = string_body(b, start)?;
+    nodes.push(Node::Str {
+        start: start as u32,
+        end: end as u32,
+        escaped,
+    });
+    let len = end - start;
+    if let Some(x) = x
+        && !escaped
+        && len <= 6
+    {
+        let mask = low_bytes(len + 2);
+        memo.strings[memo_slot(x)] = Seen {
+            word: x & mask,
+            mask,
+            len: len as u32,
+            covered: len as u32 + 2,
+            bit: 0,
+            colon: false,
+        };
+    }
+    Some(end + 1)
+}
+
+/// The body of a string from `start` (after its opening quote), checked: the position of its
+/// closing quote and whether it holds an escape.
+#[inline(always)]
+fn string_body(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut q = start + plain_run(b, start);
     let mut escaped = false;
     loop {
         match *b.get(q)? {
-            b'"' => break,
+            b'"' => return Some((q, escaped)),
             b'\\' => {
                 escaped = true;
                 q = escape_end(b, q)?;
-                q += string_run(b.get(q..)?);
+                q += plain_run(b, q);
             }
             // A control character: the caller's reader reports it.
             _ => return None,
         }
     }
-    nodes.push(Node::Str {
-        start: start as u32,
-        end: q as u32,
-        escaped,
-    });
-    Some(q + 1)
+}
+
+/// The high bit set in each byte of `x` that is `"`, `\` or a control character (below
+/// 0x20); bytes above the lowest flagged one may be flagged wrongly (a borrow only runs
+/// upwards), so only the lowest flag is exact.
+#[inline(always)]
+fn special_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let q = x ^ QUOTES;
+    let bs = x ^ BACKSLASHES;
+    ((q.wrapping_sub(ONES) & !q)
+        | (bs.wrapping_sub(ONES) & !bs)
+        | (x.wrapping_sub(ONES * 0x20) & !x))
+        & HIGH
+}
+
+/// How many bytes from `p` need no attention inside a string: the length of the run before
+/// the first `"`, `\` or control character (or the end). Eight bytes at a time.
+#[inline(always)]
+fn plain_run(b: &[u8], p: usize) -> usize {
+    let mut q = p;
+    while let Some(word) = word_at(b, q) {
+        let flags = special_bytes(word);
+        if flags != 0 {
+            return q - p + (flags.trailing_zeros() / 8) as usize;
+        }
+        q += 8;
+    }
+    while let Some(&c) = b.get(q) {
+        if !PLAIN[usize::from(c)] {
+            break;
+        }
+        q += 1;
+    }
+    q - p
 }
 
 /// A number as `serde_json` reads it (then as templates see it): integers as
-/// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Only the
-/// exactly computable cases are handled (at most 18 integer digits; significands below 2^53
-/// with a decimal exponent within ±22, where one correctly rounded operation gives the value
-/// whichever algorithm `serde_json` was built with). Returns the position after it.
+/// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Integers
+/// of up to 9 digits and decimals of up to 15 digits without an exponent are read here;
+/// anything else by [`number_slow`]. `negative`: whether it starts with `-` (the caller has
+/// read that byte). Returns the position after it.
 #[inline(always)]
-fn number(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+fn number(
+    b: &[u8],
+    start: usize,
+    negative: bool,
+    nodes: &mut Vec<Node>,
+    memo: &mut Memo,
+) -> Option<usize> {
+    let int_start = start + usize::from(negative);
+    let mut p = int_start;
+    let mut significand: u64 = 0;
+    while let Some(&d @ b'0'..=b'9') = b.get(p) {
+        significand = significand * 10 + u64::from(d - b'0');
+        p += 1;
+        if p - int_start > 9 {
+            return number_slow(b, start, nodes);
+        }
+    }
+    let int_digits = p - int_start;
+    // No digit, or a leading zero followed by digits (`01`, refused).
+    if int_digits == 0 || (int_digits > 1 && b[int_start] == b'0') {
+        return number_slow(b, start, nodes);
+    }
+    match b.get(p) {
+        Some(b'.') => {
+            // A decimal seen before: its bytes and the one after match.
+            let x = word_at(b, start);
+            if let Some(x) = x {
+                let seen = memo.numbers[number_slot(x)];
+                if x & seen.mask == seen.word {
+                    nodes.push(Node::Double(f64::from_bits(seen.bit)));
+                    return Some(start + seen.len as usize);
+                }
+            }
+            let frac_start = p + 1;
+            p = frac_start;
+            while let Some(&d @ b'0'..=b'9') = b.get(p) {
+                significand = significand * 10 + u64::from(d - b'0');
+                p += 1;
+                if int_digits + (p - frac_start) > 15 {
+                    return number_slow(b, start, nodes);
+                }
+            }
+            let frac_digits = p - frac_start;
+            if frac_digits == 0 || matches!(b.get(p), Some(b'e' | b'E')) {
+                return number_slow(b, start, nodes);
+            }
+            // Below 2^53 and an exact power of ten: one correctly rounded division (the
+            // significand converted exactly, as a signed integer: one instruction).
+            let f = significand as i64 as f64 / POW10[frac_digits];
+            let f = if negative { -f } else { f };
+            nodes.push(Node::Double(f));
+            let len = p - start;
+            if let Some(x) = x
+                && len < 8
+            {
+                // The pattern holds the byte after the number: that byte ended it.
+                let mask = low_bytes(len + 1);
+                memo.numbers[number_slot(x)] = Seen {
+                    word: x & mask,
+                    mask,
+                    len: len as u32,
+                    covered: len as u32 + 1,
+                    bit: f.to_bits(),
+                    colon: false,
+                };
+            }
+            Some(p)
+        }
+        Some(b'e' | b'E') => number_slow(b, start, nodes),
+        _ => {
+            // At most 9 digits: an `Integer`.
+            let v = significand as i32;
+            nodes.push(if !negative {
+                Node::Int(v)
+            } else if v == 0 {
+                Node::Double(-0.0)
+            } else {
+                Node::Int(-v)
+            });
+            Some(p)
+        }
+    }
+}
+
+/// The numbers [`number`] leaves: only the exactly computable cases are handled (at most 18
+/// integer digits; significands below 2^53 with a decimal exponent within ±22, where one
+/// correctly rounded operation gives the value whichever algorithm `serde_json` was built
+/// with), and integers beyond the `long` range kept as digits. Returns the position after it.
+#[inline(never)]
+fn number_slow(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
     let start = p;
     let negative = b[p] == b'-';
     if negative {
@@ -675,39 +1030,6 @@ fn hex4(h: &[u8]) -> Option<u32> {
         v = v * 16 + char::from(b).to_digit(16)?;
     }
     Some(v)
-}
-
-/// How many bytes from the start of `s` need no attention inside a string: the length of the
-/// run before the first `"`, `\` or control character (or all of `s`). Eight bytes at a time.
-fn string_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    let mut chunks = s.chunks_exact(8);
-    let mut i = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let q = x ^ QUOTES;
-        let bs = x ^ BACKSLASHES;
-        // High bit set in the bytes equal to `"`, to `\`, or below 0x20; the lowest flagged
-        // byte is exact (a borrow only runs upwards from a flagged byte).
-        let flags = ((q.wrapping_sub(ONES) & !q)
-            | (bs.wrapping_sub(ONES) & !bs)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
-        if flags != 0 {
-            return i + (flags.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + chunks
-        .remainder()
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .unwrap_or(chunks.remainder().len())
 }
 
 /// Decodes the checked escapes of a string body into `out`.
