@@ -860,7 +860,10 @@ impl Tape {
         {
             // Lengths first: most keys differ there.
             return (end - start) as usize == key.len()
-                && self.bytes().get(start as usize..end as usize) == Some(key.as_bytes());
+                && self
+                    .bytes()
+                    .get(start as usize..end as usize)
+                    .is_some_and(|k| crate::value::short_bytes_eq(k, key.as_bytes()));
         }
         match self.raw_str(k) {
             Some((raw, false)) => raw == key,
@@ -978,6 +981,25 @@ impl Doc {
         Some(items)
     }
 
+    /// The first element node and the length of array `arr`, unless it has been
+    /// materialized or is no array (a loop then walks the tape with [`Doc::next_node`]).
+    #[inline]
+    pub(crate) fn array_items(&self, arr: u32) -> Option<(u32, u32)> {
+        let Node::Array { len, .. } = self.tape.nodes[arr as usize] else {
+            return None;
+        };
+        if self.is_made(arr) {
+            return None;
+        }
+        Some((arr + 1, len))
+    }
+
+    /// The node after node `i` and everything inside it (the next element of an array).
+    #[inline]
+    pub(crate) fn next_node(&self, i: u32) -> u32 {
+        self.tape.after(i)
+    }
+
     /// Prints member `key` of object `obj` when it is a scalar and the object is still on
     /// the tape: `true` when printed.
     pub(crate) fn print_member(&self, obj: u32, key: &str, out: &mut String) -> bool {
@@ -996,8 +1018,9 @@ impl Doc {
         true
     }
 
+    /// Whether container node `i` has been materialized.
     #[inline]
-    fn is_made(&self, i: u32) -> bool {
+    pub(crate) fn is_made(&self, i: u32) -> bool {
         let made = self.made.borrow();
         !made.is_empty() && made.contains_key(&i)
     }
