@@ -362,6 +362,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
     }
 
     fn nodes<'a>(&mut self, nodes: &'a [Node], env: &'a Env<'a>, out: &mut String) -> R<()> {
+        self.walk(nodes, env, out)
+    }
+
+    /// The walk of [`Renderer::nodes`], in line where a loop renders its body.
+    #[inline(always)]
+    fn walk<'a>(&mut self, nodes: &'a [Node], env: &'a Env<'a>, out: &mut String) -> R<()> {
         for n in nodes {
             match n {
                 // Text is bounded by the template's size: the output budget is checked after
@@ -379,7 +385,12 @@ impl<'p, 'c> Renderer<'p, 'c> {
                             None => self.truthy(c, env)?,
                         };
                         if yes {
-                            self.nodes(body, env, out)?;
+                            // `#if(…)text#end`, the usual separator, without a call
+                            if let [Node::Text(t)] = &body[..] {
+                                out.push_str(t);
+                            } else {
+                                self.nodes(body, env, out)?;
+                            }
                             done = true;
                             break;
                         }
@@ -935,7 +946,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 env
             };
             match self
-                .nodes(&f.body, body_env, out)
+                .walk(&f.body, body_env, out)
                 .and_then(|()| self.check_output(out))
             {
                 Ok(()) => {}
