@@ -1048,6 +1048,7 @@ impl Doc {
 
     /// Prints member `key` of object `obj` when it is a scalar and the object is still on
     /// the tape: `true` when printed.
+    #[inline(always)]
     pub(crate) fn print_member(&self, obj: u32, key: &str, out: &mut String) -> bool {
         let tape = &*self.tape;
         let v = match tape.unique_member(obj, key) {
@@ -1079,7 +1080,7 @@ impl Doc {
     }
 
     /// Whether container node `i` has been materialized.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_made(&self, i: u32) -> bool {
         let made = self.made.borrow();
         !made.is_empty() && made.contains_key(&i)

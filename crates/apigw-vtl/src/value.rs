@@ -601,7 +601,7 @@ pub(crate) fn short_str_eq(a: &str, b: &str) -> bool {
 
 /// Byte-string equality for short strings: at most two overlapping word compares up to 16
 /// bytes (no loop, no `memcmp` call), `memcmp` beyond.
-#[inline]
+#[inline(always)]
 pub(crate) fn short_bytes_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
