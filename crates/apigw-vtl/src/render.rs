@@ -166,7 +166,10 @@ pub(crate) fn render(
     // The variable slots come from a per-thread pool (a render inside a render, from a host
     // object, simply gets a new vector).
     let mut slots = SLOTS.with(std::cell::Cell::take);
-    slots.resize(prog.names.list.len(), Slot::Unresolved);
+    // (The pooled vector is empty: filled without cloning a template slot.)
+    let n = prog.names.list.len();
+    slots.clear();
+    slots.extend(std::iter::repeat_with(|| Slot::Unresolved).take(n));
     let mut r = Renderer {
         prog,
         opts,
@@ -643,34 +646,48 @@ impl<'p, 'c> Renderer<'p, 'c> {
     fn apply_part(&mut self, v: &Value, p: &Part, env: &Env<'_>) -> R<Value> {
         Ok(match p {
             Part::Prop(name, _) => methods::get_property(v, name),
-            Part::Method(name, args, sp) => {
-                // arguments live on the stack for the common short calls
-                let mut inline: [Value; 3] = [Value::null(), Value::null(), Value::null()];
-                let mut heap: Vec<Value> = Vec::new();
-                let a: &[Value] = if args.len() <= 3 {
-                    for (slot, e) in inline.iter_mut().zip(args) {
-                        *slot = self.value(e, env)?;
-                    }
-                    &inline[..args.len()]
-                } else {
-                    heap.reserve(args.len());
+            // Arguments live on the stack, exactly as many as given, for the common short
+            // calls.
+            Part::Method(name, args, sp) => match &args[..] {
+                [] => self.call_method(v, name, &[], *sp, env)?,
+                [a] => {
+                    let a = [self.value(a, env)?];
+                    self.call_method(v, name, &a, *sp, env)?
+                }
+                [a, b] => {
+                    let a = [self.value(a, env)?, self.value(b, env)?];
+                    self.call_method(v, name, &a, *sp, env)?
+                }
+                _ => {
+                    let mut heap = Vec::with_capacity(args.len());
                     for e in args {
                         heap.push(self.value(e, env)?);
                     }
-                    &heap
-                };
-                // #define blocks are strings to their callers
-                if let V::Block(_) = v.0 {
-                    let s = self.stringify(v, env, sp.start)?;
-                    return self.invoke(&Value::string(s), name, a, *sp);
+                    self.call_method(v, name, &heap, *sp, env)?
                 }
-                self.invoke(v, name, a, *sp)?
-            }
+            },
             Part::Index(e, sp) => {
                 let k = self.value(e, env)?;
                 methods::index(v, &k).map_err(|m| rerr(sp.start, m))?
             }
         })
+    }
+
+    /// Calls method `name` of `v` with the arguments evaluated.
+    fn call_method(
+        &mut self,
+        v: &Value,
+        name: &str,
+        args: &[Value],
+        sp: Span,
+        env: &Env<'_>,
+    ) -> R<Value> {
+        // #define blocks are strings to their callers
+        if let V::Block(_) = v.0 {
+            let s = self.stringify(v, env, sp.start)?;
+            return self.invoke(&Value::string(s), name, args, sp);
+        }
+        self.invoke(v, name, args, sp)
     }
 
     fn invoke(&mut self, v: &Value, name: &str, args: &[Value], sp: Span) -> R<Value> {
