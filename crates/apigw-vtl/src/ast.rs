@@ -14,7 +14,9 @@ pub(crate) struct Span {
 /// A name interned into the template's slot table.
 pub(crate) type NameId = u32;
 
+/// `repr(u8)`: a plain tag byte, cheaper to dispatch on than a niche in `Text`'s string.
 #[derive(Debug)]
+#[repr(u8)]
 pub(crate) enum Node {
     Text(String),
     Ref(Box<RefNode>),
@@ -98,6 +100,52 @@ pub(crate) struct RefNode {
     /// The reference as written (`$a.b`), Velocity's `literal()`.
     pub literal: Box<str>,
     pub span: Span,
+    /// Classified once by [`RefNode::classified`]: the one property read when this is
+    /// `$x.index`, `$x.hasNext`, … (a loop scope's property, when `$x` holds one).
+    pub loop_prop: LoopProp,
+    /// No escape, no prefix, not a runt, and at most one part, a property other than
+    /// `class`: printable straight from a variable's value.
+    pub plain: bool,
+    /// The first part is a property other than `class`/`Class` (a map key or JSON member).
+    pub prop0: bool,
+}
+
+/// The properties of a `$foreach` scope read without a method call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum LoopProp {
+    /// Not a single property of those below.
+    None,
+    Index,
+    Count,
+    HasNext,
+    First,
+    Last,
+}
+
+impl RefNode {
+    /// Fills in the fields derived from the others (`loop_prop`, `plain`, `prop0`).
+    pub fn classified(mut self) -> RefNode {
+        let first_prop = match self.parts.first() {
+            Some(Part::Prop(name, _)) => Some(&**name),
+            _ => None,
+        };
+        self.prop0 = first_prop.is_some_and(|n| n != "class" && n != "Class");
+        self.loop_prop = match (self.parts.len(), first_prop) {
+            (1, Some("index")) => LoopProp::Index,
+            (1, Some("count")) => LoopProp::Count,
+            (1, Some("hasNext")) => LoopProp::HasNext,
+            (1, Some("first")) => LoopProp::First,
+            (1, Some("last")) => LoopProp::Last,
+            _ => LoopProp::None,
+        };
+        self.plain = self.kind != RefKind::Runt
+            && !self.escaped
+            && self.esc_prefix.is_empty()
+            && self.more_prefix.is_empty()
+            && (self.parts.is_empty() || (self.parts.len() == 1 && self.prop0));
+        self
+    }
 }
 
 #[derive(Debug)]

@@ -1182,7 +1182,10 @@ impl Tape {
         {
             // Lengths first: most keys differ there.
             return (end - start) as usize == key.len()
-                && self.bytes().get(start as usize..end as usize) == Some(key.as_bytes());
+                && self
+                    .bytes()
+                    .get(start as usize..end as usize)
+                    .is_some_and(|k| crate::value::short_bytes_eq(k, key.as_bytes()));
         }
         match self.raw_str(k) {
             Some((raw, false)) => raw == key,
@@ -1199,6 +1202,52 @@ impl Tape {
     /// built from the members keeps it); `None` when absent or `obj` is no object.
     #[inline]
     fn member(&self, obj: u32, key: &str) -> Option<u32> {
+        match self.unique_member(obj, key) {
+            Some(found) => found,
+            None => self.member_any(obj, key),
+        }
+    }
+
+    /// [`Tape::member`] in the common case of a tight loop: an object without repeated keys,
+    /// whose keys are unescaped, compared as bytes (lengths first). `None` for any other
+    /// node (`member_any` then answers).
+    #[inline(always)]
+    fn unique_member(&self, obj: u32, key: &str) -> Option<Option<u32>> {
+        let nodes = &self.nodes[..];
+        let Some(&Node::Object { end, unique: true }) = nodes.get(obj as usize) else {
+            return None;
+        };
+        let text = self.bytes();
+        let want = key.as_bytes();
+        let mut k = obj as usize + 1;
+        while k < end as usize {
+            let Some(&Node::Str {
+                start,
+                end,
+                escaped: false,
+            }) = nodes.get(k)
+            else {
+                return None;
+            };
+            let v = k + 1;
+            if (end.wrapping_sub(start)) as usize == want.len()
+                && text
+                    .get(start as usize..end as usize)
+                    .is_some_and(|k| crate::value::short_bytes_eq(k, want))
+            {
+                return Some(Some(v as u32));
+            }
+            k = match nodes.get(v) {
+                Some(Node::Object { end, .. } | Node::Array { end, .. }) => *end as usize,
+                _ => v + 1,
+            };
+        }
+        Some(None)
+    }
+
+    /// [`Tape::member`] for any object.
+    #[inline(never)]
+    fn member_any(&self, obj: u32, key: &str) -> Option<u32> {
         let Node::Object { end, unique } = self.nodes[obj as usize] else {
             return None;
         };
@@ -1300,14 +1349,48 @@ impl Doc {
         Some(items)
     }
 
+    /// The first element node and the length of array `arr`, unless it has been
+    /// materialized or is no array (a loop then walks the tape with [`Doc::next_node`]).
+    #[inline]
+    pub(crate) fn array_items(&self, arr: u32) -> Option<(u32, u32)> {
+        let Node::Array { len, .. } = self.tape.nodes[arr as usize] else {
+            return None;
+        };
+        if self.is_made(arr) {
+            return None;
+        }
+        Some((arr + 1, len))
+    }
+
+    /// The node after node `i` and everything inside it (the next element of an array).
+    #[inline]
+    pub(crate) fn next_node(&self, i: u32) -> u32 {
+        self.tape.after(i)
+    }
+
     /// Prints member `key` of object `obj` when it is a scalar and the object is still on
     /// the tape: `true` when printed.
+    #[inline(always)]
     pub(crate) fn print_member(&self, obj: u32, key: &str, out: &mut String) -> bool {
-        let Lookup::Found(v) = self.member(obj, key) else {
-            return false;
-        };
         let tape = &*self.tape;
+        let v = match tape.unique_member(obj, key) {
+            Some(Some(v)) if !self.is_made(obj) => v,
+            Some(_) => return false,
+            None => match self.member(obj, key) {
+                Lookup::Found(v) => v,
+                _ => return false,
+            },
+        };
         match tape.nodes[v as usize] {
+            Node::Str {
+                start,
+                end,
+                escaped: false,
+            } => {
+                if let Some(s) = tape.text.get(start as usize..end as usize) {
+                    out.push_str(s);
+                }
+            }
             Node::Str { .. } | Node::Big { .. } => tape.push_str(v, out),
             Node::Int(x) => crate::value::write_int(i64::from(x), out),
             Node::Long(x) => crate::value::write_int(x, out),
@@ -1318,8 +1401,9 @@ impl Doc {
         true
     }
 
-    #[inline]
-    fn is_made(&self, i: u32) -> bool {
+    /// Whether container node `i` has been materialized.
+    #[inline(always)]
+    pub(crate) fn is_made(&self, i: u32) -> bool {
         let made = self.made.borrow();
         !made.is_empty() && made.contains_key(&i)
     }

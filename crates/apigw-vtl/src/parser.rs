@@ -616,7 +616,11 @@ impl<'s, 'n> Parser<'s, 'n> {
                     start: first_tok.start as u32,
                     end: last_end as u32,
                 },
-            });
+                loop_prop: LoopProp::None,
+                plain: false,
+                prop0: false,
+            }
+            .classified());
         }
         let (kind, root_name) = if first_clean.starts_with("$!") {
             let r = if first_clean.starts_with("$!{") {
@@ -646,7 +650,11 @@ impl<'s, 'n> Parser<'s, 'n> {
                 start: first_tok.start as u32,
                 end: last_end as u32,
             },
-        })
+            loop_prop: LoopProp::None,
+            plain: false,
+            prop0: false,
+        }
+        .classified())
     }
 
     /// `literal()` of the reference whose first token is `first` and whose

@@ -63,6 +63,25 @@ impl Program {
     }
 }
 
+/// What a `#foreach` iterates.
+enum Items {
+    /// A JSON array on its tape: the next element's node and the array's length; `watch`
+    /// while the array may yet be materialized into a list.
+    Tape {
+        doc: Rc<crate::json::Doc>,
+        arr: u32,
+        next: u32,
+        len: usize,
+        watch: bool,
+    },
+    /// A list, seen live (changes and all).
+    Live(Rc<RefCell<Vec<Value>>>),
+    /// A snapshot.
+    Owned(Vec<Value>),
+    /// A map's values or view, with the map's modification count.
+    Map(Vec<Value>, Rc<RefCell<JMap>>, u64),
+}
+
 pub(crate) enum Flow {
     /// `#break`: ends the innermost `#foreach` (or the template).
     Break,
@@ -126,10 +145,12 @@ struct Renderer<'p, 'c> {
     ctx: &'c Context<'c>,
     slots: Vec<Slot>,
     dyn_names: Option<Names>,
-    dyn_macros: HashMap<Box<str>, Arc<MacroDef>>,
+    /// Macros defined by `#evaluate`d text (made on first use).
+    dyn_macros: Option<HashMap<Box<str>, Arc<MacroDef>>>,
     iterations: u64,
     depth: usize,
-    base: usize,
+    /// The output length at which the output budget is exceeded.
+    limit: usize,
     legacy_loop_vars: bool,
     /// Render depth per `#define` block (Velocity's
     /// `directive.define.max.depth`, 2).
@@ -145,17 +166,20 @@ pub(crate) fn render(
     // The variable slots come from a per-thread pool (a render inside a render, from a host
     // object, simply gets a new vector).
     let mut slots = SLOTS.with(std::cell::Cell::take);
-    slots.resize(prog.names.list.len(), Slot::Unresolved);
+    // (The pooled vector is empty: filled without cloning a template slot.)
+    let n = prog.names.list.len();
+    slots.clear();
+    slots.extend(std::iter::repeat_with(|| Slot::Unresolved).take(n));
     let mut r = Renderer {
         prog,
         opts,
         ctx,
         slots,
         dyn_names: None,
-        dyn_macros: HashMap::new(),
+        dyn_macros: None,
         iterations: 0,
         depth: 0,
-        base: out.len(),
+        limit: out.len().saturating_add(opts.limits.max_output_bytes),
         legacy_loop_vars: prog.legacy_loop_vars,
         define_depth: Vec::new(),
     };
@@ -174,6 +198,43 @@ pub(crate) fn render(
         Ok(()) | Err(Flow::Break) | Err(Flow::BreakTo(_)) | Err(Flow::Stop) => Ok(()),
         Err(Flow::Err(e)) => Err(e.resolve(&prog.src)),
     }
+}
+
+/// Prints a string, number or boolean as Java does: `false` for other values (nothing
+/// printed).
+#[inline(always)]
+fn write_plain(v: &Value, out: &mut String) -> bool {
+    match &v.0 {
+        V::Str(s) => out.push_str(s),
+        V::Int(i) => crate::value::write_int(i64::from(*i), out),
+        V::Long(_) | V::Bool(_) | V::Double(_) => v.write_java(out),
+        _ => return false,
+    }
+    true
+}
+
+/// The value of `#if($foreach.hasNext)`, `.first` or `.last` read from the loop scope in
+/// the template's own context; `None` for any other condition.
+#[inline(always)]
+fn loop_condition(e: &Expr, slots: &[Slot], env: &Env<'_>) -> Option<bool> {
+    let Expr::Ref(r) = e else {
+        return None;
+    };
+    if !matches!(
+        r.loop_prop,
+        LoopProp::HasNext | LoopProp::First | LoopProp::Last
+    ) || env.caller.is_some()
+    {
+        return None;
+    }
+    let Some(Slot::Val(Value(V::Loop(s)))) = slots.get(r.root as usize) else {
+        return None;
+    };
+    Some(match r.loop_prop {
+        LoopProp::HasNext => s.has_next.get(),
+        LoopProp::First => s.index.get() == 0,
+        _ => !s.has_next.get(),
+    })
 }
 
 fn is_constant(e: &Expr) -> bool {
@@ -284,18 +345,32 @@ impl<'p, 'c> Renderer<'p, 'c> {
         self.set_global(id, v);
     }
 
+    /// The output budget: one compare per check.
+    #[inline(always)]
     fn check_output(&self, out: &str) -> R<()> {
-        let max = self.opts.limits.max_output_bytes;
-        if out.len().saturating_sub(self.base) > max {
-            return Err(Flow::Err(Error::new(
-                ErrorKind::LimitExceeded,
-                format!("output exceeds the limit of {max} bytes"),
-            )));
+        if out.len() > self.limit {
+            return Err(self.over_limit());
         }
         Ok(())
     }
 
+    #[cold]
+    #[inline(never)]
+    fn over_limit(&self) -> Flow {
+        let max = self.opts.limits.max_output_bytes;
+        Flow::Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!("output exceeds the limit of {max} bytes"),
+        ))
+    }
+
     fn nodes<'a>(&mut self, nodes: &'a [Node], env: &'a Env<'a>, out: &mut String) -> R<()> {
+        self.walk(nodes, env, out)
+    }
+
+    /// The walk of [`Renderer::nodes`], in line where a loop renders its body.
+    #[inline(always)]
+    fn walk<'a>(&mut self, nodes: &'a [Node], env: &'a Env<'a>, out: &mut String) -> R<()> {
         for n in nodes {
             match n {
                 // Text is bounded by the template's size: the output budget is checked after
@@ -305,12 +380,20 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     continue;
                 }
                 Node::Ref(r) => self.render_ref(r, env, out)?,
-                Node::Set(s) => self.set(s, env)?,
                 Node::If(i) => {
                     let mut done = false;
                     for (c, body) in &i.branches {
-                        if self.truthy(c, env)? {
-                            self.nodes(body, env, out)?;
+                        let yes = match loop_condition(c, &self.slots, env) {
+                            Some(b) => b,
+                            None => self.truthy(c, env)?,
+                        };
+                        if yes {
+                            // `#if(…)text#end`, the usual separator, without a call
+                            if let [Node::Text(t)] = &body[..] {
+                                out.push_str(t);
+                            } else {
+                                self.nodes(body, env, out)?;
+                            }
                             done = true;
                             break;
                         }
@@ -320,36 +403,49 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     }
                 }
                 Node::Foreach(f) => self.foreach(f, env, out)?,
-                Node::MacroDef => {}
-                Node::Call(c) => self.call_macro(c, env, out)?,
-                Node::Define(d) => {
-                    self.set_var(d.name, Some(Value(V::Block(d.body.clone()))), env);
-                }
-                Node::Evaluate(e) => self.evaluate(&e.0, e.1, env, out)?,
-                Node::Break(arg, sp) => {
-                    let Some(arg) = arg else {
-                        return Err(Flow::Break);
-                    };
-                    let v = self.value(arg, env)?;
-                    if let V::Loop(s) = &v.0 {
-                        return Err(Flow::BreakTo(Rc::as_ptr(s) as usize));
-                    }
-                    let shown = if v.is_null() {
-                        arg.literal()
-                    } else {
-                        v.to_string()
-                    };
-                    return Err(rerr(
-                        sp.start,
-                        format!(
-                            "{shown} is not a valid org.apache.velocity.runtime.directive.Scope instance"
-                        ),
-                    ));
-                }
-                Node::Stop => return Err(Flow::Stop),
-                Node::Literal(t) => out.push_str(t),
+                _ => self.rare_node(n, env, out)?,
             }
             self.check_output(out)?;
+        }
+        Ok(())
+    }
+
+    /// The node kinds templates use seldom, out of the hot walk of [`Renderer::nodes`].
+    #[inline(never)]
+    fn rare_node<'a>(&mut self, n: &'a Node, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        match n {
+            Node::Set(s) => self.set(s, env)?,
+            Node::MacroDef => {}
+            Node::Call(c) => self.call_macro(c, env, out)?,
+            Node::Define(d) => {
+                self.set_var(d.name, Some(Value(V::Block(d.body.clone()))), env);
+            }
+            Node::Evaluate(e) => self.evaluate(&e.0, e.1, env, out)?,
+            Node::Break(arg, sp) => {
+                let Some(arg) = arg else {
+                    return Err(Flow::Break);
+                };
+                let v = self.value(arg, env)?;
+                if let V::Loop(s) = &v.0 {
+                    return Err(Flow::BreakTo(Rc::as_ptr(s) as usize));
+                }
+                let shown = if v.is_null() {
+                    arg.literal()
+                } else {
+                    v.to_string()
+                };
+                return Err(rerr(
+                    sp.start,
+                    format!(
+                        "{shown} is not a valid org.apache.velocity.runtime.directive.Scope instance"
+                    ),
+                ));
+            }
+            Node::Stop => return Err(Flow::Stop),
+            Node::Literal(t) => out.push_str(t),
+            Node::Text(t) => out.push_str(t),
+            Node::Ref(r) => self.render_ref(r, env, out)?,
+            Node::If(_) | Node::Foreach(_) => self.nodes(std::slice::from_ref(n), env, out)?,
         }
         Ok(())
     }
@@ -389,50 +485,36 @@ impl<'p, 'c> Renderer<'p, 'c> {
     }
 
     fn render_ref<'a>(&mut self, r: &'a RefNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
-        if r.kind == RefKind::Runt {
-            out.push_str(&r.root_name);
-            return Ok(());
-        }
         // Fast path: `$x` or `$map.key` printing a plain value, written
         // straight from the slot without cloning it.
-        if !r.escaped
+        if r.plain
             && env.caller.is_none()
-            && r.esc_prefix.is_empty()
-            && r.more_prefix.is_empty()
-            && r.parts.len() <= 1
             && let Some(Slot::Val(root)) = self.slots.get(r.root as usize)
         {
-            let printable = |v: &Value| {
-                matches!(
-                    v.0,
-                    V::Str(_) | V::Int(_) | V::Long(_) | V::Bool(_) | V::Double(_)
-                )
-            };
             match (&r.parts.first(), &root.0) {
-                (None, _) if printable(root) => {
-                    root.write_java(out);
+                (None, _) if write_plain(root, out) => return Ok(()),
+                (Some(Part::Prop(name, _)), V::Json(doc, i)) if doc.print_member(*i, name, out) => {
                     return Ok(());
                 }
-                (Some(Part::Prop(name, _)), V::Json(doc, i))
-                    if &**name != "class"
-                        && &**name != "Class"
-                        && doc.print_member(*i, name, out) =>
-                {
-                    return Ok(());
-                }
-                (Some(Part::Prop(name, _)), V::Map(m))
-                    if &**name != "class" && &**name != "Class" =>
-                {
+                (Some(Part::Prop(name, _)), V::Map(m)) => {
                     let m = m.borrow();
                     if let Some(v) = m.get_str(name)
-                        && printable(v)
+                        && write_plain(v, out)
                     {
-                        v.write_java(out);
                         return Ok(());
                     }
                 }
                 _ => {}
             }
+        }
+        self.render_ref_slow(r, env, out)
+    }
+
+    #[inline(never)]
+    fn render_ref_slow<'a>(&mut self, r: &'a RefNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        if r.kind == RefKind::Runt {
+            out.push_str(&r.root_name);
+            return Ok(());
         }
         let v = self.eval_ref(r, env)?;
         if r.escaped {
@@ -519,11 +601,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
         }
         // Fast path for `$map.key…` on a variable of the template: read the
         // first property through the slot without cloning the map handle.
-        if env.caller.is_none()
+        if r.prop0
+            && env.caller.is_none()
             && let Some(Part::Prop(name, _)) = r.parts.first()
             && let Some(Slot::Val(Value(V::Map(m)))) = self.slots.get(r.root as usize)
-            && &**name != "class"
-            && &**name != "Class"
         {
             let mut v = m
                 .borrow()
@@ -539,20 +620,18 @@ impl<'p, 'c> Renderer<'p, 'c> {
             return Ok(v);
         }
         // `$foreach.index`/`.hasNext`/… without cloning the scope.
-        if env.caller.is_none()
-            && r.parts.len() == 1
-            && let Part::Prop(name, _) = &r.parts[0]
+        if r.loop_prop != LoopProp::None
+            && env.caller.is_none()
             && let Some(Slot::Val(Value(V::Loop(s)))) = self.slots.get(r.root as usize)
         {
             let i = s.index.get();
-            match &**name {
-                "index" => return Ok(Value::int(i as i32)),
-                "count" => return Ok(Value::int(i as i32 + 1)),
-                "hasNext" => return Ok(Value::bool(s.has_next.get())),
-                "first" => return Ok(Value::bool(i == 0)),
-                "last" => return Ok(Value::bool(!s.has_next.get())),
-                _ => {}
-            }
+            return Ok(match r.loop_prop {
+                LoopProp::Index => Value::int(i as i32),
+                LoopProp::Count => Value::int(i as i32 + 1),
+                LoopProp::HasNext => Value::bool(s.has_next.get()),
+                LoopProp::First => Value::bool(i == 0),
+                LoopProp::Last | LoopProp::None => Value::bool(!s.has_next.get()),
+            });
         }
         let mut v = self.get_var(r.root, env)?;
         for p in &r.parts {
@@ -567,34 +646,48 @@ impl<'p, 'c> Renderer<'p, 'c> {
     fn apply_part(&mut self, v: &Value, p: &Part, env: &Env<'_>) -> R<Value> {
         Ok(match p {
             Part::Prop(name, _) => methods::get_property(v, name),
-            Part::Method(name, args, sp) => {
-                // arguments live on the stack for the common short calls
-                let mut inline: [Value; 3] = [Value::null(), Value::null(), Value::null()];
-                let mut heap: Vec<Value> = Vec::new();
-                let a: &[Value] = if args.len() <= 3 {
-                    for (slot, e) in inline.iter_mut().zip(args) {
-                        *slot = self.value(e, env)?;
-                    }
-                    &inline[..args.len()]
-                } else {
-                    heap.reserve(args.len());
+            // Arguments live on the stack, exactly as many as given, for the common short
+            // calls.
+            Part::Method(name, args, sp) => match &args[..] {
+                [] => self.call_method(v, name, &[], *sp, env)?,
+                [a] => {
+                    let a = [self.value(a, env)?];
+                    self.call_method(v, name, &a, *sp, env)?
+                }
+                [a, b] => {
+                    let a = [self.value(a, env)?, self.value(b, env)?];
+                    self.call_method(v, name, &a, *sp, env)?
+                }
+                _ => {
+                    let mut heap = Vec::with_capacity(args.len());
                     for e in args {
                         heap.push(self.value(e, env)?);
                     }
-                    &heap
-                };
-                // #define blocks are strings to their callers
-                if let V::Block(_) = v.0 {
-                    let s = self.stringify(v, env, sp.start)?;
-                    return self.invoke(&Value::string(s), name, a, *sp);
+                    self.call_method(v, name, &heap, *sp, env)?
                 }
-                self.invoke(v, name, a, *sp)?
-            }
+            },
             Part::Index(e, sp) => {
                 let k = self.value(e, env)?;
                 methods::index(v, &k).map_err(|m| rerr(sp.start, m))?
             }
         })
+    }
+
+    /// Calls method `name` of `v` with the arguments evaluated.
+    fn call_method(
+        &mut self,
+        v: &Value,
+        name: &str,
+        args: &[Value],
+        sp: Span,
+        env: &Env<'_>,
+    ) -> R<Value> {
+        // #define blocks are strings to their callers
+        if let V::Block(_) = v.0 {
+            let s = self.stringify(v, env, sp.start)?;
+            return self.invoke(&Value::string(s), name, args, sp);
+        }
+        self.invoke(v, name, args, sp)
     }
 
     fn invoke(&mut self, v: &Value, name: &str, args: &[Value], sp: Span) -> R<Value> {
@@ -700,24 +793,26 @@ impl<'p, 'c> Renderer<'p, 'c> {
 
     fn foreach<'a>(&mut self, f: &'a ForeachNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
         let it = self.value(&f.iter, env)?;
-        enum Items {
-            Live(Rc<RefCell<Vec<Value>>>),
-            Owned(Vec<Value>),
-            /// A map's values or view, with the map's modification count.
-            Map(Vec<Value>, Rc<RefCell<JMap>>, u64),
-        }
-        // A JSON array still on its tape is iterated from there; other JSON containers as
-        // their materialized objects.
-        let tape_items = match &it.0 {
-            V::Json(doc, i) => doc.elements(*i),
+        // A JSON array still on its tape is iterated from there, node by node; other JSON
+        // containers as their materialized objects.
+        let tape = match &it.0 {
+            V::Json(doc, i) => doc
+                .array_items(*i)
+                .map(|(first, len)| (doc.clone(), *i, first, len as usize)),
             _ => None,
         };
-        let it = match (&tape_items, &it.0) {
+        let it = match (&tape, &it.0) {
             (None, V::Json(..)) => it.resolved(),
             _ => it,
         };
-        let items = match &it.0 {
-            _ if let Some(items) = tape_items => Items::Owned(items),
+        let mut items = match &it.0 {
+            _ if let Some((doc, arr, next, len)) = tape => Items::Tape {
+                doc,
+                arr,
+                next,
+                len,
+                watch: true,
+            },
             V::List(l) | V::Array(l) => Items::Live(l.clone()),
             V::Map(m) => {
                 let mb = m.borrow();
@@ -747,20 +842,26 @@ impl<'p, 'c> Renderer<'p, 'c> {
             },
             _ => return Ok(()),
         };
-        let len_of = |items: &Items| match items {
-            Items::Live(l) => l.borrow().len(),
-            Items::Owned(v) | Items::Map(v, ..) => v.len(),
-        };
+        drop(it);
         let cme = |offset: u32| {
             rerr(
                 offset,
                 "Invocation of #foreach threw exception java.util.ConcurrentModificationException",
             )
         };
-        let mut last_len = len_of(&items);
+        let mut last_len = match &items {
+            Items::Live(l) => l.borrow().len(),
+            _ => 0,
+        };
         let saved_var = self.get_var(f.var, env)?;
-        let saved_count = self.get_var(VELOCITY_COUNT, env)?;
-        let saved_has_next = self.get_var(VELOCITY_HAS_NEXT, env)?;
+        let (saved_count, saved_has_next) = if self.legacy_loop_vars {
+            (
+                self.get_var(VELOCITY_COUNT, env)?,
+                self.get_var(VELOCITY_HAS_NEXT, env)?,
+            )
+        } else {
+            (Value::null(), Value::null())
+        };
         let saved_scope = self.get_var(FOREACH, env)?;
         let scope = Rc::new(LoopScope {
             index: std::cell::Cell::new(0),
@@ -774,44 +875,76 @@ impl<'p, 'c> Renderer<'p, 'c> {
             caller: Some(env),
             hold: Some((f.var, std::cell::Cell::new(true))),
         };
+        let root = env.caller.is_none();
         let mut i = 0usize;
         let mut result = Ok(());
         loop {
-            let len = len_of(&items);
-            if i >= len {
-                break;
-            }
-            // Java's iterators fail on the next `next()` after a structural
-            // change.
-            match &items {
-                Items::Live(_) if i > 0 && len != last_len => {
-                    result = Err(cme(f.span.start));
-                    break;
+            let (item, has_next) = match &mut items {
+                Items::Tape {
+                    doc,
+                    arr,
+                    next,
+                    len,
+                    watch,
+                } => {
+                    // The body materialized the array: a list is then iterated live (as
+                    // Java's iterator over it would be, changes and all); any other array
+                    // object was a snapshot from the start, which the tape still is.
+                    if *watch && doc.is_made(*arr) {
+                        let made = doc.materialize(*arr);
+                        if let V::List(l) | V::Array(l) = &made.0 {
+                            last_len = *len;
+                            items = Items::Live(l.clone());
+                            continue;
+                        }
+                        *watch = false;
+                    }
+                    if i >= *len {
+                        break;
+                    }
+                    let item = doc.value_at(*next);
+                    *next = doc.next_node(*next);
+                    (item, i + 1 < *len)
                 }
-                Items::Map(_, m, mc) if i > 0 && m.borrow().modcount != *mc => {
-                    result = Err(cme(f.span.start));
-                    break;
+                Items::Live(l) => {
+                    let l = l.borrow();
+                    let len = l.len();
+                    if i >= len {
+                        break;
+                    }
+                    // Java's iterators fail on the next `next()` after a structural
+                    // change.
+                    if i > 0 && len != last_len {
+                        result = Err(cme(f.span.start));
+                        break;
+                    }
+                    last_len = len;
+                    (l[i].clone(), i + 1 < len)
                 }
-                _ => {}
-            }
-            last_len = len;
+                Items::Owned(v) => {
+                    let len = v.len();
+                    if i >= len {
+                        break;
+                    }
+                    (std::mem::replace(&mut v[i], Value::null()), i + 1 < len)
+                }
+                Items::Map(v, m, mc) => {
+                    let len = v.len();
+                    if i >= len {
+                        break;
+                    }
+                    if i > 0 && m.borrow().modcount != *mc {
+                        result = Err(cme(f.span.start));
+                        break;
+                    }
+                    (std::mem::replace(&mut v[i], Value::null()), i + 1 < len)
+                }
+            };
             self.iterations += 1;
             if self.iterations > self.opts.limits.max_loop_iterations {
-                result = Err(Flow::Err(Error::pending(
-                    ErrorKind::LimitExceeded,
-                    format!(
-                        "more than {} #foreach iterations",
-                        self.opts.limits.max_loop_iterations
-                    ),
-                    f.span.start as usize,
-                )));
+                result = Err(self.too_many_iterations(f));
                 break;
             }
-            let item = match &items {
-                Items::Live(l) => l.borrow().get(i).cloned().unwrap_or_else(Value::null),
-                Items::Owned(v) | Items::Map(v, ..) => v[i].clone(),
-            };
-            let has_next = i + 1 < len;
             scope.index.set(i);
             scope.has_next.set(has_next);
             if self.legacy_loop_vars {
@@ -823,11 +956,14 @@ impl<'p, 'c> Renderer<'p, 'c> {
             let body_env = if item.is_null() {
                 &holder
             } else {
-                self.set_var(f.var, Some(item), env);
+                match self.slots.get_mut(f.var as usize) {
+                    Some(slot) if root => *slot = Slot::Val(item),
+                    _ => self.set_var(f.var, Some(item), env),
+                }
                 env
             };
             match self
-                .nodes(&f.body, body_env, out)
+                .walk(&f.body, body_env, out)
                 .and_then(|()| self.check_output(out))
             {
                 Ok(()) => {}
@@ -850,11 +986,24 @@ impl<'p, 'c> Renderer<'p, 'c> {
         result
     }
 
+    #[cold]
+    #[inline(never)]
+    fn too_many_iterations(&self, f: &ForeachNode) -> Flow {
+        Flow::Err(Error::pending(
+            ErrorKind::LimitExceeded,
+            format!(
+                "more than {} #foreach iterations",
+                self.opts.limits.max_loop_iterations
+            ),
+            f.span.start as usize,
+        ))
+    }
+
     fn find_macro(&self, name: &str) -> Option<Arc<MacroDef>> {
         if let Some(m) = self.prog.macros.get(name) {
             return Some(m.clone());
         }
-        self.dyn_macros.get(name).cloned()
+        self.dyn_macros.as_ref()?.get(name).cloned()
     }
 
     fn call_macro<'a>(&mut self, c: &'a CallNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
@@ -928,7 +1077,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
         self.legacy_loop_vars |= legacy_loop_vars;
         self.dyn_names = Some(names);
         for (k, m) in macros {
-            self.dyn_macros.entry(k).or_insert(m);
+            self.dyn_macros
+                .get_or_insert_with(HashMap::new)
+                .entry(k)
+                .or_insert(m);
         }
         let r = self.nodes(&nodes, env, out);
         self.depth -= 1;
@@ -945,15 +1097,15 @@ impl<'p, 'c> Renderer<'p, 'c> {
         Ok(match e {
             // `#if($foreach.hasNext)` / `.first` / `.last` read the loop scope directly.
             Expr::Ref(r)
-                if env.caller.is_none()
-                    && r.parts.len() == 1
-                    && let Part::Prop(name, _) = &r.parts[0]
-                    && let Some(Slot::Val(Value(V::Loop(s)))) = self.slots.get(r.root as usize)
-                    && matches!(&**name, "hasNext" | "first" | "last") =>
+                if matches!(
+                    r.loop_prop,
+                    LoopProp::HasNext | LoopProp::First | LoopProp::Last
+                ) && env.caller.is_none()
+                    && let Some(Slot::Val(Value(V::Loop(s)))) = self.slots.get(r.root as usize) =>
             {
-                match &**name {
-                    "hasNext" => s.has_next.get(),
-                    "first" => s.index.get() == 0,
+                match r.loop_prop {
+                    LoopProp::HasNext => s.has_next.get(),
+                    LoopProp::First => s.index.get() == 0,
                     _ => !s.has_next.get(),
                 }
             }

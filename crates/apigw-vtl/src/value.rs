@@ -592,44 +592,97 @@ impl From<f64> for Value {
     }
 }
 
-/// String equality that compares short strings (property names, map keys) byte by byte
-/// in line rather than through a `memcmp` call.
+/// String equality that compares short strings (property names, map keys) in line rather
+/// than through a `memcmp` call.
 #[inline]
 pub(crate) fn short_str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    short_bytes_eq(a.as_bytes(), b.as_bytes())
+}
+
+/// Byte-string equality for short strings: at most two overlapping word compares up to 16
+/// bytes (no loop, no `memcmp` call), `memcmp` beyond.
+#[inline(always)]
+pub(crate) fn short_bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    if a.len() > 16 {
-        return a == b;
+    if n >= 8 {
+        if n > 16 {
+            return a == b;
+        }
+        // The first and the last eight bytes (overlapping when shorter than 16).
+        return word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8);
     }
-    a.iter().zip(b).all(|(x, y)| x == y)
+    if n >= 4 {
+        return word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4);
+    }
+    if n == 0 {
+        return true;
+    }
+    // One to three bytes: first, middle and last cover them all.
+    a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]
 }
+
+#[inline(always)]
+fn word8(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[at..at + 8]);
+    u64::from_ne_bytes(w)
+}
+
+#[inline(always)]
+fn word4(s: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&s[at..at + 4]);
+    u32::from_ne_bytes(w)
+}
+
+/// `"00"` to `"99"`, for printing integers two digits a step.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 /// Appends a decimal integer without the formatting machinery.
 pub(crate) fn write_int(i: i64, out: &mut String) {
-    if (0..10).contains(&i) {
-        out.push(char::from(b'0' + i as u8));
+    let mut n = i.unsigned_abs();
+    if n < 100 && i >= 0 {
+        let d = n as usize * 2;
+        if n < 10 {
+            out.push(char::from(DIGIT_PAIRS[d + 1]));
+        } else {
+            out.push(char::from(DIGIT_PAIRS[d]));
+            out.push(char::from(DIGIT_PAIRS[d + 1]));
+        }
         return;
     }
-    let mut buf = [0u8; 21];
-    let mut n = i.unsigned_abs();
+    let mut buf = [0u8; 20];
     let mut p = buf.len();
-    loop {
-        p -= 1;
-        buf[p] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    while n >= 100 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        p -= 2;
+        buf[p] = DIGIT_PAIRS[d];
+        buf[p + 1] = DIGIT_PAIRS[d + 1];
     }
-    if i < 0 {
+    if n >= 10 {
+        let d = n as usize * 2;
+        p -= 2;
+        buf[p] = DIGIT_PAIRS[d];
+        buf[p + 1] = DIGIT_PAIRS[d + 1];
+    } else {
         p -= 1;
-        buf[p] = b'-';
+        buf[p] = b'0' + n as u8;
+    }
+    let digits = &buf[p..];
+    out.reserve(digits.len() + 1);
+    if i < 0 {
+        out.push('-');
     }
     // ASCII digits: pushed as characters (no UTF-8 validation of the buffer).
-    let digits = &buf[p..];
-    out.reserve(digits.len());
     for &b in digits {
         out.push(char::from(b));
     }
