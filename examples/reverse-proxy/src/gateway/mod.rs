@@ -38,7 +38,7 @@ mod lambda_proxy;
 mod plan;
 mod upstream;
 
-use crate::context::{self, Clock, ContextInput};
+use crate::context::{self, Clock, ContextInput, RequestIds};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
 use lambda_proxy::{proxy_event, proxy_result};
@@ -622,8 +622,9 @@ impl Shared {
         peer: SocketAddr,
     ) -> Response<Body> {
         let clock = Clock::now();
-        let request_id = context::request_id();
-        let extended_id = context::extended_request_id();
+        let request_ids = RequestIds::new();
+        let request_id = request_ids.request_id();
+        let extended_id = request_ids.extended_request_id();
         // The routes this request started with: a deployment swapped in meanwhile does not
         // affect it.
         let routes = self.routes.load_full();
@@ -636,8 +637,8 @@ impl Shared {
             info!(%request_id, method = %http_method, path = %raw_path, "not a path");
             return gateway_response(
                 GatewayError::MissingAuthenticationToken,
-                &request_id,
-                &extended_id,
+                request_id,
+                extended_id,
             );
         };
         let (stage, rest) = match after_slash.split_once('/') {
@@ -648,11 +649,11 @@ impl Shared {
             info!(%request_id, method = %http_method, path = %raw_path, "no such stage");
             return gateway_response(
                 GatewayError::MissingAuthenticationToken,
-                &request_id,
-                &extended_id,
+                request_id,
+                extended_id,
             );
         };
-        let ids = (request_id.as_str(), extended_id.as_str());
+        let ids = (request_id, extended_id);
         let facts = RequestFacts {
             parts: &parts,
             api_id: &routes.api_id,
@@ -1025,8 +1026,15 @@ impl Shared {
         Ok(out)
     }
 
-    /// A method request body limited to the payload size, for streaming upstream.
+    /// A method request body limited to the payload size, for streaming upstream (an empty
+    /// body, as a `GET` has, as a zero-sized body: boxing it allocates nothing).
     fn limited(&self, body: Incoming) -> Body {
+        use hyper::body::Body as _;
+        if body.is_end_stream() {
+            return http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed();
+        }
         Limited::new(body, self.config.max_payload_bytes).boxed()
     }
 
@@ -1516,7 +1524,7 @@ fn admin_error(e: &apigw_control::ApiError) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(v) = HeaderValue::from_str(&context::request_id()) {
+    if let Ok(v) = HeaderValue::from_str(RequestIds::new().request_id()) {
         h.insert(HeaderName::from_static("x-amzn-requestid"), v);
     }
     h.insert(
