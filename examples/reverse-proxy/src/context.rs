@@ -167,7 +167,16 @@ impl Clock {
 
 /// Percent-decodes `s` (invalid escapes are kept as they are); `+` is kept.
 pub fn percent_decode(s: &str) -> String {
+    decode(s, false)
+}
+
+/// Percent-decodes `s`, with `+` as a space when `plus_is_space` (query strings). Text
+/// without `%` (or `+`) is copied once; decoded bytes that are not UTF-8 become U+FFFD.
+fn decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
+        return s.to_owned();
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -179,10 +188,17 @@ pub fn percent_decode(s: &str) -> String {
                 continue;
             }
         }
-        out.push(b[i]);
+        out.push(if plus_is_space && b[i] == b'+' {
+            b' '
+        } else {
+            b[i]
+        });
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (and `/` when
@@ -214,10 +230,7 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
+            (decode(k, true), decode(v, true))
         })
         .collect()
 }
@@ -356,13 +369,18 @@ mod tests {
     #[test]
     fn decoding() {
         assert_eq!(percent_decode("a%20b%2Fc%zz%4"), "a b/c%zz%4");
+        assert_eq!(percent_decode("a+b%2B"), "a+b+");
+        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("%ff%41"), "\u{fffd}A");
+        assert_eq!(percent_decode("%C3%A9"), "é");
         assert_eq!(percent_encode("arn:aws/x y", false), "arn%3Aaws%2Fx%20y");
         assert_eq!(
-            query_pairs("a=1&b=x+y&c"),
+            query_pairs("a=1&b=x+y&c&d+e=%2B+%2b%zz"),
             vec![
                 ("a".into(), "1".into()),
                 ("b".into(), "x y".into()),
-                ("c".into(), String::new())
+                ("c".into(), String::new()),
+                ("d e".into(), "+ +%zz".into())
             ]
         );
     }

@@ -15,6 +15,9 @@ use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use super::{Body, IntegrationError, Invocation};
 use crate::context;
 
+/// `x-amzn-apigateway-api-id` (made once: `from_static` checks the name on every call).
+const API_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+
 /// Headers the proxy never forwards (hop-by-hop, RFC 9110 §7.6.1).
 pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
     matches!(
@@ -35,17 +38,17 @@ pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
 /// names over in lower case and `integration.response.header.X` lookups are
 /// case-sensitive.
 fn title_case(name: &str) -> String {
-    let mut out = name.to_owned();
-    let mut start = 0;
-    loop {
-        if let Some(first) = out.get_mut(start..=start) {
-            first.make_ascii_uppercase();
-        }
-        match out[start..].find('-') {
-            Some(dash) => start += dash + 1,
-            None => return out,
-        }
+    let mut out = String::with_capacity(name.len());
+    let mut word_start = true;
+    for c in name.chars() {
+        out.push(if word_start {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
+        word_start = c == '-';
     }
+    out
 }
 
 pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
@@ -514,10 +517,7 @@ pub(super) fn build_http_request(
         }
     }
     if let Some(v) = &plan.api_id {
-        out.insert(
-            HeaderName::from_static("x-amzn-apigateway-api-id"),
-            v.clone(),
-        );
+        out.insert(API_ID_HEADER, v.clone());
     }
     for (n, v) in headers {
         out.insert(n.clone(), v);
