@@ -1360,16 +1360,15 @@ fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
 /// A request's headers as name/value pairs in order (lower-case names; values decoded as
 /// UTF-8, invalid bytes as U+FFFD), as the admin protocol and `RequestContext` take them.
 fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| {
-            let value = match v.to_str() {
-                Ok(s) => s.to_owned(),
-                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            };
-            (n.as_str().to_owned(), value)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(headers.len());
+    out.extend(headers.iter().map(|(n, v)| {
+        let value = match v.to_str() {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        };
+        (n.as_str().to_owned(), value)
+    }));
+    out
 }
 
 /// Buffers an integration response up to the payload limit.

@@ -264,10 +264,13 @@ pub(crate) struct UpstreamPlan {
     parameters: Vec<(Target, Source)>,
     /// `None`: the client's method (no `httpMethod`, or `ANY`).
     method: Result<Option<Method>, String>,
-    /// `AmazonAPIGateway_{api id}`.
-    user_agent: Option<HeaderValue>,
     /// `x-amzn-apigateway-api-id`.
     api_id: Option<HeaderValue>,
+    /// The gateway's own headers of an HTTP (non-proxy) backend request: `Host` (when the
+    /// origin is planned), `User-Agent: AmazonAPIGateway_{api id}` and
+    /// `x-amzn-apigateway-api-id`. Cloned per request: a clone copies the hash table instead
+    /// of hashing and inserting three names.
+    http_headers: HeaderMap,
 }
 
 /// The fixed start of an integration URI (`http://backend:8080`), parsed at deployment.
@@ -355,14 +358,26 @@ impl UpstreamPlan {
                 .map(Some)
                 .map_err(|e| format!("integration httpMethod: {e}")),
         };
+        let user_agent = HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")).ok();
+        let api_id = HeaderValue::from_str(api_id).ok();
+        let mut http_headers = HeaderMap::new();
+        if let Some(o) = &origin {
+            http_headers.insert(header::HOST, o.host.clone());
+        }
+        if let Some(v) = user_agent {
+            http_headers.insert(header::USER_AGENT, v);
+        }
+        if let Some(v) = &api_id {
+            http_headers.insert(API_ID_HEADER, v.clone());
+        }
         UpstreamPlan {
             origin,
             uri: parts,
             uri_has_query,
             parameters,
             method,
-            user_agent: HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")).ok(),
-            api_id: HeaderValue::from_str(api_id).ok(),
+            api_id,
+            http_headers,
         }
     }
 }
@@ -494,10 +509,10 @@ pub(super) fn build_http_request(
     *req.method_mut() = method;
     *req.uri_mut() = uri;
     let out = req.headers_mut();
-    if let Some(origin) = &plan.origin {
-        out.insert(header::HOST, origin.host.clone());
-    }
     if proxy {
+        if let Some(origin) = &plan.origin {
+            out.insert(header::HOST, origin.host.clone());
+        }
         for (n, v) in inv.client_headers {
             if !hop_by_hop(n) && n != header::HOST {
                 out.append(n.clone(), v.clone());
@@ -506,18 +521,17 @@ pub(super) fn build_http_request(
         if let Ok(v) = HeaderValue::from_str(&inv.peer.ip().to_string()) {
             out.append(HeaderName::from_static("x-forwarded-for"), v);
         }
+        // Last: replaces a client's header of that name.
+        if let Some(v) = &plan.api_id {
+            out.insert(API_ID_HEADER, v.clone());
+        }
     } else {
+        *out = plan.http_headers.clone();
         for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
             if let Some(v) = inv.client_headers.get(&name) {
                 out.insert(name, v.clone());
             }
         }
-        if let Some(v) = &plan.user_agent {
-            out.insert(header::USER_AGENT, v.clone());
-        }
-    }
-    if let Some(v) = &plan.api_id {
-        out.insert(API_ID_HEADER, v.clone());
     }
     for (n, v) in headers {
         out.insert(n.clone(), v);
