@@ -166,6 +166,11 @@ probe() {
   RESULT=$(counts "$out")
 }
 
+# per_request A B: (B - A) / REQUESTS with one decimal (no "-0.0").
+per_request() {
+  awk -v a="$1" -v b="$2" -v n="$REQUESTS" 'BEGIN {v = (b - a) / n; if (v > -0.05 && v < 0.05) v = 0; printf "%.1f", v}'
+}
+
 declare -A IR ALLOC REALLOC
 for name in bare apigw; do
   echo "== ($name) $WARMUP and $((WARMUP + REQUESTS)) requests under callgrind" >&2
@@ -174,8 +179,8 @@ for name in bare apigw; do
   probe "$name" "$((WARMUP + REQUESTS))"
   read -r ir1 al1 re1 <<<"$RESULT"
   IR[$name]=$(awk -v a="$ir0" -v b="$ir1" -v n="$REQUESTS" 'BEGIN {printf "%.0f", (b - a) / n}')
-  ALLOC[$name]=$(awk -v a="$al0" -v b="$al1" -v n="$REQUESTS" 'BEGIN {printf "%.1f", (b - a) / n}')
-  REALLOC[$name]=$(awk -v a="$re0" -v b="$re1" -v n="$REQUESTS" 'BEGIN {printf "%.1f", (b - a) / n}')
+  ALLOC[$name]=$(per_request "$al0" "$al1")
+  REALLOC[$name]=$(per_request "$re0" "$re1")
   echo "   Ir $ir0 -> $ir1, allocations $al0 -> $al1, reallocations $re0 -> $re1" >&2
 done
 
