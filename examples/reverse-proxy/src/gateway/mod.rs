@@ -158,6 +158,21 @@ struct Routes {
     stages: HashMap<String, Arc<StageRoute>>,
 }
 
+impl Routes {
+    /// The stage named `name`: compared name by name when there are few stages (cheaper
+    /// than hashing the name with SipHash), looked up otherwise.
+    fn stage(&self, name: &str) -> Option<&Arc<StageRoute>> {
+        if self.stages.len() <= 8 {
+            self.stages
+                .iter()
+                .find(|(k, _)| k.as_str() == name)
+                .map(|(_, v)| v)
+        } else {
+            self.stages.get(name)
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Shared {
     store: Arc<Store>,
@@ -645,7 +660,7 @@ impl Shared {
             Some((s, _)) => (s, &after_slash[s.len()..]),
             None => (after_slash, "/"),
         };
-        let Some(stage_route) = routes.stages.get(stage) else {
+        let Some(stage_route) = routes.stage(stage) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such stage");
             return gateway_response(
                 GatewayError::MissingAuthenticationToken,
@@ -1460,12 +1475,11 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
 /// added when the connection really stays open (and not over a `Connection: close` the
 /// response already carries).
 fn keep_alive(headers: &mut HeaderMap, client_closes: bool, version: Version, draining: bool) {
-    if version == Version::HTTP_11
-        && !client_closes
-        && !draining
-        && !headers.contains_key(header::CONNECTION)
-    {
-        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    if version == Version::HTTP_11 && !client_closes && !draining {
+        // One lookup: added only when the response has no `Connection` yet.
+        headers
+            .entry(header::CONNECTION)
+            .or_insert(HeaderValue::from_static("keep-alive"));
     }
 }
 
