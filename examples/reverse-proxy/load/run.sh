@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# Load test of apigw-proxy with wrk (issue 8): three runs of `wrk -t2 -c64 -d30s --latency`
+# Load test of apigw-proxy with wrk (issue 8): `wrk -t2 -c64 -d10s --latency` in ROUNDS rounds
+# (default 3), each running both
 #   (a) bare-proxy (src/bin/bare-proxy.rs, plain hyper forwarding) → load-backend /pets/1
 #   (b) apigw-proxy GET /dev/pets/1, the demo's HTTP method (request parameter into the URI,
 #       header from the backend's JSON body, body template) → the same backend, while the API
-#       is redeployed 100 times through the admin API (boto3, SigV4)
+#       is redeployed through the admin API (boto3, SigV4; REDEPLOYS in all, split over the
+#       rounds' (b) runs)
+# in alternating order (ab, ba, ab, …: neither always runs first, on a machine whose speed
+# drifts), then once
 #   (c) apigw-proxy GET /dev/w3, workload W3: the backend's 1 MiB JSON through $input.json('$')
-# sampling the RSS of the process under test (VmRSS, every second). Prints a Markdown table.
+# sampling the RSS of the process under test (VmRSS, every second) and the CPU time (utime +
+# stime) of the proxy and of the backend. The throughput ratio (b)/(a) is taken per round; its
+# median is checked. Prints Markdown tables (every run; the rounds).
 #
 # Fails (exit 1) on: any wrk socket error or non-2xx answer, a wrong answer before a run, a
-# failed redeploy, throughput (b) < 85 % of (a), max RSS during (c) > 32 MiB.
+# failed redeploy, a median throughput ratio (b)/(a) < 85 %, max RSS during (c) > 32 MiB.
 #
 # Usage: examples/reverse-proxy/load/run.sh [--no-build]
 # Needs: wrk (Debian package `wrk`), curl, and target/py-venv with boto3 (as .ci/run makes it).
-# Settings (environment): DURATION (30s), CONNECTIONS (64), THREADS (2), REDEPLOYS (100),
-# MIN_RATIO (0.85), MAX_RSS_MIB (32), CARGO_TARGET_DIR (target), ENFORCE_TARGETS (1; with 0 a
-# missed throughput or RSS target is reported but does not fail the run — errors still do),
-# APIGW_FLAGS (extra apigw-proxy flags, e.g. `--integration-buffer-bytes 0`; empty).
+# Settings (environment): ROUNDS (3; 1 is the earlier single run a, b, c of 30 s each),
+# DURATION (of every run: 10s, or 30s with ROUNDS=1), CONNECTIONS (64), THREADS (2),
+# REDEPLOYS (100), MIN_RATIO (0.85), MAX_RSS_MIB (32), CARGO_TARGET_DIR (target),
+# ENFORCE_TARGETS (1; with 0 a missed throughput or RSS target is reported but does not fail
+# the run — errors still do), APIGW_FLAGS (extra apigw-proxy flags, e.g.
+# `--integration-buffer-bytes 0`; empty).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-DURATION=${DURATION:-30s}
+ROUNDS=${ROUNDS:-3}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "load: ROUNDS must be a positive integer" >&2; exit 1; }
+if [ "$ROUNDS" = 1 ]; then DURATION=${DURATION:-30s}; else DURATION=${DURATION:-10s}; fi
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 REDEPLOYS=${REDEPLOYS:-100}
@@ -168,29 +178,70 @@ run() {
   cat "$out" >&2
 }
 
-echo "== (a) bare-proxy" >&2
-run a "http://$BARE/pets/1" "$BARE_PID"
-
-echo "== (b) apigw-proxy HTTP integration, $REDEPLOYS redeploys during the run" >&2
+# The redeploys: one boto3 process for the whole test, started (and set up) before the first
+# measurement; each (b) run starts one batch through a FIFO and waits for it to finish.
 secs=${DURATION%s}
-interval=$(awk -v s="$secs" -v n="$REDEPLOYS" 'BEGIN {printf "%.3f", (s * 0.8) / n}')
-(sleep 1 && "$PY" "$HERE/redeploy.py" --endpoint "http://$ADMIN" --count "$REDEPLOYS" \
-  --interval "$interval") >"$WORK/redeploy.out" 2>&1 &
+per_batch=$(((REDEPLOYS + ROUNDS - 1) / ROUNDS))
+interval=$(awk -v s="$secs" -v n="$per_batch" 'BEGIN {printf "%.3f", (n > 0 ? (s * 0.8 - 0.5) / n : 1)}')
+# wait_for_line FILE LINE SECONDS: whether FILE gets the line LINE within SECONDS.
+wait_for_line() {
+  local i
+  for i in $(seq 1 $(($3 * 20))); do
+    grep -qx "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$REDEPLOY_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -qx "$2" "$1" 2>/dev/null
+}
+
+mkfifo "$WORK/redeploy.in"
+"$PY" "$HERE/redeploy.py" --endpoint "http://$ADMIN" --count "$REDEPLOYS" --batches "$ROUNDS" \
+  --interval "$interval" --delay 0.5 <"$WORK/redeploy.in" >"$WORK/redeploy.out" 2>&1 &
 REDEPLOY_PID=$!
-run b "http://$GW/dev/pets/1" "$GW_PID"
+PIDS+=($REDEPLOY_PID)
+exec 3>"$WORK/redeploy.in"
+wait_for_line "$WORK/redeploy.out" ready 120 ||
+  fail "redeploy.py did not start: $(tail -3 "$WORK/redeploy.out")"
+
+ORDER=()
+for r in $(seq 1 "$ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then order="a b"; else order="b a"; fi
+  for x in $order; do
+    ORDER+=("$x$r")
+    if [ "$x" = a ]; then
+      echo "== round $r: (a) bare-proxy" >&2
+      run "a$r" "http://$BARE/pets/1" "$BARE_PID"
+    else
+      echo "== round $r: (b) apigw-proxy HTTP integration, redeploy batch $r of $ROUNDS during the run" >&2
+      # (A subshell ignoring SIGPIPE: a dead redeploy.py must not end the script.)
+      (trap '' PIPE && echo go >&3) 2>/dev/null || true
+      run "b$r" "http://$GW/dev/pets/1" "$GW_PID"
+      wait_for_line "$WORK/redeploy.out" "batch $r done" 120 ||
+        fail "redeploy batch $r did not finish: $(tail -1 "$WORK/redeploy.out")"
+    fi
+  done
+done
+exec 3>&-
 REDEPLOY_OK=yes
 wait "$REDEPLOY_PID" || REDEPLOY_OK=no
-cat "$WORK/redeploy.out" >&2
+grep -v -E '^(ready|batch [0-9]+ done)$' "$WORK/redeploy.out" >&2 || true
 [ "$REDEPLOY_OK" = yes ] || fail "redeploys failed: $(tail -1 "$WORK/redeploy.out")"
 REDEPLOYED=$(grep -oE '^redeploy: [0-9]+/[0-9]+' "$WORK/redeploy.out" | cut -d' ' -f2 || true)
 
 echo "== (c) apigw-proxy W3 (1 MiB through \$input.json('\$'))" >&2
 run c "http://$GW/dev/w3" "$GW_PID"
+ORDER+=(c)
 
 kill -0 "$GW_PID" 2>/dev/null || fail "apigw-proxy exited"
-RATIO=$(awk -v a="${RPS[a]:-0}" -v b="${RPS[b]:-0}" 'BEGIN {printf "%.3f", (a > 0 ? b / a : 0)}')
+# Per round: (b)/(a); the median of the rounds' ratios is checked.
+declare -A RATIOS
+for r in $(seq 1 "$ROUNDS"); do
+  RATIOS[$r]=$(awk -v a="${RPS[a$r]:-0}" -v b="${RPS[b$r]:-0}" 'BEGIN {printf "%.3f", (a > 0 ? b / a : 0)}')
+done
+RATIO=$(for r in $(seq 1 "$ROUNDS"); do echo "${RATIOS[$r]}"; done | sort -n |
+  awk '{v[NR] = $1} END {printf "%.3f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
 awk -v r="$RATIO" -v m="$MIN_RATIO" 'BEGIN {exit !(r >= m)}' ||
-  missed "throughput (b)/(a) = $RATIO < $MIN_RATIO"
+  missed "median throughput (b)/(a) over $ROUNDS round(s) = $RATIO < $MIN_RATIO"
 [ "${RSSMAX[c]}" -le $((MAX_RSS_MIB * 1024)) ] ||
   missed "max RSS during (c) $(mib "${RSSMAX[c]}") MiB > $MAX_RSS_MIB MiB"
 if grep -qE ' (WARN|ERROR) ' "$WORK/gw.err"; then
@@ -199,18 +250,29 @@ if grep -qE ' (WARN|ERROR) ' "$WORK/gw.err"; then
 fi
 
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS round(s), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 echo "| run | requests/s | p99 latency | requests | errors (socket / non-2xx) | RSS start / max / end (MiB) | CPU µs/request: proxy / backend |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 row() {
   echo "| $2 | ${RPS[$1]:-?} | ${P99[$1]:-?} | ${REQS[$1]:-?} | ${ERRS[$1]:-?} | $(mib "${RSS0[$1]:-0}") / $(mib "${RSSMAX[$1]:-0}") / $(mib "${RSS1[$1]:-0}") | $(per_req "${CPU[$1]:-0}" "${REQS[$1]:-0}") / $(per_req "${BCPU[$1]:-0}" "${REQS[$1]:-0}") |"
 }
-row a "(a) bare hyper proxy → backend \`/pets/1\`"
-row b "(b) apigw-proxy HTTP integration \`/dev/pets/1\` (+ ${REDEPLOYED:-0} redeploys)"
-row c "(c) apigw-proxy W3 1 MiB \`\$input.json('\$')\` \`/dev/w3\`"
+for run in "${ORDER[@]}"; do
+  case $run in
+    a*) row "$run" "(a) round ${run#a}: bare hyper proxy → backend \`/pets/1\`" ;;
+    b*) row "$run" "(b) round ${run#b}: apigw-proxy HTTP integration \`/dev/pets/1\` (+ redeploys)" ;;
+    c) row c "(c) apigw-proxy W3 1 MiB \`\$input.json('\$')\` \`/dev/w3\`" ;;
+  esac
+done
 echo
-echo "Throughput (b)/(a): $RATIO (target ≥ $MIN_RATIO); max RSS during (c): $(mib "${RSSMAX[c]:-0}") MiB (target ≤ $MAX_RSS_MIB MiB)."
+echo "| round | order | (a) requests/s | (b) requests/s | (b)/(a) | proxy CPU µs/request (a) / (b) |"
+echo "| ---: | --- | ---: | ---: | ---: | ---: |"
+for r in $(seq 1 "$ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then order=ab; else order=ba; fi
+  echo "| $r | $order | ${RPS[a$r]:-?} | ${RPS[b$r]:-?} | ${RATIOS[$r]} | $(per_req "${CPU[a$r]:-0}" "${REQS[a$r]:-0}") / $(per_req "${CPU[b$r]:-0}" "${REQS[b$r]:-0}") |"
+done
+echo
+echo "Throughput (b)/(a), median of $ROUNDS round(s): $RATIO (target ≥ $MIN_RATIO); redeploys: ${REDEPLOYED:-0}; max RSS during (c): $(mib "${RSSMAX[c]:-0}") MiB (target ≤ $MAX_RSS_MIB MiB)."
 
 if [ ${#MISSED[@]} -gt 0 ]; then
   echo

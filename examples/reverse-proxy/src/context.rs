@@ -29,45 +29,84 @@ fn next_random() -> u64 {
     z ^ (z >> 31)
 }
 
+/// A request's `requestId` and `extendedRequestId`, kept on the stack: a `String` is made only
+/// where one is stored (in `$context`).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestIds {
+    request_id: [u8; 36],
+    extended_request_id: [u8; 16],
+}
+
+impl RequestIds {
+    /// Fresh ids.
+    pub fn new() -> RequestIds {
+        RequestIds {
+            request_id: request_id_bytes(),
+            extended_request_id: extended_request_id_bytes(),
+        }
+    }
+
+    /// The request id (a version-4 style UUID).
+    pub fn request_id(&self) -> &str {
+        std::str::from_utf8(&self.request_id).unwrap_or_default()
+    }
+
+    /// The extended request id (16 characters, ends in `=`).
+    pub fn extended_request_id(&self) -> &str {
+        std::str::from_utf8(&self.extended_request_id).unwrap_or_default()
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> RequestIds {
+        RequestIds::new()
+    }
+}
+
 /// A request id in API Gateway's shape (a version-4 style UUID).
 pub fn request_id() -> String {
+    RequestIds::new().request_id().to_owned()
+}
+
+fn request_id_bytes() -> [u8; 36] {
     let (a, b) = (next_random(), next_random());
     // `format!` with five hex fields costs more than the random numbers: hex by hand.
-    let mut s = String::with_capacity(36);
-    push_hex(&mut s, a >> 32, 8);
-    s.push('-');
-    push_hex(&mut s, (a >> 16) & 0xffff, 4);
-    s.push_str("-4");
-    push_hex(&mut s, a & 0x0fff, 3);
-    s.push('-');
-    push_hex(&mut s, ((b >> 48) & 0x3fff) | 0x8000, 4);
-    s.push('-');
-    push_hex(&mut s, b & 0xffff_ffff_ffff, 12);
+    let mut s = [b'-'; 36];
+    put_hex(&mut s[0..8], a >> 32);
+    put_hex(&mut s[9..13], (a >> 16) & 0xffff);
+    s[14] = b'4';
+    put_hex(&mut s[15..18], a & 0x0fff);
+    put_hex(&mut s[19..23], ((b >> 48) & 0x3fff) | 0x8000);
+    put_hex(&mut s[24..36], b & 0xffff_ffff_ffff);
     s
 }
 
-/// Appends the low `digits` hex digits of `v` (lower case, zero-padded).
-fn push_hex(s: &mut String, v: u64, digits: u32) {
+/// Writes the low `out.len()` hex digits of `v` into `out` (lower case, zero-padded).
+fn put_hex(out: &mut [u8], v: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        s.push(char::from(HEX[((v >> (4 * i)) & 0xf) as usize]));
+    let n = out.len();
+    for (i, c) in out.iter_mut().enumerate() {
+        *c = HEX[((v >> (4 * (n - 1 - i))) & 0xf) as usize];
     }
 }
 
 /// An `extendedRequestId` / `x-amz-apigw-id` in API Gateway's shape (16 characters, ends in
 /// `=`).
 pub fn extended_request_id() -> String {
+    RequestIds::new().extended_request_id().to_owned()
+}
+
+fn extended_request_id_bytes() -> [u8; 16] {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut r = next_random();
-    let mut s = String::with_capacity(16);
-    for _ in 0..15 {
-        s.push(ALPHABET[(r % 62) as usize] as char);
+    let mut s = [b'='; 16];
+    for c in &mut s[..15] {
+        *c = ALPHABET[(r % 62) as usize];
         r /= 62;
         if r == 0 {
             r = next_random();
         }
     }
-    s.push('=');
     s
 }
 
@@ -128,7 +167,16 @@ impl Clock {
 
 /// Percent-decodes `s` (invalid escapes are kept as they are); `+` is kept.
 pub fn percent_decode(s: &str) -> String {
+    decode(s, false)
+}
+
+/// Percent-decodes `s`, with `+` as a space when `plus_is_space` (query strings). Text
+/// without `%` (or `+`) is copied once; decoded bytes that are not UTF-8 become U+FFFD.
+fn decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus_is_space && c == b'+')) {
+        return s.to_owned();
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -140,10 +188,17 @@ pub fn percent_decode(s: &str) -> String {
                 continue;
             }
         }
-        out.push(b[i]);
+        out.push(if plus_is_space && b[i] == b'+' {
+            b' '
+        } else {
+            b[i]
+        });
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (and `/` when
@@ -175,10 +230,7 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
-            )
+            (decode(k, true), decode(v, true))
         })
         .collect()
 }
@@ -221,13 +273,22 @@ pub struct ContextInput<'a> {
 /// `$context` with only `requestId` and `extendedRequestId`: what the mapping reads outside
 /// templates and parameters (the `x-amzn-RequestId`, `x-amz-apigw-id` and `X-Amzn-Trace-Id`
 /// headers), for a method none of whose templates or parameters reads `$context`.
+///
+/// A clone of a map made once: cloning copies its hash table instead of hashing the two keys
+/// again (`serde_json`'s ordered map hashes with SipHash), and the values are set in order.
 pub fn id_context(request_id: &str, extended_request_id: &str) -> Map<String, Value> {
-    let mut m = Map::with_capacity(2);
-    m.insert("requestId".to_owned(), Value::from(request_id));
-    m.insert(
-        "extendedRequestId".to_owned(),
-        Value::from(extended_request_id),
-    );
+    static TEMPLATE: OnceLock<Map<String, Value>> = OnceLock::new();
+    let mut m = TEMPLATE
+        .get_or_init(|| {
+            let mut m = Map::with_capacity(2);
+            m.insert("requestId".to_owned(), Value::Null);
+            m.insert("extendedRequestId".to_owned(), Value::Null);
+            m
+        })
+        .clone();
+    for (slot, id) in m.values_mut().zip([request_id, extended_request_id]) {
+        *slot = Value::from(id);
+    }
     m
 }
 
@@ -280,6 +341,17 @@ mod tests {
     }
 
     #[test]
+    fn id_context_in_order() {
+        let m = id_context("r-1", "e-1");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m["requestId"], "r-1");
+        assert_eq!(m["extendedRequestId"], "e-1");
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["requestId", "extendedRequestId"]);
+        assert_eq!(m.get("requestId"), Some(&Value::from("r-1")));
+    }
+
+    #[test]
     fn ids_have_aws_shapes() {
         let id = request_id();
         assert_eq!(id.len(), 36);
@@ -297,13 +369,18 @@ mod tests {
     #[test]
     fn decoding() {
         assert_eq!(percent_decode("a%20b%2Fc%zz%4"), "a b/c%zz%4");
+        assert_eq!(percent_decode("a+b%2B"), "a+b+");
+        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("%ff%41"), "\u{fffd}A");
+        assert_eq!(percent_decode("%C3%A9"), "é");
         assert_eq!(percent_encode("arn:aws/x y", false), "arn%3Aaws%2Fx%20y");
         assert_eq!(
-            query_pairs("a=1&b=x+y&c"),
+            query_pairs("a=1&b=x+y&c&d+e=%2B+%2b%zz"),
             vec![
                 ("a".into(), "1".into()),
                 ("b".into(), "x y".into()),
-                ("c".into(), String::new())
+                ("c".into(), String::new()),
+                ("d e".into(), "+ +%zz".into())
             ]
         );
     }

@@ -249,6 +249,12 @@ async fn http_integration_maps_status_headers_and_bodies() {
         s.header("user-agent"),
         Some(&*format!("AmazonAPIGateway_{}", gw.api_id))
     );
+    // The backend's authority as `Host` (planned once per deployment), the API id.
+    assert_eq!(s.header("host"), Some(&*be.to_string()));
+    assert_eq!(
+        s.header("x-amzn-apigateway-api-id"),
+        Some(gw.api_id.as_str())
+    );
 
     // 404 → 4\d{2} → 400, no template: the body passes through.
     let r = send("GET", &gw.url("/pets/2"), &[], "").await;

@@ -38,7 +38,7 @@ mod lambda_proxy;
 mod plan;
 mod upstream;
 
-use crate::context::{self, Clock, ContextInput};
+use crate::context::{self, Clock, ContextInput, RequestIds};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
 use lambda_proxy::{proxy_event, proxy_result};
@@ -156,6 +156,21 @@ struct StageRoute {
 struct Routes {
     api_id: String,
     stages: HashMap<String, Arc<StageRoute>>,
+}
+
+impl Routes {
+    /// The stage named `name`: compared name by name when there are few stages (cheaper
+    /// than hashing the name with SipHash), looked up otherwise.
+    fn stage(&self, name: &str) -> Option<&Arc<StageRoute>> {
+        if self.stages.len() <= 8 {
+            self.stages
+                .iter()
+                .find(|(k, _)| k.as_str() == name)
+                .map(|(_, v)| v)
+        } else {
+            self.stages.get(name)
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -622,8 +637,9 @@ impl Shared {
         peer: SocketAddr,
     ) -> Response<Body> {
         let clock = Clock::now();
-        let request_id = context::request_id();
-        let extended_id = context::extended_request_id();
+        let request_ids = RequestIds::new();
+        let request_id = request_ids.request_id();
+        let extended_id = request_ids.extended_request_id();
         // The routes this request started with: a deployment swapped in meanwhile does not
         // affect it.
         let routes = self.routes.load_full();
@@ -636,23 +652,23 @@ impl Shared {
             info!(%request_id, method = %http_method, path = %raw_path, "not a path");
             return gateway_response(
                 GatewayError::MissingAuthenticationToken,
-                &request_id,
-                &extended_id,
+                request_id,
+                extended_id,
             );
         };
         let (stage, rest) = match after_slash.split_once('/') {
             Some((s, _)) => (s, &after_slash[s.len()..]),
             None => (after_slash, "/"),
         };
-        let Some(stage_route) = routes.stages.get(stage) else {
+        let Some(stage_route) = routes.stage(stage) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such stage");
             return gateway_response(
                 GatewayError::MissingAuthenticationToken,
-                &request_id,
-                &extended_id,
+                request_id,
+                extended_id,
             );
         };
-        let ids = (request_id.as_str(), extended_id.as_str());
+        let ids = (request_id, extended_id);
         let facts = RequestFacts {
             parts: &parts,
             api_id: &routes.api_id,
@@ -1025,8 +1041,15 @@ impl Shared {
         Ok(out)
     }
 
-    /// A method request body limited to the payload size, for streaming upstream.
+    /// A method request body limited to the payload size, for streaming upstream (an empty
+    /// body, as a `GET` has, as a zero-sized body: boxing it allocates nothing).
     fn limited(&self, body: Incoming) -> Body {
+        use hyper::body::Body as _;
+        if body.is_end_stream() {
+            return http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed();
+        }
         Limited::new(body, self.config.max_payload_bytes).boxed()
     }
 
@@ -1352,16 +1375,15 @@ fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
 /// A request's headers as name/value pairs in order (lower-case names; values decoded as
 /// UTF-8, invalid bytes as U+FFFD), as the admin protocol and `RequestContext` take them.
 fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| {
-            let value = match v.to_str() {
-                Ok(s) => s.to_owned(),
-                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            };
-            (n.as_str().to_owned(), value)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(headers.len());
+    out.extend(headers.iter().map(|(n, v)| {
+        let value = match v.to_str() {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        };
+        (n.as_str().to_owned(), value)
+    }));
+    out
 }
 
 /// Buffers an integration response up to the payload limit.
@@ -1453,12 +1475,11 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
 /// added when the connection really stays open (and not over a `Connection: close` the
 /// response already carries).
 fn keep_alive(headers: &mut HeaderMap, client_closes: bool, version: Version, draining: bool) {
-    if version == Version::HTTP_11
-        && !client_closes
-        && !draining
-        && !headers.contains_key(header::CONNECTION)
-    {
-        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    if version == Version::HTTP_11 && !client_closes && !draining {
+        // One lookup: added only when the response has no `Connection` yet.
+        headers
+            .entry(header::CONNECTION)
+            .or_insert(HeaderValue::from_static("keep-alive"));
     }
 }
 
@@ -1516,7 +1537,7 @@ fn admin_error(e: &apigw_control::ApiError) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(v) = HeaderValue::from_str(&context::request_id()) {
+    if let Ok(v) = HeaderValue::from_str(RequestIds::new().request_id()) {
         h.insert(HeaderName::from_static("x-amzn-requestid"), v);
     }
     h.insert(

@@ -9,10 +9,14 @@ use apigw_control::DeployedMethod;
 use apigw_mapping::RequestContext;
 use bytes::Bytes;
 use http::header::{self, HeaderName};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 
 use super::{Body, IntegrationError, Invocation};
 use crate::context;
+
+/// `x-amzn-apigateway-api-id` (made once: `from_static` checks the name on every call).
+const API_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
 
 /// Headers the proxy never forwards (hop-by-hop, RFC 9110 §7.6.1).
 pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
@@ -34,17 +38,17 @@ pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
 /// names over in lower case and `integration.response.header.X` lookups are
 /// case-sensitive.
 fn title_case(name: &str) -> String {
-    let mut out = name.to_owned();
-    let mut start = 0;
-    loop {
-        if let Some(first) = out.get_mut(start..=start) {
-            first.make_ascii_uppercase();
-        }
-        match out[start..].find('-') {
-            Some(dash) => start += dash + 1,
-            None => return out,
-        }
+    let mut out = String::with_capacity(name.len());
+    let mut word_start = true;
+    for c in name.chars() {
+        out.push(if word_start {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
+        word_start = c == '-';
     }
+    out
 }
 
 pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
@@ -249,6 +253,10 @@ enum UriPart {
 /// method and the gateway's own header values.
 #[derive(Debug)]
 pub(crate) struct UpstreamPlan {
+    /// The URI template's scheme, authority and `Host` header value, parsed once, when no
+    /// placeholder comes before its path (then [`UpstreamPlan::uri`] is the path template).
+    origin: Option<Origin>,
+    /// The whole URI template, or its path (and query) when [`UpstreamPlan::origin`] is known.
     uri: Vec<UriPart>,
     /// The URI text has a `?` (mapped query parameters are appended with `&`).
     uri_has_query: bool,
@@ -256,19 +264,73 @@ pub(crate) struct UpstreamPlan {
     parameters: Vec<(Target, Source)>,
     /// `None`: the client's method (no `httpMethod`, or `ANY`).
     method: Result<Option<Method>, String>,
-    /// `AmazonAPIGateway_{api id}`.
-    user_agent: Option<HeaderValue>,
     /// `x-amzn-apigateway-api-id`.
     api_id: Option<HeaderValue>,
+    /// The gateway's own headers of an HTTP (non-proxy) backend request: `Host` (when the
+    /// origin is planned), `User-Agent: AmazonAPIGateway_{api id}` and
+    /// `x-amzn-apigateway-api-id`. Cloned per request: a clone copies the hash table instead
+    /// of hashing and inserting three names.
+    http_headers: HeaderMap,
+}
+
+/// The fixed start of an integration URI (`http://backend:8080`), parsed at deployment.
+#[derive(Debug)]
+struct Origin {
+    scheme: Scheme,
+    authority: Authority,
+    /// What hyper-util's client would put in `Host` (the host, and the port unless it is the
+    /// scheme's default), set by the proxy so that the client does not format it per request.
+    host: HeaderValue,
+}
+
+impl Origin {
+    /// Splits `parts` into its origin and the path template, when the first part is text
+    /// holding `http(s)://authority/` (the path starts with that `/`).
+    fn split(mut parts: Vec<UriPart>) -> (Option<Origin>, Vec<UriPart>) {
+        let Some(UriPart::Text(first)) = parts.first() else {
+            return (None, parts);
+        };
+        let Some((scheme, rest)) = first.split_once("://") else {
+            return (None, parts);
+        };
+        let Some(slash) = rest.find('/') else {
+            return (None, parts);
+        };
+        let scheme = match scheme {
+            "http" => Scheme::HTTP,
+            "https" => Scheme::HTTPS,
+            _ => return (None, parts),
+        };
+        let Ok(authority) = Authority::try_from(&rest[..slash]) else {
+            return (None, parts);
+        };
+        let default_port = if scheme == Scheme::HTTPS { 443 } else { 80 };
+        let host = match authority.port_u16() {
+            Some(p) if p != default_port => format!("{}:{p}", authority.host()),
+            _ => authority.host().to_owned(),
+        };
+        let Ok(host) = HeaderValue::from_str(&host) else {
+            return (None, parts);
+        };
+        parts[0] = UriPart::Text(rest[slash..].to_owned());
+        (
+            Some(Origin {
+                scheme,
+                authority,
+                host,
+            }),
+            parts,
+        )
+    }
 }
 
 impl UpstreamPlan {
     /// Plans `m`'s backend request for a stage with these variables of the API `api_id`.
     pub(crate) fn new(m: &DeployedMethod, vars: &[(String, String)], api_id: &str) -> UpstreamPlan {
-        let parts = uri_parts(&substitute_stage_variables(
+        let (origin, parts) = Origin::split(uri_parts(&substitute_stage_variables(
             m.uri.as_deref().unwrap_or(""),
             vars,
-        ));
+        )));
         let uri_has_query = parts
             .iter()
             .any(|p| matches!(p, UriPart::Text(t) if t.contains('?')));
@@ -296,13 +358,26 @@ impl UpstreamPlan {
                 .map(Some)
                 .map_err(|e| format!("integration httpMethod: {e}")),
         };
+        let user_agent = HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")).ok();
+        let api_id = HeaderValue::from_str(api_id).ok();
+        let mut http_headers = HeaderMap::new();
+        if let Some(o) = &origin {
+            http_headers.insert(header::HOST, o.host.clone());
+        }
+        if let Some(v) = user_agent {
+            http_headers.insert(header::USER_AGENT, v);
+        }
+        if let Some(v) = &api_id {
+            http_headers.insert(API_ID_HEADER, v.clone());
+        }
         UpstreamPlan {
+            origin,
             uri: parts,
             uri_has_query,
             parameters,
             method,
-            user_agent: HeaderValue::from_str(&format!("AmazonAPIGateway_{api_id}")).ok(),
-            api_id: HeaderValue::from_str(api_id).ok(),
+            api_id,
+            http_headers,
         }
     }
 }
@@ -349,20 +424,24 @@ pub(super) fn build_http_request(
     overrides: Option<&apigw_mapping::OverrideValues>,
 ) -> Result<Request<Body>, IntegrationError> {
     let ctx = &inv.ctx;
-    let mut path_values: Vec<(&str, Cow<'_, str>)> = Vec::new();
     let mut query: Vec<(&str, Cow<'_, str>)> = Vec::new();
     // The first value per header name wins.
     let mut headers: Vec<(&HeaderName, HeaderValue)> = Vec::new();
     for (target, source) in &plan.parameters {
-        let Some(value) = source.value(ctx) else {
-            continue;
-        };
         match target {
-            Target::Path(n) => path_values.push((n, value)),
-            Target::Query(n) => query.push((n, value)),
+            // Looked up where the URI needs them.
+            Target::Path(_) => {}
+            Target::Query(n) => {
+                if let Some(value) = source.value(ctx) {
+                    query.push((n, value));
+                }
+            }
             Target::Header(n) => {
-                if let Ok(v) = HeaderValue::from_str(&value)
-                    && !headers.iter().any(|(h, _)| *h == n)
+                if headers.iter().any(|(h, _)| *h == n) {
+                    continue;
+                }
+                if let Some(value) = source.value(ctx)
+                    && let Ok(v) = HeaderValue::from_str(&value)
                 {
                     headers.push((n, v));
                 }
@@ -370,34 +449,37 @@ pub(super) fn build_http_request(
         }
     }
     if let Some(o) = overrides {
-        for (target, list) in [(&mut path_values, &o.path), (&mut query, &o.querystring)] {
-            for (name, value) in list {
-                match target.iter_mut().find(|(k, _)| k == name) {
-                    Some(slot) => slot.1 = Cow::Borrowed(value),
-                    None => target.push((name, Cow::Borrowed(value))),
-                }
+        for (name, value) in &o.querystring {
+            match query.iter_mut().find(|(k, _)| k == name) {
+                Some(slot) => slot.1 = Cow::Borrowed(value),
+                None => query.push((name, Cow::Borrowed(value))),
             }
         }
     }
-    // `{name}` / `{name+}` placeholders: mapped (or overridden) values first, then the
-    // method's own path parameter of the same name.
+    // `{name}` / `{name+}` placeholders: the last override of that name, else the mapped
+    // value, else the method's own path parameter of the same name.
+    let path_value = |name: &str| -> Option<Cow<'_, str>> {
+        if let Some((_, v)) = overrides.and_then(|o| o.path.iter().rev().find(|(k, _)| k == name)) {
+            return Some(Cow::Borrowed(v));
+        }
+        plan.parameters
+            .iter()
+            .filter(|(t, _)| matches!(t, Target::Path(n) if n == name))
+            .find_map(|(_, source)| source.value(ctx))
+            .or_else(|| {
+                ctx.path_parameters
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| Cow::Borrowed(v.as_str()))
+            })
+    };
     let mut url = String::with_capacity(128);
     for part in &plan.uri {
         match part {
             UriPart::Text(t) => url.push_str(t),
             UriPart::Placeholder { name, greedy } => {
-                let value = path_values
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.as_ref())
-                    .or_else(|| {
-                        ctx.path_parameters
-                            .iter()
-                            .find(|(k, _)| k == name)
-                            .map(|(_, v)| v.as_str())
-                    })
-                    .unwrap_or_default();
-                context::percent_encode_into(&mut url, value, *greedy || proxy);
+                let value = path_value(name).unwrap_or_default();
+                context::percent_encode_into(&mut url, &value, *greedy || proxy);
             }
         }
     }
@@ -414,6 +496,72 @@ pub(super) fn build_http_request(
         context::percent_encode_into(&mut url, v, false);
         separator = '&';
     }
+    let uri = match &plan.origin {
+        Some(origin) => origin_uri(origin, url)?,
+        None => absolute_uri(url)?,
+    };
+    let method = match &plan.method {
+        Ok(None) => inv.client_method.clone(),
+        Ok(Some(m)) => m.clone(),
+        Err(e) => return Err(IntegrationError::config(e.clone())),
+    };
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    let out = req.headers_mut();
+    if proxy {
+        if let Some(origin) = &plan.origin {
+            out.insert(header::HOST, origin.host.clone());
+        }
+        for (n, v) in inv.client_headers {
+            if !hop_by_hop(n) && n != header::HOST {
+                out.append(n.clone(), v.clone());
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&inv.peer.ip().to_string()) {
+            out.append(HeaderName::from_static("x-forwarded-for"), v);
+        }
+        // Last: replaces a client's header of that name.
+        if let Some(v) = &plan.api_id {
+            out.insert(API_ID_HEADER, v.clone());
+        }
+    } else {
+        *out = plan.http_headers.clone();
+        for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
+            if let Some(v) = inv.client_headers.get(&name) {
+                out.insert(name, v.clone());
+            }
+        }
+    }
+    for (n, v) in headers {
+        out.insert(n.clone(), v);
+    }
+    Ok(req)
+}
+
+/// The backend URI from a planned origin and the request's path (and query).
+fn origin_uri(origin: &Origin, path: String) -> Result<Uri, IntegrationError> {
+    let pq = PathAndQuery::from_maybe_shared(Bytes::from(path)).map_err(|e| {
+        IntegrationError::config(format!(
+            "Invalid endpoint address {}://{}: {e}",
+            origin.scheme, origin.authority
+        ))
+    })?;
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(origin.scheme.clone());
+    parts.authority = Some(origin.authority.clone());
+    parts.path_and_query = Some(pq);
+    Uri::from_parts(parts).map_err(|e| {
+        IntegrationError::config(format!(
+            "Invalid endpoint address {}://{}: {e}",
+            origin.scheme, origin.authority
+        ))
+    })
+}
+
+/// The backend URI from the whole URL text (an integration URI with a placeholder before its
+/// path); only `http://` and `https://` are accepted.
+fn absolute_uri(url: String) -> Result<Uri, IntegrationError> {
     let url = Bytes::from(url);
     let invalid = |detail: &dyn std::fmt::Display| {
         IntegrationError::config(format!(
@@ -425,44 +573,7 @@ pub(super) fn build_http_request(
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(invalid(&"only http:// and https:// backends are supported"));
     }
-    let method = match &plan.method {
-        Ok(None) => inv.client_method.clone(),
-        Ok(Some(m)) => m.clone(),
-        Err(e) => return Err(IntegrationError::config(e.clone())),
-    };
-    let mut req = Request::new(body);
-    *req.method_mut() = method;
-    *req.uri_mut() = uri;
-    let out = req.headers_mut();
-    if proxy {
-        for (n, v) in inv.client_headers {
-            if !hop_by_hop(n) && n != header::HOST {
-                out.append(n.clone(), v.clone());
-            }
-        }
-        if let Ok(v) = HeaderValue::from_str(&inv.peer.ip().to_string()) {
-            out.append(HeaderName::from_static("x-forwarded-for"), v);
-        }
-    } else {
-        for name in [header::CONTENT_TYPE, header::CONTENT_LENGTH] {
-            if let Some(v) = inv.client_headers.get(&name) {
-                out.insert(name, v.clone());
-            }
-        }
-        if let Some(v) = &plan.user_agent {
-            out.insert(header::USER_AGENT, v.clone());
-        }
-    }
-    if let Some(v) = &plan.api_id {
-        out.insert(
-            HeaderName::from_static("x-amzn-apigateway-api-id"),
-            v.clone(),
-        );
-    }
-    for (n, v) in headers {
-        out.insert(n.clone(), v);
-    }
-    Ok(req)
+    Ok(uri)
 }
 
 #[cfg(test)]
@@ -538,6 +649,55 @@ mod tests {
         );
         assert_eq!(uri_parts("{}"), vec![ph("", false)]);
         assert_eq!(uri_parts(""), vec![]);
+    }
+
+    #[test]
+    fn origins_planned_once() {
+        let split = |uri: &str| {
+            let (origin, parts) = Origin::split(uri_parts(uri));
+            let origin = origin.map(|o| {
+                (
+                    o.scheme.to_string(),
+                    o.authority.to_string(),
+                    o.host.to_str().unwrap().to_owned(),
+                )
+            });
+            (origin, parts)
+        };
+        let o = |s: &str, a: &str, h: &str| Some((s.to_owned(), a.to_owned(), h.to_owned()));
+        let text = |t: &str| UriPart::Text(t.to_owned());
+        let ph = |n: &str| UriPart::Placeholder {
+            name: n.to_owned(),
+            greedy: false,
+        };
+        assert_eq!(
+            split("http://h:8080/pets/{id}"),
+            (
+                o("http", "h:8080", "h:8080"),
+                vec![text("/pets/"), ph("id")]
+            )
+        );
+        assert_eq!(
+            split("https://u@h.example:443/"),
+            (o("https", "u@h.example:443", "h.example"), vec![text("/")])
+        );
+        assert_eq!(
+            split("http://[::1]:80/a?b=/c"),
+            (o("http", "[::1]:80", "[::1]"), vec![text("/a?b=/c")])
+        );
+        // A placeholder in the authority, no path, a query before any `/`, other schemes:
+        // the whole URI is built per request.
+        for uri in [
+            "http://{h}/a",
+            "http://h",
+            "http://h?x=/y",
+            "ftp://h/a",
+            "/a/{x}",
+        ] {
+            let (origin, parts) = split(uri);
+            assert_eq!(origin, None, "{uri}");
+            assert_eq!(parts, uri_parts(uri), "{uri}");
+        }
     }
 
     #[test]

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Instructions and heap allocations per request of the two proxies of the load test, under
+# valgrind's callgrind (a manual tool, not run by CI): the stable counterpart of run.sh's
+# requests/s, which swing with whatever else runs on the machine.
+#
+#   (a) bare-proxy  GET /pets/1     → load-backend
+#   (b) apigw-proxy GET /dev/pets/1 → the same load-backend (load/load-api.yaml)
+#
+# Each proxy runs twice under `valgrind --tool=callgrind`: once driven with WARMUP requests, once
+# with WARMUP + REQUESTS (over CONNECTIONS keep-alive connections, the requests wrk sends: a
+# request line and `Host`). The difference of the two runs' totals divided by REQUESTS is the
+# cost of one request, without start-up, warm-up and shutdown. Heap allocations are the calls
+# to malloc, calloc, posix_memalign, aligned_alloc and memalign in callgrind's call graph;
+# reallocations (realloc) are counted apart. Only the proxy runs under valgrind (load-backend
+# and the client run natively). Prints a Markdown table.
+#
+# Usage: examples/reverse-proxy/load/probe.sh [--no-build]
+# Needs: valgrind, python3, curl.
+# Settings (environment): REQUESTS (4000), WARMUP (200), CONNECTIONS (4), CARGO_TARGET_DIR
+# (target), KEEP (unset; a directory to keep the callgrind files in, for callgrind_annotate).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+REQUESTS=${REQUESTS:-4000}
+WARMUP=${WARMUP:-200}
+CONNECTIONS=${CONNECTIONS:-4}
+
+die() {
+  echo "probe: $*" >&2
+  exit 1
+}
+command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
+command -v python3 >/dev/null || die "python3 is not installed"
+command -v curl >/dev/null || die "curl is not installed"
+[[ "$REQUESTS" =~ ^[1-9][0-9]*$ ]] || die "REQUESTS must be a positive integer"
+[[ "$WARMUP" =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
+[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive integer"
+
+if [ "${1:-}" != "--no-build" ]; then
+  echo "== cargo build --release -p apigw-proxy --bins" >&2
+  (cd "$ROOT" && cargo build --release --locked -q -p apigw-proxy --bins)
+fi
+BIN=$TARGET/release
+for b in apigw-proxy bare-proxy load-backend; do
+  [ -x "$BIN/$b" ] || die "$BIN/$b is not built (cargo build --release -p apigw-proxy --bins)"
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/apigw-probe.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP" && cp "$WORK"/*.cg "$KEEP"/ 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Waits until FILE has a line matching REGEX and prints the first capture (an address);
+# valgrind starts slowly, hence the minute.
+announced() {
+  local file=$1 regex=$2 i
+  for i in $(seq 1 1200); do
+    if grep -qE "$regex" "$file" 2>/dev/null; then
+      sed -nE "s#.*$regex.*#\\1#p" "$file" | head -1
+      return 0
+    fi
+    sleep 0.05
+  done
+  cat "$file" >&2
+  die "no line matching '$regex' in $file"
+}
+
+# drive ADDR PATH N: N GET requests over CONNECTIONS keep-alive connections; fails on any
+# answer but 200 or a connection that had to be reopened.
+drive() {
+  python3 - "$1" "$2" "$3" "$CONNECTIONS" <<'EOF'
+import http.client, sys, threading
+addr, path, n, conns = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+host, port = addr.rsplit(":", 1)
+errors = []
+def worker(count):
+    try:
+        c = http.client.HTTPConnection(host, int(port), timeout=120)
+        for _ in range(count):
+            c.putrequest("GET", path, skip_accept_encoding=True)
+            c.endheaders()
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError(f"status {r.status}")
+            if r.will_close:
+                raise RuntimeError("the server closed the connection")
+        c.close()
+    except Exception as e:
+        errors.append(f"{type(e).__name__}: {e}")
+threads = [threading.Thread(target=worker, args=(n // conns + (i < n % conns),))
+           for i in range(conns)]
+for t in threads: t.start()
+for t in threads: t.join()
+if errors:
+    sys.exit("drive: " + "; ".join(errors[:3]))
+EOF
+}
+
+# The total instructions (Ir) and the allocation and reallocation calls of a callgrind file
+# written with --compress-strings=no.
+counts() {
+  awk '
+    /^(summary|totals):/ && !ir { ir = $2 }
+    /^cfn=/ { callee = substr($0, 5); sub(/ .*$/, "", callee) }
+    /^calls=/ {
+      n = substr($1, 7)
+      if (callee ~ /^(malloc|calloc|posix_memalign|aligned_alloc|memalign)$/) allocs += n
+      else if (callee == "realloc") reallocs += n
+    }
+    END { printf "%d %d %d\n", ir, allocs, reallocs }
+  ' "$1"
+}
+
+"$BIN/load-backend" --listen 127.0.0.1:0 >"$WORK/backend.out" 2>&1 &
+PIDS+=($!)
+BACKEND=$(announced "$WORK/backend.out" 'listening on http://([0-9.:]+)')
+sed "s/LOAD_BACKEND/$BACKEND/g" "$HERE/load-api.yaml" >"$WORK/api.yaml"
+pet='{"id": 1, "name": "Rex", "kind": "dog"}'
+
+# probe NAME N: one callgrind run of proxy NAME (bare or apigw) driven with N requests;
+# sets RESULT to "instructions allocations reallocations".
+probe() {
+  local name=$1 n=$2 pid addr path out=$WORK/$1.$2.cg
+  local vg=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no
+    --callgrind-out-file="$out")
+  if [ "$name" = bare ]; then
+    "${vg[@]}" "$BIN/bare-proxy" --listen 127.0.0.1:0 --backend "$BACKEND" \
+      >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    pid=$!
+    PIDS+=($pid)
+    addr=$(announced "$WORK/$name.out" 'listening on http://([0-9.:]+)')
+    path=/pets/1
+  else
+    RUST_LOG=warn "${vg[@]}" "$BIN/apigw-proxy" --api "$WORK/api.yaml" \
+      --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    pid=$!
+    PIDS+=($pid)
+    addr=$(announced "$WORK/$name.out" 'data plane on http://([0-9.:]+)')
+    path=/dev/pets/1
+  fi
+  [ "$(curl -s --max-time 60 "http://$addr$path")" = "$pet" ] ||
+    die "($name) $path answers wrong"
+  drive "$addr" "$path" "$n" || die "($name) the requests failed"
+  kill -INT "$pid"
+  local i
+  for i in $(seq 1 600); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$pid" 2>/dev/null || true
+  [ -s "$out" ] || { cat "$WORK/$name.err" >&2; die "($name) no callgrind output"; }
+  RESULT=$(counts "$out")
+}
+
+# per_request A B: (B - A) / REQUESTS with one decimal (no "-0.0").
+per_request() {
+  awk -v a="$1" -v b="$2" -v n="$REQUESTS" 'BEGIN {v = (b - a) / n; if (v > -0.05 && v < 0.05) v = 0; printf "%.1f", v}'
+}
+
+declare -A IR ALLOC REALLOC
+for name in bare apigw; do
+  echo "== ($name) $WARMUP and $((WARMUP + REQUESTS)) requests under callgrind" >&2
+  probe "$name" "$WARMUP"
+  read -r ir0 al0 re0 <<<"$RESULT"
+  probe "$name" "$((WARMUP + REQUESTS))"
+  read -r ir1 al1 re1 <<<"$RESULT"
+  IR[$name]=$(awk -v a="$ir0" -v b="$ir1" -v n="$REQUESTS" 'BEGIN {printf "%.0f", (b - a) / n}')
+  ALLOC[$name]=$(per_request "$al0" "$al1")
+  REALLOC[$name]=$(per_request "$re0" "$re1")
+  echo "   Ir $ir0 -> $ir1, allocations $al0 -> $al1, reallocations $re0 -> $re1" >&2
+done
+
+echo
+echo "callgrind, $REQUESTS requests (after $WARMUP) over $CONNECTIONS keep-alive connections, per request:"
+echo
+echo "| proxy | instructions | heap allocations | reallocations |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| (a) bare-proxy \`/pets/1\` | ${IR[bare]} | ${ALLOC[bare]} | ${REALLOC[bare]} |"
+echo "| (b) apigw-proxy \`/dev/pets/1\` | ${IR[apigw]} | ${ALLOC[apigw]} | ${REALLOC[apigw]} |"
+echo
+awk -v a="${IR[bare]}" -v b="${IR[apigw]}" -v x="${ALLOC[bare]}" -v y="${ALLOC[apigw]}" \
+  'BEGIN {printf "apigw-proxy over bare-proxy: +%d instructions (%.2fx), +%.1f allocations per request.\n", b - a, b / a, y - x}'
