@@ -1,10 +1,11 @@
 //! The tape builder as it was before it was made faster (recursion, eight bytes at a time,
 //! inline numbers), kept for the differential test: both must build the same tape, or both
-//! refuse the text.
+//! refuse the text. Numbers and escapes use the live reader's full (slow-path) functions, so
+//! the test compares the new builder's structure, string scanning and inline number paths.
 
 use std::cell::RefCell;
 
-use super::{MAX_DEPTH, Node};
+use super::{MAX_DEPTH, Node, escape_end};
 
 /// Checks `text` and lays it out on a tape: the nodes and the text.
 pub(super) fn tape(text: &[u8]) -> Option<(Vec<Node>, Box<str>)> {
@@ -19,12 +20,6 @@ pub(super) fn tape(text: &[u8]) -> Option<(Vec<Node>, Box<str>)> {
     }
     Some((nodes, text))
 }
-
-/// Exact powers of ten representable in an `f64`.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
 
 /// Bytes that need no attention inside a string (not `"`, `\` or a control character).
 const PLAIN: [bool; 256] = {
@@ -230,153 +225,10 @@ fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
     Some(q + 1)
 }
 
-/// A number as `serde_json` reads it (then as templates see it): integers as
-/// `Integer`/`Long`, `-0` and anything with a fraction or an exponent as `Double`. Only the
-/// exactly computable cases are handled (at most 18 integer digits; significands below 2^53
-/// with a decimal exponent within ±22, where one correctly rounded operation gives the value
-/// whichever algorithm `serde_json` was built with). Returns the position after it.
-#[inline(always)]
-fn number(b: &[u8], mut p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
-    let start = p;
-    let negative = b[p] == b'-';
-    if negative {
-        p += 1;
-    }
-    let int_start = p;
-    let mut significand: u64 = 0;
-    match *b.get(p)? {
-        b'0' => p += 1,
-        b'1'..=b'9' => {
-            while let Some(&d @ b'0'..=b'9') = b.get(p) {
-                significand = significand
-                    .wrapping_mul(10)
-                    .wrapping_add(u64::from(d - b'0'));
-                p += 1;
-            }
-        }
-        _ => return None,
-    }
-    let int_digits = p - int_start;
-    let next = b.get(p).copied();
-    if int_digits > 18 {
-        // A long integer: json-smart reads it as a `Long` when it fits, else as a
-        // `BigInteger` (kept as digits here, up to 38 of them).
-        if int_digits > 38 || matches!(next, Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        let text = std::str::from_utf8(&b[start..p]).ok()?;
-        let v: i128 = text.parse().ok()?;
-        nodes.push(match i64::try_from(v) {
-            Ok(l) => Node::Long(l),
-            Err(_) => Node::Big {
-                start: start as u32,
-                end: p as u32,
-            },
-        });
-        return Some(p);
-    }
-    if !matches!(next, Some(b'.' | b'e' | b'E' | b'0'..=b'9')) {
-        // An integer (the commonest case): at most 18 digits fit an i64.
-        let v = significand as i64;
-        nodes.push(if negative {
-            if v == 0 {
-                Node::Double(-0.0)
-            } else {
-                i32::try_from(-v).map_or(Node::Long(-v), Node::Int)
-            }
-        } else {
-            i32::try_from(v).map_or(Node::Long(v), Node::Int)
-        });
-        return Some(p);
-    }
-    let mut digits = int_digits;
-    let mut exponent: i64 = 0;
-    if next == Some(b'.') {
-        p += 1;
-        let frac_start = p;
-        while let Some(&d @ b'0'..=b'9') = b.get(p) {
-            if digits >= 15 {
-                return None;
-            }
-            significand = significand * 10 + u64::from(d - b'0');
-            digits += 1;
-            p += 1;
-        }
-        if p == frac_start {
-            return None;
-        }
-        exponent = -((p - frac_start) as i64);
-    }
-    if let Some(b'e' | b'E') = b.get(p) {
-        p += 1;
-        let exp_negative = match b.get(p) {
-            Some(b'-') => {
-                p += 1;
-                true
-            }
-            Some(b'+') => {
-                p += 1;
-                false
-            }
-            _ => false,
-        };
-        let exp_start = p;
-        let mut e: i64 = 0;
-        while let Some(&d @ b'0'..=b'9') = b.get(p) {
-            if p - exp_start >= 4 {
-                return None;
-            }
-            e = e * 10 + i64::from(d - b'0');
-            p += 1;
-        }
-        if p == exp_start {
-            return None;
-        }
-        exponent += if exp_negative { -e } else { e };
-    }
-    // JSON forbids a digit straight after a leading zero (`01`).
-    if b.get(p).is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    if digits > 15 || !(-22..=22).contains(&exponent) {
-        return None;
-    }
-    let pow = POW10[exponent.unsigned_abs() as usize];
-    let f = significand as f64;
-    let f = if exponent >= 0 { f * pow } else { f / pow };
-    nodes.push(Node::Double(if negative { -f } else { f }));
-    Some(p)
-}
-
-/// The position after the escape at `p` (a backslash), checked: a known escape, four hex
-/// digits after `\u`, and a high surrogate followed by a low one.
-fn escape_end(b: &[u8], p: usize) -> Option<usize> {
-    match *b.get(p + 1)? {
-        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Some(p + 2),
-        b'u' => {
-            let hi = hex4(b.get(p + 2..p + 6)?)?;
-            match hi {
-                0xD800..0xDC00 => {
-                    if b.get(p + 6..p + 8)? != b"\\u" {
-                        return None;
-                    }
-                    let lo = hex4(b.get(p + 8..p + 12)?)?;
-                    (0xDC00..0xE000).contains(&lo).then_some(p + 12)
-                }
-                0xDC00..0xE000 => None,
-                _ => Some(p + 6),
-            }
-        }
-        _ => None,
-    }
-}
-
-fn hex4(h: &[u8]) -> Option<u32> {
-    let mut v = 0u32;
-    for &b in h {
-        v = v * 16 + char::from(b).to_digit(16)?;
-    }
-    Some(v)
+/// A number: the live builder's full reader (its inline fast paths for short integers and
+/// decimals are what the differential test compares against it).
+fn number(b: &[u8], p: usize, nodes: &mut Vec<Node>) -> Option<usize> {
+    super::number_slow(b, p, nodes)
 }
 
 /// How many bytes from the start of `s` need no attention inside a string: the length of the
