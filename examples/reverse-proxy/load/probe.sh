@@ -38,44 +38,14 @@ command -v curl >/dev/null || die "curl is not installed"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "WARMUP must be a non-negative integer"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "CONNECTIONS must be a positive integer"
 
-if [ "${1:-}" != "--no-build" ]; then
-  echo "== cargo build --release -p apigw-proxy --bins" >&2
-  (cd "$ROOT" && cargo build --release --locked -q -p apigw-proxy --bins)
-fi
-BIN=$TARGET/release
-for b in apigw-proxy bare-proxy load-backend; do
-  [ -x "$BIN/$b" ] || die "$BIN/$b is not built (cargo build --release -p apigw-proxy --bins)"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/apigw-probe.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in "${PIDS[@]}"; do
-    wait "$p" 2>/dev/null || true
-  done
+# shellcheck source=common.sh
+. "$HERE/common.sh"
+build_bins "${1:-}"
+start_work apigw-probe
+keep_results() {
   if [ -n "${KEEP:-}" ]; then
     mkdir -p "$KEEP" && cp "$WORK"/*.cg "$KEEP"/ 2>/dev/null || true
   fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# Waits until FILE has a line matching REGEX and prints the first capture (an address);
-# valgrind starts slowly, hence the minute.
-announced() {
-  local file=$1 regex=$2 i
-  for i in $(seq 1 1200); do
-    if grep -qE "$regex" "$file" 2>/dev/null; then
-      sed -nE "s#.*$regex.*#\\1#p" "$file" | head -1
-      return 0
-    fi
-    sleep 0.05
-  done
-  cat "$file" >&2
-  die "no line matching '$regex' in $file"
 }
 
 # drive ADDR PATH N: N GET requests over CONNECTIONS keep-alive connections; fails on any
@@ -142,14 +112,14 @@ probe() {
       >"$WORK/$name.out" 2>"$WORK/$name.err" &
     pid=$!
     PIDS+=($pid)
-    addr=$(announced "$WORK/$name.out" 'listening on http://([0-9.:]+)')
+    addr=$(announced "$WORK/$name.out" 'listening on http://([0-9.:]+)' 1200)
     path=/pets/1
   else
     RUST_LOG=warn "${vg[@]}" "$BIN/apigw-proxy" --api "$WORK/api.yaml" \
       --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$WORK/$name.out" 2>"$WORK/$name.err" &
     pid=$!
     PIDS+=($pid)
-    addr=$(announced "$WORK/$name.out" 'data plane on http://([0-9.:]+)')
+    addr=$(announced "$WORK/$name.out" 'data plane on http://([0-9.:]+)' 1200)
     path=/dev/pets/1
   fi
   [ "$(curl -s --max-time 60 "http://$addr$path")" = "$pet" ] ||

@@ -53,41 +53,10 @@ command -v curl >/dev/null || die "curl is not installed"
   die "$PY with boto3 is missing: python3 -m venv target/py-venv && target/py-venv/bin/pip install boto3 pytest"
 [ -f "$W3_BODY" ] || die "$W3_BODY is missing"
 
-if [ "${1:-}" != "--no-build" ]; then
-  echo "== cargo build --release -p apigw-proxy --bins" >&2
-  (cd "$ROOT" && cargo build --release --locked -q -p apigw-proxy --bins)
-fi
-BIN=$TARGET/release
-for b in apigw-proxy bare-proxy load-backend; do
-  [ -x "$BIN/$b" ] || die "$BIN/$b is not built (cargo build --release -p apigw-proxy --bins)"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/apigw-load.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in "${PIDS[@]}"; do
-    wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# Waits until FILE has a line matching REGEX and prints the first capture (an address).
-announced() {
-  local file=$1 regex=$2 i
-  for i in $(seq 1 200); do
-    if grep -qE "$regex" "$file" 2>/dev/null; then
-      sed -nE "s#.*$regex.*#\\1#p" "$file" | head -1
-      return 0
-    fi
-    sleep 0.05
-  done
-  cat "$file" >&2
-  die "no line matching '$regex' in $file"
-}
+# shellcheck source=common.sh
+. "$HERE/common.sh"
+build_bins "${1:-}"
+start_work apigw-load
 
 "$BIN/load-backend" --listen 127.0.0.1:0 --w3 "$W3_BODY" >"$WORK/backend.out" 2>&1 &
 BACKEND_PID=$!
