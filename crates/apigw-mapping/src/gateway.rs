@@ -289,7 +289,7 @@ fn finish_headers(headers: &mut HeaderMap, request: &RequestContext) {
         http::HeaderName::from_static("x-amzn-errortype"),
         HeaderValue::from_static("InternalServerErrorException"),
     );
-    GatewayHeaderValues::build(request, false).move_into(headers);
+    GatewayHeaderValues::build(request, false).insert_into(headers, false);
 }
 
 /// The `API_CONFIGURATION_ERROR` gateway response as API Gateway sends it by default (SPEC
@@ -403,7 +403,7 @@ impl HostGatewayResponse {
         if let Some(t) = error.error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
             headers.insert(http::HeaderName::from_static("x-amzn-errortype"), t);
         }
-        GatewayHeaderValues::build(request, false).move_into(&mut headers);
+        GatewayHeaderValues::build(request, false).insert_into(&mut headers, false);
         Some(MethodResponse {
             status: self.status.unwrap_or(error.status),
             headers,

@@ -257,7 +257,7 @@ impl GatewayHeaderValues {
     pub(crate) fn build(request: &RequestContext, with_trace: bool) -> GatewayHeaderValues {
         let request_id = request.context_str("requestId");
         let trace = if with_trace {
-            Some(trace_id_for(request, request_id))
+            Some(trace_id(request, request_id))
         } else {
             None
         };
@@ -299,31 +299,16 @@ impl GatewayHeaderValues {
         }
     }
 
-    fn insert_into(&self, headers: &mut HeaderMap, with_trace: bool) {
+    /// Adds the values to `headers`, the trace id only when `with_trace`.
+    pub(crate) fn insert_into(&self, headers: &mut HeaderMap, with_trace: bool) {
+        let trace = if with_trace { &self.trace_id } else { &None };
         for (name, value) in [
             (&GATEWAY_REQUEST_ID, &self.request_id),
             (&GATEWAY_APIGW_ID, &self.apigw_id),
-            (
-                &GATEWAY_TRACE_ID,
-                &self.trace_id.as_ref().filter(|_| with_trace).cloned(),
-            ),
+            (&GATEWAY_TRACE_ID, trace),
         ] {
             if let Some(v) = value {
                 headers.insert(name.clone(), v.clone());
-            }
-        }
-    }
-
-    /// Moves the values into `headers` (no reference-count traffic, unlike
-    /// [`GatewayHeaderValues::insert_into`]).
-    pub(crate) fn move_into(self, headers: &mut HeaderMap) {
-        for (name, value) in [
-            (&GATEWAY_REQUEST_ID, self.request_id),
-            (&GATEWAY_APIGW_ID, self.apigw_id),
-            (&GATEWAY_TRACE_ID, self.trace_id),
-        ] {
-            if let Some(v) = value {
-                headers.insert(name.clone(), v);
             }
         }
     }
@@ -1038,13 +1023,8 @@ pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
 
 /// The `X-Amzn-Trace-Id` value: `$context.xrayTraceId` when the caller supplies one, otherwise
 /// a stable id derived from the request id (built on the stack: no allocation).
-#[cfg(test)]
-fn trace_id(request: &RequestContext) -> TraceId<'_> {
-    trace_id_for(request, request.context_str("requestId"))
-}
-
-/// [`trace_id`] with the request's `requestId` already looked up.
-fn trace_id_for<'a>(request: &'a RequestContext, request_id: Option<&str>) -> TraceId<'a> {
+/// `request_id`: the request's `$context.requestId`, which the caller has looked up.
+fn trace_id<'a>(request: &'a RequestContext, request_id: Option<&str>) -> TraceId<'a> {
     if let Some(t) = request.context_str("xrayTraceId") {
         return TraceId::Given(t);
     }
@@ -1317,7 +1297,7 @@ mod tests {
         // The header map gets them under API Gateway's names.
         r.context.insert("requestId".into(), "r-1".into());
         let mut headers = HeaderMap::new();
-        GatewayHeaderValues::build(&r, true).move_into(&mut headers);
+        GatewayHeaderValues::build(&r, true).insert_into(&mut headers, true);
         assert_eq!(headers["x-amzn-requestid"], "r-1");
         assert_eq!(headers["x-amz-apigw-id"], "Ab=");
         assert_eq!(headers["x-amzn-trace-id"], "Root=1-x");
@@ -1328,7 +1308,9 @@ mod tests {
     fn trace_id_shape() {
         let mut r = RequestContext::default();
         r.context.insert("requestId".into(), "abc".into());
-        let id = trace_id(&r).as_bytes().to_owned();
+        let id = trace_id(&r, r.context_str("requestId"))
+            .as_bytes()
+            .to_owned();
         assert_eq!(id.len(), 40);
         assert!(id.starts_with(b"Root=1-00000000-"));
         assert!(
@@ -1336,7 +1318,7 @@ mod tests {
                 .iter()
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         );
-        assert_eq!(id, trace_id(&r).as_bytes());
+        assert_eq!(id, trace_id(&r, r.context_str("requestId")).as_bytes());
         // Different request ids (even a trailing NUL, or one byte apart) give different ids.
         let mut seen = std::collections::HashSet::new();
         for rid in [
@@ -1347,10 +1329,20 @@ mod tests {
             "c0ffee00-0000-4000-8000-000000000001",
         ] {
             r.context.insert("requestId".into(), rid.into());
-            assert!(seen.insert(trace_id(&r).as_bytes().to_owned()), "{rid:?}");
+            assert!(
+                seen.insert(
+                    trace_id(&r, r.context_str("requestId"))
+                        .as_bytes()
+                        .to_owned()
+                ),
+                "{rid:?}"
+            );
         }
         r.context.insert("xrayTraceId".into(), "Root=1-x".into());
-        assert_eq!(trace_id(&r).as_bytes(), b"Root=1-x");
+        assert_eq!(
+            trace_id(&r, r.context_str("requestId")).as_bytes(),
+            b"Root=1-x"
+        );
     }
 
     fn lambda_spec(request_template: &str, response_template: &str) -> CompiledIntegration {

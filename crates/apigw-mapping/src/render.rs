@@ -355,12 +355,17 @@ impl Host for Scope<'_> {
     }
 }
 
-/// Renders a compiled template with the API Gateway objects.
-pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, Error> {
-    if let Some(text) = template
+/// The output of a template that is exactly `prefix$input.json('$')suffix`, made straight from
+/// the body (see [`body_json_call`]); `None` for any other template.
+fn single_body_call(template: &Template, scope: &Scope<'_>) -> Option<String> {
+    template
         .single_call()
         .and_then(|call| body_json_call(call, &scope.body, template))
-    {
+}
+
+/// Renders a compiled template with the API Gateway objects.
+pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, Error> {
+    if let Some(text) = single_body_call(template, scope) {
         return Ok(text);
     }
     let ctx = apigw_vtl::Context::new().with_host(scope);
@@ -377,10 +382,7 @@ pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, E
 /// over-allocated `String` costs two: the buffer and the shared header `Bytes` adds). Outputs
 /// beyond [`COPIED_OUTPUT`] bytes are handed over as they are (no copy).
 pub(crate) fn render_body(template: &Template, scope: &Scope<'_>) -> Result<Bytes, Error> {
-    if let Some(text) = template
-        .single_call()
-        .and_then(|call| body_json_call(call, &scope.body, template))
-    {
+    if let Some(text) = single_body_call(template, scope) {
         return Ok(Bytes::from(text));
     }
     let ctx = apigw_vtl::Context::new().with_host(scope);

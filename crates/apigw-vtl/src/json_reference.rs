@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use super::{MAX_DEPTH, Node, escape_end};
+use super::{MAX_DEPTH, Node, PLAIN, escape_end};
 
 /// Checks `text` and lays it out on a tape: the nodes and the text.
 pub(super) fn tape(text: &[u8]) -> Option<(Vec<Node>, Box<str>)> {
@@ -20,19 +20,6 @@ pub(super) fn tape(text: &[u8]) -> Option<(Vec<Node>, Box<str>)> {
     }
     Some((nodes, text))
 }
-
-/// Bytes that need no attention inside a string (not `"`, `\` or a control character).
-const PLAIN: [bool; 256] = {
-    let mut t = [true; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = false;
-        i += 1;
-    }
-    t[b'"' as usize] = false;
-    t[b'\\' as usize] = false;
-    t
-};
 
 /// The position of the first non-whitespace byte from `p`.
 #[inline(always)]
