@@ -12,21 +12,38 @@
 use apigw_jsonpath::{JsonPath, PathStep};
 use apigw_vtl::{JsonStep, JsonText};
 
-/// Reads `body` (one JSON value with optional surrounding whitespace) into a template value,
-/// or `None` when the fallback must decide.
-/// The steps of a singular path (names and single indexes) for walking a tape; `None` for
-/// other paths.
-pub(crate) fn tape_steps(path: &JsonPath) -> Option<Vec<JsonStep<'_>>> {
-    Some(
-        path.steps()?
-            .map(|s| match s {
-                PathStep::Key(k) => JsonStep::Key(k),
-                PathStep::Index(i) => JsonStep::Index(i),
-            })
-            .collect(),
-    )
+/// Calls `walk` with the steps of a singular path (names and single indexes) for walking a
+/// tape, laid out on the stack for paths of up to [`STACK_STEPS`] steps (no allocation);
+/// `None` for other paths.
+pub(crate) fn with_tape_steps<R>(
+    path: &JsonPath,
+    walk: impl FnOnce(&[JsonStep<'_>]) -> R,
+) -> Option<R> {
+    fn to_step(s: PathStep<'_>) -> JsonStep<'_> {
+        match s {
+            PathStep::Key(k) => JsonStep::Key(k),
+            PathStep::Index(i) => JsonStep::Index(i),
+        }
+    }
+    let steps = path.steps()?;
+    let n = steps.len();
+    if n <= STACK_STEPS {
+        let mut laid = [JsonStep::Index(0); STACK_STEPS];
+        for (slot, step) in laid.iter_mut().zip(steps) {
+            *slot = to_step(step);
+        }
+        Some(walk(&laid[..n]))
+    } else {
+        let laid: Vec<JsonStep<'_>> = steps.map(to_step).collect();
+        Some(walk(&laid))
+    }
 }
 
+/// The longest path [`with_tape_steps`] lays out without allocating.
+const STACK_STEPS: usize = 8;
+
+/// Reads `body` (one JSON value with optional surrounding whitespace) onto a tape, or `None`
+/// when the fallback must decide.
 pub(crate) fn read(body: &[u8]) -> Option<JsonText> {
     if body.trim_ascii().is_empty() {
         return None;

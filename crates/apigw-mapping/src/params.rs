@@ -225,21 +225,21 @@ impl<'a> LazyBody<'a> {
         let lambda_error = self.lambda_error;
         // A path of names and indexes to a scalar reads the tape (no DOM); containers,
         // integers beyond `long` and the Lambda second-level parse take the document.
-        if let Some(steps) = crate::fastjson::tape_steps(path)
+        if path.steps().is_some()
             && let Some(tape) = self.tape()
-        {
-            match tape.scalar_at(&steps) {
-                Some(JsonScalar::Str(s)) => return Ok(Some(s.into_owned())),
-                Some(JsonScalar::Int(i)) => return Ok(Some(i.to_string())),
-                Some(JsonScalar::Bool(b)) => return Ok(Some(b.to_string())),
-                Some(JsonScalar::Double(d)) => {
-                    if let Some(n) = serde_json::Number::from_f64(d) {
-                        return Ok(Some(n.to_string()));
+            && let Some(Some(answer)) =
+                crate::fastjson::with_tape_steps(path, |steps| match tape.scalar_at(steps) {
+                    Some(JsonScalar::Str(s)) => Some(Some(s.into_owned())),
+                    Some(JsonScalar::Int(i)) => Some(Some(i.to_string())),
+                    Some(JsonScalar::Bool(b)) => Some(Some(b.to_string())),
+                    Some(JsonScalar::Double(d)) => {
+                        serde_json::Number::from_f64(d).map(|n| Some(n.to_string()))
                     }
-                }
-                Some(JsonScalar::Null) | None if !lambda_error => return Ok(None),
-                _ => {}
-            }
+                    Some(JsonScalar::Null) | None if !lambda_error => Some(None),
+                    _ => None,
+                })
+        {
+            return Ok(answer);
         }
         let Some(doc) = self.document()? else {
             return Ok(None);

@@ -2,9 +2,11 @@
 //! API Gateway gives a template (SPEC §5), exposed to `apigw-vtl` lazily through its host
 //! interface, and `$context.responseOverride` (SPEC §5.9).
 
+use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use apigw_jsonpath::{JsonPath, QueryResult};
@@ -449,7 +451,47 @@ pub(crate) fn render_with_context(
 const MAX_CACHED_PATHS: usize = 512;
 
 thread_local! {
-    static PATHS: RefCell<HashMap<Box<str>, Rc<JsonPath>>> = RefCell::new(HashMap::new());
+    static PATHS: RefCell<HashMap<Box<str>, Rc<JsonPath>, BuildHasherDefault<PathHasher>>> =
+        RefCell::new(HashMap::default());
+}
+
+/// FNV-1a over the path's text, for the per-thread path cache: its keys are short and its
+/// size is bounded by [`MAX_CACHED_PATHS`], so SipHash's flooding resistance buys nothing
+/// there (a flood of colliding paths costs at most one scan of a bounded table).
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// The text of a `$input.path` / `$input.json` argument: a string as it is, anything else
+/// printed.
+fn path_text(path: &Value) -> Cow<'_, str> {
+    path.as_str()
+        .map_or_else(|| Cow::Owned(path.to_string()), Cow::Borrowed)
+}
+
+/// Whether a path argument is the root `$` (surrounding whitespace allowed), checked without
+/// trimming the common case of a longer path.
+fn is_root_path(src: &str) -> bool {
+    src == "$"
+        || (src.starts_with(char::is_whitespace) || src.ends_with(char::is_whitespace))
+            && src.trim() == "$"
 }
 
 /// `src` compiled, from the per-thread cache when it holds it (the cache is emptied when it
@@ -585,9 +627,7 @@ impl Input {
     }
 
     fn query<'d>(&self, doc: &'d Json, path: &Value) -> Result<QueryResult<'d>, Error> {
-        let src = path
-            .as_str()
-            .map_or_else(|| path.to_string(), str::to_owned);
+        let src = path_text(path);
         let compiled = compiled_path(&src)
             .map_err(|e| Error::new(ErrorKind::Host, format!("Invalid JSONPath {src:?}: {e}")))?;
         Ok(compiled.query(doc))
@@ -620,7 +660,7 @@ impl Object for Input {
 
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, Error> {
         match (name, args) {
-            ("path", [p]) if p.as_str().is_some_and(|s| s.trim() == "$") => {
+            ("path", [p]) if p.as_str().is_some_and(is_root_path) => {
                 // The commonest call: the whole body, built straight into template values
                 // without an intermediate DOM.
                 Ok(Call::Value(self.root_value()?))
@@ -628,15 +668,14 @@ impl Object for Input {
             ("path", [p]) => {
                 // A path of names and indexes walks the tape: no DOM, integers beyond `long`
                 // kept exact.
-                let src = p.as_str().map_or_else(|| p.to_string(), str::to_owned);
-                if let Ok(compiled) = compiled_path(&src)
-                    && let Some(steps) = crate::fastjson::tape_steps(&compiled)
+                if let Ok(compiled) = compiled_path(&path_text(p))
+                    && compiled.steps().is_some()
                     && let Some(tape) = self.tape()
+                    && let Some(found) = crate::fastjson::with_tape_steps(&compiled, |steps| {
+                        tape.value_at(steps, json_array)
+                    })
                 {
-                    return Ok(Call::Value(
-                        tape.value_at(&steps, json_array)
-                            .unwrap_or_else(Value::null),
-                    ));
+                    return Ok(Call::Value(found.unwrap_or_else(Value::null)));
                 }
                 let doc = self.document()?;
                 Ok(Call::Value(match self.query(doc, p)? {
@@ -647,7 +686,7 @@ impl Object for Input {
                 }))
             }
             ("json", [p]) => {
-                let is_root = p.as_str().is_some_and(|s| s.trim() == "$");
+                let is_root = p.as_str().is_some_and(is_root_path);
                 if is_root && let Some(text) = compact_json_text(&self.body)? {
                     return Ok(Call::Value(Value::string(text)));
                 }
@@ -1265,6 +1304,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn root_paths_are_recognised_with_any_surrounding_whitespace() {
+        for root in ["$", " $", "$ ", "\t$\n", "\u{a0}$\u{2003}"] {
+            assert!(is_root_path(root), "{root:?}");
+        }
+        for other in ["", " ", "$.a", "$$", " $.a ", "$ .a", "\u{a0}$x", "x$"] {
+            assert!(!is_root_path(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn long_and_short_paths_walk_the_tape_alike() {
+        // Nine steps (past the stack layout) and one step; indexes negative and positive;
+        // a missing member; the root with whitespace around it.
+        let body = r#"{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":[1,{"i":"deep"}]}}}}}}},"k":[5,6]}"#;
+        let t = "$input.path('$.a.b.c.d.e.f.g.h[1].i') $input.path('$.a.b.c.d.e.f.g.h[-2]') \
+                 $input.path('$.k[1]') $input.path('$.a.b.c.d.e.f.g.h[1].x') \
+                 $input.path(' $ ').k";
+        assert_eq!(render_mock(t, body), "deep 1 6  [5,6]");
     }
 
     #[test]
