@@ -11,7 +11,8 @@
 //! 1000 (the fixed costs, reading the workload and compiling, cancel out). Stages:
 //! `apply-w1`, `apply-w2`, `apply-w3` (the workloads with the apply bench's spec),
 //! `apply-passthrough` (no template, one mapped header, the W1 body), `apply-paths` (ten
-//! `$input.path('$.name')` lines over the W1 body), `render-w1`,
+//! `$input.path('$.name')` lines over the W1 body), `apply-context` (three `$context` fields
+//! read, of a typical `$context`), `render-w1`,
 //! `render-w2` (the render bench's host), `json-w1`, `json-w2` (the body read lazily).
 
 use std::hint::black_box;
@@ -34,6 +35,15 @@ fn apply(workload: &str, n: usize) -> usize {
             ),
             read("w1_small.body.json"),
         ),
+        // A template reading three `$context` fields of a realistic `$context`.
+        "context" => (
+            Some(
+                "#set($r = $input.path('$'))\n{\"id\": \"$r.id\", \"requestId\": \"$context.requestId\", \
+                 \"stage\": \"$context.stage\", \"ip\": \"$context.identity.sourceIp\"}"
+                    .to_owned(),
+            ),
+            read("w1_small.body.json"),
+        ),
         "w3" => (
             Some(read("w3_passthrough.vtl")),
             read("w3_passthrough.body.json"),
@@ -49,6 +59,9 @@ fn apply(workload: &str, n: usize) -> usize {
         "requestId".into(),
         "c0ffee00-0000-4000-8000-000000000001".into(),
     );
+    if workload == "context" {
+        request.context.extend(apigw_benches::typical_context());
+    }
     let backend = BackendResponse {
         status: 200,
         headers: vec![(

@@ -127,3 +127,43 @@ pub fn apply_spec(template: Option<&str>) -> IntegrationSpec {
     spec.method_responses = vec!["200".into(), "500".into()];
     spec
 }
+
+/// The `$context` of a typical request through a REST API stage (the fields API Gateway
+/// fills for an unauthenticated call), without `requestId`.
+///
+/// # Example
+/// ```
+/// let context = apigw_benches::typical_context();
+/// assert_eq!(context["stage"], "prod");
+/// assert_eq!(context["identity"]["sourceIp"], "203.0.113.7");
+/// ```
+pub fn typical_context() -> serde_json::Map<String, serde_json::Value> {
+    let value = serde_json::json!({
+        "accountId": "123456789012",
+        "apiId": "a1b2c3d4e5",
+        "domainName": "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+        "domainPrefix": "a1b2c3d4e5",
+        "extendedRequestId": "Lk3a9FwBoAMEb2Q=",
+        "httpMethod": "GET",
+        "identity": {
+            "accountId": null,
+            "caller": null,
+            "cognitoIdentityId": null,
+            "sourceIp": "203.0.113.7",
+            "user": null,
+            "userAgent": "curl/8.5.0",
+            "userArn": null
+        },
+        "path": "/prod/pets/7",
+        "protocol": "HTTP/1.1",
+        "requestTime": "27/Nov/2026:04:45:12 +0000",
+        "requestTimeEpoch": 1_795_761_912_000_u64,
+        "resourceId": "x9y8z7",
+        "resourcePath": "/pets/{id}",
+        "stage": "prod"
+    });
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("an object literal"),
+    }
+}

@@ -184,7 +184,7 @@ impl Custom {
                 let overrides = render::Overrides::default();
                 let scope = render::Scope {
                     parsed_tape: Default::default(),
-                    reads_params: template.reads_params,
+                    reads: &template.reads,
                     parsed_body: Default::default(),
                     body: Bytes::new(),
                     request,

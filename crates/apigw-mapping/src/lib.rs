@@ -669,7 +669,7 @@ impl CompiledIntegration {
         let overrides = render::Overrides::default();
         let scope = render::Scope {
             parsed_tape: Default::default(),
-            reads_params: template.reads_params,
+            reads: &template.reads,
             parsed_body: Default::default(),
             body: request.body.clone(),
             request,
@@ -862,7 +862,7 @@ impl CompiledIntegration {
                     (None, None)
                 };
                 let scope = render::Scope {
-                    reads_params: template.reads_params,
+                    reads: &template.reads,
                     parsed_body: std::cell::Cell::new(parsed_body),
                     parsed_tape: std::cell::Cell::new(parsed_tape),
                     body: converted.bytes,
@@ -974,7 +974,7 @@ impl CompiledIntegration {
         let fresh = render::Overrides::default();
         let scope = render::Scope {
             parsed_tape: Default::default(),
-            reads_params: template.reads_params,
+            reads: &template.reads,
             parsed_body: Default::default(),
             body: request.body.clone(),
             request,

@@ -320,13 +320,62 @@ pub(crate) struct Scope<'a> {
     pub(crate) parsed_body: Cell<Option<Json>>,
     /// `body` already on a lazy JSON tape (made by the `responseParameters`), for `$input`.
     pub(crate) parsed_tape: Cell<Option<apigw_vtl::JsonText>>,
-    /// Whether the template may read `$input.params` (else `$input` copies no parameters).
-    pub(crate) reads_params: bool,
+    /// What the template may read of the request.
+    pub(crate) reads: &'a Reads,
 }
 
-/// Whether `template` may read `$input.params` (see [`Scope::reads_params`]).
-pub(crate) fn reads_params(template: &Template) -> bool {
-    template.analysis().may_use_member("input", "params")
+/// What a template may read of the request, worked out once when it compiles, so that a
+/// render copies no more of the request into its objects than the template can reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Reads {
+    /// Whether the template may read `$input.params` (else `$input` copies no parameters).
+    pub(crate) params: bool,
+    /// The top-level `$context` fields the template may read; `None` for all of them (the
+    /// object used as a whole value, a `get` with a computed name, `#evaluate`).
+    pub(crate) context_fields: Option<Box<[String]>>,
+}
+
+impl Reads {
+    /// What `template` may read, from its static analysis.
+    pub(crate) fn of(template: &Template) -> Reads {
+        let analysis = template.analysis();
+        let context_fields = if analysis.dynamic || analysis.whole.iter().any(|n| n == "context") {
+            None
+        } else {
+            let mut fields: Vec<String> = Vec::new();
+            let mut all = false;
+            for m in analysis.members.iter().filter(|m| m.root == "context") {
+                match (m.is_method, m.member.as_str(), &m.args) {
+                    // `$context.get('name')`: that field.
+                    (true, "get", Some(args)) => fields.extend(args.iter().cloned()),
+                    // A name computed at render time: any field.
+                    (true, "get", None) => all = true,
+                    // Other methods are not found whatever the fields.
+                    (true, _, _) => {}
+                    (false, name, _) => fields.push(name.to_owned()),
+                }
+            }
+            fields.sort_unstable();
+            fields.dedup();
+            (!all).then(|| fields.into_boxed_slice())
+        };
+        Reads {
+            params: analysis.may_use_member("input", "params"),
+            context_fields,
+        }
+    }
+
+    /// The `$context` fields a render copies for the template: those it may read.
+    fn context(&self, context: &serde_json::Map<String, Json>) -> serde_json::Map<String, Json> {
+        match &self.context_fields {
+            None => context.clone(),
+            Some(names) => names
+                .iter()
+                .filter_map(|n| context.get_key_value(n.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
 }
 
 impl Host for Scope<'_> {
@@ -337,11 +386,11 @@ impl Host for Scope<'_> {
                 self.request,
                 self.parsed_body.take(),
                 self.parsed_tape.take(),
-                self.reads_params,
+                self.reads.params,
             )))),
             "util" => Some(util_value()),
             "context" => Some(Value::object(Rc::new(ContextObject {
-                fields: self.request.context.clone(),
+                fields: self.reads.context(&self.request.context),
                 response_override: self.overrides.response().clone(),
                 request_override: self.overrides.request().clone(),
             }))),
@@ -1239,7 +1288,7 @@ mod tests {
             let scope = Scope {
                 parsed_body: Cell::default(),
                 parsed_tape: Default::default(),
-                reads_params: reads_params(&t),
+                reads: &Reads::of(&t),
                 body: Bytes::new(),
                 request: &request,
                 overrides: &overrides,
@@ -1259,7 +1308,7 @@ mod tests {
             let scope = Scope {
                 parsed_body: Cell::default(),
                 parsed_tape: Default::default(),
-                reads_params: false,
+                reads: &Reads::default(),
                 body: Bytes::from(body.to_owned()),
                 request: &request,
                 overrides: &overrides,
@@ -1339,6 +1388,103 @@ mod tests {
         }
     }
 
+    /// The `$context` fields a template may read, as [`Reads::of`] finds them.
+    fn context_fields(template: &str) -> Option<Vec<String>> {
+        let t = Template::compile(template, &apigw_vtl::Options::default()).unwrap();
+        Reads::of(&t).context_fields.map(Vec::from)
+    }
+
+    #[test]
+    fn the_context_fields_a_template_may_read() {
+        let some = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+        assert_eq!(context_fields("$input.body"), some(&[]));
+        assert_eq!(
+            context_fields("$context.stage $context.requestId \"$context.stage\""),
+            some(&["requestId", "stage"])
+        );
+        assert_eq!(
+            context_fields("$context.identity.sourceIp $context.get('apiId') $context.size()"),
+            some(&["apiId", "identity"])
+        );
+        assert_eq!(
+            context_fields("#macro(m)$context.path#end#m()"),
+            some(&["path"])
+        );
+        // The object reachable as a whole, or any field by a computed name: all of them.
+        for template in [
+            "$context",
+            "#set($c = $context)$c.stage",
+            "$util.toJson($context)",
+            "#foreach($k in [$context])$k.stage#end",
+            "$context.get($name)",
+            "#evaluate('$context.stage')",
+        ] {
+            assert_eq!(context_fields(template), None, "{template}");
+        }
+    }
+
+    /// Renders `template` over a typical `$context` with the fields [`Reads::of`] chose, and
+    /// with all of them.
+    fn with_chosen_and_all_context_fields(template: &str) -> (String, String) {
+        let t = Template::compile(
+            template,
+            &apigw_vtl::Options {
+                null_rendering: apigw_vtl::NullRendering::Empty,
+                ..apigw_vtl::Options::default()
+            },
+        )
+        .unwrap();
+        let mut request = RequestContext::default();
+        let serde_json::Value::Object(context) = serde_json::json!({
+            "requestId": "r-1", "stage": "prod", "apiId": "a1", "path": "/prod/x",
+            "requestTimeEpoch": 1_795_761_912_000_u64,
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": "curl", "caller": null},
+            "authorizer": {"claims": {"sub": "u-9", "scope": "read write"}}
+        }) else {
+            unreachable!()
+        };
+        request.context = context;
+        let render_with = |reads: &Reads| {
+            let overrides = Overrides::default();
+            let scope = Scope {
+                parsed_body: Cell::default(),
+                parsed_tape: Default::default(),
+                reads,
+                body: Bytes::from_static(b"{}"),
+                request: &request,
+                overrides: &overrides,
+            };
+            render(&t, &scope).unwrap_or_else(|e| format!("error: {e}"))
+        };
+        let chosen = Reads::of(&t);
+        let all = Reads {
+            context_fields: None,
+            ..chosen.clone()
+        };
+        (render_with(&chosen), render_with(&all))
+    }
+
+    #[test]
+    fn a_render_sees_the_same_context_with_only_the_fields_it_may_read() {
+        for template in [
+            "$context.requestId/$context.stage/$context.missing/$!context.nothing",
+            "$context.identity.sourceIp $context.identity $context.identity.size()",
+            "$context.authorizer.claims.sub $context.authorizer.claims.get('scope')",
+            "$context.get('apiId') $context.get('path') $context.get('nope')",
+            "$context.requestTimeEpoch $context.keySet() $context.size()",
+            "#set($c = $context)$c.stage $c.apiId",
+            "$context",
+            "#set($n = 'stage')$context.get($n)",
+            "#if($context.stage == 'prod')yes#end $context.responseOverride.status",
+            "#foreach($k in ['stage', 'apiId'])$context.get($k) #end",
+            "#evaluate('$context.apiId')",
+            "#macro(m $x)$x.stage#end#m($context)",
+        ] {
+            let (chosen, all) = with_chosen_and_all_context_fields(template);
+            assert_eq!(chosen, all, "{template}");
+        }
+    }
+
     fn render_mock(template: &str, body: &str) -> String {
         let t = Template::compile(
             template,
@@ -1353,7 +1499,7 @@ mod tests {
         let scope = Scope {
             parsed_body: Cell::default(),
             parsed_tape: Default::default(),
-            reads_params: reads_params(&t),
+            reads: &Reads::of(&t),
             body: Bytes::from(body.to_owned()),
             request: &request,
             overrides: &overrides,

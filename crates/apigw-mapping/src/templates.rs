@@ -32,14 +32,14 @@ pub(crate) enum Mapping {
 #[derive(Debug)]
 pub(crate) struct Compiled {
     template: Template,
-    /// Whether the template may read `$input.params` (else `$input` copies no parameters).
-    pub(crate) reads_params: bool,
+    /// What the template may read of the request.
+    pub(crate) reads: crate::render::Reads,
 }
 
 impl Compiled {
     pub(crate) fn new(template: Template) -> Compiled {
         Compiled {
-            reads_params: crate::render::reads_params(&template),
+            reads: crate::render::Reads::of(&template),
             template,
         }
     }
