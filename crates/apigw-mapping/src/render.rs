@@ -365,14 +365,17 @@ impl Reads {
         }
     }
 
-    /// The `$context` fields a render copies for the template: those it may read.
-    fn context(&self, context: &serde_json::Map<String, Json>) -> serde_json::Map<String, Json> {
+    /// The `$context` fields a render needs, as template values: those the template may read.
+    fn context(&self, context: &serde_json::Map<String, Json>) -> Vec<(String, Value)> {
         match &self.context_fields {
-            None => context.clone(),
+            None => context
+                .iter()
+                .map(|(k, v)| (k.clone(), to_vtl(v)))
+                .collect(),
             Some(names) => names
                 .iter()
                 .filter_map(|n| context.get_key_value(n.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.clone(), to_vtl(v)))
                 .collect(),
         }
     }
@@ -482,7 +485,7 @@ pub(crate) fn render_with_context(
             let mut fields = self.scope.request.context.clone();
             fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
             Some(Value::object(Rc::new(ContextObject {
-                fields,
+                fields: fields.iter().map(|(k, v)| (k.clone(), to_vtl(v))).collect(),
                 response_override: self.scope.overrides.response().clone(),
                 request_override: self.scope.overrides.request().clone(),
             })))
@@ -842,7 +845,12 @@ pub(crate) fn to_vtl(v: &Json) -> Value {
         }
         Json::String(s) => Value::string(s.as_str()),
         Json::Array(items) => json_array(items.iter().map(to_vtl).collect()),
-        Json::Object(m) => Value::map(m.iter().map(|(k, v)| (k.clone(), to_vtl(v))).collect()),
+        // Keys are unique in a JSON object map, so its entries become the map's storage.
+        Json::Object(m) => Value::map_with_keys(
+            m.iter()
+                .map(|(k, v)| (Value::string(k.as_str()), to_vtl(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -1222,7 +1230,9 @@ impl Object for Util {
 /// `$context`.
 #[derive(Debug)]
 struct ContextObject {
-    fields: serde_json::Map<String, Json>,
+    /// The fields, converted once per render: every read of `$context.identity` gives the
+    /// same map, as reading a Java map's entry does.
+    fields: Vec<(String, Value)>,
     response_override: Rc<Override>,
     request_override: Rc<Override>,
 }
@@ -1232,7 +1242,11 @@ impl Object for ContextObject {
         match name {
             "responseOverride" => Some(Value::object(self.response_override.clone())),
             "requestOverride" => Some(Value::object(self.request_override.clone())),
-            _ => self.fields.get(name).map(to_vtl),
+            _ => self
+                .fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
         }
     }
 
@@ -1248,7 +1262,12 @@ impl Object for ContextObject {
     }
 
     fn write_string(&self, out: &mut String) {
-        let v = to_vtl(&Json::Object(self.fields.clone()));
+        let v = Value::map_with_keys(
+            self.fields
+                .iter()
+                .map(|(k, v)| (Value::string(k.as_str()), v.clone()))
+                .collect(),
+        );
         let _ = write!(out, "{v}");
     }
 }
@@ -1465,6 +1484,14 @@ mod tests {
     }
 
     #[test]
+    fn every_read_of_a_context_map_gives_the_same_map() {
+        let (out, _) = with_chosen_and_all_context_fields(
+            "#set($d = $context.identity.put('k', 'v'))$context.identity.k $context.identity.size()",
+        );
+        assert_eq!(out, "v 4");
+    }
+
+    #[test]
     fn a_render_sees_the_same_context_with_only_the_fields_it_may_read() {
         for template in [
             "$context.requestId/$context.stage/$context.missing/$!context.nothing",
@@ -1479,6 +1506,8 @@ mod tests {
             "#foreach($k in ['stage', 'apiId'])$context.get($k) #end",
             "#evaluate('$context.apiId')",
             "#macro(m $x)$x.stage#end#m($context)",
+            // The same map on every read, as a Java map's entry is.
+            "#set($d = $context.identity.put('k', 'v'))$context.identity.k $context.identity.size()",
         ] {
             let (chosen, all) = with_chosen_and_all_context_fields(template);
             assert_eq!(chosen, all, "{template}");
