@@ -21,16 +21,26 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+/// What [`compact`] learned of the text's bytes, besides its validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Compacted {
+    /// The text holds a byte 0xF4 or above: in UTF-8, a character from U+100000 on (plane 16)
+    /// or invalid UTF-8. Such bytes only occur inside strings (anywhere else the text is not
+    /// JSON), where the string scan meets them anyway, so callers need not search for them.
+    pub(crate) plane16: bool,
+}
+
 /// Validates `input` as one JSON value (surrounding whitespace allowed) and appends its compact
 /// form to `out`.
 ///
 /// The output is the input without its insignificant whitespace, so nothing is copied token by
 /// token: the parser only validates and moves its cursor, and the runs between whitespace are
-/// copied in bulk when whitespace interrupts them.
-pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
+/// copied in bulk when whitespace interrupts them. Bytes above ASCII are copied as they are
+/// (UTF-8 is the caller's to check).
+pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<Compacted, Invalid> {
     let base = out.len();
-    if fast(input, out).is_some() {
-        return Ok(());
+    if let Some(compacted) = fast(input, out) {
+        return Ok(compacted);
     }
     // Invalid (or nested past the fast path's limit): the validator below decides, with its
     // error and its offset.
@@ -49,7 +59,9 @@ pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
         return Err(p.err("trailing characters"));
     }
     p.flush();
-    Ok(())
+    Ok(Compacted {
+        plane16: out[base..].iter().any(|&c| c >= 0xF4),
+    })
 }
 
 /// A 1 in every byte of a word (the SWAR constants derive from it).
@@ -125,6 +137,21 @@ fn string_specials(x: u64) -> u64 {
     let q = x ^ QUOTES;
     let b = x ^ BACKSLASHES;
     ((q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b) | (x.wrapping_sub(ONES * 0x20) & !x))
+        & HIGH
+}
+
+/// [`string_specials`] and every byte above ASCII too: the high bit of the first byte of `x`
+/// that a string scan must look at (and maybe of bytes after it: only the lowest flag is
+/// exact). Flagging the bytes above ASCII costs nothing more: for a byte below 0x80 the
+/// `& !q` and `& !b` of [`string_specials`] are no-ops, and `| x` replaces its `& !x`.
+#[inline(always)]
+fn string_stops(x: u64) -> u64 {
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    ((x ^ QUOTES).wrapping_sub(ONES)
+        | (x ^ BACKSLASHES).wrapping_sub(ONES)
+        | x.wrapping_sub(ONES * 0x20)
+        | x)
         & HIGH
 }
 
@@ -221,9 +248,10 @@ fn ws_run_end(b: &[u8], mut p: usize) -> usize {
 
 /// The compaction as one loop over the tokens with the grammar in the control flow and the
 /// open containers in a bit stack: valid JSON is appended to `out`; anything else (or nesting
-/// past [`MAX_DEPTH`], counting empty containers) answers `None`, leaving `out` partly written
-/// for the caller to truncate.
-fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+/// past [`MAX_DEPTH`], counting empty containers, or a byte 0xF4 or above in a string, which
+/// the validator counts) answers `None`, leaving `out` partly written for the caller to
+/// truncate.
+fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
     // Worked on as a local, so that the compiler keeps its length in a register: writes
     // through its buffer cannot change it.
     let mut buf = std::mem::take(out);
@@ -234,7 +262,7 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
 
 /// [`fast`] on its own buffer.
 #[inline(always)]
-fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
     out.reserve(b.len() + PAD);
     let mut sink = Sink { out, run: 0 };
     // Bit `d` of the stack: the container at depth `d` is an object.
@@ -289,7 +317,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
                     return None;
                 }
                 sink.flush(b, pos);
-                return Some(());
+                return Some(Compacted { plane16: false });
             }
             let c = if ws_before { at(b, pos) } else { word as u8 };
             if c == b',' {
@@ -325,7 +353,7 @@ fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
     // whitespace after it.
     let x = load8(b, p);
-    let flags = string_specials(x);
+    let flags = string_stops(x);
     let k = first_flagged(flags);
     if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
     {
@@ -363,12 +391,13 @@ fn literal(b: &[u8], p: usize, word: &[u8]) -> Option<usize> {
     (load8(b, p) & mask == u64::from_le_bytes(expected)).then_some(p + word.len())
 }
 
-/// The position after the string whose contents start at `p` (after the opening quote).
+/// The position after the string whose contents start at `p` (after the opening quote); `None`
+/// also for a byte 0xF4 or above (rare: the validator takes those texts, see [`fast`]).
 #[inline(always)]
 fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
     loop {
         let x = load8(b, p);
-        let flags = string_specials(x);
+        let flags = string_stops(x);
         if flags == 0 {
             p += 8;
             continue;
@@ -378,7 +407,33 @@ fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
         match (x >> (8 * k)) as u8 {
             b'"' => return Some(p + 1),
             b'\\' => p = escape_end(b, p)?,
+            0x80.. => p = non_ascii_end(b, p)?,
             _ => return None,
+        }
+    }
+}
+
+/// The end of the run of bytes above ASCII at `p` (inside a string: copied as they are),
+/// eight at a time; `None` when one of them is 0xF4 or above.
+#[inline(never)]
+fn non_ascii_end(b: &[u8], mut p: usize) -> Option<usize> {
+    // 0xF4 and above: the high bit, and 0x74 or more in the low seven bits.
+    const TO_F4: u64 = ONES * (0x80 - 0x74);
+    loop {
+        let x = load8(b, p);
+        // The run's bytes: those before the first byte below 0x80 (exact flags).
+        let n = first_flagged(!x & HIGH);
+        let run = if n == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        if ((x & LOW7) + TO_F4) & x & HIGH & run != 0 {
+            return None;
+        }
+        p += n;
+        if n < 8 {
+            return Some(p);
         }
     }
 }
@@ -700,12 +755,12 @@ mod tests {
 
     fn c(s: &str) -> Result<String, Invalid> {
         let mut out = Vec::new();
-        let result = compact(s.as_bytes(), &mut out).map(|()| String::from_utf8(out).unwrap());
+        let result = compact(s.as_bytes(), &mut out).map(|_| String::from_utf8(out).unwrap());
         // The fast path accepts exactly what the validator accepts (below its depth limit),
         // with the same output.
         let mut fast_out = Vec::new();
         match fast(s.as_bytes(), &mut fast_out) {
-            Some(()) => assert_eq!(Ok(String::from_utf8(fast_out).unwrap()), result, "{s:?}"),
+            Some(_) => assert_eq!(Ok(String::from_utf8(fast_out).unwrap()), result, "{s:?}"),
             None => assert!(result.is_err() || s.len() > 2 * MAX_DEPTH, "{s:?}"),
         }
         result
@@ -887,18 +942,22 @@ mod block_tests {
         match &expected {
             Ok(text) => {
                 assert_eq!(*text, naive(input), "{:?}", String::from_utf8_lossy(input));
-                assert!(
-                    fast_result.is_some(),
-                    "{:?}",
-                    String::from_utf8_lossy(input)
-                );
+                if fast_result.is_some() {
+                    assert_eq!(
+                        fast_out[6..],
+                        text[..],
+                        "{:?}",
+                        String::from_utf8_lossy(input)
+                    );
+                }
+                let plane16 = text.iter().any(|&c| c >= 0xF4);
                 assert_eq!(
-                    fast_out[6..],
-                    text[..],
+                    fast_result,
+                    (!plane16).then_some(Compacted { plane16 }),
                     "{:?}",
                     String::from_utf8_lossy(input)
                 );
-                assert_eq!(result, Ok(()));
+                assert_eq!(result, Ok(Compacted { plane16 }));
                 assert_eq!(out[6..], text[..]);
             }
             Err(e) => {
