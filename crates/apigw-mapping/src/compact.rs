@@ -76,9 +76,14 @@ const LOW7: u64 = ONES * 0x7f;
 /// end of the input stops every scan.
 #[inline(always)]
 fn load8(b: &[u8], p: usize) -> u64 {
-    match b.get(p..).and_then(<[u8]>::first_chunk::<8>) {
-        Some(&word) => u64::from_le_bytes(word),
-        None => load8_tail(b, p),
+    // Two compares (`p + 8` neither wraps nor passes the end) where `b.get(p..)` and then
+    // `first_chunk` take three.
+    if let Some(end) = p.checked_add(8)
+        && let Some(&word) = b.get(p..end).and_then(|s| s.first_chunk::<8>())
+    {
+        u64::from_le_bytes(word)
+    } else {
+        load8_tail(b, p)
     }
 }
 
