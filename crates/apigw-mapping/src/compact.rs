@@ -71,19 +71,27 @@ const HIGH: u64 = ONES * 0x80;
 /// The low seven bits of every byte.
 const LOW7: u64 = ONES * 0x7f;
 
-/// Eight bytes of `b` from `p` as a little-endian word; past the end the missing bytes read as
-/// 0, which no caller accepts (a NUL is neither JSON text nor allowed raw in a string), so the
-/// end of the input stops every scan.
+/// The longest input the fast path takes: its positions, at most a few bytes past the end,
+/// fit in 32 bits (see [`pos32`]).
+const FAST_MAX_LEN: usize = u32::MAX as usize - 64;
+
+/// A position of the fast path as the `u32` it is (its input is at most [`FAST_MAX_LEN`]
+/// long): adding a small constant to it cannot wrap, so a slice `p..p + n` is checked with one
+/// compare (`p + n` against the length) instead of three.
+#[inline(always)]
+fn pos32(p: usize) -> usize {
+    p as u32 as usize
+}
+
+/// Eight bytes of `b` from `p` (a position of the fast path, see [`pos32`]) as a little-endian
+/// word; past the end the missing bytes read as 0, which no caller accepts (a NUL is neither
+/// JSON text nor allowed raw in a string), so the end of the input stops every scan.
 #[inline(always)]
 fn load8(b: &[u8], p: usize) -> u64 {
-    // Two compares (`p + 8` neither wraps nor passes the end) where `b.get(p..)` and then
-    // `first_chunk` take three.
-    if let Some(end) = p.checked_add(8)
-        && let Some(&word) = b.get(p..end).and_then(|s| s.first_chunk::<8>())
-    {
-        u64::from_le_bytes(word)
-    } else {
-        load8_tail(b, p)
+    let p = pos32(p);
+    match b.get(p..p + 8).and_then(|s| s.first_chunk::<8>()) {
+        Some(&word) => u64::from_le_bytes(word),
+        None => load8_tail(b, p),
     }
 }
 
@@ -114,7 +122,10 @@ pub(crate) fn find_either(text: &[u8], a: u8, b: u8) -> Option<usize> {
     let (pa, pb) = (ONES * u64::from(a), ONES * u64::from(b));
     let mut p = 0;
     while p < text.len() {
-        let x = load8(text, p);
+        let x = match text.get(p..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(&word) => u64::from_le_bytes(word),
+            None => load8_tail(text, p),
+        };
         // Exact flags: a byte is flagged when it equals `a` or `b`.
         let hits = !(nonzero_bytes(x ^ pa) & nonzero_bytes(x ^ pb)) & HIGH;
         if hits != 0 {
@@ -179,39 +190,53 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t')
 }
 
-/// The output side of the fast path: the runs of input between removed whitespace, appended
-/// to `out` (reserved once for the whole input plus [`PAD`]).
+/// The output side of the fast path: the runs of input between removed whitespace, staged in
+/// a buffer on the stack in whole blocks (no capacity checks, no length updates of a `Vec`)
+/// and appended to `out` (reserved once for the whole input) when it fills.
 struct Sink<'o> {
     out: &'o mut Vec<u8>,
+    /// The staging buffer: its first `len` bytes are output not yet appended to `out`.
+    stage: &'o mut [u8; STAGE],
+    len: usize,
     /// Where the run of input not yet copied starts.
     run: usize,
 }
 
-/// The size of the blocks short runs are copied in.
-const PAD: usize = 16;
+/// The size of the blocks runs are copied in: one block holds most runs between two
+/// whitespace bytes (a member and its separator).
+const BLOCK: usize = 32;
+
+/// The size of the staging buffer.
+const STAGE: usize = 4096;
 
 impl Sink<'_> {
     /// Copies the input run `b[self.run..end]`: a short one as one whole block (which may read
-    /// and append bytes past it, dropped again at once).
+    /// and stage bytes past it, overwritten by the next run).
     #[inline(always)]
     fn flush(&mut self, b: &[u8], end: usize) {
         let start = self.run;
-        let n = end - start;
-        match b.get(start..).and_then(<[u8]>::first_chunk::<PAD>) {
-            Some(block) if n <= PAD => {
-                let len = self.out.len();
-                self.out.extend_from_slice(block);
-                self.out.truncate(len + n);
-            }
-            _ => self.flush_long(b, start, end),
+        let n = end.wrapping_sub(start);
+        let len = self.len;
+        if n <= BLOCK
+            && len <= STAGE - BLOCK
+            && let Some(block) = b.get(pos32(start)..pos32(start) + BLOCK)
+        {
+            self.stage[len..len + BLOCK].copy_from_slice(block);
+            self.len = len + n;
+        } else {
+            spill(
+                self.out,
+                &self.stage[..len],
+                b.get(start..end).unwrap_or_default(),
+            );
+            self.len = 0;
         }
     }
 
-    /// [`Sink::flush`] for runs longer than a block or near the end of the input.
-    #[inline(never)]
-    fn flush_long(&mut self, b: &[u8], start: usize, end: usize) {
-        self.out
-            .extend_from_slice(b.get(start..end).unwrap_or_default());
+    /// Appends what is staged to `out`.
+    fn finish(&mut self) {
+        self.out.extend_from_slice(&self.stage[..self.len]);
+        self.len = 0;
     }
 
     /// Skips the whitespace at `p` (none is common), copying the run before it; the position
@@ -229,6 +254,14 @@ impl Sink<'_> {
         self.run = p;
         p
     }
+}
+
+/// [`Sink::flush`] when the staging buffer is full or the run longer than a block (or near the
+/// end of the input): the staged bytes and the run appended to `out`.
+#[inline(never)]
+fn spill(out: &mut Vec<u8>, staged: &[u8], run: &[u8]) {
+    out.extend_from_slice(staged);
+    out.extend_from_slice(run);
 }
 
 /// The end of the whitespace run at `p`: spaces (indentation) eight at a time.
@@ -257,6 +290,9 @@ fn ws_run_end(b: &[u8], mut p: usize) -> usize {
 /// the validator counts) answers `None`, leaving `out` partly written for the caller to
 /// truncate.
 fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
+    if b.len() > FAST_MAX_LEN {
+        return None;
+    }
     // Worked on as a local, so that the compiler keeps its length in a register: writes
     // through its buffer cannot change it.
     let mut buf = std::mem::take(out);
@@ -268,8 +304,14 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
 /// [`fast`] on its own buffer.
 #[inline(always)]
 fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
-    out.reserve(b.len() + PAD);
-    let mut sink = Sink { out, run: 0 };
+    out.reserve(b.len());
+    let mut stage = [0u8; STAGE];
+    let mut sink = Sink {
+        out,
+        stage: &mut stage,
+        len: 0,
+        run: 0,
+    };
     // Bit `d` of the stack: the container at depth `d` is an object.
     let mut kinds = [0u64; MAX_DEPTH / 64];
     let mut depth = 0;
@@ -322,6 +364,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                     return None;
                 }
                 sink.flush(b, pos);
+                sink.finish();
                 return Some(Compacted { plane16: false });
             }
             let c = if ws_before { at(b, pos) } else { word as u8 };
