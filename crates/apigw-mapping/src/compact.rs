@@ -233,6 +233,25 @@ impl Sink<'_> {
         }
     }
 
+    /// Stages the first `n` bytes of `word` (at most eight), bytes the caller has in a
+    /// register already (no copy from the input, no check of its end).
+    #[inline(always)]
+    fn put_word(&mut self, word: u64, n: usize) {
+        let len = self.len;
+        let bytes = word.to_le_bytes();
+        if len <= STAGE - 8 {
+            self.stage[len..len + 8].copy_from_slice(&bytes);
+            self.len = len + n;
+        } else {
+            spill(
+                self.out,
+                &self.stage[..len],
+                bytes.get(..n).unwrap_or_default(),
+            );
+            self.len = 0;
+        }
+    }
+
     /// Appends what is staged to `out`.
     fn finish(&mut self) {
         self.out.extend_from_slice(&self.stage[..self.len]);
@@ -354,7 +373,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
             if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
                 sink.flush(b, pos + 1);
                 sink.run = pos + 2;
-                pos = key_rest(b, &mut sink, pos + 3)?;
+                pos = key_rest::<true>(b, &mut sink, pos + 3)?;
                 continue 'value;
             }
             let ws_before = is_ws(word as u8);
@@ -392,12 +411,13 @@ fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     if at(b, p) != b'"' {
         return None;
     }
-    key_rest(b, sink, p + 1)
+    key_rest::<false>(b, sink, p + 1)
 }
 
-/// [`key`] after the opening quote.
+/// [`key`] after the opening quote; `QUOTE_ONLY` when the run not yet copied is that quote
+/// alone (after `, "`), so that a short key is staged from its word.
 #[inline(always)]
-fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
+fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
     // whitespace after it.
     let x = load8(b, p);
@@ -408,7 +428,12 @@ fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
         let next = (x >> (8 * k + 24)) as u8;
         if !is_ws(next) {
             let colon = p + k + 1;
-            sink.flush(b, colon + 1);
+            if QUOTE_ONLY {
+                // The quote, the key, its quote and the colon: `k + 3` bytes of at most 7.
+                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
+            } else {
+                sink.flush(b, colon + 1);
+            }
             sink.run = colon + 2;
             return Some(colon + 2);
         }
