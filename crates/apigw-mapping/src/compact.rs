@@ -21,16 +21,26 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+/// What [`compact`] learned of the text's bytes, besides its validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Compacted {
+    /// The text holds a byte 0xF4 or above: in UTF-8, a character from U+100000 on (plane 16)
+    /// or invalid UTF-8. Such bytes only occur inside strings (anywhere else the text is not
+    /// JSON), where the string scan meets them anyway, so callers need not search for them.
+    pub(crate) plane16: bool,
+}
+
 /// Validates `input` as one JSON value (surrounding whitespace allowed) and appends its compact
 /// form to `out`.
 ///
 /// The output is the input without its insignificant whitespace, so nothing is copied token by
 /// token: the parser only validates and moves its cursor, and the runs between whitespace are
-/// copied in bulk when whitespace interrupts them.
-pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
+/// copied in bulk when whitespace interrupts them. Bytes above ASCII are copied as they are
+/// (UTF-8 is the caller's to check).
+pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<Compacted, Invalid> {
     let base = out.len();
-    if fast(input, out).is_some() {
-        return Ok(());
+    if let Some(compacted) = fast(input, out) {
+        return Ok(compacted);
     }
     // Invalid (or nested past the fast path's limit): the validator below decides, with its
     // error and its offset.
@@ -49,7 +59,9 @@ pub(crate) fn compact(input: &[u8], out: &mut Vec<u8>) -> Result<(), Invalid> {
         return Err(p.err("trailing characters"));
     }
     p.flush();
-    Ok(())
+    Ok(Compacted {
+        plane16: out[base..].iter().any(|&c| c >= 0xF4),
+    })
 }
 
 /// A 1 in every byte of a word (the SWAR constants derive from it).
@@ -59,12 +71,25 @@ const HIGH: u64 = ONES * 0x80;
 /// The low seven bits of every byte.
 const LOW7: u64 = ONES * 0x7f;
 
-/// Eight bytes of `b` from `p` as a little-endian word; past the end the missing bytes read as
-/// 0, which no caller accepts (a NUL is neither JSON text nor allowed raw in a string), so the
-/// end of the input stops every scan.
+/// The longest input the fast path takes: its positions, at most a few bytes past the end,
+/// fit in 32 bits (see [`pos32`]).
+const FAST_MAX_LEN: usize = u32::MAX as usize - 64;
+
+/// A position of the fast path as the `u32` it is (its input is at most [`FAST_MAX_LEN`]
+/// long): adding a small constant to it cannot wrap, so a slice `p..p + n` is checked with one
+/// compare (`p + n` against the length) instead of three.
+#[inline(always)]
+fn pos32(p: usize) -> usize {
+    p as u32 as usize
+}
+
+/// Eight bytes of `b` from `p` (a position of the fast path, see [`pos32`]) as a little-endian
+/// word; past the end the missing bytes read as 0, which no caller accepts (a NUL is neither
+/// JSON text nor allowed raw in a string), so the end of the input stops every scan.
 #[inline(always)]
 fn load8(b: &[u8], p: usize) -> u64 {
-    match b.get(p..).and_then(<[u8]>::first_chunk::<8>) {
+    let p = pos32(p);
+    match b.get(p..p + 8).and_then(|s| s.first_chunk::<8>()) {
         Some(&word) => u64::from_le_bytes(word),
         None => load8_tail(b, p),
     }
@@ -97,7 +122,10 @@ pub(crate) fn find_either(text: &[u8], a: u8, b: u8) -> Option<usize> {
     let (pa, pb) = (ONES * u64::from(a), ONES * u64::from(b));
     let mut p = 0;
     while p < text.len() {
-        let x = load8(text, p);
+        let x = match text.get(p..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(&word) => u64::from_le_bytes(word),
+            None => load8_tail(text, p),
+        };
         // Exact flags: a byte is flagged when it equals `a` or `b`.
         let hits = !(nonzero_bytes(x ^ pa) & nonzero_bytes(x ^ pb)) & HIGH;
         if hits != 0 {
@@ -128,6 +156,21 @@ fn string_specials(x: u64) -> u64 {
         & HIGH
 }
 
+/// [`string_specials`] and every byte above ASCII too: the high bit of the first byte of `x`
+/// that a string scan must look at (and maybe of bytes after it: only the lowest flag is
+/// exact). Flagging the bytes above ASCII costs nothing more: for a byte below 0x80 the
+/// `& !q` and `& !b` of [`string_specials`] are no-ops, and `| x` replaces its `& !x`.
+#[inline(always)]
+fn string_stops(x: u64) -> u64 {
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    ((x ^ QUOTES).wrapping_sub(ONES)
+        | (x ^ BACKSLASHES).wrapping_sub(ONES)
+        | x.wrapping_sub(ONES * 0x20)
+        | x)
+        & HIGH
+}
+
 /// The number of ASCII digits at `b[p..]`, eight bytes at a time.
 #[inline(always)]
 fn digits(b: &[u8], p: usize) -> usize {
@@ -147,39 +190,72 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t')
 }
 
-/// The output side of the fast path: the runs of input between removed whitespace, appended
-/// to `out` (reserved once for the whole input plus [`PAD`]).
+/// The output side of the fast path: the runs of input between removed whitespace, staged in
+/// a buffer on the stack in whole blocks (no capacity checks, no length updates of a `Vec`)
+/// and appended to `out` (reserved once for the whole input) when it fills.
 struct Sink<'o> {
     out: &'o mut Vec<u8>,
+    /// The staging buffer: its first `len` bytes are output not yet appended to `out`.
+    stage: &'o mut [u8; STAGE],
+    len: usize,
     /// Where the run of input not yet copied starts.
     run: usize,
 }
 
-/// The size of the blocks short runs are copied in.
-const PAD: usize = 16;
+/// The size of the blocks runs are copied in: one block holds most runs between two
+/// whitespace bytes (a member and its separator).
+const BLOCK: usize = 32;
+
+/// The size of the staging buffer.
+const STAGE: usize = 4096;
 
 impl Sink<'_> {
     /// Copies the input run `b[self.run..end]`: a short one as one whole block (which may read
-    /// and append bytes past it, dropped again at once).
+    /// and stage bytes past it, overwritten by the next run).
     #[inline(always)]
     fn flush(&mut self, b: &[u8], end: usize) {
         let start = self.run;
-        let n = end - start;
-        match b.get(start..).and_then(<[u8]>::first_chunk::<PAD>) {
-            Some(block) if n <= PAD => {
-                let len = self.out.len();
-                self.out.extend_from_slice(block);
-                self.out.truncate(len + n);
-            }
-            _ => self.flush_long(b, start, end),
+        let n = end.wrapping_sub(start);
+        let len = self.len;
+        if n <= BLOCK
+            && len <= STAGE - BLOCK
+            && let Some(block) = b.get(pos32(start)..pos32(start) + BLOCK)
+        {
+            self.stage[len..len + BLOCK].copy_from_slice(block);
+            self.len = len + n;
+        } else {
+            spill(
+                self.out,
+                &self.stage[..len],
+                b.get(start..end).unwrap_or_default(),
+            );
+            self.len = 0;
         }
     }
 
-    /// [`Sink::flush`] for runs longer than a block or near the end of the input.
-    #[inline(never)]
-    fn flush_long(&mut self, b: &[u8], start: usize, end: usize) {
-        self.out
-            .extend_from_slice(b.get(start..end).unwrap_or_default());
+    /// Stages the first `n` bytes of `word` (at most eight), bytes the caller has in a
+    /// register already (no copy from the input, no check of its end).
+    #[inline(always)]
+    fn put_word(&mut self, word: u64, n: usize) {
+        let len = self.len;
+        let bytes = word.to_le_bytes();
+        if len <= STAGE - 8 {
+            self.stage[len..len + 8].copy_from_slice(&bytes);
+            self.len = len + n;
+        } else {
+            spill(
+                self.out,
+                &self.stage[..len],
+                bytes.get(..n).unwrap_or_default(),
+            );
+            self.len = 0;
+        }
+    }
+
+    /// Appends what is staged to `out`.
+    fn finish(&mut self) {
+        self.out.extend_from_slice(&self.stage[..self.len]);
+        self.len = 0;
     }
 
     /// Skips the whitespace at `p` (none is common), copying the run before it; the position
@@ -197,6 +273,14 @@ impl Sink<'_> {
         self.run = p;
         p
     }
+}
+
+/// [`Sink::flush`] when the staging buffer is full or the run longer than a block (or near the
+/// end of the input): the staged bytes and the run appended to `out`.
+#[inline(never)]
+fn spill(out: &mut Vec<u8>, staged: &[u8], run: &[u8]) {
+    out.extend_from_slice(staged);
+    out.extend_from_slice(run);
 }
 
 /// The end of the whitespace run at `p`: spaces (indentation) eight at a time.
@@ -221,9 +305,13 @@ fn ws_run_end(b: &[u8], mut p: usize) -> usize {
 
 /// The compaction as one loop over the tokens with the grammar in the control flow and the
 /// open containers in a bit stack: valid JSON is appended to `out`; anything else (or nesting
-/// past [`MAX_DEPTH`], counting empty containers) answers `None`, leaving `out` partly written
-/// for the caller to truncate.
-fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
+/// past [`MAX_DEPTH`], counting empty containers, or a byte 0xF4 or above in a string, which
+/// the validator counts) answers `None`, leaving `out` partly written for the caller to
+/// truncate.
+fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
+    if b.len() > FAST_MAX_LEN {
+        return None;
+    }
     // Worked on as a local, so that the compiler keeps its length in a register: writes
     // through its buffer cannot change it.
     let mut buf = std::mem::take(out);
@@ -234,9 +322,15 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
 
 /// [`fast`] on its own buffer.
 #[inline(always)]
-fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    out.reserve(b.len() + PAD);
-    let mut sink = Sink { out, run: 0 };
+fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
+    out.reserve(b.len());
+    let mut stage = [0u8; STAGE];
+    let mut sink = Sink {
+        out,
+        stage: &mut stage,
+        len: 0,
+        run: 0,
+    };
     // Bit `d` of the stack: the container at depth `d` is an object.
     let mut kinds = [0u64; MAX_DEPTH / 64];
     let mut depth = 0;
@@ -279,7 +373,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
             if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
                 sink.flush(b, pos + 1);
                 sink.run = pos + 2;
-                pos = key_rest(b, &mut sink, pos + 3)?;
+                pos = key_rest::<true>(b, &mut sink, pos + 3)?;
                 continue 'value;
             }
             let ws_before = is_ws(word as u8);
@@ -289,7 +383,8 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<()> {
                     return None;
                 }
                 sink.flush(b, pos);
-                return Some(());
+                sink.finish();
+                return Some(Compacted { plane16: false });
             }
             let c = if ws_before { at(b, pos) } else { word as u8 };
             if c == b',' {
@@ -316,23 +411,29 @@ fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     if at(b, p) != b'"' {
         return None;
     }
-    key_rest(b, sink, p + 1)
+    key_rest::<false>(b, sink, p + 1)
 }
 
-/// [`key`] after the opening quote.
+/// [`key`] after the opening quote; `QUOTE_ONLY` when the run not yet copied is that quote
+/// alone (after `, "`), so that a short key is staged from its word.
 #[inline(always)]
-fn key_rest(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
+fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
     // whitespace after it.
     let x = load8(b, p);
-    let flags = string_specials(x);
+    let flags = string_stops(x);
     let k = first_flagged(flags);
     if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
     {
         let next = (x >> (8 * k + 24)) as u8;
         if !is_ws(next) {
             let colon = p + k + 1;
-            sink.flush(b, colon + 1);
+            if QUOTE_ONLY {
+                // The quote, the key, its quote and the colon: `k + 3` bytes of at most 7.
+                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
+            } else {
+                sink.flush(b, colon + 1);
+            }
             sink.run = colon + 2;
             return Some(colon + 2);
         }
@@ -363,12 +464,13 @@ fn literal(b: &[u8], p: usize, word: &[u8]) -> Option<usize> {
     (load8(b, p) & mask == u64::from_le_bytes(expected)).then_some(p + word.len())
 }
 
-/// The position after the string whose contents start at `p` (after the opening quote).
+/// The position after the string whose contents start at `p` (after the opening quote); `None`
+/// also for a byte 0xF4 or above (rare: the validator takes those texts, see [`fast`]).
 #[inline(always)]
 fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
     loop {
         let x = load8(b, p);
-        let flags = string_specials(x);
+        let flags = string_stops(x);
         if flags == 0 {
             p += 8;
             continue;
@@ -378,7 +480,33 @@ fn string_end(b: &[u8], mut p: usize) -> Option<usize> {
         match (x >> (8 * k)) as u8 {
             b'"' => return Some(p + 1),
             b'\\' => p = escape_end(b, p)?,
+            0x80.. => p = non_ascii_end(b, p)?,
             _ => return None,
+        }
+    }
+}
+
+/// The end of the run of bytes above ASCII at `p` (inside a string: copied as they are),
+/// eight at a time; `None` when one of them is 0xF4 or above.
+#[inline(never)]
+fn non_ascii_end(b: &[u8], mut p: usize) -> Option<usize> {
+    // 0xF4 and above: the high bit, and 0x74 or more in the low seven bits.
+    const TO_F4: u64 = ONES * (0x80 - 0x74);
+    loop {
+        let x = load8(b, p);
+        // The run's bytes: those before the first byte below 0x80 (exact flags).
+        let n = first_flagged(!x & HIGH);
+        let run = if n == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        };
+        if ((x & LOW7) + TO_F4) & x & HIGH & run != 0 {
+            return None;
+        }
+        p += n;
+        if n < 8 {
+            return Some(p);
         }
     }
 }
@@ -700,12 +828,12 @@ mod tests {
 
     fn c(s: &str) -> Result<String, Invalid> {
         let mut out = Vec::new();
-        let result = compact(s.as_bytes(), &mut out).map(|()| String::from_utf8(out).unwrap());
+        let result = compact(s.as_bytes(), &mut out).map(|_| String::from_utf8(out).unwrap());
         // The fast path accepts exactly what the validator accepts (below its depth limit),
         // with the same output.
         let mut fast_out = Vec::new();
         match fast(s.as_bytes(), &mut fast_out) {
-            Some(()) => assert_eq!(Ok(String::from_utf8(fast_out).unwrap()), result, "{s:?}"),
+            Some(_) => assert_eq!(Ok(String::from_utf8(fast_out).unwrap()), result, "{s:?}"),
             None => assert!(result.is_err() || s.len() > 2 * MAX_DEPTH, "{s:?}"),
         }
         result
@@ -887,18 +1015,22 @@ mod block_tests {
         match &expected {
             Ok(text) => {
                 assert_eq!(*text, naive(input), "{:?}", String::from_utf8_lossy(input));
-                assert!(
-                    fast_result.is_some(),
-                    "{:?}",
-                    String::from_utf8_lossy(input)
-                );
+                if fast_result.is_some() {
+                    assert_eq!(
+                        fast_out[6..],
+                        text[..],
+                        "{:?}",
+                        String::from_utf8_lossy(input)
+                    );
+                }
+                let plane16 = text.iter().any(|&c| c >= 0xF4);
                 assert_eq!(
-                    fast_out[6..],
-                    text[..],
+                    fast_result,
+                    (!plane16).then_some(Compacted { plane16 }),
                     "{:?}",
                     String::from_utf8_lossy(input)
                 );
-                assert_eq!(result, Ok(()));
+                assert_eq!(result, Ok(Compacted { plane16 }));
                 assert_eq!(out[6..], text[..]);
             }
             Err(e) => {

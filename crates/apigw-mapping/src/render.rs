@@ -805,9 +805,14 @@ fn body_json_call(
     }
     let mut out = Vec::with_capacity(call.prefix.len() + trimmed.len() + call.suffix.len());
     out.extend_from_slice(call.prefix.as_bytes());
-    crate::compact::compact(trimmed, &mut out).ok()?;
+    let body_plane16 = crate::compact::compact(trimmed, &mut out).ok()?.plane16;
     out.extend_from_slice(call.suffix.as_bytes());
-    if out.len() > template.options().limits.max_output_bytes || out.contains(&0xF4) {
+    let plane16 = |text: &str| text.as_bytes().contains(&0xF4);
+    if out.len() > template.options().limits.max_output_bytes
+        || body_plane16
+        || plane16(&call.prefix)
+        || plane16(&call.suffix)
+    {
         return None;
     }
     String::from_utf8(out).ok()
@@ -1357,6 +1362,15 @@ mod tests {
                 "#set($z = 1){\"data\": $input.json('$')}\n",
             ),
             ("$input.json(' $ ')", "#set($z = 1)$input.json(' $ ')"),
+            // Characters from U+100000 around the call (the engine's stand-ins).
+            (
+                "\u{100000}$input.json('$')",
+                "#set($z = 1)\u{100000}$input.json('$')",
+            ),
+            (
+                "$input.json('$')\u{10FFFF}",
+                "#set($z = 1)$input.json('$')\u{10FFFF}",
+            ),
         ] {
             assert!(
                 Template::compile(fast, &apigw_vtl::Options::default())
