@@ -1388,7 +1388,7 @@ impl Doc {
                 escaped: false,
             } => {
                 if let Some(s) = tape.text.get(start as usize..end as usize) {
-                    out.push_str(s);
+                    crate::value::push_short(out, s);
                 }
             }
             Node::Str { .. } | Node::Big { .. } => tape.push_str(v, out),

@@ -205,7 +205,7 @@ pub(crate) fn render(
 #[inline(always)]
 fn write_plain(v: &Value, out: &mut String) -> bool {
     match &v.0 {
-        V::Str(s) => out.push_str(s),
+        V::Str(s) => crate::value::push_short(out, s),
         V::Int(i) => crate::value::write_int(i64::from(*i), out),
         V::Long(_) | V::Bool(_) | V::Double(_) => v.write_java(out),
         _ => return false,
@@ -376,7 +376,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 // Text is bounded by the template's size: the output budget is checked after
                 // the nodes that can print values, and at every loop iteration.
                 Node::Text(t) => {
-                    out.push_str(t);
+                    crate::value::push_short(out, t);
                     continue;
                 }
                 Node::Ref(r) => self.render_ref(r, env, out)?,
@@ -390,7 +390,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         if yes {
                             // `#if(…)text#end`, the usual separator, without a call
                             if let [Node::Text(t)] = &body[..] {
-                                out.push_str(t);
+                                crate::value::push_short(out, t);
                             } else {
                                 self.nodes(body, env, out)?;
                             }
