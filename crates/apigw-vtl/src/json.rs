@@ -1350,7 +1350,8 @@ impl Doc {
     }
 
     /// The first element node and the length of array `arr`, unless it has been
-    /// materialized or is no array (a loop then walks the tape with [`Doc::next_node`]).
+    /// materialized or is no array (a loop then walks the tape with
+    /// [`Doc::container_and_next`]).
     #[inline]
     pub(crate) fn array_items(&self, arr: u32) -> Option<(u32, u32)> {
         let Node::Array { len, .. } = self.tape.nodes[arr as usize] else {
@@ -1362,10 +1363,14 @@ impl Doc {
         Some((arr + 1, len))
     }
 
-    /// The node after node `i` and everything inside it (the next element of an array).
+    /// Whether node `i` is a container (read as a reference to this document, `V::Json`),
+    /// and the node after it and everything inside it.
     #[inline]
-    pub(crate) fn next_node(&self, i: u32) -> u32 {
-        self.tape.after(i)
+    pub(crate) fn container_and_next(&self, i: u32) -> (bool, u32) {
+        match self.tape.nodes[i as usize] {
+            Node::Object { end, .. } | Node::Array { end, .. } => (true, end),
+            _ => (false, i + 1),
+        }
     }
 
     /// Prints member `key` of object `obj` when it is a scalar and the object is still on
