@@ -51,6 +51,9 @@ pub(crate) struct Doc {
     array: fn(Vec<Value>) -> Value,
     /// Containers materialized so far, by node.
     made: RefCell<HashMap<u32, Value, BuildHasherDefault<NodeHasher>>>,
+    /// Whether any container has been materialized (`made` may have been emptied since):
+    /// while not, every container is on the tape, told without a look at `made`.
+    any_made: Cell<bool>,
 }
 
 /// JSON text checked and laid out on a tape once, read any number of times: each reading
@@ -224,6 +227,7 @@ impl JsonText {
             tape: self.0.clone(),
             array,
             made: RefCell::default(),
+            any_made: Cell::new(false),
         });
         let weak = Rc::downgrade(&doc);
         let mut first = self.0.first.borrow_mut();
@@ -242,6 +246,7 @@ impl JsonText {
             tape: self.0.clone(),
             array,
             made: RefCell::default(),
+            any_made: Cell::new(false),
         });
         doc.built(0)
     }
@@ -1392,7 +1397,12 @@ impl Doc {
                 end,
                 escaped: false,
             } => {
-                if let Some(s) = tape.text.get(start as usize..end as usize) {
+                // (Two one-sided slices: each checks one character boundary in line.)
+                if let Some(s) = tape
+                    .text
+                    .get(..end as usize)
+                    .and_then(|t| t.get(start as usize..))
+                {
                     crate::value::push_short(out, s);
                 }
             }
@@ -1409,8 +1419,7 @@ impl Doc {
     /// Whether container node `i` has been materialized.
     #[inline(always)]
     pub(crate) fn is_made(&self, i: u32) -> bool {
-        let made = self.made.borrow();
-        !made.is_empty() && made.contains_key(&i)
+        self.any_made.get() && self.made.borrow().contains_key(&i)
     }
 
     /// Node `i` built in full: containers as maps and arrays whose members are built too.
@@ -1459,6 +1468,7 @@ impl Doc {
             _ => self.value_at(i),
         };
         self.made.borrow_mut().insert(i, v.clone());
+        self.any_made.set(true);
         v
     }
 }

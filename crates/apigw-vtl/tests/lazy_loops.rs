@@ -21,6 +21,8 @@ const DOCS: &[&str] = &[
     r#"[[], [1], [1, [2, 3]], {"a": [4, 5]}]"#,
     r#"{"a": [1, 2], "b": {"c": [{"d": 1}, {"d": 2}]}}"#,
     "[[[[]]], [[1, 2], [3]]]",
+    // Members printed straight from the tape text: multi-byte, empty, escaped, long.
+    r#"[{"id": "é€😀", "type": "日本"}, {"id": "", "type": "a\"b"}, {"type": "0123456789abcdefghij", "id": -3}]"#,
     "{}",
     "7",
     r#""text""#,
