@@ -51,6 +51,9 @@ pub(crate) struct Doc {
     array: fn(Vec<Value>) -> Value,
     /// Containers materialized so far, by node.
     made: RefCell<HashMap<u32, Value, BuildHasherDefault<NodeHasher>>>,
+    /// Whether any container has been materialized (`made` may have been emptied since):
+    /// while not, every container is on the tape, told without a look at `made`.
+    any_made: Cell<bool>,
 }
 
 /// JSON text checked and laid out on a tape once, read any number of times: each reading
@@ -224,6 +227,7 @@ impl JsonText {
             tape: self.0.clone(),
             array,
             made: RefCell::default(),
+            any_made: Cell::new(false),
         });
         let weak = Rc::downgrade(&doc);
         let mut first = self.0.first.borrow_mut();
@@ -242,6 +246,7 @@ impl JsonText {
             tape: self.0.clone(),
             array,
             made: RefCell::default(),
+            any_made: Cell::new(false),
         });
         doc.built(0)
     }
@@ -1350,7 +1355,8 @@ impl Doc {
     }
 
     /// The first element node and the length of array `arr`, unless it has been
-    /// materialized or is no array (a loop then walks the tape with [`Doc::next_node`]).
+    /// materialized or is no array (a loop then walks the tape with
+    /// [`Doc::container_and_next`]).
     #[inline]
     pub(crate) fn array_items(&self, arr: u32) -> Option<(u32, u32)> {
         let Node::Array { len, .. } = self.tape.nodes[arr as usize] else {
@@ -1362,10 +1368,14 @@ impl Doc {
         Some((arr + 1, len))
     }
 
-    /// The node after node `i` and everything inside it (the next element of an array).
+    /// Whether node `i` is a container (read as a reference to this document, `V::Json`),
+    /// and the node after it and everything inside it.
     #[inline]
-    pub(crate) fn next_node(&self, i: u32) -> u32 {
-        self.tape.after(i)
+    pub(crate) fn container_and_next(&self, i: u32) -> (bool, u32) {
+        match self.tape.nodes[i as usize] {
+            Node::Object { end, .. } | Node::Array { end, .. } => (true, end),
+            _ => (false, i + 1),
+        }
     }
 
     /// Prints member `key` of object `obj` when it is a scalar and the object is still on
@@ -1387,8 +1397,13 @@ impl Doc {
                 end,
                 escaped: false,
             } => {
-                if let Some(s) = tape.text.get(start as usize..end as usize) {
-                    out.push_str(s);
+                // (Two one-sided slices: each checks one character boundary in line.)
+                if let Some(s) = tape
+                    .text
+                    .get(..end as usize)
+                    .and_then(|t| t.get(start as usize..))
+                {
+                    crate::value::push_short(out, s);
                 }
             }
             Node::Str { .. } | Node::Big { .. } => tape.push_str(v, out),
@@ -1404,8 +1419,7 @@ impl Doc {
     /// Whether container node `i` has been materialized.
     #[inline(always)]
     pub(crate) fn is_made(&self, i: u32) -> bool {
-        let made = self.made.borrow();
-        !made.is_empty() && made.contains_key(&i)
+        self.any_made.get() && self.made.borrow().contains_key(&i)
     }
 
     /// Node `i` built in full: containers as maps and arrays whose members are built too.
@@ -1454,6 +1468,7 @@ impl Doc {
             _ => self.value_at(i),
         };
         self.made.borrow_mut().insert(i, v.clone());
+        self.any_made.set(true);
         v
     }
 }

@@ -76,8 +76,8 @@ enum Items {
     },
     /// A list, seen live (changes and all).
     Live(Rc<RefCell<Vec<Value>>>),
-    /// A snapshot.
-    Owned(Vec<Value>),
+    /// A snapshot, consumed element by element.
+    Owned(std::vec::IntoIter<Value>),
     /// A map's values or view, with the map's modification count.
     Map(Vec<Value>, Rc<RefCell<JMap>>, u64),
 }
@@ -205,7 +205,7 @@ pub(crate) fn render(
 #[inline(always)]
 fn write_plain(v: &Value, out: &mut String) -> bool {
     match &v.0 {
-        V::Str(s) => out.push_str(s),
+        V::Str(s) => crate::value::push_short(out, s),
         V::Int(i) => crate::value::write_int(i64::from(*i), out),
         V::Long(_) | V::Bool(_) | V::Double(_) => v.write_java(out),
         _ => return false,
@@ -376,7 +376,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 // Text is bounded by the template's size: the output budget is checked after
                 // the nodes that can print values, and at every loop iteration.
                 Node::Text(t) => {
-                    out.push_str(t);
+                    crate::value::push_short(out, t);
                     continue;
                 }
                 Node::Ref(r) => self.render_ref(r, env, out)?,
@@ -390,7 +390,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         if yes {
                             // `#if(…)text#end`, the usual separator, without a call
                             if let [Node::Text(t)] = &body[..] {
-                                out.push_str(t);
+                                crate::value::push_short(out, t);
                             } else {
                                 self.nodes(body, env, out)?;
                             }
@@ -834,10 +834,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 let mut b = it.borrow_mut();
                 let rest = b.0[b.1.min(b.0.len())..].to_vec();
                 b.1 = b.0.len();
-                Items::Owned(rest)
+                Items::Owned(rest.into_iter())
             }
             V::Object(o) => match o.iterate() {
-                Some(v) => Items::Owned(v),
+                Some(v) => Items::Owned(v.into_iter()),
                 None => return Ok(()),
             },
             _ => return Ok(()),
@@ -879,6 +879,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
         let mut i = 0usize;
         let mut result = Ok(());
         loop {
+            // `None`: the element is already in the loop variable's slot.
             let (item, has_next) = match &mut items {
                 Items::Tape {
                     doc,
@@ -902,9 +903,23 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     if i >= *len {
                         break;
                     }
-                    let item = doc.value_at(*next);
-                    *next = doc.next_node(*next);
-                    (item, i + 1 < *len)
+                    let node = *next;
+                    let (container, after) = doc.container_and_next(node);
+                    *next = after;
+                    // The loop variable still holds the previous element of this document
+                    // (the commonest case): it is pointed at this one in place, without
+                    // touching the document's count of handles.
+                    if container
+                        && root
+                        && let Some(Slot::Val(Value(V::Json(d, n)))) =
+                            self.slots.get_mut(f.var as usize)
+                        && Rc::ptr_eq(d, doc)
+                    {
+                        *n = node;
+                        (None, i + 1 < *len)
+                    } else {
+                        (Some(doc.value_at(node)), i + 1 < *len)
+                    }
                 }
                 Items::Live(l) => {
                     let l = l.borrow();
@@ -919,14 +934,13 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         break;
                     }
                     last_len = len;
-                    (l[i].clone(), i + 1 < len)
+                    (Some(l[i].clone()), i + 1 < len)
                 }
                 Items::Owned(v) => {
-                    let len = v.len();
-                    if i >= len {
+                    let Some(item) = v.next() else {
                         break;
-                    }
-                    (std::mem::replace(&mut v[i], Value::null()), i + 1 < len)
+                    };
+                    (Some(item), v.len() > 0)
                 }
                 Items::Map(v, m, mc) => {
                     let len = v.len();
@@ -937,7 +951,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         result = Err(cme(f.span.start));
                         break;
                     }
-                    (std::mem::replace(&mut v[i], Value::null()), i + 1 < len)
+                    (
+                        Some(std::mem::replace(&mut v[i], Value::null())),
+                        i + 1 < len,
+                    )
                 }
             };
             self.iterations += 1;
@@ -953,14 +970,16 @@ impl<'p, 'c> Renderer<'p, 'c> {
             }
             // A null element is not put (Velocity's context ignores null
             // puts); the body renders in a null-holding context instead.
-            let body_env = if item.is_null() {
-                &holder
-            } else {
-                match self.slots.get_mut(f.var as usize) {
-                    Some(slot) if root => *slot = Slot::Val(item),
-                    _ => self.set_var(f.var, Some(item), env),
+            let body_env = match item {
+                None => env,
+                Some(item) if item.is_null() => &holder,
+                Some(item) => {
+                    match self.slots.get_mut(f.var as usize) {
+                        Some(slot) if root => *slot = Slot::Val(item),
+                        _ => self.set_var(f.var, Some(item), env),
+                    }
+                    env
                 }
-                env
             };
             match self
                 .walk(&f.body, body_env, out)

@@ -599,6 +599,21 @@ pub(crate) fn short_str_eq(a: &str, b: &str) -> bool {
     short_bytes_eq(a.as_bytes(), b.as_bytes())
 }
 
+/// Appends `s` to `out`; a string of up to 16 bytes is copied in line, with a copy of a
+/// length known to the compiler (a call to `memcpy` costs more than such a copy).
+#[inline(always)]
+pub(crate) fn push_short(out: &mut String, s: &str) {
+    macro_rules! arms {
+        ($($n:literal)*) => {
+            match s.len() {
+                $($n => out.push_str(&s[..$n]),)*
+                _ => out.push_str(s),
+            }
+        };
+    }
+    arms!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
 /// Byte-string equality for short strings: at most two overlapping word compares up to 16
 /// bytes (no loop, no `memcmp` call), `memcmp` beyond.
 #[inline(always)]
@@ -866,4 +881,24 @@ pub(crate) fn string_hash(s: &str) -> i32 {
         h = h.wrapping_mul(31).wrapping_add(i32::from(u));
     }
     h
+}
+
+#[cfg(test)]
+mod push_tests {
+    /// `push_short` appends exactly the string, at every length around its in-line arms
+    /// (ASCII and multi-byte characters), onto empty and non-empty outputs.
+    #[test]
+    fn push_short_appends_every_length() {
+        let pattern = "aé€😀bcdefghijklmnopqrstuvwxyz0123456789";
+        for len in 0..=pattern.len() {
+            let Some(s) = pattern.get(..len) else {
+                continue;
+            };
+            for prefix in ["", "x", "0123456789abcdefg"] {
+                let mut out = String::from(prefix);
+                super::push_short(&mut out, s);
+                assert_eq!(out, format!("{prefix}{s}"), "length {len}");
+            }
+        }
+    }
 }

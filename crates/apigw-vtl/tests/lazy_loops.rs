@@ -21,6 +21,8 @@ const DOCS: &[&str] = &[
     r#"[[], [1], [1, [2, 3]], {"a": [4, 5]}]"#,
     r#"{"a": [1, 2], "b": {"c": [{"d": 1}, {"d": 2}]}}"#,
     "[[[[]]], [[1, 2], [3]]]",
+    // Members printed straight from the tape text: multi-byte, empty, escaped, long.
+    r#"[{"id": "é€😀", "type": "日本"}, {"id": "", "type": "a\"b"}, {"type": "0123456789abcdefghij", "id": -3}]"#,
     "{}",
     "7",
     r#""text""#,
@@ -48,6 +50,14 @@ const TEMPLATES: &[&str] = &[
     "#foreach($x in $d)#end$foreach.index $x",
     "#set($x = 'kept')#foreach($x in $d)$x#end $x",
     "#foreach($x in $d)$!x.id#if(!$foreach.last) #end#end",
+    // The loop variable pointed at the next element in place: values taken from it, set
+    // over it, or holding the document before the loop must not see that.
+    "#foreach($x in $d)#if($foreach.first)#set($k = $x)#end#end$!k",
+    "#foreach($x in $d)#set($k = [$x])$x#end $!k",
+    "#foreach($x in $d)$x#set($x = 's')$x,#end $x",
+    "#set($x = $d)#foreach($x in $d)$x,#end $x",
+    "#foreach($x in $d)#foreach($y in $d)$x$y,#end#end",
+    "#macro(m $a)#foreach($x in $a)$x,#end#end#m($d) #foreach($x in $d)#m($x)#end",
 ];
 
 fn render(template: &Template, d: Value) -> String {
@@ -129,4 +139,26 @@ fn lazy_loop_sees_its_own_changes_as_the_built_list_does() {
     let lazy = JsonText::parse(b"[1]").unwrap().value(Value::list);
     let built = Value::from_json(b"[1]", Value::list).unwrap();
     assert_eq!(render(&template, lazy), render(&template, built));
+}
+
+/// A loop variable holding a container of another document before the loop is replaced,
+/// not pointed at a node number of the looped document.
+#[test]
+fn lazy_loop_variable_from_another_document() {
+    let options = Options::default();
+    let template = Template::compile(
+        "#set($x = $e)$x.id #foreach($x in $d)$x.id,#end $x.id #foreach($x in $e.list)$x.id,#end",
+        &options,
+    )
+    .unwrap();
+    let d = r#"[{"id": 1}, {"id": 2}, {"id": 3}]"#;
+    let e = r#"{"id": "e", "list": [{"id": "e1"}, {"id": "e2"}]}"#;
+    let mut out = String::new();
+    let dt = JsonText::parse(d.as_bytes()).unwrap();
+    let et = JsonText::parse(e.as_bytes()).unwrap();
+    let mut ctx = Context::new();
+    ctx.insert("d", dt.value(Value::list));
+    ctx.insert("e", et.value(Value::list));
+    template.render(&ctx, &mut out).unwrap();
+    assert_eq!(out, "e 1,2,3, e e1,e2,");
 }
