@@ -35,7 +35,7 @@ pub(crate) const MAX_DEPTH: u32 = 100;
 pub(crate) struct Tape {
     nodes: Vec<Node>,
     /// The text (a copy: strings are then read without checking UTF-8 again).
-    text: Box<str>,
+    text: String,
     /// The [`JsonText`] handles on this tape.
     handles: Cell<usize>,
     /// The first reading (most documents are read once), then the others.
@@ -324,18 +324,21 @@ pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value>
 fn tape(text: &[u8]) -> Option<Tape> {
     u32::try_from(text.len()).ok()?;
     // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
-    let text: Box<str> = std::str::from_utf8(text).ok()?.into();
+    let checked = std::str::from_utf8(text).ok()?;
+    let (mut nodes, mut text) = Spare::take();
+    text.push_str(checked);
     let bytes = text.as_bytes();
-    let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
-    let p = MEMO.with(|memo| match memo.try_borrow_mut() {
+    nodes.reserve(bytes.len() / 4 + 8);
+    let end = MEMO.with(|memo| match memo.try_borrow_mut() {
         Ok(mut memo) => value(bytes, ws(bytes, 0), &mut nodes, 0, &mut memo),
         // Only when reading JSON while reading JSON (not done today): a memo of its own.
         Err(_) => {
             let mut fresh = Memo::EMPTY;
             value(bytes, ws(bytes, 0), &mut nodes, 0, &mut fresh)
         }
-    })?;
-    if ws(bytes, p) != bytes.len() {
+    });
+    if end.is_none_or(|p| ws(bytes, p) != bytes.len()) {
+        Spare::give(nodes, text);
         return None;
     }
     Some(Tape {
@@ -345,6 +348,50 @@ fn tape(text: &[u8]) -> Option<Tape> {
         first: RefCell::default(),
         more: RefCell::default(),
     })
+}
+
+impl Drop for Tape {
+    fn drop(&mut self) {
+        Spare::give(
+            std::mem::take(&mut self.nodes),
+            std::mem::take(&mut self.text),
+        );
+    }
+}
+
+/// The buffers of the last small tape dropped on this thread, for the next one: a service
+/// reads one body after another, so most tapes then cost no allocation for their nodes and
+/// text.
+struct Spare;
+
+thread_local! {
+    static SPARE: Cell<Option<(Vec<Node>, String)>> = const { Cell::new(None) };
+}
+
+impl Spare {
+    /// Buffers kept only up to this capacity in text bytes (nodes in proportion), so a
+    /// thread never holds on to the memory of a large document.
+    const MAX_TEXT: usize = 16 * 1024;
+
+    /// Empty buffers: the spare ones if any, else new ones.
+    fn take() -> (Vec<Node>, String) {
+        SPARE
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Keeps `nodes` and `text` (emptied) for the next tape, when they are small.
+    fn give(mut nodes: Vec<Node>, mut text: String) {
+        if text.capacity() > Spare::MAX_TEXT || nodes.capacity() > Spare::MAX_TEXT / 4 + 8 {
+            return;
+        }
+        nodes.clear();
+        text.clear();
+        // During thread teardown the spare is gone: the buffers are then simply freed.
+        let _ = SPARE.try_with(|spare| spare.set(Some((nodes, text))));
+    }
 }
 
 /// Slots of each table of the per-thread memo (a power of two).
@@ -1484,5 +1531,46 @@ pub(crate) enum Lookup {
 impl std::fmt::Debug for Doc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "JsonDoc({} nodes)", self.tape.nodes.len())
+    }
+}
+
+#[cfg(test)]
+mod spare_tests {
+    use super::*;
+
+    fn spare_capacity() -> Option<usize> {
+        SPARE.with(|spare| {
+            let kept = spare.take();
+            let capacity = kept.as_ref().map(|(_, text)| text.capacity());
+            spare.set(kept);
+            capacity
+        })
+    }
+
+    #[test]
+    fn small_tapes_hand_their_buffers_on_and_large_ones_do_not() {
+        let small = br#"{"a": [1, "x\u00e9", {"b": null}], "c": 2.5}"#;
+        drop(JsonText::parse(small).unwrap());
+        assert!(spare_capacity().is_some_and(|c| c >= small.len()));
+        // Two documents alive at once: the second gets new buffers, each reads its own text.
+        let one = JsonText::parse(small).unwrap();
+        let two = JsonText::parse(br#"["other", 7]"#).unwrap();
+        assert_eq!(
+            one.value(Value::list).to_string(),
+            "{a=[1, xé, {b=null}], c=2.5}"
+        );
+        assert_eq!(two.value(Value::list).to_string(), "[other, 7]");
+        drop((one, two));
+        // A refused text gives its buffers back too, and the next document reads right.
+        assert!(JsonText::parse(br#"{"a": [1, }"#).is_none());
+        assert!(spare_capacity().is_some());
+        let again = JsonText::parse(br#"{"z": true}"#).unwrap();
+        assert_eq!(again.value(Value::list).to_string(), "{z=true}");
+        drop(again);
+        // A large document's buffers are freed, not kept for the thread.
+        let large = format!("[{}\"end\"]", "\"0123456789\",".repeat(3000));
+        let text = JsonText::parse(large.as_bytes()).unwrap();
+        drop(text);
+        assert!(spare_capacity().is_none_or(|c| c <= Spare::MAX_TEXT));
     }
 }
