@@ -182,14 +182,7 @@ impl Custom {
         let body = match self.templates.choose(mime).map(|e| &e.template) {
             Some(Mapping::Render(template)) => {
                 let overrides = render::Overrides::default();
-                let scope = render::Scope {
-                    parsed_tape: Default::default(),
-                    reads: &template.reads,
-                    parsed_body: Default::default(),
-                    body: Bytes::new(),
-                    request,
-                    overrides: &overrides,
-                };
+                let scope = render::Scope::new(Bytes::new(), request, &overrides, &template.reads);
                 Bytes::from(render::render_with_context(template, &scope, &context()).ok()?)
             }
             Some(Mapping::Passthrough) => Bytes::new(),

@@ -667,14 +667,7 @@ impl CompiledIntegration {
             templates::Mapping::Render(t) => t,
         };
         let overrides = render::Overrides::default();
-        let scope = render::Scope {
-            parsed_tape: Default::default(),
-            reads: &template.reads,
-            parsed_body: Default::default(),
-            body: request.body.clone(),
-            request,
-            overrides: &overrides,
-        };
+        let scope = render::Scope::new(request.body.clone(), request, &overrides, &template.reads);
         let body = render::render(template, &scope).map_err(|e| Failure::TemplateRender {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),
@@ -861,14 +854,14 @@ impl CompiledIntegration {
                 } else {
                     (None, None)
                 };
-                let scope = render::Scope {
-                    reads: &template.reads,
-                    parsed_body: std::cell::Cell::new(parsed_body),
-                    parsed_tape: std::cell::Cell::new(parsed_tape),
-                    body: converted.bytes,
+                let scope = render::Scope::new(
+                    converted.bytes,
                     request,
-                    overrides: overrides.get_or_insert_with(render::Overrides::default),
-                };
+                    overrides.get_or_insert_with(render::Overrides::default),
+                    &template.reads,
+                );
+                scope.parsed_body.set(parsed_body);
+                scope.parsed_tape.set(parsed_tape);
                 match render::render_body(template, &scope) {
                     Ok(bytes) => bytes,
                     Err(e) => {
@@ -972,14 +965,7 @@ impl CompiledIntegration {
             templates::Mapping::Render(t) => t,
         };
         let fresh = render::Overrides::default();
-        let scope = render::Scope {
-            parsed_tape: Default::default(),
-            reads: &template.reads,
-            parsed_body: Default::default(),
-            body: request.body.clone(),
-            request,
-            overrides: &fresh,
-        };
+        let scope = render::Scope::new(request.body.clone(), request, &fresh, &template.reads);
         let output = render::render(template, &scope).map_err(|e| Failure::TemplateRender {
             content_type: entry.key.clone(),
             detail: format!("{e:#}"),

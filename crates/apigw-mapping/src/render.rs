@@ -322,6 +322,76 @@ pub(crate) struct Scope<'a> {
     pub(crate) parsed_tape: Cell<Option<apigw_vtl::JsonText>>,
     /// What the template may read of the request.
     pub(crate) reads: &'a Reads,
+    /// The `$input` object this render was given, emptied into the thread's spare when the
+    /// render is over (see [`SPARE_INPUT`]).
+    handed_input: RefCell<Option<Rc<Input>>>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of one render of a template that may read `reads`, over `body`.
+    pub(crate) fn new(
+        body: Bytes,
+        request: &'a RequestContext,
+        overrides: &'a Overrides,
+        reads: &'a Reads,
+    ) -> Scope<'a> {
+        Scope {
+            body,
+            request,
+            overrides,
+            parsed_body: Cell::default(),
+            parsed_tape: Cell::default(),
+            reads,
+            handed_input: RefCell::default(),
+        }
+    }
+
+    /// `$input` for this render: the thread's spare object refilled, or a new one.
+    fn input(&self) -> Rc<Input> {
+        let mut input = SPARE_INPUT
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Rc::new(Input::empty()));
+        if Rc::get_mut(&mut input).is_none() {
+            input = Rc::new(Input::empty());
+        }
+        if let Some(slot) = Rc::get_mut(&mut input) {
+            slot.fill(
+                self.body.clone(),
+                self.request,
+                self.parsed_body.take(),
+                self.parsed_tape.take(),
+                self.reads.params,
+            );
+        }
+        // A second `$input` lookup (none today: the engine keeps the first) gets its own.
+        if let Ok(mut handed) = self.handed_input.try_borrow_mut()
+            && handed.is_none()
+        {
+            *handed = Some(input.clone());
+        }
+        input
+    }
+}
+
+impl Drop for Scope<'_> {
+    fn drop(&mut self) {
+        // When the render kept no handle on `$input`, its object is emptied (body, tape and
+        // parameters released now) and kept for the thread's next render.
+        if let Some(mut input) = self.handed_input.get_mut().take()
+            && let Some(slot) = Rc::get_mut(&mut input)
+        {
+            slot.clear();
+            let _ = SPARE_INPUT.try_with(|spare| spare.set(Some(input)));
+        }
+    }
+}
+
+thread_local! {
+    /// An empty `$input` object left by the thread's last render, for the next one (a service
+    /// renders one response after another: one allocation less each).
+    static SPARE_INPUT: Cell<Option<Rc<Input>>> = const { Cell::new(None) };
 }
 
 /// What a template may read of the request, worked out once when it compiles, so that a
@@ -384,13 +454,7 @@ impl Reads {
 impl Host for Scope<'_> {
     fn lookup(&self, name: &str) -> Option<Value> {
         match name {
-            "input" => Some(Value::object(Rc::new(Input::new(
-                self.body.clone(),
-                self.request,
-                self.parsed_body.take(),
-                self.parsed_tape.take(),
-                self.reads.params,
-            )))),
+            "input" => Some(Value::object(self.input())),
             "util" => Some(util_value()),
             "context" => Some(Value::object(Rc::new(ContextObject {
                 fields: self.reads.context(&self.request.context),
@@ -584,35 +648,55 @@ struct Params {
 }
 
 impl Input {
+    /// An object holding nothing (what a spare `$input` keeps between renders).
+    fn empty() -> Input {
+        Input {
+            body: Bytes::new(),
+            doc: OnceCell::new(),
+            tape: OnceCell::new(),
+            params: Params {
+                path: Vec::new(),
+                query: Vec::new(),
+                header: Vec::new(),
+            },
+        }
+    }
+
+    /// Fills an empty object for one render.
     /// `parsed`: `body` already parsed by `serde_json` (the same value [`Input::document`]
     /// builds), if someone did.
     /// `params`: whether to copy the method request parameters (only templates that may
     /// read `$input.params` need them).
-    fn new(
+    fn fill(
+        &mut self,
         body: Bytes,
         request: &RequestContext,
         parsed: Option<Json>,
         tape: Option<apigw_vtl::JsonText>,
         params: bool,
-    ) -> Input {
-        Input {
-            body,
-            doc: parsed.map_or_else(OnceCell::new, |v| OnceCell::from(Ok(v))),
-            tape: tape.map_or_else(OnceCell::new, |t| OnceCell::from(Some(t))),
-            params: if params {
-                Params {
-                    path: request.path_parameters.clone(),
-                    query: request.query_string.clone(),
-                    header: request.headers.clone(),
-                }
-            } else {
-                Params {
-                    path: Vec::new(),
-                    query: Vec::new(),
-                    header: Vec::new(),
-                }
-            },
+    ) {
+        self.body = body;
+        if let Some(v) = parsed {
+            self.doc = OnceCell::from(Ok(v));
         }
+        if let Some(t) = tape {
+            self.tape = OnceCell::from(Some(t));
+        }
+        if params {
+            self.params.path.clone_from(&request.path_parameters);
+            self.params.query.clone_from(&request.query_string);
+            self.params.header.clone_from(&request.headers);
+        }
+    }
+
+    /// Releases what a render put in (the body, its readings, the parameters).
+    fn clear(&mut self) {
+        self.body = Bytes::new();
+        self.doc.take();
+        self.tape.take();
+        self.params.path.clear();
+        self.params.query.clear();
+        self.params.header.clear();
     }
 
     /// The body as the JSON document JSONPath reads (json-smart's permissive reading, SPEC
@@ -1309,14 +1393,8 @@ mod tests {
             ("$input.path('$')", "{}"),
         ] {
             let t = Template::compile(template, &apigw_vtl::Options::default()).unwrap();
-            let scope = Scope {
-                parsed_body: Cell::default(),
-                parsed_tape: Default::default(),
-                reads: &Reads::of(&t),
-                body: Bytes::new(),
-                request: &request,
-                overrides: &overrides,
-            };
+            let reads = Reads::of(&t);
+            let scope = Scope::new(Bytes::new(), &request, &overrides, &reads);
             assert_eq!(render(&t, &scope).unwrap(), expected, "{template}");
         }
     }
@@ -1329,14 +1407,8 @@ mod tests {
             let t = Template::compile(template, &apigw_vtl::Options::default()).unwrap();
             let request = RequestContext::default();
             let overrides = Overrides::default();
-            let scope = Scope {
-                parsed_body: Cell::default(),
-                parsed_tape: Default::default(),
-                reads: &Reads::default(),
-                body: Bytes::from(body.to_owned()),
-                request: &request,
-                overrides: &overrides,
-            };
+            let reads = Reads::default();
+            let scope = Scope::new(Bytes::from(body.to_owned()), &request, &overrides, &reads);
             // Errors compared without their position (the `#set` moves the call).
             render(&t, &scope).map_err(|e| {
                 let e = e.to_string();
@@ -1479,14 +1551,7 @@ mod tests {
         request.context = context;
         let render_with = |reads: &Reads| {
             let overrides = Overrides::default();
-            let scope = Scope {
-                parsed_body: Cell::default(),
-                parsed_tape: Default::default(),
-                reads,
-                body: Bytes::from_static(b"{}"),
-                request: &request,
-                overrides: &overrides,
-            };
+            let scope = Scope::new(Bytes::from_static(b"{}"), &request, &overrides, reads);
             render(&t, &scope).unwrap_or_else(|e| format!("error: {e}"))
         };
         let chosen = Reads::of(&t);
@@ -1495,6 +1560,44 @@ mod tests {
             ..chosen.clone()
         };
         (render_with(&chosen), render_with(&all))
+    }
+
+    #[test]
+    fn the_spare_input_is_emptied_and_refilled_for_each_render() {
+        let mut request = RequestContext::default();
+        request.path_parameters.push(("id".into(), "7".into()));
+        let overrides = Overrides::default();
+        let compile = |src: &str| Template::compile(src, &apigw_vtl::Options::default()).unwrap();
+        let with_params = compile("$input.params('id') $input.path('$.a')");
+        let without = compile("[$input.params('id')] $input.path('$.a') $input.body");
+        let run = |t: &Template, body: &'static str| {
+            let reads = Reads::of(t);
+            let scope = Scope::new(
+                Bytes::from_static(body.as_bytes()),
+                &request,
+                &overrides,
+                &reads,
+            );
+            render(t, &scope).unwrap()
+        };
+        assert_eq!(run(&with_params, r#"{"a": 1}"#), "7 1");
+        // The spare holds no body, reading or parameter of the render before.
+        SPARE_INPUT.with(|spare| {
+            let input = spare.take().expect("the render left its $input");
+            assert!(
+                input.body.is_empty() && input.tape.get().is_none() && input.doc.get().is_none()
+            );
+            assert!(input.params.path.is_empty() && input.params.header.is_empty());
+            spare.set(Some(input));
+        });
+        assert_eq!(run(&with_params, r#"{"a": 2}"#), "7 2");
+        // Here `$input.params` is reached through `$input.params('id')` too, so the
+        // parameters are copied; the body is the new one.
+        assert_eq!(run(&without, r#"{"a": 3}"#), r#"[7] 3 {"a": 3}"#);
+        // A template keeping `$input` past the render (in a map it returns) still works.
+        let keeps = compile("#set($m = {'i': $input})$m.i.path('$.a')");
+        assert_eq!(run(&keeps, r#"{"a": 4}"#), "4");
+        assert_eq!(run(&with_params, r#"{"a": 5}"#), "7 5");
     }
 
     #[test]
@@ -1539,14 +1642,8 @@ mod tests {
         .unwrap();
         let request = RequestContext::default();
         let overrides = Overrides::default();
-        let scope = Scope {
-            parsed_body: Cell::default(),
-            parsed_tape: Default::default(),
-            reads: &Reads::of(&t),
-            body: Bytes::from(body.to_owned()),
-            request: &request,
-            overrides: &overrides,
-        };
+        let reads = Reads::of(&t);
+        let scope = Scope::new(Bytes::from(body.to_owned()), &request, &overrides, &reads);
         render(&t, &scope).unwrap()
     }
 
