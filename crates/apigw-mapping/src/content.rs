@@ -217,8 +217,11 @@ pub fn convert(
 /// Returns the body unchanged when it is valid UTF-8 (no copy), else a copy with every invalid
 /// sequence replaced by U+FFFD, as AWS does.
 pub fn utf8_lossy(body: &Bytes) -> Bytes {
-    // `from_utf8` is the fast (vectorised) check; the lossy path only runs on invalid input.
-    if std::str::from_utf8(body).is_ok() {
+    // A short ASCII body (the common small JSON answer) is settled by a word-at-a-time ASCII
+    // check, cheaper than `from_utf8`'s set-up; otherwise `from_utf8` is the fast check. The
+    // lossy path only runs on invalid input.
+    const ASCII_FIRST: usize = 1024;
+    if (body.len() <= ASCII_FIRST && body.is_ascii()) || std::str::from_utf8(body).is_ok() {
         return body.clone();
     }
     Bytes::from(String::from_utf8_lossy(body).into_owned())
@@ -227,6 +230,42 @@ pub fn utf8_lossy(body: &Bytes) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_kept_as_it_is_when_valid_and_repaired_when_not() {
+        let same = |b: &'static [u8]| {
+            let body = Bytes::from_static(b);
+            let out = utf8_lossy(&body);
+            out.as_ptr() == body.as_ptr() && out == body
+        };
+        let long_ascii: &'static [u8] = Box::leak(vec![b'a'; 5000].into_boxed_slice());
+        let mut long_tail = vec![b'a'; 5000];
+        long_tail.extend_from_slice("é".as_bytes());
+        let long_tail: &'static [u8] = Box::leak(long_tail.into_boxed_slice());
+        for valid in [
+            &b""[..],
+            b"{}",
+            "caf\u{e9} \u{6771}".as_bytes(),
+            long_ascii,
+            long_tail,
+        ] {
+            assert!(same(valid), "{:?}", String::from_utf8_lossy(valid));
+        }
+        for (invalid, repaired) in [
+            (&b"a\xffb"[..], "a\u{fffd}b"),
+            (b"\xe6\x9d", "\u{fffd}"),
+            (b"\xc0\xaf", "\u{fffd}\u{fffd}"),
+        ] {
+            assert_eq!(
+                utf8_lossy(&Bytes::from_static(invalid)),
+                repaired.as_bytes()
+            );
+        }
+        let mut long_invalid = vec![b'a'; 3000];
+        long_invalid.push(0xff);
+        let out = utf8_lossy(&Bytes::from(long_invalid));
+        assert!(out.ends_with("\u{fffd}".as_bytes()) && out.len() == 3003);
+    }
 
     #[test]
     fn media_type_rules() {
