@@ -1528,17 +1528,19 @@ mod tests {
         }
     }
 
+    /// `template` compiled with null references printing as `""`, as API Gateway runs it.
+    fn compile_as_api_gateway(template: &str) -> Template {
+        let options = apigw_vtl::Options {
+            null_rendering: apigw_vtl::NullRendering::Empty,
+            ..apigw_vtl::Options::default()
+        };
+        Template::compile(template, &options).unwrap()
+    }
+
     /// Renders `template` over a typical `$context` with the fields [`Reads::of`] chose, and
     /// with all of them.
     fn with_chosen_and_all_context_fields(template: &str) -> (String, String) {
-        let t = Template::compile(
-            template,
-            &apigw_vtl::Options {
-                null_rendering: apigw_vtl::NullRendering::Empty,
-                ..apigw_vtl::Options::default()
-            },
-        )
-        .unwrap();
+        let t = compile_as_api_gateway(template);
         let mut request = RequestContext::default();
         let serde_json::Value::Object(context) = serde_json::json!({
             "requestId": "r-1", "stage": "prod", "apiId": "a1", "path": "/prod/x",
@@ -1632,14 +1634,7 @@ mod tests {
     }
 
     fn render_mock(template: &str, body: &str) -> String {
-        let t = Template::compile(
-            template,
-            &apigw_vtl::Options {
-                null_rendering: apigw_vtl::NullRendering::Empty,
-                ..apigw_vtl::Options::default()
-            },
-        )
-        .unwrap();
+        let t = compile_as_api_gateway(template);
         let request = RequestContext::default();
         let overrides = Overrides::default();
         let reads = Reads::of(&t);
