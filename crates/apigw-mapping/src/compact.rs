@@ -1239,6 +1239,274 @@ mod block_tests {
         assert!(check(&body));
     }
 
+    /// Our verdict against `serde_json`'s on the same text, its invalid UTF-8 replaced (we copy
+    /// string bytes as they are and leave UTF-8 to the caller; a replaced byte outside a string
+    /// is invalid for both), except where the two differ by design: `\u` escapes of lone
+    /// surrogates (copied as written), numbers beyond `f64` (copied as written) and nesting
+    /// past `serde_json`'s 128.
+    fn agrees_with_serde_json(input: &[u8], accepted: bool) {
+        let text = String::from_utf8_lossy(input);
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(_) => assert!(accepted, "{text:?}"),
+            Err(e) => {
+                let e = e.to_string();
+                let by_design = e.contains("out of range")
+                    || e.contains("recursion limit")
+                    || (e.contains("surrogate") || e.contains("escape")) && text.contains("\\u");
+                assert!(!accepted || by_design, "{text:?}: {e}");
+            }
+        }
+    }
+
+    /// Values of every kind, valid and not: number shapes, escapes, bytes above ASCII (valid
+    /// UTF-8, plane 16, and invalid UTF-8 in and outside strings), literals, containers.
+    const VALUES: &[&[u8]] = &[
+        // Numbers.
+        b"0",
+        b"-0",
+        b"7",
+        b"-7",
+        b"1e5",
+        b"1E+5",
+        b"1e-5",
+        b"0.5e-3",
+        b"-0.5E+30",
+        b"123456789.123456789e123",
+        b"12345678901234567890123456789",
+        b"1.0",
+        b"-12.5",
+        b"0e0",
+        b"01",
+        b"-01",
+        b"00",
+        b"-",
+        b"--1",
+        b"+1",
+        b"1.",
+        b".5",
+        b"-.5",
+        b"1e",
+        b"1e+",
+        b"1E-",
+        b"1.e5",
+        b"1.5.5",
+        b"1e5e5",
+        b"0x10",
+        b"1_000",
+        b"Infinity",
+        b"NaN",
+        b"1e400",
+        // Strings.
+        b"\"\"",
+        b"\"a\"",
+        b"\"cm\"",
+        b"\"SKU-48314192\"",
+        b"\"november charlie echo\"",
+        b"\"with \\\"quotes\\\" and \\\\ and \\/\"",
+        b"\"\\b\\f\\n\\r\\t\"",
+        b"\"\\u00e9\\u6771\\ud83d\\ude00\"",
+        b"\"\\ud800\"",
+        b"\"\\u12g4\"",
+        b"\"\\u12\"",
+        b"\"\\x41\"",
+        b"\"\\U0041\"",
+        b"\"\\\"",
+        b"\"a\\",
+        b"\"unterminated",
+        b"\"tab\there\"",
+        b"\"nl\nhere\"",
+        b"\"nul\0here\"",
+        b"\"del\x7fhere\"",
+        "\"caf\u{e9} \u{6771}\u{4eac} \u{1f600}\"".as_bytes(),
+        "\"\u{100000} plane 16 \u{10ffff}\"".as_bytes(),
+        "\"\u{fffff}\u{10000}\"".as_bytes(),
+        b"\"lone \x80 continuation\"",
+        b"\"overlong \xc0\xaf\"",
+        b"\"surrogate \xed\xa0\x80\"",
+        b"\"too high \xf4\x90\x80\x80\"",
+        b"\"\xf5\xff\xfe\"",
+        b"\"truncated \xe6\x9d\"",
+        b"\"\xe6\x9d",
+        // Bytes above ASCII outside strings.
+        b"\xc3\xa9",
+        b"\xff",
+        b"1\x80",
+        // Literals.
+        b"true",
+        b"false",
+        b"null",
+        b"tru",
+        b"fals",
+        b"nul",
+        b"truex",
+        b"nulll",
+        b"True",
+        b"t",
+        // Containers.
+        b"[]",
+        b"{}",
+        b"[1,2]",
+        b"[1 ,2 ]",
+        b"[1,]",
+        b"[,1]",
+        b"[1 2]",
+        b"{\"a\":1}",
+        b"{\"a\" : 1 , \"b\" : [true , null]}",
+        b"{\"a\":1,}",
+        b"{\"a\"}",
+        b"{\"a\":}",
+        b"{1:2}",
+        b"{\"a\":1 \"b\":2}",
+        b"[[[[[]]]]]",
+        b"[{\"k\": [{}]}]",
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b"[}",
+        b"{]",
+    ];
+
+    /// Every value in every place (the root, an array, an object member with keys of every
+    /// length, the last member or not), at every offset of the eight-byte words and the
+    /// blocks (leading whitespace of 0 to 16 bytes), against the validator, the naive
+    /// compaction and `serde_json`.
+    #[test]
+    fn every_value_in_every_place_at_every_offset() {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for &v in VALUES {
+            let v = String::from_utf8_lossy(v).into_owned();
+            let raw = |s: String| s.into_bytes();
+            texts.push(v.as_bytes().to_vec());
+            for key_len in 0..10 {
+                let k = "k".repeat(key_len);
+                for (colon, comma) in [(": ", ", "), (":", ","), (" : ", " , "), (":\n", ",\n  ")] {
+                    texts.push(raw(format!("{{\"{k}\"{colon}{v}}}")));
+                    texts.push(raw(format!("{{\"{k}\"{colon}{v}{comma}\"z\"{colon}1}}")));
+                    texts.push(raw(format!(
+                        "{{\"a\"{colon}1{comma}\"{k}\"{colon}{v}{comma}\"{k}\"{colon}{v}}}"
+                    )));
+                    texts.push(raw(format!("[{v}{comma}\"{k}\"{comma}{v}]")));
+                }
+            }
+        }
+        // The same texts with the raw bytes (the lossy decoding above replaced them).
+        for &v in VALUES {
+            for (open, close) in [(&b""[..], &b""[..]), (b"[", b"]"), (b"{\"key\": ", b"}")] {
+                for after in [&b""[..], b", \"z\": 1", b", 2"] {
+                    let mut t = open.to_vec();
+                    t.extend_from_slice(v);
+                    t.extend_from_slice(after);
+                    t.extend_from_slice(close);
+                    texts.push(t);
+                }
+            }
+        }
+        let (mut valid, mut invalid) = (0, 0);
+        for text in &texts {
+            for shift in 0..=16 {
+                for pad in [" ", "\n", "\t"] {
+                    let mut t = pad.repeat(shift).into_bytes();
+                    t.extend_from_slice(text);
+                    let accepted = check(&t);
+                    agrees_with_serde_json(&t, accepted);
+                    if accepted {
+                        valid += 1;
+                    } else {
+                        invalid += 1;
+                    }
+                }
+            }
+        }
+        // Both kinds, in numbers.
+        assert!(
+            valid > 20_000 && invalid > 20_000,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+
+    /// Every truncation and every one-byte change of texts like the W3 workload's, with runs of
+    /// all the lengths the blocks copy.
+    #[test]
+    fn every_cut_and_changed_byte() {
+        let texts = [
+            &br#"{"id": 0, "sku": "SKU-48314192", "name": "november charlie echo", "price": 159.08, "qty": 96, "active": true, "discount": 0.482, "tags": ["foxtrot", "echo"], "dims": {"w": 87, "h": 5, "unit": "cm"}, "note": "He said \"ok\"\\ then left\n(caf\u00e9)"}"#[..],
+            "[{\"k\":\"\u{e9}\u{6771}\u{1f600}\",\"l\" : [ -0.5e-3 , 1E+5 , null , false ]},{}]"
+                .as_bytes(),
+            b"{\"abcdefghijklmnopqrstuvwxyz0123456789\": \"abcdefghijklmnopqrstuvwxyz0123456789abcdef\", \"b\": [[], {}, [[1]]]}",
+        ];
+        let bytes = [
+            0u8, b' ', b'\n', b'"', b'\\', b',', b':', b'{', b'}', b'[', b']', b'0', b'-', b'.',
+            b'e', b'x', 0x1f, 0x7f, 0x80, 0xc3, 0xe6, 0xed, 0xf4, 0xf5, 0xff,
+        ];
+        for text in texts {
+            assert!(check(text));
+            for at in 0..text.len() {
+                let cut = &text[..at];
+                let accepted = check(cut);
+                agrees_with_serde_json(cut, accepted);
+                for &byte in &bytes {
+                    let mut changed = text.to_vec();
+                    changed[at] = byte;
+                    let accepted = check(&changed);
+                    agrees_with_serde_json(&changed, accepted);
+                    // And the byte inserted.
+                    let mut inserted = text.to_vec();
+                    inserted.insert(at, byte);
+                    let accepted = check(&inserted);
+                    agrees_with_serde_json(&inserted, accepted);
+                }
+            }
+        }
+    }
+
+    /// Nesting up to the fast path's limit, with whitespace and members in between, and past
+    /// it (the validator decides).
+    #[test]
+    fn deep_nesting_of_both_kinds() {
+        for depth in [
+            1,
+            2,
+            63,
+            64,
+            65,
+            127,
+            128,
+            129,
+            MAX_DEPTH - 2,
+            MAX_DEPTH - 1,
+        ] {
+            for (open, close) in [("[", "]"), ("{\"k\": ", "}"), (" [ {\"k\" :", "} ] ")] {
+                // The mixed opening holds two levels.
+                let levels = if open.contains('[') && open.contains('{') {
+                    (depth / 2).max(1)
+                } else {
+                    depth
+                };
+                let text = open.repeat(levels) + "1" + &close.repeat(levels);
+                assert!(check(text.as_bytes()), "{depth} {open}");
+                // Unbalanced: one closing bracket short, one too many, the wrong kind.
+                assert!(!check(
+                    (open.repeat(levels) + "1" + &close.repeat(levels - 1)).as_bytes()
+                ));
+                assert!(!check((text.clone() + close).as_bytes()));
+                let wrong = text.replacen(']', "}", 1);
+                if wrong != text {
+                    assert!(!check(wrong.as_bytes()));
+                }
+            }
+        }
+        // Past the limit: the validator's verdict, through `compact`.
+        for depth in [MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 5] {
+            let text = "[".repeat(depth) + "1" + &"]".repeat(depth);
+            let mut out = Vec::new();
+            assert_eq!(
+                compact(text.as_bytes(), &mut out).is_ok(),
+                slow(text.as_bytes()).is_ok()
+            );
+        }
+    }
+
     /// Whitespace of every kind, up to ten bytes.
     fn ws() -> impl Strategy<Value = String> {
         proptest::string::string_regex("[ \t\n\r]{0,10}").expect("regex")
