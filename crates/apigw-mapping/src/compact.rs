@@ -200,6 +200,34 @@ struct Sink<'o> {
     len: usize,
     /// Where the run of input not yet copied starts.
     run: usize,
+    /// The short keys seen (see [`Keys`]).
+    keys: &'o mut Keys,
+}
+
+/// The short keys met, with their `": `: objects in an array mostly repeat the keys of the
+/// one before, and a key equal to one checked before needs no check of its own.
+///
+/// A key's slot is chosen by its first two bytes (after its quote); it holds the word read
+/// there masked to the key, its quote, `:` and ` ` (three to seven bytes), the mask, and the
+/// key's length. A word equal to it under the mask holds the same bytes: the same valid key,
+/// followed by `: `.
+struct Keys {
+    words: [u64; KEY_SLOTS],
+    masks: [u64; KEY_SLOTS],
+    lens: [u8; KEY_SLOTS],
+}
+
+/// The number of slots of [`Keys`] (a power of two).
+const KEY_SLOTS: usize = 32;
+
+impl Keys {
+    /// The slot of the key whose word (after its opening quote) is `x`.
+    #[inline(always)]
+    fn slot(x: u64) -> usize {
+        (u32::from(x as u16).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros()))
+            as usize
+            % KEY_SLOTS
+    }
 }
 
 /// The size of the blocks runs are copied in: one block holds most runs between two
@@ -325,11 +353,18 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
 fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
     out.reserve(b.len());
     let mut stage = [0u8; STAGE];
+    // Masks of 0 match no word: every slot starts empty.
+    let mut keys = Keys {
+        words: [0; KEY_SLOTS],
+        masks: [0; KEY_SLOTS],
+        lens: [0; KEY_SLOTS],
+    };
     let mut sink = Sink {
         out,
         stage: &mut stage,
         len: 0,
         run: 0,
+        keys: &mut keys,
     };
     // Bit `d` of the stack: the container at depth `d` is an object.
     let mut kinds = [0u64; MAX_DEPTH / 64];
@@ -419,14 +454,33 @@ fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
 #[inline(always)]
 fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
     // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
-    // whitespace after it.
+    // whitespace after it. First as one seen before.
     let x = load8(b, p);
+    let slot = Keys::slot(x);
+    let mask = sink.keys.masks[slot];
+    if mask != 0 && x & mask == sink.keys.words[slot] {
+        let k = usize::from(sink.keys.lens[slot]);
+        if !is_ws((x >> (8 * k + 24)) as u8) {
+            let colon = p + k + 1;
+            if QUOTE_ONLY {
+                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
+            } else {
+                sink.flush(b, colon + 1);
+            }
+            sink.run = colon + 2;
+            return Some(colon + 2);
+        }
+    }
     let flags = string_stops(x);
     let k = first_flagged(flags);
     if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
     {
         let next = (x >> (8 * k + 24)) as u8;
         if !is_ws(next) {
+            let mask = (1u64 << (8 * k + 24)) - 1;
+            sink.keys.words[slot] = x & mask;
+            sink.keys.masks[slot] = mask;
+            sink.keys.lens[slot] = k as u8;
             let colon = p + k + 1;
             if QUOTE_ONLY {
                 // The quote, the key, its quote and the colon: `k + 3` bytes of at most 7.
@@ -1455,6 +1509,57 @@ mod block_tests {
                     inserted.insert(at, byte);
                     let accepted = check(&inserted);
                     agrees_with_serde_json(&inserted, accepted);
+                }
+            }
+        }
+    }
+
+    /// Keys met again (the fast path remembers short keys) with every separator and every
+    /// byte after them, and keys sharing their first bytes, in every order.
+    #[test]
+    fn repeated_keys_with_every_separator() {
+        for n in 0..9 {
+            for key in [
+                "k".repeat(n),
+                format!("ab{}", "c".repeat(n)),
+                format!("ab{}", "d".repeat(n)),
+            ] {
+                let members: Vec<String> = [
+                    "\": 1",
+                    "\":1",
+                    "\" : 1",
+                    "\":  1",
+                    "\":\t1",
+                    "\": \"v\"",
+                    "\": [1]",
+                    "\": {}",
+                    "\"x: 1",
+                    "\"; 1",
+                    "\":: 1",
+                    "\": ,",
+                    "\": ",
+                    "\":",
+                    "\"",
+                    "x\": 1",
+                    "\\\": 1",
+                    "\\\"\": 1",
+                    "\\u0041\": 1",
+                ]
+                .iter()
+                .map(|rest| format!("\"{key}{rest}"))
+                .collect();
+                for a in &members {
+                    for b in &members {
+                        for text in [
+                            format!("[{{{a}}}, {{{b}}}]"),
+                            format!("{{{a}, {b}}}"),
+                            format!("[{{\"z\": {{{a}}}}}, {{{b}}}]"),
+                            format!("{{{a},{b}, {a}}}"),
+                        ] {
+                            let accepted = check(text.as_bytes());
+                            agrees_with_serde_json(text.as_bytes(), accepted);
+                        }
+                    }
                 }
             }
         }
