@@ -575,15 +575,18 @@ fn escape_end(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
-/// The high bit of every byte of `x` that is not an ASCII digit (exact for every byte).
+/// The high bit of every byte of `x` that is not an ASCII digit: exact for every byte that
+/// does not follow a byte above ASCII (flagged itself), so for the first flagged byte, and for
+/// the first flagged after a `.` and digits.
 #[inline(always)]
 fn non_digits(x: u64) -> u64 {
     // `x ^ '0'` maps the digits, and only them, to 0..=9; a byte is flagged when that is 10 or
-    // more.
+    // more. The sum carries into the next byte only out of a byte of 0x8a or more after the
+    // xor, which is above ASCII before it.
     const ZEROS: u64 = ONES * b'0' as u64;
     const TEN_UP: u64 = ONES * (0x80 - 10);
     let t = x ^ ZEROS;
-    (((t & LOW7) + TEN_UP) | t) & HIGH
+    (t.wrapping_add(TEN_UP) | t) & HIGH
 }
 
 /// The position after the number starting at `p`, checked against JSON's grammar: a number
