@@ -211,10 +211,18 @@ struct Sink<'o> {
 /// there masked to the key, its quote, `:` and ` ` (three to seven bytes), the mask, and the
 /// key's length. A word equal to it under the mask holds the same bytes: the same valid key,
 /// followed by `: `.
+///
+/// Keys of five to twelve bytes have slots of their own, looked at when a short key is not
+/// found: their first word whole (zero when empty: a word of a key holds no NUL), and their
+/// second masked to the rest of the key, its quote, `:` and ` `.
 struct Keys {
     words: [u64; KEY_SLOTS],
     masks: [u64; KEY_SLOTS],
     lens: [u8; KEY_SLOTS],
+    long_firsts: [u64; KEY_SLOTS],
+    long_seconds: [u64; KEY_SLOTS],
+    long_masks: [u64; KEY_SLOTS],
+    long_lens: [u8; KEY_SLOTS],
 }
 
 /// The number of slots of [`Keys`] (a power of two).
@@ -358,6 +366,10 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
         words: [0; KEY_SLOTS],
         masks: [0; KEY_SLOTS],
         lens: [0; KEY_SLOTS],
+        long_firsts: [0; KEY_SLOTS],
+        long_seconds: [0; KEY_SLOTS],
+        long_masks: [0; KEY_SLOTS],
+        long_lens: [0; KEY_SLOTS],
     };
     let mut sink = Sink {
         out,
@@ -471,6 +483,25 @@ fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> 
             return Some(colon + 2);
         }
     }
+    if x != 0 && x == sink.keys.long_firsts[slot] {
+        // A long key seen before: its second word, and the byte after its `: `.
+        let k = usize::from(sink.keys.long_lens[slot]);
+        let y = load8(b, p + 8);
+        if y & sink.keys.long_masks[slot] == sink.keys.long_seconds[slot]
+            && !is_ws((y >> (8 * k - 40)) as u8)
+        {
+            let colon = p + k + 1;
+            if QUOTE_ONLY {
+                // The quote and seven bytes, then the rest up to the colon.
+                sink.put_word(x << 8 | u64::from(b'"'), 8);
+                sink.put_word(y << 8 | x >> 56, k - 5);
+            } else {
+                sink.flush(b, colon + 1);
+            }
+            sink.run = colon + 2;
+            return Some(colon + 2);
+        }
+    }
     let flags = string_stops(x);
     let k = first_flagged(flags);
     if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
@@ -492,10 +523,21 @@ fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> 
             return Some(colon + 2);
         }
     }
+    let key_start = p;
     let mut p = string_end(b, p)?;
     let word = load8(b, p);
     // `: ` (the common separator, one space) or `:`, then not more whitespace.
     if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) && !is_ws((word >> 16) as u8) {
+        let k = p - 1 - key_start;
+        if (5..=12).contains(&k) {
+            // Its second word holds the rest of the key, its quote and `: ` (`k - 5` bytes),
+            // then the byte after.
+            let mask = (1u64 << (8 * k - 40)) - 1;
+            sink.keys.long_firsts[slot] = x;
+            sink.keys.long_seconds[slot] = load8(b, key_start + 8) & mask;
+            sink.keys.long_masks[slot] = mask;
+            sink.keys.long_lens[slot] = k as u8;
+        }
         sink.flush(b, p + 1);
         sink.run = p + 2;
         return Some(p + 2);
@@ -1517,11 +1559,11 @@ mod block_tests {
         }
     }
 
-    /// Keys met again (the fast path remembers short keys) with every separator and every
+    /// Keys met again (the fast path remembers keys of up to twelve bytes) with every separator and every
     /// byte after them, and keys sharing their first bytes, in every order.
     #[test]
     fn repeated_keys_with_every_separator() {
-        for n in 0..9 {
+        for n in 0..15 {
             for key in [
                 "k".repeat(n),
                 format!("ab{}", "c".repeat(n)),
