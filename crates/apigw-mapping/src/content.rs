@@ -145,7 +145,8 @@ pub(crate) fn trim_fast(s: &str) -> &str {
 pub struct Converted {
     /// The body bytes.
     pub bytes: Bytes,
-    /// Whether the body is text (UTF-8) rather than a binary blob.
+    /// Whether the body is text (then valid UTF-8: invalid sequences were replaced) rather than
+    /// a binary blob.
     pub is_text: bool,
     /// The row of the SPEC §6.3 table's rule that was taken, for diagnostics.
     pub action: Conversion,

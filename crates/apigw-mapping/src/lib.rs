@@ -1192,6 +1192,42 @@ mod tests {
     }
 
     #[test]
+    fn a_passthrough_json_template_repairs_and_keeps_utf8() {
+        for (template, body, expected) in [
+            (
+                "$input.json('$')",
+                &b"{ \"a\" : \"\xff\xe6\x9d\" }"[..],
+                "{\"a\":\"\u{fffd}\u{fffd}\"}",
+            ),
+            (
+                "$input.json('$')",
+                "[ \"caf\u{e9}\" ,\n 1 ]".as_bytes(),
+                "[\"caf\u{e9}\",1]",
+            ),
+            (
+                "<\u{e9}>$input.json('$')</\u{e9}>",
+                b"{\"k\": [ ] }",
+                "<\u{e9}>{\"k\":[]}</\u{e9}>",
+            ),
+        ] {
+            let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+            let mut templates = Map::new();
+            templates.insert("application/json".into(), template.into());
+            spec.integration_responses = vec![IntegrationResponse {
+                status_code: "200".into(),
+                response_templates: Some(templates),
+                ..Default::default()
+            }];
+            spec.method_responses = vec!["200".into()];
+            let compiled = compile(&spec).unwrap();
+            let backend = BackendResponse::new(200, Bytes::copy_from_slice(body));
+            let out = compiled.apply(&backend, &RequestContext::default());
+            assert_eq!(out.status, 200, "{:?}", out.failure);
+            assert_eq!(out.body, expected.as_bytes(), "{template}");
+        }
+    }
+
+    #[test]
     fn mapped_request_ids_share_the_gateway_values() {
         let mut spec = IntegrationSpec::new(IntegrationKind::Http);
         let mut params = Map::new();

@@ -475,7 +475,7 @@ impl Host for Scope<'_> {
 
 /// The output of a template that is exactly `prefix$input.json('$')suffix`, made straight from
 /// the body (see [`body_json_call`]); `None` for any other template.
-fn single_body_call(template: &Template, scope: &Scope<'_>) -> Option<String> {
+fn single_body_call(template: &Template, scope: &Scope<'_>) -> Option<Vec<u8>> {
     template
         .single_call()
         .and_then(|call| body_json_call(call, &scope.body, template))
@@ -483,7 +483,8 @@ fn single_body_call(template: &Template, scope: &Scope<'_>) -> Option<String> {
 
 /// Renders a compiled template with the API Gateway objects.
 pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, Error> {
-    if let Some(text) = single_body_call(template, scope) {
+    // (A body that is not UTF-8 goes to the engine, which reports it.)
+    if let Some(text) = single_body_call(template, scope).and_then(|b| String::from_utf8(b).ok()) {
         return Ok(text);
     }
     let ctx = apigw_vtl::Context::new().with_host(scope);
@@ -499,9 +500,17 @@ pub(crate) fn render(template: &Template, scope: &Scope<'_>) -> Result<String, E
 /// copied into a [`Bytes`] of exactly its length (one heap block, where handing over the
 /// over-allocated `String` costs two: the buffer and the shared header `Bytes` adds). Outputs
 /// beyond [`COPIED_OUTPUT`] bytes are handed over as they are (no copy).
+///
+/// `scope.body` must be valid UTF-8 (a converted text body is): the single-call shortcut
+/// then hands over the body's compact form without checking it again (taking out whitespace
+/// between tokens keeps UTF-8 valid).
 pub(crate) fn render_body(template: &Template, scope: &Scope<'_>) -> Result<Bytes, Error> {
-    if let Some(text) = single_body_call(template, scope) {
-        return Ok(Bytes::from(text));
+    debug_assert!(
+        std::str::from_utf8(&scope.body).is_ok(),
+        "render_body needs a text body"
+    );
+    if let Some(bytes) = single_body_call(template, scope) {
+        return Ok(Bytes::from(bytes));
     }
     let ctx = apigw_vtl::Context::new().with_host(scope);
     // A render inside this render (none today) would find the cell empty and allocate.
@@ -876,7 +885,7 @@ fn body_json_call(
     call: &apigw_vtl::SingleCall,
     body: &[u8],
     template: &Template,
-) -> Option<String> {
+) -> Option<Vec<u8>> {
     if call.root != "input"
         || call.method != "json"
         || !matches!(&call.args[..], [p] if p.trim() == "$")
@@ -899,7 +908,8 @@ fn body_json_call(
     {
         return None;
     }
-    String::from_utf8(out).ok()
+    // UTF-8 whenever the body is (the template's texts are): the caller's to check or know.
+    Some(out)
 }
 
 fn compact_json_text(body: &[u8]) -> Result<Option<String>, Error> {
