@@ -487,6 +487,17 @@ impl<'p, 'c> Renderer<'p, 'c> {
     /// Prints a reference; `$x` or `$x.key` printing a plain value in line.
     #[inline(always)]
     fn render_ref<'a>(&mut self, r: &'a RefNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        // `$x.key` on a JSON object still on its tape (a loop's usual reference).
+        if r.plain
+            && env.caller.is_none()
+            && let Some(Slot::Val(Value(V::Json(doc, i)))) = self.slots.get(r.root as usize)
+            && let Some(Part::Prop(name, _)) = r.parts.first()
+        {
+            if doc.print_member(*i, name, out) {
+                return Ok(());
+            }
+            return self.render_ref_slow(r, env, out);
+        }
         // Fast path: `$x` or `$map.key` printing a plain value, written
         // straight from the slot without cloning it.
         if r.plain
@@ -494,9 +505,6 @@ impl<'p, 'c> Renderer<'p, 'c> {
             && let Some(Slot::Val(root)) = self.slots.get(r.root as usize)
         {
             match (&r.parts.first(), &root.0) {
-                (Some(Part::Prop(name, _)), V::Json(doc, i)) if doc.print_member(*i, name, out) => {
-                    return Ok(());
-                }
                 (None, _) if write_plain(root, out) => return Ok(()),
                 (Some(Part::Prop(name, _)), V::Map(m)) => {
                     let m = m.borrow();

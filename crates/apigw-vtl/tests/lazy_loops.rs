@@ -21,6 +21,8 @@ const DOCS: &[&str] = &[
     r#"[[], [1], [1, [2, 3]], {"a": [4, 5]}]"#,
     r#"{"a": [1, 2], "b": {"c": [{"d": 1}, {"d": 2}]}}"#,
     "[[[[]]], [[1, 2], [3]]]",
+    // Members that are not printed from the tape: null, containers, missing.
+    r#"[{"id": null, "type": {"k": [1]}, "a": [2, {"b": 3}]}, {}]"#,
     // Members printed straight from the tape text: multi-byte, empty, escaped, long.
     r#"[{"id": "é€😀", "type": "日本"}, {"id": "", "type": "a\"b"}, {"type": "0123456789abcdefghij", "id": -3}]"#,
     "{}",
@@ -60,6 +62,7 @@ const TEMPLATES: &[&str] = &[
     "#macro(m $a)#foreach($x in $a)$x,#end#end#m($d) #foreach($x in $d)#m($x)#end",
     // The element is put after `$velocityCount`, so it wins when they share a name.
     "#foreach($velocityCount in $d)$velocityCount,#end",
+    "#foreach($x in $d)$x.id $x.type $x.a $!x.missing $x.missing,#end",
 ];
 
 fn render(template: &Template, d: Value) -> String {
