@@ -587,7 +587,7 @@ fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<(us
     let start = p + 1;
     let x = word_at(b, p);
     if let Some(x) = x {
-        let seen = memo.keys[memo_slot(x)];
+        let seen = &memo.keys[memo_slot(x)];
         // A key seen before: its quotes and bytes match (so it holds no escape).
         if x & seen.mask == seen.word {
             nodes.push(Node::Str {
@@ -692,7 +692,7 @@ fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<
     let start = p + 1;
     let x = word_at(b, p);
     if let Some(x) = x {
-        let seen = memo.strings[memo_slot(x)];
+        let seen = &memo.strings[memo_slot(x)];
         // A string seen before: its quotes and bytes match (so it holds no escape).
         if x & seen.mask == seen.word {
             nodes.push(Node::Str {
@@ -832,7 +832,7 @@ fn number(
             // A decimal seen before: its bytes and the one after match.
             let x = word_at(b, start);
             if let Some(x) = x {
-                let seen = memo.numbers[number_slot(x)];
+                let seen = &memo.numbers[number_slot(x)];
                 if x & seen.mask == seen.word {
                     nodes.push(Node::Double(f64::from_bits(seen.bit)));
                     return Some(start + seen.len as usize);
