@@ -812,6 +812,16 @@ fn number(
     nodes: &mut Vec<Node>,
     memo: &mut Memo,
 ) -> Option<usize> {
+    // A decimal seen before: its bytes and the one after match (only decimals are
+    // remembered, so an integer never matches).
+    let x = word_at(b, start);
+    if let Some(x) = x {
+        let seen = &memo.numbers[number_slot(x)];
+        if x & seen.mask == seen.word {
+            nodes.push(Node::Double(f64::from_bits(seen.bit)));
+            return Some(start + seen.len as usize);
+        }
+    }
     let int_start = start + usize::from(negative);
     let mut p = int_start;
     let mut significand: u64 = 0;
@@ -829,15 +839,6 @@ fn number(
     }
     match b.get(p) {
         Some(b'.') => {
-            // A decimal seen before: its bytes and the one after match.
-            let x = word_at(b, start);
-            if let Some(x) = x {
-                let seen = &memo.numbers[number_slot(x)];
-                if x & seen.mask == seen.word {
-                    nodes.push(Node::Double(f64::from_bits(seen.bit)));
-                    return Some(start + seen.len as usize);
-                }
-            }
             let frac_start = p + 1;
             p = frac_start;
             while let Some(&d @ b'0'..=b'9') = b.get(p) {

@@ -576,6 +576,11 @@ mod tests {
             b"\xef\xbb\xbf{}",
             b"\"\xff\"",
             b"[1.5e3, -0.0, 1e-7]",
+            // Decimals remembered, then numbers sharing their first bytes.
+            b"[12.5, 12, 12.5e3, 12.55, -12.5, 12.5, 125, 12.5]",
+            b"[0.5,0.5 ,0.5]0",
+            b"[1.25, 1.250, 1.2, 1.25]",
+            b"[-1.5, -1.5e1, -1.50, -1.5]",
         ];
         for t in texts {
             assert_eq!(
