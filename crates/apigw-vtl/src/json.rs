@@ -141,6 +141,19 @@ impl JsonText {
         tape(text).map(|t| JsonText(Rc::new(t)))
     }
 
+    /// [`JsonText::parse`] of a text already known to be UTF-8 (a caller that has checked
+    /// the bytes spares the second check).
+    ///
+    /// ```
+    /// use apigw_vtl::{JsonText, Value};
+    /// let text = JsonText::parse_str(r#"{"a": ["é", 1.5]}"#).unwrap();
+    /// assert_eq!(text.value(Value::list).to_string(), "{a=[é, 1.5]}");
+    /// assert!(JsonText::parse_str("[1,]").is_none());
+    /// ```
+    pub fn parse_str(text: &str) -> Option<JsonText> {
+        tape_str(text).map(|t| JsonText(Rc::new(t)))
+    }
+
     /// The whole document as a template value; arrays materialize as `array(elements)`.
     pub fn value(&self, array: fn(Vec<Value>) -> Value) -> Value {
         self.reading(array).value_at(0)
@@ -322,9 +335,15 @@ pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value>
 
 /// Checks `text` and lays it out on a tape.
 fn tape(text: &[u8]) -> Option<Tape> {
-    u32::try_from(text.len()).ok()?;
     // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
-    let text: Box<str> = std::str::from_utf8(text).ok()?.into();
+    tape_str(std::str::from_utf8(text).ok()?)
+}
+
+/// [`tape`] of a text known to be UTF-8.
+#[inline]
+fn tape_str(text: &str) -> Option<Tape> {
+    u32::try_from(text.len()).ok()?;
+    let text: Box<str> = text.into();
     let bytes = text.as_bytes();
     let mut nodes = Vec::with_capacity(bytes.len() / 4 + 8);
     let p = MEMO.with(|memo| match memo.try_borrow_mut() {

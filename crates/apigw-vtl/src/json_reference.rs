@@ -542,6 +542,11 @@ mod tests {
             let ours = new_builder(&t);
             let theirs = reference(&t);
             assert_eq!(ours, theirs, "text {i}: {:?}", String::from_utf8_lossy(&t));
+            if let Ok(s) = std::str::from_utf8(&t) {
+                let from_str = super::super::tape_str(s)
+                    .map(|t| (t.nodes.iter().map(key).collect(), t.text.to_string()));
+                assert_eq!(from_str, ours, "text {i} as str: {s:?}");
+            }
             accepted += usize::from(ours.is_some());
         }
         // Both sides of the comparison are exercised.
