@@ -141,6 +141,19 @@ impl JsonText {
         tape(text).map(|t| JsonText(Rc::new(t)))
     }
 
+    /// [`JsonText::parse`] of a text already known to be UTF-8 (a caller that has checked
+    /// the bytes spares the second check).
+    ///
+    /// ```
+    /// use apigw_vtl::{JsonText, Value};
+    /// let text = JsonText::parse_str(r#"{"a": ["é", 1.5]}"#).unwrap();
+    /// assert_eq!(text.value(Value::list).to_string(), "{a=[é, 1.5]}");
+    /// assert!(JsonText::parse_str("[1,]").is_none());
+    /// ```
+    pub fn parse_str(text: &str) -> Option<JsonText> {
+        tape_str(text).map(|t| JsonText(Rc::new(t)))
+    }
+
     /// The whole document as a template value; arrays materialize as `array(elements)`.
     pub fn value(&self, array: fn(Vec<Value>) -> Value) -> Value {
         self.reading(array).value_at(0)
@@ -322,9 +335,14 @@ pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value>
 
 /// Checks `text` and lays it out on a tape.
 fn tape(text: &[u8]) -> Option<Tape> {
-    u32::try_from(text.len()).ok()?;
     // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
-    let checked = std::str::from_utf8(text).ok()?;
+    tape_str(std::str::from_utf8(text).ok()?)
+}
+
+/// [`tape`] of a text known to be UTF-8.
+#[inline]
+fn tape_str(checked: &str) -> Option<Tape> {
+    u32::try_from(checked.len()).ok()?;
     let (mut nodes, mut text) = Spare::take();
     text.push_str(checked);
     let bytes = text.as_bytes();
@@ -634,7 +652,7 @@ fn key(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<(us
     let start = p + 1;
     let x = word_at(b, p);
     if let Some(x) = x {
-        let seen = memo.keys[memo_slot(x)];
+        let seen = &memo.keys[memo_slot(x)];
         // A key seen before: its quotes and bytes match (so it holds no escape).
         if x & seen.mask == seen.word {
             nodes.push(Node::Str {
@@ -739,7 +757,7 @@ fn string(b: &[u8], p: usize, nodes: &mut Vec<Node>, memo: &mut Memo) -> Option<
     let start = p + 1;
     let x = word_at(b, p);
     if let Some(x) = x {
-        let seen = memo.strings[memo_slot(x)];
+        let seen = &memo.strings[memo_slot(x)];
         // A string seen before: its quotes and bytes match (so it holds no escape).
         if x & seen.mask == seen.word {
             nodes.push(Node::Str {
@@ -859,6 +877,16 @@ fn number(
     nodes: &mut Vec<Node>,
     memo: &mut Memo,
 ) -> Option<usize> {
+    // A decimal seen before: its bytes and the one after match (only decimals are
+    // remembered, so an integer never matches).
+    let x = word_at(b, start);
+    if let Some(x) = x {
+        let seen = &memo.numbers[number_slot(x)];
+        if x & seen.mask == seen.word {
+            nodes.push(Node::Double(f64::from_bits(seen.bit)));
+            return Some(start + seen.len as usize);
+        }
+    }
     let int_start = start + usize::from(negative);
     let mut p = int_start;
     let mut significand: u64 = 0;
@@ -876,15 +904,6 @@ fn number(
     }
     match b.get(p) {
         Some(b'.') => {
-            // A decimal seen before: its bytes and the one after match.
-            let x = word_at(b, start);
-            if let Some(x) = x {
-                let seen = memo.numbers[number_slot(x)];
-                if x & seen.mask == seen.word {
-                    nodes.push(Node::Double(f64::from_bits(seen.bit)));
-                    return Some(start + seen.len as usize);
-                }
-            }
             let frac_start = p + 1;
             p = frac_start;
             while let Some(&d @ b'0'..=b'9') = b.get(p) {

@@ -542,6 +542,11 @@ mod tests {
             let ours = new_builder(&t);
             let theirs = reference(&t);
             assert_eq!(ours, theirs, "text {i}: {:?}", String::from_utf8_lossy(&t));
+            if let Ok(s) = std::str::from_utf8(&t) {
+                let from_str = super::super::tape_str(s)
+                    .map(|t| (t.nodes.iter().map(key).collect(), t.text.to_string()));
+                assert_eq!(from_str, ours, "text {i} as str: {s:?}");
+            }
             accepted += usize::from(ours.is_some());
         }
         // Both sides of the comparison are exercised.
@@ -576,6 +581,11 @@ mod tests {
             b"\xef\xbb\xbf{}",
             b"\"\xff\"",
             b"[1.5e3, -0.0, 1e-7]",
+            // Decimals remembered, then numbers sharing their first bytes.
+            b"[12.5, 12, 12.5e3, 12.55, -12.5, 12.5, 125, 12.5]",
+            b"[0.5,0.5 ,0.5]0",
+            b"[1.25, 1.250, 1.2, 1.25]",
+            b"[-1.5, -1.5e1, -1.50, -1.5]",
         ];
         for t in texts {
             assert_eq!(

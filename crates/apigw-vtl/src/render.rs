@@ -484,7 +484,20 @@ impl<'p, 'c> Renderer<'p, 'c> {
         &r.literal
     }
 
+    /// Prints a reference; `$x` or `$x.key` printing a plain value in line.
+    #[inline(always)]
     fn render_ref<'a>(&mut self, r: &'a RefNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        // `$x.key` on a JSON object still on its tape (a loop's usual reference).
+        if r.plain
+            && env.caller.is_none()
+            && let Some(Slot::Val(Value(V::Json(doc, i)))) = self.slots.get(r.root as usize)
+            && let Some(Part::Prop(name, _)) = r.parts.first()
+        {
+            if doc.print_member(*i, name, out) {
+                return Ok(());
+            }
+            return self.render_ref_slow(r, env, out);
+        }
         // Fast path: `$x` or `$map.key` printing a plain value, written
         // straight from the slot without cloning it.
         if r.plain
@@ -493,9 +506,6 @@ impl<'p, 'c> Renderer<'p, 'c> {
         {
             match (&r.parts.first(), &root.0) {
                 (None, _) if write_plain(root, out) => return Ok(()),
-                (Some(Part::Prop(name, _)), V::Json(doc, i)) if doc.print_member(*i, name, out) => {
-                    return Ok(());
-                }
                 (Some(Part::Prop(name, _)), V::Map(m)) => {
                     let m = m.borrow();
                     if let Some(v) = m.get_str(name)
@@ -879,8 +889,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
         let mut i = 0usize;
         let mut result = Ok(());
         loop {
-            // `None`: the element is already in the loop variable's slot.
-            let (item, has_next) = match &mut items {
+            // Each kind of items counts the iteration and puts the element (`put`: not
+            // null) itself: no value travels out of the match.
+            let put = match &mut items {
                 Items::Tape {
                     doc,
                     arr,
@@ -906,6 +917,10 @@ impl<'p, 'c> Renderer<'p, 'c> {
                     let node = *next;
                     let (container, after) = doc.container_and_next(node);
                     *next = after;
+                    if let Err(e) = self.next_iteration(f, &scope, i, i + 1 < *len, env) {
+                        result = Err(e);
+                        break;
+                    }
                     // The loop variable still holds the previous element of this document
                     // (the commonest case): it is pointed at this one in place, without
                     // touching the document's count of handles.
@@ -916,31 +931,42 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         && Rc::ptr_eq(d, doc)
                     {
                         *n = node;
-                        (None, i + 1 < *len)
+                        true
                     } else {
-                        (Some(doc.value_at(node)), i + 1 < *len)
+                        self.put_element(f.var, doc.value_at(node), root, env)
                     }
                 }
                 Items::Live(l) => {
-                    let l = l.borrow();
-                    let len = l.len();
-                    if i >= len {
+                    let item = {
+                        let l = l.borrow();
+                        let len = l.len();
+                        if i >= len {
+                            break;
+                        }
+                        // Java's iterators fail on the next `next()` after a structural
+                        // change.
+                        if i > 0 && len != last_len {
+                            result = Err(cme(f.span.start));
+                            break;
+                        }
+                        last_len = len;
+                        (l[i].clone(), i + 1 < len)
+                    };
+                    if let Err(e) = self.next_iteration(f, &scope, i, item.1, env) {
+                        result = Err(e);
                         break;
                     }
-                    // Java's iterators fail on the next `next()` after a structural
-                    // change.
-                    if i > 0 && len != last_len {
-                        result = Err(cme(f.span.start));
-                        break;
-                    }
-                    last_len = len;
-                    (Some(l[i].clone()), i + 1 < len)
+                    self.put_element(f.var, item.0, root, env)
                 }
                 Items::Owned(v) => {
                     let Some(item) = v.next() else {
                         break;
                     };
-                    (Some(item), v.len() > 0)
+                    if let Err(e) = self.next_iteration(f, &scope, i, v.len() > 0, env) {
+                        result = Err(e);
+                        break;
+                    }
+                    self.put_element(f.var, item, root, env)
                 }
                 Items::Map(v, m, mc) => {
                     let len = v.len();
@@ -951,36 +977,17 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         result = Err(cme(f.span.start));
                         break;
                     }
-                    (
-                        Some(std::mem::replace(&mut v[i], Value::null())),
-                        i + 1 < len,
-                    )
+                    if let Err(e) = self.next_iteration(f, &scope, i, i + 1 < len, env) {
+                        result = Err(e);
+                        break;
+                    }
+                    let item = std::mem::replace(&mut v[i], Value::null());
+                    self.put_element(f.var, item, root, env)
                 }
             };
-            self.iterations += 1;
-            if self.iterations > self.opts.limits.max_loop_iterations {
-                result = Err(self.too_many_iterations(f));
-                break;
-            }
-            scope.index.set(i);
-            scope.has_next.set(has_next);
-            if self.legacy_loop_vars {
-                self.set_var(VELOCITY_COUNT, Some(Value::int((i + 1) as i32)), env);
-                self.set_var(VELOCITY_HAS_NEXT, Some(Value::bool(has_next)), env);
-            }
             // A null element is not put (Velocity's context ignores null
             // puts); the body renders in a null-holding context instead.
-            let body_env = match item {
-                None => env,
-                Some(item) if item.is_null() => &holder,
-                Some(item) => {
-                    match self.slots.get_mut(f.var as usize) {
-                        Some(slot) if root => *slot = Slot::Val(item),
-                        _ => self.set_var(f.var, Some(item), env),
-                    }
-                    env
-                }
-            };
+            let body_env = if put { env } else { &holder };
             match self
                 .walk(&f.body, body_env, out)
                 .and_then(|()| self.check_output(out))
@@ -1003,6 +1010,43 @@ impl<'p, 'c> Renderer<'p, 'c> {
         self.set_var(FOREACH, restore(saved_scope), env);
         self.set_var(f.var, restore(saved_var), env);
         result
+    }
+
+    /// Counts an iteration of loop `f` (an error past the limit) and sets its properties.
+    #[inline(always)]
+    fn next_iteration(
+        &mut self,
+        f: &ForeachNode,
+        scope: &LoopScope,
+        i: usize,
+        has_next: bool,
+        env: &Env<'_>,
+    ) -> R<()> {
+        self.iterations += 1;
+        if self.iterations > self.opts.limits.max_loop_iterations {
+            return Err(self.too_many_iterations(f));
+        }
+        scope.index.set(i);
+        scope.has_next.set(has_next);
+        if self.legacy_loop_vars {
+            self.set_var(VELOCITY_COUNT, Some(Value::int((i + 1) as i32)), env);
+            self.set_var(VELOCITY_HAS_NEXT, Some(Value::bool(has_next)), env);
+        }
+        Ok(())
+    }
+
+    /// Puts a loop's element into its variable `var`; `false` for null, which is not put
+    /// (Velocity's context ignores null puts).
+    #[inline(always)]
+    fn put_element(&mut self, var: NameId, item: Value, root: bool, env: &Env<'_>) -> bool {
+        if item.is_null() {
+            return false;
+        }
+        match self.slots.get_mut(var as usize) {
+            Some(slot) if root => *slot = Slot::Val(item),
+            _ => self.set_var(var, Some(item), env),
+        }
+        true
     }
 
     #[cold]

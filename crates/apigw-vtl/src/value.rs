@@ -661,19 +661,32 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+/// [`DIGIT_PAIRS`] as text.
+const DIGIT_PAIRS_STR: &str = match std::str::from_utf8(DIGIT_PAIRS) {
+    Ok(s) => s,
+    Err(_) => panic!("ASCII digits"),
+};
+
 /// Appends a decimal integer without the formatting machinery.
 pub(crate) fn write_int(i: i64, out: &mut String) {
-    let mut n = i.unsigned_abs();
+    let n = i.unsigned_abs();
     if n < 100 && i >= 0 {
+        // One copy of a known length from the digit pairs (no character encoding).
         let d = n as usize * 2;
         if n < 10 {
-            out.push(char::from(DIGIT_PAIRS[d + 1]));
+            out.push_str(&DIGIT_PAIRS_STR[d + 1..d + 2]);
         } else {
-            out.push(char::from(DIGIT_PAIRS[d]));
-            out.push(char::from(DIGIT_PAIRS[d + 1]));
+            out.push_str(&DIGIT_PAIRS_STR[d..d + 2]);
         }
         return;
     }
+    write_long(i, out);
+}
+
+/// [`write_int`] beyond `0..100` (out of line: the short path saves no registers).
+#[inline(never)]
+fn write_long(i: i64, out: &mut String) {
+    let mut n = i.unsigned_abs();
     let mut buf = [0u8; 20];
     let mut p = buf.len();
     while n >= 100 {
@@ -885,6 +898,28 @@ pub(crate) fn string_hash(s: &str) -> i32 {
 
 #[cfg(test)]
 mod push_tests {
+    /// `write_int` prints what `Display` does, around its short path's bounds and at the
+    /// extremes.
+    #[test]
+    fn write_int_prints_decimal() {
+        let mut cases: Vec<i64> = (-120..=1100).collect();
+        cases.extend([
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX,
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            9_999,
+            10_000,
+            123_456_789,
+        ]);
+        for i in cases {
+            let mut out = String::from("x");
+            super::write_int(i, &mut out);
+            assert_eq!(out, format!("x{i}"));
+        }
+    }
+
     /// `push_short` appends exactly the string, at every length around its in-line arms
     /// (ASCII and multi-byte characters), onto empty and non-empty outputs.
     #[test]

@@ -21,6 +21,8 @@ const DOCS: &[&str] = &[
     r#"[[], [1], [1, [2, 3]], {"a": [4, 5]}]"#,
     r#"{"a": [1, 2], "b": {"c": [{"d": 1}, {"d": 2}]}}"#,
     "[[[[]]], [[1, 2], [3]]]",
+    // Members that are not printed from the tape: null, containers, missing.
+    r#"[{"id": null, "type": {"k": [1]}, "a": [2, {"b": 3}]}, {}]"#,
     // Members printed straight from the tape text: multi-byte, empty, escaped, long.
     r#"[{"id": "é€😀", "type": "日本"}, {"id": "", "type": "a\"b"}, {"type": "0123456789abcdefghij", "id": -3}]"#,
     "{}",
@@ -58,6 +60,9 @@ const TEMPLATES: &[&str] = &[
     "#set($x = $d)#foreach($x in $d)$x,#end $x",
     "#foreach($x in $d)#foreach($y in $d)$x$y,#end#end",
     "#macro(m $a)#foreach($x in $a)$x,#end#end#m($d) #foreach($x in $d)#m($x)#end",
+    // The element is put after `$velocityCount`, so it wins when they share a name.
+    "#foreach($velocityCount in $d)$velocityCount,#end",
+    "#foreach($x in $d)$x.id $x.type $x.a $!x.missing $x.missing,#end",
 ];
 
 fn render(template: &Template, d: Value) -> String {
@@ -161,4 +166,47 @@ fn lazy_loop_variable_from_another_document() {
     ctx.insert("e", et.value(Value::list));
     template.render(&ctx, &mut out).unwrap();
     assert_eq!(out, "e 1,2,3, e e1,e2,");
+}
+
+/// The iteration limit stops lazy and built loops alike: exactly at the limit, one past it,
+/// and across nested loops.
+#[test]
+fn lazy_loops_stop_at_the_iteration_limit() {
+    let mut options = Options::default();
+    options.limits.max_loop_iterations = 3;
+    for src in [
+        "#foreach($x in $d)$x,#end",
+        "#foreach($x in $d)#foreach($y in $x)$y,#end;#end",
+    ] {
+        let template = Template::compile(src, &options).unwrap();
+        for doc in [
+            "[1, 2, 3]",
+            "[1, 2, 3, 4]",
+            "[[1], [2, 3]]",
+            "[[1, 2], [3]]",
+            "[null, {}, []]",
+        ] {
+            for array in [Value::list as fn(Vec<Value>) -> Value, host_array] {
+                let built = Value::from_json(doc.as_bytes(), array).unwrap();
+                let lazy = JsonText::parse(doc.as_bytes()).unwrap().value(array);
+                assert_eq!(
+                    render(&template, lazy),
+                    render(&template, built),
+                    "{src} over {doc}"
+                );
+            }
+        }
+    }
+}
+
+/// The iteration limit's exact place, on a lazy loop.
+#[test]
+fn lazy_loop_limit_is_exact() {
+    let mut options = Options::default();
+    options.limits.max_loop_iterations = 3;
+    let template = Template::compile("#foreach($x in $d)$x,#end", &options).unwrap();
+    let lazy = |doc: &str| JsonText::parse(doc.as_bytes()).unwrap().value(Value::list);
+    assert_eq!(render(&template, lazy("[1, 2, 3]")), "1,2,3,");
+    let over = render(&template, lazy("[1, 2, 3, 4]"));
+    assert!(over.starts_with("1,2,3,<error "), "{over}");
 }
