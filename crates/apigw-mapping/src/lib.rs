@@ -255,15 +255,15 @@ impl GatewayHeaderValues {
     /// The values, the trace id only when `with_trace`. The values share one heap block
     /// (a [`Packed`] buffer behind one [`Bytes`]) unless together they exceed it.
     pub(crate) fn build(request: &RequestContext, with_trace: bool) -> GatewayHeaderValues {
-        let request_id = request.context_str("requestId");
+        let ids = ContextIds::of(request);
         let trace = if with_trace {
-            Some(trace_id(request, request_id))
+            Some(trace_id(&ids))
         } else {
             None
         };
         let parts = [
-            request_id.map(str::as_bytes),
-            request.context_str("extendedRequestId").map(str::as_bytes),
+            ids.request_id.map(str::as_bytes),
+            ids.extended_request_id.map(str::as_bytes),
             trace.as_ref().map(TraceId::as_bytes),
         ];
         let total: usize = parts.iter().flatten().map(|p| p.len()).sum();
@@ -1007,14 +1007,52 @@ pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
     }
 }
 
+/// The string ids of `$context` that API Gateway's headers carry.
+struct ContextIds<'a> {
+    request_id: Option<&'a str>,
+    extended_request_id: Option<&'a str>,
+    xray_trace_id: Option<&'a str>,
+}
+
+impl<'a> ContextIds<'a> {
+    /// Maps up to this many fields are read in one pass over their names (cheaper than three
+    /// hashed lookups); larger ones are looked up.
+    const SCANNED: usize = 24;
+
+    fn of(request: &'a RequestContext) -> ContextIds<'a> {
+        let context = &request.context;
+        if context.len() > ContextIds::SCANNED {
+            return ContextIds {
+                request_id: request.context_str("requestId"),
+                extended_request_id: request.context_str("extendedRequestId"),
+                xray_trace_id: request.context_str("xrayTraceId"),
+            };
+        }
+        let mut ids = ContextIds {
+            request_id: None,
+            extended_request_id: None,
+            xray_trace_id: None,
+        };
+        for (name, value) in context {
+            let slot = match name.as_str() {
+                "requestId" => &mut ids.request_id,
+                "extendedRequestId" => &mut ids.extended_request_id,
+                "xrayTraceId" => &mut ids.xray_trace_id,
+                _ => continue,
+            };
+            *slot = value.as_str();
+        }
+        ids
+    }
+}
+
 /// The `X-Amzn-Trace-Id` value: `$context.xrayTraceId` when the caller supplies one, otherwise
 /// a stable id derived from the request id (built on the stack: no allocation).
-/// `request_id`: the request's `$context.requestId`, which the caller has looked up.
-fn trace_id<'a>(request: &'a RequestContext, request_id: Option<&str>) -> TraceId<'a> {
-    if let Some(t) = request.context_str("xrayTraceId") {
+fn trace_id<'a>(ids: &ContextIds<'a>) -> TraceId<'a> {
+    if let Some(t) = ids.xray_trace_id {
         return TraceId::Given(t);
     }
-    let seed = request_id.unwrap_or("").as_bytes();
+    let seed = ids.request_id.unwrap_or("").as_bytes();
     // Two 64-bit lanes, eight bytes a step (a request id is ~36 bytes), for a 96-bit id.
     let (mut a, mut b) = (0xcbf2_9ce4_8422_2325_u64, 0x6c62_272e_07bb_0142_u64);
     let mut step = |w: u64| {
@@ -1327,12 +1365,30 @@ mod tests {
     }
 
     #[test]
+    fn context_ids_read_alike_from_small_and_large_maps() {
+        for extra in [0, 5, ContextIds::SCANNED, 3 * ContextIds::SCANNED] {
+            let mut r = RequestContext::default();
+            for i in 0..extra {
+                r.context.insert(format!("field{i}"), i.into());
+            }
+            r.context.insert("requestId".into(), "r-1".into());
+            r.context.insert("extendedRequestId".into(), 7.into());
+            r.context.insert("xrayTraceId".into(), "Root=1-x".into());
+            let ids = ContextIds::of(&r);
+            assert_eq!(ids.request_id, Some("r-1"), "{extra}");
+            // Only strings are ids, as `context_str` reads them.
+            assert_eq!(ids.extended_request_id, None, "{extra}");
+            assert_eq!(ids.xray_trace_id, Some("Root=1-x"), "{extra}");
+            r.context.shift_remove("requestId");
+            assert_eq!(ContextIds::of(&r).request_id, None, "{extra}");
+        }
+    }
+
+    #[test]
     fn trace_id_shape() {
         let mut r = RequestContext::default();
         r.context.insert("requestId".into(), "abc".into());
-        let id = trace_id(&r, r.context_str("requestId"))
-            .as_bytes()
-            .to_owned();
+        let id = trace_id(&ContextIds::of(&r)).as_bytes().to_owned();
         assert_eq!(id.len(), 40);
         assert!(id.starts_with(b"Root=1-00000000-"));
         assert!(
@@ -1340,7 +1396,7 @@ mod tests {
                 .iter()
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         );
-        assert_eq!(id, trace_id(&r, r.context_str("requestId")).as_bytes());
+        assert_eq!(id, trace_id(&ContextIds::of(&r)).as_bytes());
         // Different request ids (even a trailing NUL, or one byte apart) give different ids.
         let mut seen = std::collections::HashSet::new();
         for rid in [
@@ -1352,19 +1408,12 @@ mod tests {
         ] {
             r.context.insert("requestId".into(), rid.into());
             assert!(
-                seen.insert(
-                    trace_id(&r, r.context_str("requestId"))
-                        .as_bytes()
-                        .to_owned()
-                ),
+                seen.insert(trace_id(&ContextIds::of(&r)).as_bytes().to_owned()),
                 "{rid:?}"
             );
         }
         r.context.insert("xrayTraceId".into(), "Root=1-x".into());
-        assert_eq!(
-            trace_id(&r, r.context_str("requestId")).as_bytes(),
-            b"Root=1-x"
-        );
+        assert_eq!(trace_id(&ContextIds::of(&r)).as_bytes(), b"Root=1-x");
     }
 
     fn lambda_spec(request_template: &str, response_template: &str) -> CompiledIntegration {
