@@ -179,6 +179,7 @@ impl CompiledIntegration {
             &chosen.parameters,
             backend,
             request,
+            &crate::ContextIds::of(request),
             &mut body_json,
             &crate::GatewayHeaderValues::default(),
             |placement, value| {

@@ -255,9 +255,13 @@ impl GatewayHeaderValues {
     /// The values, the trace id only when `with_trace`. The values share one heap block
     /// (a [`Packed`] buffer behind one [`Bytes`]) unless together they exceed it.
     pub(crate) fn build(request: &RequestContext, with_trace: bool) -> GatewayHeaderValues {
-        let ids = ContextIds::of(request);
+        GatewayHeaderValues::build_from(&ContextIds::of(request), with_trace)
+    }
+
+    /// [`GatewayHeaderValues::build`] from the request's ids, read already.
+    pub(crate) fn build_from(ids: &ContextIds<'_>, with_trace: bool) -> GatewayHeaderValues {
         let trace = if with_trace {
-            Some(trace_id(&ids))
+            Some(trace_id(ids))
         } else {
             None
         };
@@ -780,11 +784,12 @@ impl CompiledIntegration {
         );
         // API Gateway's own header values, built now so that parameters mapping the same
         // context values share them.
+        let ids = ContextIds::of(request);
         let built;
         let gateway_values = match gateway_values {
             Some(values) => values,
             None => {
-                built = GatewayHeaderValues::build(request, with_trace);
+                built = GatewayHeaderValues::build_from(&ids, with_trace);
                 &built
             }
         };
@@ -792,6 +797,7 @@ impl CompiledIntegration {
             &chosen.parameters,
             backend,
             request,
+            &ids,
             &mut body_json,
             gateway_values,
             |placement, value| assembly.mapped(placement, value),
@@ -1007,10 +1013,10 @@ pub(crate) fn lambda_error_message(payload: &[u8]) -> String {
     }
 }
 
-/// The string ids of `$context` that API Gateway's headers carry.
-struct ContextIds<'a> {
-    request_id: Option<&'a str>,
-    extended_request_id: Option<&'a str>,
+/// The string ids of `$context` that API Gateway's headers carry (and parameters often map).
+pub(crate) struct ContextIds<'a> {
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) extended_request_id: Option<&'a str>,
     xray_trace_id: Option<&'a str>,
 }
 
@@ -1019,7 +1025,7 @@ impl<'a> ContextIds<'a> {
     /// hashed lookups); larger ones are looked up.
     const SCANNED: usize = 24;
 
-    fn of(request: &'a RequestContext) -> ContextIds<'a> {
+    pub(crate) fn of(request: &'a RequestContext) -> ContextIds<'a> {
         let context = &request.context;
         if context.len() > ContextIds::SCANNED {
             return ContextIds {

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Placement};
-use crate::{BackendResponse, GatewayHeaderValues, RequestContext};
+use crate::{BackendResponse, ContextIds, GatewayHeaderValues, RequestContext};
 
 /// Where a mapped header's value comes from.
 #[derive(Debug)]
@@ -282,6 +282,7 @@ pub(crate) fn evaluate(
     params: &[Parameter],
     backend: &BackendResponse,
     request: &RequestContext,
+    ids: &ContextIds<'_>,
     body: &mut LazyBody<'_>,
     shared: &GatewayHeaderValues,
     mut emit: impl FnMut(&Placement, HeaderValue),
@@ -326,7 +327,14 @@ pub(crate) fn evaluate(
             }
             Source::BodyPath(path) => body.query(path)?.map(Cow::Owned),
             Source::Context(parts) => {
-                let text = context_value(&request.context, parts);
+                // The ids were read already (a value that is not a string is printed below).
+                let text = match parts.as_slice() {
+                    [name] if name == "requestId" => ids.request_id,
+                    [name] if name == "extendedRequestId" => ids.extended_request_id,
+                    _ => None,
+                }
+                .map(Cow::Borrowed)
+                .or_else(|| context_value(&request.context, parts));
                 let same = match (parts.as_slice(), &text) {
                     ([name], Some(Cow::Borrowed(t))) if !t.is_empty() => match name.as_str() {
                         "requestId" => shared.request_id.as_ref(),
