@@ -98,6 +98,49 @@ fn bench_apply(c: &mut Criterion) {
         }
         g.finish();
     }
+    bench_context_fields(c);
+}
+
+/// A W1-sized template that reads three fields of a typical (20-field) `$context`, with its
+/// template-compiled-per-call baseline: what a render converts of `$context`.
+fn bench_context_fields(c: &mut Criterion) {
+    let mut request = RequestContext::default();
+    request
+        .headers
+        .push(("Accept".into(), "application/json".into()));
+    request.context.insert(
+        "requestId".into(),
+        "c0ffee00-0000-4000-8000-000000000001".into(),
+    );
+    request.context.extend(apigw_benches::typical_context());
+    let spec = apply_spec(Some(apigw_benches::CONTEXT_TEMPLATE));
+    let compiled = compile(&spec).expect("the template compiles");
+    let backend = BackendResponse {
+        status: 200,
+        headers: vec![(
+            "Content-Type".into(),
+            HeaderValue::from_static("application/json"),
+        )],
+        body: read("w1_small.body.json").into(),
+        function_error: false,
+    };
+    let first = compiled.apply(&backend, &request);
+    assert_eq!(
+        &first.body[..],
+        br#"{"id": "7", "requestId": "c0ffee00-0000-4000-8000-000000000001", "stage": "prod", "ip": "203.0.113.7"}"#
+    );
+    let mut g = c.benchmark_group("apply/context_fields");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("apply", |b| {
+        b.iter(|| compiled.apply(black_box(&backend), black_box(&request)));
+    });
+    g.bench_function("baseline_compile_per_call", |b| {
+        b.iter(|| {
+            let compiled = compile(black_box(&spec)).expect("compiles");
+            compiled.apply(black_box(&backend), black_box(&request))
+        });
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench_apply);

@@ -37,11 +37,7 @@ fn apply(workload: &str, n: usize) -> usize {
         ),
         // A template reading three `$context` fields of a realistic `$context`.
         "context" => (
-            Some(
-                "#set($r = $input.path('$'))\n{\"id\": \"$r.id\", \"requestId\": \"$context.requestId\", \
-                 \"stage\": \"$context.stage\", \"ip\": \"$context.identity.sourceIp\"}"
-                    .to_owned(),
-            ),
+            Some(apigw_benches::CONTEXT_TEMPLATE.to_owned()),
             read("w1_small.body.json"),
         ),
         "w3" => (

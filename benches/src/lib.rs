@@ -128,6 +128,12 @@ pub fn apply_spec(template: Option<&str>) -> IntegrationSpec {
     spec
 }
 
+/// A W1-sized template reading three fields of [`typical_context`] (the apply bench's
+/// `context_fields` and the callgrind probe's `apply-context`).
+pub const CONTEXT_TEMPLATE: &str = "#set($r = $input.path('$'))\n{\"id\": \"$r.id\", \
+     \"requestId\": \"$context.requestId\", \"stage\": \"$context.stage\", \
+     \"ip\": \"$context.identity.sourceIp\"}";
+
 /// The `$context` of a typical request through a REST API stage (the fields API Gateway
 /// fills for an unauthenticated call), without `requestId`.
 ///

@@ -135,6 +135,13 @@ fn rows() -> Vec<Row> {
             None,
         ),
         r(
+            "apply · W1 body, three fields of a typical 20-field `$context`",
+            "apply_context_fields/apply",
+            Some("apply_context_fields/baseline_compile_per_call"),
+            PerElement(1.0),
+            None,
+        ),
+        r(
             "apply · W2 full",
             "apply_w2_list/apply",
             Some("apply_w2_list/baseline_compile_per_call"),
