@@ -1457,6 +1457,13 @@ impl Doc {
                 _ => return false,
             },
         };
+        self.print_node(v, out)
+    }
+
+    /// Prints node `v` when it is a scalar other than `null`: `true` when printed.
+    #[inline(always)]
+    pub(crate) fn print_node(&self, v: u32, out: &mut String) -> bool {
+        let tape = &*self.tape;
         match tape.nodes[v as usize] {
             Node::Str {
                 start,
