@@ -108,6 +108,12 @@ pub(crate) struct RefNode {
     pub plain: bool,
     /// The first part is a property other than `class`/`Class` (a map key or JSON member).
     pub prop0: bool,
+    /// How many leading parts are steps a JSON tape answers by itself: properties other
+    /// than `class`/`Class` and indexes by a non-negative integer literal (`$r.tags[0]`).
+    pub tape_steps: u8,
+    /// No escape, no prefix, not a runt, at least one part, and every part a tape step:
+    /// printable straight from a JSON tape when the root holds a document.
+    pub tape_print: bool,
 }
 
 /// The properties of a `$foreach` scope read without a method call.
@@ -139,11 +145,27 @@ impl RefNode {
             (1, Some("last")) => LoopProp::Last,
             _ => LoopProp::None,
         };
+        let steps = self
+            .parts
+            .iter()
+            .take_while(|p| match p {
+                Part::Prop(name, _) => &**name != "class" && &**name != "Class",
+                Part::Index(Expr::Int(n), _) => *n >= 0,
+                _ => false,
+            })
+            .count();
+        self.tape_steps = u8::try_from(steps).unwrap_or(u8::MAX);
         self.plain = self.kind != RefKind::Runt
             && !self.escaped
             && self.esc_prefix.is_empty()
             && self.more_prefix.is_empty()
             && (self.parts.is_empty() || (self.parts.len() == 1 && self.prop0));
+        self.tape_print = self.kind != RefKind::Runt
+            && !self.escaped
+            && self.esc_prefix.is_empty()
+            && self.more_prefix.is_empty()
+            && !self.parts.is_empty()
+            && usize::from(self.tape_steps) == self.parts.len();
         self
     }
 }

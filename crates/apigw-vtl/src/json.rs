@@ -76,18 +76,57 @@ pub(crate) struct Doc {
 /// assert!(text.value_at(&[JsonStep::Key("x")], Value::list).is_none());
 /// assert_eq!(text.value(Value::list).to_string(), "{a={b=[1, 123456789012345678901234]}}");
 /// ```
-pub struct JsonText(Rc<Tape>);
+pub struct JsonText(
+    /// Always `Some` but while the last handle is dropped (its tape may then be kept whole
+    /// for the thread's next text, see [`SPARE_TAPE`]).
+    Option<Rc<Tape>>,
+);
+
+impl JsonText {
+    /// The shared tape.
+    #[inline(always)]
+    fn rc(&self) -> &Rc<Tape> {
+        self.0
+            .as_ref()
+            .expect("a JsonText holds its tape until dropped")
+    }
+
+    /// A handle on `text` laid out on a tape: the thread's spare tape refilled when there is
+    /// one (no allocation at all for a small text), else a new one.
+    fn laid_out(text: &str) -> Option<JsonText> {
+        let mut spare = SPARE_TAPE.try_with(Cell::take).ok().flatten();
+        if let Some(tape) = spare.as_mut().and_then(Rc::get_mut) {
+            if lay_out(text, &mut tape.nodes, &mut tape.text) {
+                tape.handles.set(1);
+                return Some(JsonText(spare));
+            }
+            tape.nodes.clear();
+            tape.text.clear();
+            let _ = SPARE_TAPE.try_with(|s| s.set(spare));
+            return None;
+        }
+        tape_str(text).map(|t| JsonText(Some(Rc::new(t))))
+    }
+}
+
+thread_local! {
+    /// The tape of the last small text whose handles and readings were all dropped on this
+    /// thread, emptied (its buffers' capacity kept), for the next text: a service reads one
+    /// body after another, so most texts then cost no allocation.
+    static SPARE_TAPE: Cell<Option<Rc<Tape>>> = const { Cell::new(None) };
+}
 
 impl Clone for JsonText {
     fn clone(&self) -> Self {
-        self.0.handles.set(self.0.handles.get() + 1);
-        JsonText(self.0.clone())
+        let rc = self.rc();
+        rc.handles.set(rc.handles.get() + 1);
+        JsonText(Some(rc.clone()))
     }
 }
 
 impl Drop for JsonText {
     fn drop(&mut self) {
-        let tape = &*self.0;
+        let tape = &**self.rc();
         let handles = tape.handles.get() - 1;
         tape.handles.set(handles);
         if handles > 0 {
@@ -102,6 +141,17 @@ impl Drop for JsonText {
                 let made = std::mem::take(&mut *doc.made.borrow_mut());
                 drop(made);
             }
+        }
+        // No reading left either: the tape is kept whole for the thread's next text.
+        let mut rc = self.0.take();
+        if let Some(tape) = rc.as_mut().and_then(Rc::get_mut)
+            && tape.text.capacity() <= Spare::MAX_TEXT
+            && tape.nodes.capacity() <= Spare::MAX_TEXT / 4 + 8
+        {
+            tape.nodes.clear();
+            tape.text.clear();
+            // During thread teardown the spare is gone: the tape is then simply freed.
+            let _ = SPARE_TAPE.try_with(|spare| spare.set(rc));
         }
     }
 }
@@ -138,7 +188,7 @@ impl JsonText {
     /// Checks and lays out `text` (one JSON value, optionally surrounded by whitespace);
     /// `None` when the reader cannot settle it exactly (see [`Value::from_json`]).
     pub fn parse(text: &[u8]) -> Option<JsonText> {
-        tape(text).map(|t| JsonText(Rc::new(t)))
+        JsonText::laid_out(std::str::from_utf8(text).ok()?)
     }
 
     /// [`JsonText::parse`] of a text already known to be UTF-8 (a caller that has checked
@@ -151,7 +201,7 @@ impl JsonText {
     /// assert!(JsonText::parse_str("[1,]").is_none());
     /// ```
     pub fn parse_str(text: &str) -> Option<JsonText> {
-        tape_str(text).map(|t| JsonText(Rc::new(t)))
+        JsonText::laid_out(text)
     }
 
     /// The whole document as a template value; arrays materialize as `array(elements)`.
@@ -170,10 +220,10 @@ impl JsonText {
         let node = self.find(steps)?;
         // A scalar needs no reading (nothing of it can be materialized).
         if !matches!(
-            self.0.nodes[node as usize],
+            self.rc().nodes[node as usize],
             Node::Object { .. } | Node::Array { .. }
         ) {
-            return Some(self.0.scalar_value(node));
+            return Some(self.rc().scalar_value(node));
         }
         Some(self.reading(array).value_at(node))
     }
@@ -193,7 +243,7 @@ impl JsonText {
     /// ```
     pub fn scalar_at(&self, steps: &[JsonStep<'_>]) -> Option<JsonScalar<'_>> {
         let node = self.find(steps)?;
-        let tape = &*self.0;
+        let tape = &**self.rc();
         Some(match tape.nodes[node as usize] {
             Node::Object { .. } | Node::Array { .. } => JsonScalar::Container,
             Node::Str { .. } => match tape.raw_str(node) {
@@ -216,7 +266,7 @@ impl JsonText {
 
     /// The node at a definite path.
     fn find(&self, steps: &[JsonStep<'_>]) -> Option<u32> {
-        let tape = &*self.0;
+        let tape = &**self.rc();
         let mut node = 0u32;
         for step in steps {
             node = match (*step, tape.nodes[node as usize]) {
@@ -237,17 +287,17 @@ impl JsonText {
 
     fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {
         let doc = Rc::new(Doc {
-            tape: self.0.clone(),
+            tape: self.rc().clone(),
             array,
             made: RefCell::default(),
             any_made: Cell::new(false),
         });
         let weak = Rc::downgrade(&doc);
-        let mut first = self.0.first.borrow_mut();
+        let mut first = self.rc().first.borrow_mut();
         if first.is_none() {
             *first = Some(weak);
         } else {
-            self.0.more.borrow_mut().push(weak);
+            self.rc().more.borrow_mut().push(weak);
         }
         doc
     }
@@ -256,7 +306,7 @@ impl JsonText {
     /// outlive any `JsonText`.
     pub(crate) fn value_built(&self, array: fn(Vec<Value>) -> Value) -> Value {
         let doc = Rc::new(Doc {
-            tape: self.0.clone(),
+            tape: self.rc().clone(),
             array,
             made: RefCell::default(),
             any_made: Cell::new(false),
@@ -270,8 +320,8 @@ impl std::fmt::Debug for JsonText {
         write!(
             f,
             "JsonText({} bytes, {} nodes)",
-            self.0.text.len(),
-            self.0.nodes.len()
+            self.rc().text.len(),
+            self.rc().nodes.len()
         )
     }
 }
@@ -333,29 +383,18 @@ pub(crate) fn read(text: &[u8], array: fn(Vec<Value>) -> Value) -> Option<Value>
     JsonText::parse(text).map(|t| t.value_built(array))
 }
 
-/// Checks `text` and lays it out on a tape.
+/// Checks `text` and lays it out on a new tape (the differential tests compare tapes).
+#[cfg(test)]
 fn tape(text: &[u8]) -> Option<Tape> {
-    // Validated once: strings are then sliced at quotes (ASCII, so on character boundaries).
     tape_str(std::str::from_utf8(text).ok()?)
 }
 
-/// [`tape`] of a text known to be UTF-8.
+/// Lays a text known to be UTF-8 out on a new tape (validated once: strings are then sliced
+/// at quotes, ASCII, so on character boundaries).
 #[inline]
 fn tape_str(checked: &str) -> Option<Tape> {
-    u32::try_from(checked.len()).ok()?;
     let (mut nodes, mut text) = Spare::take();
-    text.push_str(checked);
-    let bytes = text.as_bytes();
-    nodes.reserve(bytes.len() / 4 + 8);
-    let end = MEMO.with(|memo| match memo.try_borrow_mut() {
-        Ok(mut memo) => value(bytes, ws(bytes, 0), &mut nodes, 0, &mut memo),
-        // Only when reading JSON while reading JSON (not done today): a memo of its own.
-        Err(_) => {
-            let mut fresh = Memo::EMPTY;
-            value(bytes, ws(bytes, 0), &mut nodes, 0, &mut fresh)
-        }
-    });
-    if end.is_none_or(|p| ws(bytes, p) != bytes.len()) {
+    if !lay_out(checked, &mut nodes, &mut text) {
         Spare::give(nodes, text);
         return None;
     }
@@ -366,6 +405,27 @@ fn tape_str(checked: &str) -> Option<Tape> {
         first: RefCell::default(),
         more: RefCell::default(),
     })
+}
+
+/// Lays `checked` out into the empty `nodes` and `text`: `false` when the reader cannot
+/// settle it (the buffers are then left to be emptied by the caller).
+#[inline]
+fn lay_out(checked: &str, nodes: &mut Vec<Node>, text: &mut String) -> bool {
+    if u32::try_from(checked.len()).is_err() {
+        return false;
+    }
+    text.push_str(checked);
+    let bytes = text.as_bytes();
+    nodes.reserve(bytes.len() / 4 + 8);
+    let end = MEMO.with(|memo| match memo.try_borrow_mut() {
+        Ok(mut memo) => value(bytes, ws(bytes, 0), nodes, 0, &mut memo),
+        // Only when reading JSON while reading JSON (not done today): a memo of its own.
+        Err(_) => {
+            let mut fresh = Memo::EMPTY;
+            value(bytes, ws(bytes, 0), nodes, 0, &mut fresh)
+        }
+    });
+    end.is_some_and(|p| ws(bytes, p) == bytes.len())
 }
 
 impl Drop for Tape {
@@ -1457,6 +1517,13 @@ impl Doc {
                 _ => return false,
             },
         };
+        self.print_node(v, out)
+    }
+
+    /// Prints node `v` when it is a scalar other than `null`: `true` when printed.
+    #[inline(always)]
+    pub(crate) fn print_node(&self, v: u32, out: &mut String) -> bool {
+        let tape = &*self.tape;
         match tape.nodes[v as usize] {
             Node::Str {
                 start,
@@ -1557,13 +1624,62 @@ impl std::fmt::Debug for Doc {
 mod spare_tests {
     use super::*;
 
+    /// The text capacity the thread keeps for its next text: a whole spare tape's, else
+    /// spare buffers'.
     fn spare_capacity() -> Option<usize> {
-        SPARE.with(|spare| {
+        let whole = SPARE_TAPE.with(|spare| {
             let kept = spare.take();
-            let capacity = kept.as_ref().map(|(_, text)| text.capacity());
+            let capacity = kept.as_ref().map(|tape| tape.text.capacity());
             spare.set(kept);
             capacity
+        });
+        whole.or_else(|| {
+            SPARE.with(|spare| {
+                let kept = spare.take();
+                let capacity = kept.as_ref().map(|(_, text)| text.capacity());
+                spare.set(kept);
+                capacity
+            })
         })
+    }
+
+    #[test]
+    fn a_text_whose_values_are_all_dropped_leaves_its_tape_for_the_next() {
+        let spare_ptr = || {
+            SPARE_TAPE.with(|spare| {
+                let kept = spare.take();
+                let ptr = kept.as_ref().map(Rc::as_ptr);
+                spare.set(kept);
+                ptr
+            })
+        };
+        let text = JsonText::parse(br#"{"a": [1, {"b": "x"}]}"#).unwrap();
+        let value = text.value(Value::list);
+        let copy = text.clone();
+        drop(text);
+        // A handle, then a reading, still alive: the tape is not kept yet.
+        assert!(spare_ptr().is_none_or(|p| p != Rc::as_ptr(copy.rc())));
+        let tape = Rc::as_ptr(copy.rc());
+        drop(copy);
+        assert_ne!(spare_ptr(), Some(tape));
+        drop(value);
+        // (The reading held the tape: dropped after the last handle, the tape was freed.)
+        let text = JsonText::parse(br#"[true]"#).unwrap();
+        let tape = Rc::as_ptr(text.rc());
+        drop(text);
+        assert_eq!(spare_ptr(), Some(tape));
+        // The next text is laid out on it and reads its own values; a refused text leaves it
+        // empty for the one after.
+        let next = JsonText::parse(br#"{"z": [null, "y"]}"#).unwrap();
+        assert_eq!(Rc::as_ptr(next.rc()), tape);
+        assert_eq!(next.value(Value::list).to_string(), "{z=[null, y]}");
+        let other = JsonText::parse(br#"[2]"#).unwrap();
+        assert_eq!(other.value(Value::list).to_string(), "[2]");
+        drop((next, other));
+        assert!(JsonText::parse(br#"{"a": [1, }"#).is_none());
+        let again = JsonText::parse(br#""s""#).unwrap();
+        assert_eq!(again.value(Value::list).to_string(), "s");
+        assert_eq!(again.rc().text, "\"s\"");
     }
 
     #[test]

@@ -199,14 +199,16 @@ pub struct Options {
 /// ```
 #[derive(Default)]
 pub struct Context<'h> {
-    vars: HashMap<String, Value>,
+    /// The variables set, made on the first [`Context::insert`] (a context that only has a
+    /// host, as API Gateway's renders, builds no map).
+    vars: Option<HashMap<String, Value>>,
     host: Option<&'h dyn Host>,
 }
 
 impl std::fmt::Debug for Context<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
-            .field("vars", &self.vars)
+            .field("vars", self.vars.as_ref().unwrap_or(&HashMap::new()))
             .field("host", &self.host.is_some())
             .finish()
     }
@@ -216,7 +218,7 @@ impl<'h> Context<'h> {
     /// Creates an empty context.
     pub fn new() -> Self {
         Context {
-            vars: HashMap::new(),
+            vars: None,
             host: None,
         }
     }
@@ -224,7 +226,9 @@ impl<'h> Context<'h> {
     /// Sets a variable (a `null` value makes the name undefined, as
     /// `VelocityContext.put` of null does not define it usefully).
     pub fn insert(&mut self, name: impl Into<String>, value: Value) -> &mut Self {
-        self.vars.insert(name.into(), value);
+        self.vars
+            .get_or_insert_with(HashMap::new)
+            .insert(name.into(), value);
         self
     }
 
@@ -241,8 +245,8 @@ impl<'h> Context<'h> {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<Value> {
-        if !self.vars.is_empty()
-            && let Some(v) = self.vars.get(name)
+        if let Some(vars) = &self.vars
+            && let Some(v) = vars.get(name)
         {
             return Some(v.clone());
         }

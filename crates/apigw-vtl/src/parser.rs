@@ -619,6 +619,8 @@ impl<'s, 'n> Parser<'s, 'n> {
                 loop_prop: LoopProp::None,
                 plain: false,
                 prop0: false,
+                tape_steps: 0,
+                tape_print: false,
             }
             .classified());
         }
@@ -653,6 +655,8 @@ impl<'s, 'n> Parser<'s, 'n> {
             loop_prop: LoopProp::None,
             plain: false,
             prop0: false,
+            tape_steps: 0,
+            tape_print: false,
         }
         .classified())
     }

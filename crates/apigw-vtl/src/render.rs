@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::ast::*;
 use crate::error::{Error, ErrorKind};
 use crate::host::Call;
+use crate::json::{Doc, Lookup};
 use crate::methods;
 use crate::parser::{Names, Parser};
 use crate::value::{JMap, LoopScope, V, Value, java_equals};
@@ -235,6 +236,39 @@ fn loop_condition(e: &Expr, slots: &[Slot], env: &Env<'_>) -> Option<bool> {
         LoopProp::First => s.index.get() == 0,
         _ => !s.has_next.get(),
     })
+}
+
+/// Where [`tape_walk`] ended.
+enum TapeWalk {
+    /// At this node, after this many parts (a step the tape cannot answer, or the end).
+    At(u32, usize),
+    /// A member is missing: the reference is null.
+    Absent,
+}
+
+/// Walks `steps` (properties other than `class` and non-negative integer indexes, see
+/// [`RefNode::tape_steps`]) from node `node` of `doc` as far as the tape answers them alone,
+/// as [`methods::get_property`] and [`methods::index`] would: it stops before a container that
+/// has been materialized, a step on a node of the wrong kind, or an index out of range (the
+/// general path then reads the rest, with the same result).
+#[inline]
+fn tape_walk(doc: &Doc, mut node: u32, steps: &[Part]) -> TapeWalk {
+    for (n, p) in steps.iter().enumerate() {
+        let next = match p {
+            Part::Prop(name, _) => match doc.member(node, name) {
+                Lookup::Found(m) => Some(m),
+                Lookup::Absent => return TapeWalk::Absent,
+                Lookup::Materialize => None,
+            },
+            Part::Index(Expr::Int(k), _) => doc.element(node, i64::from(*k)),
+            _ => None,
+        };
+        match next {
+            Some(m) => node = m,
+            None => return TapeWalk::At(node, n),
+        }
+    }
+    TapeWalk::At(node, steps.len())
 }
 
 fn is_constant(e: &Expr) -> bool {
@@ -522,6 +556,17 @@ impl<'p, 'c> Renderer<'p, 'c> {
 
     #[inline(never)]
     fn render_ref_slow<'a>(&mut self, r: &'a RefNode, env: &'a Env<'a>, out: &mut String) -> R<()> {
+        // `$x.a.b[0]`, properties and literal indexes on a JSON document still on its tape:
+        // a scalar at the end is printed from there (no value made).
+        if r.tape_print
+            && env.caller.is_none()
+            && let Some(Slot::Val(Value(V::Json(doc, i)))) = self.slots.get(r.root as usize)
+            && let TapeWalk::At(node, n) = tape_walk(doc, *i, &r.parts)
+            && n == r.parts.len()
+            && doc.print_node(node, out)
+        {
+            return Ok(());
+        }
         if r.kind == RefKind::Runt {
             out.push_str(&r.root_name);
             return Ok(());
@@ -622,6 +667,24 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 .cloned()
                 .unwrap_or_else(Value::null);
             for p in &r.parts[1..] {
+                if v.is_null() {
+                    return Ok(v);
+                }
+                v = self.apply_part(&v, p, env)?;
+            }
+            return Ok(v);
+        }
+        // `$doc.a[0]…` on a JSON document still on its tape: the leading properties and
+        // literal indexes are walked there without cloning the document handle.
+        if r.tape_steps > 0
+            && env.caller.is_none()
+            && let Some(Slot::Val(Value(V::Json(doc, i)))) = self.slots.get(r.root as usize)
+        {
+            let (mut v, n) = match tape_walk(doc, *i, &r.parts[..usize::from(r.tape_steps)]) {
+                TapeWalk::Absent => return Ok(Value::null()),
+                TapeWalk::At(node, n) => (doc.value_at(node), n),
+            };
+            for p in &r.parts[n..] {
                 if v.is_null() {
                     return Ok(v);
                 }
