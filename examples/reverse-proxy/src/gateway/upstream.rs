@@ -38,24 +38,32 @@ pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
 /// names over in lower case and `integration.response.header.X` lookups are
 /// case-sensitive.
 fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut word_start = true;
-    for c in name.chars() {
-        out.push(if word_start {
-            c.to_ascii_uppercase()
-        } else {
-            c
-        });
-        word_start = c == '-';
+    // One copy, then the first letter of each `-`-separated word upper-cased in place (names
+    // are ASCII tokens; a position that is not a character boundary is left alone).
+    let mut out = name.to_owned();
+    let mut start = 0;
+    loop {
+        if let Some(first) = out.get_mut(start..=start) {
+            first.make_ascii_uppercase();
+        }
+        match name.as_bytes()[start..].iter().position(|&b| b == b'-') {
+            Some(dash) => start += dash + 1,
+            None => break,
+        }
     }
     out
 }
 
+/// The backend's headers as [`apigw_mapping::BackendResponse::headers`] takes them, in order,
+/// names spelled as backends send them ([`title_case`]).
 pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
-    headers
-        .iter()
-        .map(|(n, v)| (title_case(n.as_str()), v.clone()))
-        .collect()
+    let mut out = Vec::with_capacity(headers.len());
+    out.extend(
+        headers
+            .iter()
+            .map(|(n, v)| (title_case(n.as_str()), v.clone())),
+    );
+    out
 }
 
 /// What the routes know about one method from the stage's export, to skip per-request work no
