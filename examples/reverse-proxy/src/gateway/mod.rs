@@ -34,6 +34,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+mod connector;
 mod lambda_proxy;
 mod plan;
 mod upstream;
@@ -41,6 +42,7 @@ mod upstream;
 use crate::context::{self, Clock, ContextInput, RequestIds};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
+use connector::BackendConnector;
 use lambda_proxy::{proxy_event, proxy_result};
 use plan::{MethodPlan, StagePlan};
 use upstream::{
@@ -180,7 +182,7 @@ struct Shared {
     /// Serializes route rebuilds so the last one stored is built from the newest state; holds
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
-    client: Client<HttpsConnector<HttpConnector>, Body>,
+    client: Client<HttpsConnector<BackendConnector>, Body>,
     /// [`GatewayConfig::integration_buffer_bytes`] as permits (bytes); `None` when disabled.
     buffer_budget: Option<BufferBudget>,
     config: GatewayConfig,
@@ -228,7 +230,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(connector);
+        .wrap_connector(BackendConnector(connector));
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(30))
