@@ -435,7 +435,6 @@ struct RequestFacts<'a> {
     raw_path: &'a str,
     version: Version,
     peer: SocketAddr,
-    clock: Clock,
     /// `requestId`, `extendedRequestId`.
     ids: (&'a str, &'a str),
 }
@@ -638,7 +637,6 @@ impl Shared {
         req: Request<Incoming>,
         peer: SocketAddr,
     ) -> Response<Body> {
-        let clock = Clock::now();
         let request_ids = RequestIds::new();
         let request_id = request_ids.request_id();
         let extended_id = request_ids.extended_request_id();
@@ -680,7 +678,6 @@ impl Shared {
             raw_path,
             version,
             peer,
-            clock,
             ids,
         };
         let routed = stage_route.plan.route(http_method, rest);
@@ -824,7 +821,9 @@ impl Shared {
             },
             source_ip: &source_ip,
             user_agent,
-            clock: f.clock,
+            // When the request arrived (routing took a few microseconds): read only for a
+            // full `$context`.
+            clock: Clock::now(),
         });
         RequestContext {
             headers,
@@ -956,12 +955,12 @@ impl Shared {
             let bytes = collect_limited(body, limit).await?;
             Ok::<_, IntegrationError>((parts, Fetched::Buffered(bytes, share)))
         };
-        let (parts, fetched) = tokio::time::timeout(timeout, fetch)
+        let (mut parts, fetched) = tokio::time::timeout(timeout, fetch)
             .await
             .map_err(|_| IntegrationError::Timeout)??;
         let mut backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(&parts.headers),
+            headers: backend_headers(std::mem::take(&mut parts.headers)),
             body: Bytes::new(),
             function_error: false,
         };
@@ -1074,11 +1073,11 @@ impl Shared {
         let payload = rendered
             .as_ref()
             .map_or_else(|| inv.ctx.body.clone(), |r| r.body.clone());
-        let (parts, bytes, share) = self.invoke_lambda(&inv, payload, timeout).await?;
+        let (mut parts, bytes, share) = self.invoke_lambda(&inv, payload, timeout).await?;
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(&parts.headers),
+            headers: backend_headers(std::mem::take(&mut parts.headers)),
             body: bytes,
             function_error,
         };

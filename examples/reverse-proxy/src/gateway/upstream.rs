@@ -55,14 +55,19 @@ fn title_case(name: &str) -> String {
 }
 
 /// The backend's headers as [`apigw_mapping::BackendResponse::headers`] takes them, in order,
-/// names spelled as backends send them ([`title_case`]).
-pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
+/// names spelled as backends send them ([`title_case`]); the values are moved, not copied.
+pub(super) fn backend_headers(headers: HeaderMap) -> Vec<(String, HeaderValue)> {
     let mut out = Vec::with_capacity(headers.len());
-    out.extend(
-        headers
-            .iter()
-            .map(|(n, v)| (title_case(n.as_str()), v.clone())),
-    );
+    let mut name: Option<HeaderName> = None;
+    for (next, value) in headers {
+        // `None`: another value of the previous name.
+        if next.is_some() {
+            name = next;
+        }
+        if let Some(n) = &name {
+            out.push((title_case(n.as_str()), value));
+        }
+    }
     out
 }
 
@@ -588,6 +593,26 @@ fn absolute_uri(url: String) -> Result<Uri, IntegrationError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn backend_header_order() {
+        let mut h = HeaderMap::new();
+        h.append("content-type", HeaderValue::from_static("a/b"));
+        h.append("set-cookie", HeaderValue::from_static("1"));
+        h.append("x-one", HeaderValue::from_static("x"));
+        h.append("set-cookie", HeaderValue::from_static("2"));
+        let names: Vec<(String, String)> = backend_headers(h.clone())
+            .into_iter()
+            .map(|(n, v)| (n, v.to_str().unwrap().to_owned()))
+            .collect();
+        let expected: Vec<(String, String)> = h
+            .iter()
+            .map(|(n, v)| (title_case(n.as_str()), v.to_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(names[1], ("Set-Cookie".to_owned(), "1".to_owned()));
+        assert_eq!(names[2], ("Set-Cookie".to_owned(), "2".to_owned()));
+    }
 
     #[test]
     fn header_spelling() {
