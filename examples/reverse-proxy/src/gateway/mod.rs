@@ -1260,10 +1260,16 @@ impl BufferBudget {
         let share = u32::try_from(declared)
             .unwrap_or(u32::MAX)
             .clamp(1, self.total);
-        Arc::clone(&self.permits)
-            .acquire_many_owned(share)
-            .await
-            .ok()
+        // Taken at once when free (the semaphore's own first step, without building and
+        // polling its waiting future), else waited for in turn.
+        match Arc::clone(&self.permits).try_acquire_many_owned(share) {
+            Ok(permit) => Some(permit),
+            Err(tokio::sync::TryAcquireError::Closed) => None,
+            Err(tokio::sync::TryAcquireError::NoPermits) => Arc::clone(&self.permits)
+                .acquire_many_owned(share)
+                .await
+                .ok(),
+        }
     }
 }
 
