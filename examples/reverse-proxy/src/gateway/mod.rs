@@ -28,13 +28,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 mod connector;
+mod drain;
 mod lambda_proxy;
 mod plan;
 mod upstream;
@@ -335,7 +335,7 @@ async fn serve_loop<M, S, F>(
     S: Fn(Request<Incoming>) -> F + Send + 'static,
     F: Future<Output = Result<Response<Body>, Infallible>> + Send + 'static,
 {
-    let graceful = GracefulShutdown::new();
+    let drain = Arc::new(drain::Drain::default());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // A timer enables hyper's HTTP/1 header read timeout (30 s) and HTTP/2 keep-alive.
     builder
@@ -370,9 +370,11 @@ async fn serve_loop<M, S, F>(
                 let conn = builder
                     .serve_connection(TokioIo::new(stream), service)
                     .into_owned();
-                let conn = graceful.watch(conn);
+                let registration = drain.register();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let conn = std::pin::pin!(conn);
+                    let served = registration.serve(conn, |c| c.graceful_shutdown()).await;
+                    if let Err(e) = served {
                         debug!(error = %e, %peer, "connection ended with an error");
                     }
                 });
@@ -382,7 +384,7 @@ async fn serve_loop<M, S, F>(
     }
     drop(listener);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drain.shutdown() => {}
         () = tokio::time::sleep(config.shutdown_grace) => warn!("shutdown grace period over; closing connections"),
     }
 }
