@@ -72,22 +72,24 @@ fn request_id_bytes() -> [u8; 36] {
     let (a, b) = (next_random(), next_random());
     // `format!` with five hex fields costs more than the random numbers: hex by hand.
     let mut s = [b'-'; 36];
-    put_hex(&mut s[0..8], a >> 32);
-    put_hex(&mut s[9..13], (a >> 16) & 0xffff);
+    put_hex::<8>(&mut s, 0, a >> 32);
+    put_hex::<4>(&mut s, 9, (a >> 16) & 0xffff);
     s[14] = b'4';
-    put_hex(&mut s[15..18], a & 0x0fff);
-    put_hex(&mut s[19..23], ((b >> 48) & 0x3fff) | 0x8000);
-    put_hex(&mut s[24..36], b & 0xffff_ffff_ffff);
+    put_hex::<3>(&mut s, 15, a & 0x0fff);
+    put_hex::<4>(&mut s, 19, ((b >> 48) & 0x3fff) | 0x8000);
+    put_hex::<12>(&mut s, 24, b & 0xffff_ffff_ffff);
     s
 }
 
-/// Writes the low `out.len()` hex digits of `v` into `out` (lower case, zero-padded).
-fn put_hex(out: &mut [u8], v: u64) {
+/// Writes the low `N` hex digits of `v` into `out[at..at + N]` (lower case, zero-padded); the
+/// digit count is a constant, so the loop unrolls.
+fn put_hex<const N: usize>(out: &mut [u8; 36], at: usize, v: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let n = out.len();
-    for (i, c) in out.iter_mut().enumerate() {
-        *c = HEX[((v >> (4 * (n - 1 - i))) & 0xf) as usize];
+    let mut digits = [0u8; N];
+    for (i, c) in digits.iter_mut().enumerate() {
+        *c = HEX[((v >> (4 * (N - 1 - i))) & 0xf) as usize];
     }
+    out[at..at + N].copy_from_slice(&digits);
 }
 
 /// An `extendedRequestId` / `x-amz-apigw-id` in API Gateway's shape (16 characters, ends in
@@ -97,14 +99,16 @@ pub fn extended_request_id() -> String {
 }
 
 fn extended_request_id_bytes() -> [u8; 16] {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut r = next_random();
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut s = [b'='; 16];
-    for c in &mut s[..15] {
-        *c = ALPHABET[(r % 62) as usize];
-        r /= 62;
-        if r == 0 {
-            r = next_random();
+    // Base-62 digits of two random fractions (8 and 7 digits, about 6 bits each of their 64):
+    // multiplying the fraction by 62 gives the next digit as its integer part, no division.
+    for chunk in s[..15].chunks_mut(8) {
+        let mut fraction = next_random();
+        for c in chunk {
+            let product = u128::from(fraction) * 62;
+            *c = ALPHABET[(product >> 64) as usize];
+            fraction = product as u64;
         }
     }
     s
@@ -364,6 +368,30 @@ mod tests {
         let ext = extended_request_id();
         assert_eq!(ext.len(), 16);
         assert!(ext.ends_with('='));
+        assert!(ext[..15].bytes().all(|c| c.is_ascii_alphanumeric()));
+        // Every position takes all 62 characters (the last digits of each random fraction
+        // included) and every hex digit.
+        let mut ext_seen = [[false; 128]; 15];
+        let mut hex_seen = [[false; 128]; 36];
+        for _ in 0..4000 {
+            let ids = RequestIds::new();
+            for (seen, c) in ext_seen.iter_mut().zip(ids.extended_request_id().bytes()) {
+                seen[usize::from(c)] = true;
+            }
+            for (seen, c) in hex_seen.iter_mut().zip(ids.request_id().bytes()) {
+                seen[usize::from(c)] = true;
+            }
+        }
+        for (i, seen) in ext_seen.iter().enumerate() {
+            assert_eq!(seen.iter().filter(|s| **s).count(), 62, "position {i}");
+        }
+        for i in [0, 7, 9, 12, 15, 17, 20, 22, 24, 35] {
+            assert_eq!(
+                hex_seen[i].iter().filter(|s| **s).count(),
+                16,
+                "position {i}"
+            );
+        }
     }
 
     #[test]

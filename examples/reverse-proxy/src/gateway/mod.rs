@@ -28,12 +28,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+mod connector;
+mod drain;
 mod lambda_proxy;
 mod plan;
 mod upstream;
@@ -41,6 +42,7 @@ mod upstream;
 use crate::context::{self, Clock, ContextInput, RequestIds};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
+use connector::BackendConnector;
 use lambda_proxy::{proxy_event, proxy_result};
 use plan::{MethodPlan, StagePlan};
 use upstream::{
@@ -180,7 +182,7 @@ struct Shared {
     /// Serializes route rebuilds so the last one stored is built from the newest state; holds
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
-    client: Client<HttpsConnector<HttpConnector>, Body>,
+    client: Client<HttpsConnector<BackendConnector>, Body>,
     /// [`GatewayConfig::integration_buffer_bytes`] as permits (bytes); `None` when disabled.
     buffer_budget: Option<BufferBudget>,
     config: GatewayConfig,
@@ -228,7 +230,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
-        .wrap_connector(connector);
+        .wrap_connector(BackendConnector(connector));
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(30))
@@ -333,7 +335,7 @@ async fn serve_loop<M, S, F>(
     S: Fn(Request<Incoming>) -> F + Send + 'static,
     F: Future<Output = Result<Response<Body>, Infallible>> + Send + 'static,
 {
-    let graceful = GracefulShutdown::new();
+    let drain = Arc::new(drain::Drain::default());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // A timer enables hyper's HTTP/1 header read timeout (30 s) and HTTP/2 keep-alive.
     builder
@@ -368,9 +370,11 @@ async fn serve_loop<M, S, F>(
                 let conn = builder
                     .serve_connection(TokioIo::new(stream), service)
                     .into_owned();
-                let conn = graceful.watch(conn);
+                let registration = drain.register();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let conn = std::pin::pin!(conn);
+                    let served = registration.serve(conn, |c| c.graceful_shutdown()).await;
+                    if let Err(e) = served {
                         debug!(error = %e, %peer, "connection ended with an error");
                     }
                 });
@@ -380,7 +384,7 @@ async fn serve_loop<M, S, F>(
     }
     drop(listener);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drain.shutdown() => {}
         () = tokio::time::sleep(config.shutdown_grace) => warn!("shutdown grace period over; closing connections"),
     }
 }
@@ -433,7 +437,6 @@ struct RequestFacts<'a> {
     raw_path: &'a str,
     version: Version,
     peer: SocketAddr,
-    clock: Clock,
     /// `requestId`, `extendedRequestId`.
     ids: (&'a str, &'a str),
 }
@@ -636,7 +639,6 @@ impl Shared {
         req: Request<Incoming>,
         peer: SocketAddr,
     ) -> Response<Body> {
-        let clock = Clock::now();
         let request_ids = RequestIds::new();
         let request_id = request_ids.request_id();
         let extended_id = request_ids.extended_request_id();
@@ -678,7 +680,6 @@ impl Shared {
             raw_path,
             version,
             peer,
-            clock,
             ids,
         };
         let routed = stage_route.plan.route(http_method, rest);
@@ -822,7 +823,9 @@ impl Shared {
             },
             source_ip: &source_ip,
             user_agent,
-            clock: f.clock,
+            // When the request arrived (routing took a few microseconds): read only for a
+            // full `$context`.
+            clock: Clock::now(),
         });
         RequestContext {
             headers,
@@ -954,12 +957,12 @@ impl Shared {
             let bytes = collect_limited(body, limit).await?;
             Ok::<_, IntegrationError>((parts, Fetched::Buffered(bytes, share)))
         };
-        let (parts, fetched) = tokio::time::timeout(timeout, fetch)
+        let (mut parts, fetched) = tokio::time::timeout(timeout, fetch)
             .await
             .map_err(|_| IntegrationError::Timeout)??;
         let mut backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(&parts.headers),
+            headers: backend_headers(std::mem::take(&mut parts.headers)),
             body: Bytes::new(),
             function_error: false,
         };
@@ -1072,11 +1075,11 @@ impl Shared {
         let payload = rendered
             .as_ref()
             .map_or_else(|| inv.ctx.body.clone(), |r| r.body.clone());
-        let (parts, bytes, share) = self.invoke_lambda(&inv, payload, timeout).await?;
+        let (mut parts, bytes, share) = self.invoke_lambda(&inv, payload, timeout).await?;
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(&parts.headers),
+            headers: backend_headers(std::mem::take(&mut parts.headers)),
             body: bytes,
             function_error,
         };
@@ -1259,10 +1262,16 @@ impl BufferBudget {
         let share = u32::try_from(declared)
             .unwrap_or(u32::MAX)
             .clamp(1, self.total);
-        Arc::clone(&self.permits)
-            .acquire_many_owned(share)
-            .await
-            .ok()
+        // Taken at once when free (the semaphore's own first step, without building and
+        // polling its waiting future), else waited for in turn.
+        match Arc::clone(&self.permits).try_acquire_many_owned(share) {
+            Ok(permit) => Some(permit),
+            Err(tokio::sync::TryAcquireError::Closed) => None,
+            Err(tokio::sync::TryAcquireError::NoPermits) => Arc::clone(&self.permits)
+                .acquire_many_owned(share)
+                .await
+                .ok(),
+        }
     }
 }
 

@@ -23,6 +23,8 @@ enum Part {
 #[derive(Debug)]
 struct Resource {
     parts: Vec<Part>,
+    /// How many path parameters a match yields (its `{param}` and `{name+}` parts).
+    params: usize,
     /// (HTTP method, index into [`StagePlan::methods`]).
     methods: Vec<(String, usize)>,
 }
@@ -86,8 +88,13 @@ impl StagePlan {
                         Part::Greedy(_) => 1,
                     })
                     .collect();
+                let params = parts
+                    .iter()
+                    .filter(|p| !matches!(p, Part::Literal(_)))
+                    .count();
                 let resource = Resource {
                     parts,
+                    params,
                     methods: Vec::new(),
                 };
                 resources.push((m.resource_path.clone(), rank, resource));
@@ -109,7 +116,7 @@ impl StagePlan {
     /// most specific resource matching the path, then its exact method or else its `ANY`
     /// (none: no match, as [`Snapshot::route`]).
     pub(super) fn route(&self, http_method: &str, path: &str) -> Option<Routed> {
-        let segments = || path.split('/').filter(|s| !s.is_empty());
+        let segments = || Segments(path);
         let resource = self
             .resources
             .iter()
@@ -122,7 +129,7 @@ impl StagePlan {
                 .map(|(_, i)| *i)
         };
         let index = find(http_method).or_else(|| find("ANY"))?;
-        let mut path_parameters = Vec::new();
+        let mut path_parameters = Vec::with_capacity(resource.params);
         let mut segs = segments();
         for part in &resource.parts {
             match part {
@@ -134,8 +141,7 @@ impl StagePlan {
                     path_parameters.push((name.clone(), context::percent_decode(seg)));
                 }
                 Part::Greedy(name) => {
-                    let rest: Vec<&str> = segs.collect();
-                    path_parameters.push((name.clone(), context::percent_decode(&rest.join("/"))));
+                    path_parameters.push((name.clone(), context::percent_decode(&segs.rest())));
                     break;
                 }
             }
@@ -169,6 +175,38 @@ impl StagePlan {
         walked
             .filter(|m| m.resource_path == plan.resource_path && m.http_method == plan.http_method)
             .or_else(|| snapshot.method(&plan.resource_path, &plan.http_method))
+    }
+}
+
+/// The non-empty `/`-separated segments of a path.
+#[derive(Debug, Clone, Copy)]
+struct Segments<'a>(&'a str);
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.0.trim_start_matches('/');
+        if rest.is_empty() {
+            self.0 = rest;
+            return None;
+        }
+        let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+        let (segment, tail) = rest.split_at(end);
+        self.0 = tail;
+        Some(segment)
+    }
+}
+
+impl<'a> Segments<'a> {
+    /// The remaining segments joined by single slashes (empty ones dropped).
+    fn rest(self) -> std::borrow::Cow<'a, str> {
+        let trimmed = self.0.trim_matches('/');
+        if trimmed.contains("//") {
+            std::borrow::Cow::Owned(self.collect::<Vec<_>>().join("/"))
+        } else {
+            std::borrow::Cow::Borrowed(trimmed)
+        }
     }
 }
 
@@ -312,6 +350,8 @@ mod tests {
             "/g/h",
             "/g/h/i",
             "/g/x%2Fy/z",
+            "/g//x//y%20z/",
+            "/g/x/",
         ] {
             for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
                 let expected = snapshot.route(method, path).map(|r| {

@@ -38,24 +38,37 @@ pub(super) fn hop_by_hop(name: &HeaderName) -> bool {
 /// names over in lower case and `integration.response.header.X` lookups are
 /// case-sensitive.
 fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut word_start = true;
-    for c in name.chars() {
-        out.push(if word_start {
-            c.to_ascii_uppercase()
-        } else {
-            c
-        });
-        word_start = c == '-';
+    // One copy, then the first letter of each `-`-separated word upper-cased in place (names
+    // are ASCII tokens; a position that is not a character boundary is left alone).
+    let mut out = name.to_owned();
+    let mut start = 0;
+    loop {
+        if let Some(first) = out.get_mut(start..=start) {
+            first.make_ascii_uppercase();
+        }
+        match name.as_bytes()[start..].iter().position(|&b| b == b'-') {
+            Some(dash) => start += dash + 1,
+            None => break,
+        }
     }
     out
 }
 
-pub(super) fn backend_headers(headers: &HeaderMap) -> Vec<(String, HeaderValue)> {
-    headers
-        .iter()
-        .map(|(n, v)| (title_case(n.as_str()), v.clone()))
-        .collect()
+/// The backend's headers as [`apigw_mapping::BackendResponse::headers`] takes them, in order,
+/// names spelled as backends send them ([`title_case`]); the values are moved, not copied.
+pub(super) fn backend_headers(headers: HeaderMap) -> Vec<(String, HeaderValue)> {
+    let mut out = Vec::with_capacity(headers.len());
+    let mut name: Option<HeaderName> = None;
+    for (next, value) in headers {
+        // `None`: another value of the previous name.
+        if next.is_some() {
+            name = next;
+        }
+        if let Some(n) = &name {
+            out.push((title_case(n.as_str()), value));
+        }
+    }
+    out
 }
 
 /// What the routes know about one method from the stage's export, to skip per-request work no
@@ -580,6 +593,26 @@ fn absolute_uri(url: String) -> Result<Uri, IntegrationError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn backend_header_order() {
+        let mut h = HeaderMap::new();
+        h.append("content-type", HeaderValue::from_static("a/b"));
+        h.append("set-cookie", HeaderValue::from_static("1"));
+        h.append("x-one", HeaderValue::from_static("x"));
+        h.append("set-cookie", HeaderValue::from_static("2"));
+        let names: Vec<(String, String)> = backend_headers(h.clone())
+            .into_iter()
+            .map(|(n, v)| (n, v.to_str().unwrap().to_owned()))
+            .collect();
+        let expected: Vec<(String, String)> = h
+            .iter()
+            .map(|(n, v)| (title_case(n.as_str()), v.to_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(names[1], ("Set-Cookie".to_owned(), "1".to_owned()));
+        assert_eq!(names[2], ("Set-Cookie".to_owned(), "2".to_owned()));
+    }
 
     #[test]
     fn header_spelling() {
