@@ -11,21 +11,11 @@
 use std::hint::black_box;
 
 use apigw_benches::{apply_spec, read};
-use apigw_mapping::{
-    BackendResponse, GatewayHeaderValues, MethodResponse, RequestContext, compile,
-};
+use apigw_mapping::{GatewayHeaderValues, MethodResponse, compile};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use http::HeaderValue;
 
 fn bench_apply(c: &mut Criterion) {
-    let mut request = RequestContext::default();
-    request
-        .headers
-        .push(("Accept".into(), "application/json".into()));
-    request.context.insert(
-        "requestId".into(),
-        "c0ffee00-0000-4000-8000-000000000001".into(),
-    );
+    let request = apigw_benches::apply_request();
     for (name, vtl, body) in [
         ("w1_small", "w1_small.vtl", "w1_small.body.json"),
         ("w2_list", "w2_list.vtl", "w2_list.body.json"),
@@ -39,15 +29,7 @@ fn bench_apply(c: &mut Criterion) {
         let body = read(body);
         let spec = apply_spec(Some(&template));
         let compiled = compile(&spec).expect("workload template compiles");
-        let backend = BackendResponse {
-            status: 200,
-            headers: vec![(
-                "Content-Type".into(),
-                HeaderValue::from_static("application/json"),
-            )],
-            body: body.clone().into(),
-            function_error: false,
-        };
+        let backend = apigw_benches::json_backend(body.clone().into());
         let first = compiled.apply(&backend, &request);
         assert_eq!(first.status, 200, "{name}: {:?}", first.failure);
         if name == "w1_small" {
@@ -104,26 +86,11 @@ fn bench_apply(c: &mut Criterion) {
 /// A W1-sized template that reads three fields of a typical (20-field) `$context`, with its
 /// template-compiled-per-call baseline: what a render converts of `$context`.
 fn bench_context_fields(c: &mut Criterion) {
-    let mut request = RequestContext::default();
-    request
-        .headers
-        .push(("Accept".into(), "application/json".into()));
-    request.context.insert(
-        "requestId".into(),
-        "c0ffee00-0000-4000-8000-000000000001".into(),
-    );
+    let mut request = apigw_benches::apply_request();
     request.context.extend(apigw_benches::typical_context());
     let spec = apply_spec(Some(apigw_benches::CONTEXT_TEMPLATE));
     let compiled = compile(&spec).expect("the template compiles");
-    let backend = BackendResponse {
-        status: 200,
-        headers: vec![(
-            "Content-Type".into(),
-            HeaderValue::from_static("application/json"),
-        )],
-        body: read("w1_small.body.json").into(),
-        function_error: false,
-    };
+    let backend = apigw_benches::json_backend(read("w1_small.body.json").into());
     let first = compiled.apply(&backend, &request);
     assert_eq!(
         &first.body[..],

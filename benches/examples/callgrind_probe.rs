@@ -18,9 +18,8 @@
 use std::hint::black_box;
 
 use apigw_benches::{BenchHost, apply_spec, read};
-use apigw_mapping::{BackendResponse, RequestContext, compile};
+use apigw_mapping::compile;
 use apigw_vtl::{Context, JsonText, NullRendering, Options, Template, Value};
-use http::HeaderValue;
 
 fn apply(workload: &str, n: usize) -> usize {
     let (vtl, body) = match workload {
@@ -47,26 +46,11 @@ fn apply(workload: &str, n: usize) -> usize {
         _ => (None, read("w1_small.body.json")),
     };
     let compiled = compile(&apply_spec(vtl.as_deref())).expect("compiles");
-    let mut request = RequestContext::default();
-    request
-        .headers
-        .push(("Accept".into(), "application/json".into()));
-    request.context.insert(
-        "requestId".into(),
-        "c0ffee00-0000-4000-8000-000000000001".into(),
-    );
+    let mut request = apigw_benches::apply_request();
     if workload == "context" {
         request.context.extend(apigw_benches::typical_context());
     }
-    let backend = BackendResponse {
-        status: 200,
-        headers: vec![(
-            "Content-Type".into(),
-            HeaderValue::from_static("application/json"),
-        )],
-        body: body.into(),
-        function_error: false,
-    };
+    let backend = apigw_benches::json_backend(body.into());
     let first = compiled.apply(&backend, &request);
     assert_eq!(first.status, 200, "{:?}", first.failure);
     (0..n)

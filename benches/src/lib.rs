@@ -128,6 +128,45 @@ pub fn apply_spec(template: Option<&str>) -> IntegrationSpec {
     spec
 }
 
+/// The method request of the apply benches: `Accept: application/json` and a request id.
+///
+/// # Example
+/// ```
+/// let request = apigw_benches::apply_request();
+/// assert_eq!(request.header("accept"), Some("application/json"));
+/// assert!(request.context_str("requestId").is_some());
+/// ```
+pub fn apply_request() -> apigw_mapping::RequestContext {
+    let mut request = apigw_mapping::RequestContext::default();
+    request
+        .headers
+        .push(("Accept".into(), "application/json".into()));
+    request.context.insert(
+        "requestId".into(),
+        "c0ffee00-0000-4000-8000-000000000001".into(),
+    );
+    request
+}
+
+/// A backend's 200 answer of `body` as `application/json`.
+///
+/// # Example
+/// ```
+/// let backend = apigw_benches::json_backend("{}".into());
+/// assert_eq!((backend.status, &backend.body[..]), (200, &b"{}"[..]));
+/// ```
+pub fn json_backend(body: bytes::Bytes) -> apigw_mapping::BackendResponse {
+    apigw_mapping::BackendResponse {
+        status: 200,
+        headers: vec![(
+            "Content-Type".into(),
+            http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+        function_error: false,
+    }
+}
+
 /// A W1-sized template reading three fields of [`typical_context`] (the apply bench's
 /// `context_fields` and the callgrind probe's `apply-context`).
 pub const CONTEXT_TEMPLATE: &str = "#set($r = $input.path('$'))\n{\"id\": \"$r.id\", \
