@@ -888,7 +888,7 @@ fn body_json_call(
 ) -> Option<Vec<u8>> {
     if call.root != "input"
         || call.method != "json"
-        || !matches!(&call.args[..], [p] if p.trim() == "$")
+        || !matches!(&call.args[..], [p] if is_root_path(p))
     {
         return None;
     }
