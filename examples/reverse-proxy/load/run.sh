@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load test of apigw-proxy with wrk (issue 8): `wrk -t2 -c64 -d30s --latency` in ROUNDS rounds
-# (default 3), each running both
+# (default 5), each running both
 #   (a) bare-proxy (src/bin/bare-proxy.rs, plain hyper forwarding) → load-backend /pets/1
 #   (b) apigw-proxy GET /dev/pets/1, the demo's HTTP method (request parameter into the URI,
 #       header from the backend's JSON body, body template) → the same backend, while the API
@@ -18,7 +18,7 @@
 #
 # Usage: examples/reverse-proxy/load/run.sh [--no-build]
 # Needs: wrk (Debian package `wrk`), curl, and target/py-venv with boto3 (as .ci/run makes it).
-# Settings (environment): ROUNDS (3; 1 is the earlier single run a, b, c of 30 s each),
+# Settings (environment): ROUNDS (5; 1 is the earlier single run a, b, c of 30 s each),
 # DURATION (of every run: 30s, the issue's length), CONNECTIONS (64), THREADS (2),
 # REDEPLOYS (100), MIN_RATIO (0.85), MAX_RSS_MIB (32), CARGO_TARGET_DIR (target),
 # ENFORCE_TARGETS (1; with 0 a missed throughput or RSS target is reported but does not fail
@@ -29,7 +29,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "load: ROUNDS must be a positive integer" >&2; exit 1; }
 DURATION=${DURATION:-30s}
 CONNECTIONS=${CONNECTIONS:-64}
