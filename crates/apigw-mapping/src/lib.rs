@@ -100,7 +100,7 @@ pub fn util_object() -> apigw_vtl::Value {
     render::util_value()
 }
 
-use crate::headers::Assembly;
+use crate::headers::LaidOut;
 use crate::select::{Candidate, Selector};
 use crate::templates::TemplateSet;
 
@@ -306,11 +306,11 @@ impl GatewayHeaderValues {
     /// Adds the values to `headers`, the trace id only when `with_trace`.
     pub(crate) fn insert_into(&self, headers: &mut HeaderMap, with_trace: bool) {
         let trace = if with_trace { &self.trace_id } else { &None };
-        for (name, value) in [
-            (&GATEWAY_REQUEST_ID, &self.request_id),
-            (&GATEWAY_APIGW_ID, &self.apigw_id),
-            (&GATEWAY_TRACE_ID, trace),
-        ] {
+        for (name, value) in
+            GATEWAY_HEADER_NAMES
+                .iter()
+                .zip([&self.request_id, &self.apigw_id, trace])
+        {
             if let Some(v) = value {
                 headers.insert(name.clone(), v.clone());
             }
@@ -318,9 +318,13 @@ impl GatewayHeaderValues {
     }
 }
 
-static GATEWAY_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
-static GATEWAY_APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
-static GATEWAY_TRACE_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-trace-id");
+/// API Gateway's own headers, in the order they are added: `x-amzn-RequestId`,
+/// `x-amz-apigw-id`, `X-Amzn-Trace-Id`.
+pub(crate) static GATEWAY_HEADER_NAMES: [http::HeaderName; 3] = [
+    http::HeaderName::from_static("x-amzn-requestid"),
+    http::HeaderName::from_static("x-amz-apigw-id"),
+    http::HeaderName::from_static("x-amzn-trace-id"),
+];
 
 /// The bytes of a request's gateway header values, together, so that one allocation (the
 /// [`Bytes::from_owner`] block) holds them all.
@@ -369,6 +373,8 @@ struct CompiledResponse {
     templates: TemplateSet,
     /// `responseParameters`, parsed and placed at compile time.
     parameters: Vec<params::Parameter>,
+    /// The response's headers laid out (see [`headers::Layout`]).
+    layout: Option<headers::Layout>,
 }
 
 /// A method's integration responses, compiled once per deployment; immutable, `Send + Sync`,
@@ -470,6 +476,7 @@ impl CompiledIntegration {
                 &limits.templates,
             )?;
             let parameters = params::compile(ir.response_parameters.as_ref(), &origin)?;
+            let layout = headers::Layout::of(&parameters, spec.kind.sends_trace_id());
             responses.push(CompiledResponse {
                 status_code,
                 selection_pattern: ir.selection_pattern.as_deref().map(Box::from),
@@ -477,6 +484,7 @@ impl CompiledIntegration {
                 content_handling: ir.content_handling,
                 templates,
                 parameters,
+                layout,
             });
         }
         let candidates: Vec<Candidate<'_>> = spec
@@ -771,17 +779,12 @@ impl CompiledIntegration {
             backend.body.clone()
         };
         // Parameters read the raw integration response, before conversion (SPEC §1 step 4).
-        let mut assembly = Assembly {
-            map: std::mem::take(headers),
-        };
+        let mut assembly = LaidOut::new(std::mem::take(headers), chosen.layout.as_ref());
         let mut body_json = params::LazyBody::new(
             &raw_body,
             self.kind == IntegrationKind::Lambda && backend.function_error,
         );
-        let with_trace = matches!(
-            self.kind,
-            IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
-        );
+        let with_trace = self.kind.sends_trace_id();
         // API Gateway's own header values, built now so that parameters mapping the same
         // context values share them.
         let ids = ContextIds::of(request);
@@ -793,6 +796,8 @@ impl CompiledIntegration {
                 &built
             }
         };
+        // Which parameter emits: `evaluate` goes through them in order, once each.
+        let mut index = 0;
         if let Err(failure) = params::evaluate(
             &chosen.parameters,
             backend,
@@ -800,7 +805,16 @@ impl CompiledIntegration {
             &ids,
             &mut body_json,
             gateway_values,
-            |placement, value| assembly.mapped(placement, value),
+            |placement, value| {
+                while chosen
+                    .parameters
+                    .get(index)
+                    .is_some_and(|p| !std::ptr::eq(&p.placement, placement))
+                {
+                    index += 1;
+                }
+                assembly.mapped(index, placement, value);
+            },
         ) {
             return Err(Box::new(self.gateway.respond(request, failure)));
         }
@@ -907,9 +921,7 @@ impl CompiledIntegration {
             }
         }
 
-        assembly.default_content_type();
-        *headers = assembly.map;
-        gateway_values.insert_into(headers, with_trace);
+        *headers = assembly.finish(gateway_values, with_trace);
         Ok((status, body))
     }
 
@@ -1269,6 +1281,130 @@ mod tests {
             assert_eq!(out.status, 200, "{:?}", out.failure);
             assert_eq!(out.body, expected.as_bytes(), "{template}");
         }
+    }
+
+    /// The headers laid out at compile time (what `apply` uses with its fresh map) are the
+    /// headers inserted one by one (what `apply_into` does with a map that has capacity):
+    /// same names, values and order, whatever the parameters, the request's ids, the
+    /// integration kind and the template's overrides.
+    #[test]
+    fn laid_out_headers_are_the_inserted_headers() {
+        let parameter_sets: &[&[(&str, &str)]] = &[
+            &[],
+            &[("X-A", "'a'")],
+            &[("X-A", "'a'"), ("X-B", "integration.response.header.X-Up")],
+            &[("Content-Type", "'text/plain'"), ("X-A", "'a'")],
+            &[("Content-Type", "integration.response.header.X-Missing")],
+            &[
+                ("Transfer-Encoding", "'x'"),
+                ("X-A", "'a'"),
+                ("Date", "'d'"),
+            ],
+            &[("X-A", "'a'"), ("x-a", "'b'")],
+            &[("X-Amzn-RequestId", "'mine'"), ("X-A", "'a'")],
+            &[("X-Amzn-Trace-Id", "'t'")],
+            &[
+                ("X-Id", "context.requestId"),
+                ("X-Ext", "context.extendedRequestId"),
+            ],
+            &[
+                ("X-A", "integration.response.header.X-Missing"),
+                ("X-B", "'b'"),
+            ],
+            &[
+                ("H1", "'1'"),
+                ("H2", "'2'"),
+                ("H3", "'3'"),
+                ("H4", "'4'"),
+                ("H5", "'5'"),
+                ("H6", "'6'"),
+                ("H7", "'7'"),
+                ("H8", "'8'"),
+                ("H9", "'9'"),
+            ],
+        ];
+        let templates = [
+            None,
+            Some("$input.body"),
+            Some("#set($context.responseOverride.header.X-A = 'o')ok"),
+            Some("#set($context.responseOverride.header.Content-Type = 'text/csv')ok"),
+        ];
+        let contexts: [&[(&str, &str)]; 4] = [
+            &[],
+            &[("requestId", "r-1")],
+            &[("extendedRequestId", "e=")],
+            &[
+                ("requestId", "r-1"),
+                ("extendedRequestId", "e="),
+                ("xrayTraceId", "Root=1-x"),
+            ],
+        ];
+        let mut checked = 0;
+        for kind in [
+            IntegrationKind::Http,
+            IntegrationKind::Mock,
+            IntegrationKind::Lambda,
+        ] {
+            for params in parameter_sets {
+                for template in templates {
+                    let mut spec = IntegrationSpec::new(kind);
+                    let mut map = Map::new();
+                    for (header, source) in *params {
+                        map.insert(format!("method.response.header.{header}"), (*source).into());
+                    }
+                    spec.integration_responses = vec![IntegrationResponse {
+                        status_code: "200".into(),
+                        response_parameters: Some(map),
+                        response_templates: template.map(|t| {
+                            let mut m = Map::new();
+                            m.insert("application/json".into(), t.into());
+                            m
+                        }),
+                        ..Default::default()
+                    }];
+                    spec.method_responses = vec!["200".into()];
+                    let compiled = compile(&spec).unwrap();
+                    let backend = BackendResponse {
+                        status: 200,
+                        headers: vec![("X-Up".into(), HeaderValue::from_static("up"))],
+                        body: Bytes::from_static(b"{}"),
+                        function_error: false,
+                    };
+                    for fields in contexts {
+                        let mut request = RequestContext::default();
+                        for (k, v) in fields {
+                            request.context.insert((*k).into(), (*v).into());
+                        }
+                        let laid = compiled.apply(&backend, &request);
+                        let mut inserted = MethodResponse::empty();
+                        inserted.headers.reserve(16);
+                        compiled.apply_into(
+                            &backend,
+                            &request,
+                            &GatewayHeaderValues::from_request(&request),
+                            &mut inserted,
+                        );
+                        let list = |h: &HeaderMap| -> Vec<(String, Vec<u8>)> {
+                            h.iter()
+                                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                                .collect()
+                        };
+                        assert_eq!(
+                            list(&laid.headers),
+                            list(&inserted.headers),
+                            "{kind:?} {params:?} {template:?} {fields:?}"
+                        );
+                        assert_eq!(laid.status, inserted.status);
+                        assert_eq!(laid.body, inserted.body);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            checked,
+            3 * parameter_sets.len() * templates.len() * contexts.len()
+        );
     }
 
     #[test]

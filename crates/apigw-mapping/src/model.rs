@@ -96,6 +96,15 @@ impl IntegrationKind {
     pub fn is_mapped(self) -> bool {
         !matches!(self, IntegrationKind::HttpProxy | IntegrationKind::AwsProxy)
     }
+
+    /// Whether a mapped response carries API Gateway's `X-Amzn-Trace-Id` (HTTP, AWS and
+    /// Lambda integrations; not MOCK).
+    pub(crate) fn sends_trace_id(self) -> bool {
+        matches!(
+            self,
+            IntegrationKind::Http | IntegrationKind::Aws | IntegrationKind::Lambda
+        )
+    }
 }
 
 /// Everything about one method that the response side needs, gathered from the REST API
