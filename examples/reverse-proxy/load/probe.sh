@@ -10,9 +10,11 @@
 # with WARMUP + REQUESTS (over CONNECTIONS keep-alive connections, the requests wrk sends: a
 # request line and `Host`). The difference of the two runs' totals divided by REQUESTS is the
 # cost of one request, without start-up, warm-up and shutdown. Heap allocations are the calls
-# to malloc, calloc, posix_memalign, aligned_alloc and memalign in callgrind's call graph;
-# reallocations (realloc) are counted apart. Only the proxy runs under valgrind (load-backend
-# and the client run natively). Prints a Markdown table.
+# into the heap allocator (Rust's allocator shim, or malloc and its kin from C code) in
+# callgrind's call graph, whichever allocator the binaries use (see counts); reallocations are
+# counted apart, and the instructions spent in the allocator (allocations, reallocations and
+# frees, inclusive) are shown too. Only the proxy runs under valgrind (load-backend and the
+# client run natively). Prints a Markdown table.
 #
 # Usage: examples/reverse-proxy/load/probe.sh [--no-build]
 # Needs: valgrind, python3, curl.
@@ -80,18 +82,49 @@ if errors:
 EOF
 }
 
-# The total instructions (Ir) and the allocation and reallocation calls of a callgrind file
-# written with --compress-strings=no.
+# counts FILE: "instructions allocations reallocations allocator-instructions" of a callgrind
+# file written with --compress-strings=no. An allocation is a call into the heap allocator from
+# outside it: to Rust's allocator shim (`__rust_alloc`, `__rust_alloc_zeroed`, whatever the
+# `#[global_allocator]`: the system's malloc or mimalloc) or, from code that bypasses it (C
+# code, libc itself), to malloc, calloc, posix_memalign, aligned_alloc, memalign or one of
+# mimalloc's mi_malloc / mi_zalloc / mi_calloc entry points. Calls made inside the allocator
+# (the shim calling `__rdl_alloc` calling malloc; mimalloc's aligned entry calling its plain
+# one) are not counted again, so the figure is the same for every allocator. Reallocations
+# (`__rust_realloc`, realloc, mi_realloc…) are counted apart. The allocator instructions are
+# the inclusive cost of those calls and of the deallocations (`__rust_dealloc`, free,
+# mi_free…) made from outside the allocator.
 counts() {
   awk '
-    /^(summary|totals):/ && !ir { ir = $2 }
-    /^cfn=/ { callee = substr($0, 5); sub(/ .*$/, "", callee) }
-    /^calls=/ {
-      n = substr($1, 7)
-      if (callee ~ /^(malloc|calloc|posix_memalign|aligned_alloc|memalign)$/) allocs += n
-      else if (callee == "realloc") reallocs += n
+    function base(name) { sub(/\047[0-9]+$/, "", name); return name }
+    function inside(name) {
+      return name ~ /^(__rustc::)?__r(ust|dl|g)_(alloc|alloc_zeroed|realloc|dealloc|oom)$/ ||
+        name ~ /GlobalAlloc>::(alloc|alloc_zeroed|realloc|dealloc)$/ ||
+        name ~ /^(malloc|calloc|realloc|free|cfree|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|_mid_memalign|sysmalloc|tcache_.*|_int_.*|malloc_.*|__libc_(malloc|calloc|realloc|free|memalign).*)$/ ||
+        name ~ /^_?mi_/
     }
-    END { printf "%d %d %d\n", ir, allocs, reallocs }
+    function kind(name) {
+      if (name ~ /^(__rustc::)?__rust_alloc(_zeroed)?$/ ||
+          name ~ /^(malloc|calloc|posix_memalign|aligned_alloc|memalign|valloc|pvalloc)$/ ||
+          name ~ /^mi_(heap_)?(malloc|zalloc|calloc|mallocn|new)(_aligned|_aligned_at|_small|_n)?$/)
+        return "alloc"
+      if (name ~ /^(__rustc::)?__rust_realloc$/ || name ~ /^(realloc|mi_(heap_)?(realloc|rezalloc|recalloc|reallocn)(_aligned|_aligned_at)?)$/)
+        return "realloc"
+      if (name ~ /^(__rustc::)?__rust_dealloc$/ || name ~ /^(free|cfree|mi_free(_size|_aligned|_size_aligned)?)$/)
+        return "free"
+      return ""
+    }
+    /^(summary|totals):/ && !ir { ir = $2 }
+    /^fn=/ { caller = base(substr($0, 4)); outside = !inside(caller); next }
+    /^cfn=/ { callee = base(substr($0, 5)); k = kind(callee); next }
+    /^calls=/ {
+      split($1, c, "="); n = c[2]; counted = outside && k != ""
+      if (counted && k == "alloc") allocs += n
+      else if (counted && k == "realloc") reallocs += n
+      next
+    }
+    # The line after calls=: the call site and the inclusive cost of those calls.
+    counted { heap += $2; counted = 0 }
+    END { printf "%d %d %d %d\n", ir, allocs, reallocs, heap }
   ' "$1"
 }
 
@@ -102,7 +135,7 @@ sed "s/LOAD_BACKEND/$BACKEND/g" "$HERE/load-api.yaml" >"$WORK/api.yaml"
 pet='{"id": 1, "name": "Rex", "kind": "dog"}'
 
 # probe NAME N: one callgrind run of proxy NAME (bare or apigw) driven with N requests;
-# sets RESULT to "instructions allocations reallocations".
+# sets RESULT to counts' figures.
 probe() {
   local name=$1 n=$2 pid addr path out=$WORK/$1.$2.cg
   local vg=(valgrind --tool=callgrind --compress-strings=no --compress-pos=no
@@ -141,26 +174,27 @@ per_request() {
   awk -v a="$1" -v b="$2" -v n="$REQUESTS" 'BEGIN {v = (b - a) / n; if (v > -0.05 && v < 0.05) v = 0; printf "%.1f", v}'
 }
 
-declare -A IR ALLOC REALLOC
+declare -A IR ALLOC REALLOC HEAP
 for name in bare apigw; do
   echo "== ($name) $WARMUP and $((WARMUP + REQUESTS)) requests under callgrind" >&2
   probe "$name" "$WARMUP"
-  read -r ir0 al0 re0 <<<"$RESULT"
+  read -r ir0 al0 re0 he0 <<<"$RESULT"
   probe "$name" "$((WARMUP + REQUESTS))"
-  read -r ir1 al1 re1 <<<"$RESULT"
+  read -r ir1 al1 re1 he1 <<<"$RESULT"
   IR[$name]=$(awk -v a="$ir0" -v b="$ir1" -v n="$REQUESTS" 'BEGIN {printf "%.0f", (b - a) / n}')
   ALLOC[$name]=$(per_request "$al0" "$al1")
   REALLOC[$name]=$(per_request "$re0" "$re1")
-  echo "   Ir $ir0 -> $ir1, allocations $al0 -> $al1, reallocations $re0 -> $re1" >&2
+  HEAP[$name]=$(awk -v a="$he0" -v b="$he1" -v n="$REQUESTS" 'BEGIN {printf "%.0f", (b - a) / n}')
+  echo "   Ir $ir0 -> $ir1, allocations $al0 -> $al1, reallocations $re0 -> $re1, allocator Ir $he0 -> $he1" >&2
 done
 
 echo
 echo "callgrind, $REQUESTS requests (after $WARMUP) over $CONNECTIONS keep-alive connections, per request:"
 echo
-echo "| proxy | instructions | heap allocations | reallocations |"
-echo "| --- | ---: | ---: | ---: |"
-echo "| (a) bare-proxy \`/pets/1\` | ${IR[bare]} | ${ALLOC[bare]} | ${REALLOC[bare]} |"
-echo "| (b) apigw-proxy \`/dev/pets/1\` | ${IR[apigw]} | ${ALLOC[apigw]} | ${REALLOC[apigw]} |"
+echo "| proxy | instructions | heap allocations | reallocations | instructions in the allocator |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| (a) bare-proxy \`/pets/1\` | ${IR[bare]} | ${ALLOC[bare]} | ${REALLOC[bare]} | ${HEAP[bare]} |"
+echo "| (b) apigw-proxy \`/dev/pets/1\` | ${IR[apigw]} | ${ALLOC[apigw]} | ${REALLOC[apigw]} | ${HEAP[apigw]} |"
 echo
 awk -v a="${IR[bare]}" -v b="${IR[apigw]}" -v x="${ALLOC[bare]}" -v y="${ALLOC[apigw]}" \
   'BEGIN {printf "apigw-proxy over bare-proxy: +%d instructions (%.2fx), +%.1f allocations per request.\n", b - a, b / a, y - x}'

@@ -29,6 +29,11 @@ use tokio::net::TcpListener;
 
 type Body = BoxBody<Bytes, hyper::Error>;
 
+/// The same global allocator as `apigw-proxy` (mimalloc, README.md, "Allocator"), so that the
+/// baseline of the load test differs from it by the gateway's work only.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A bare hyper pass-through proxy (the load test's baseline).
 #[derive(Debug, Parser)]
 #[command(name = "bare-proxy", version)]

@@ -25,6 +25,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
+/// The same global allocator as the proxies it serves (mimalloc, README.md, "Allocator").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The load test's backend.
 #[derive(Debug, Parser)]
 #[command(name = "load-backend", version)]
