@@ -268,7 +268,7 @@ fn evaluate(source: &Source, request: &RequestContext) -> Option<HeaderValue> {
         Source::RequestPath(n) => find(&request.path_parameters, n),
         Source::StageVariable(n) => find(&request.stage_variables, n),
         Source::Context(parts) => {
-            crate::params::context_value(&request.context, parts).map(std::borrow::Cow::into_owned)
+            crate::params::context_value(request, parts).map(std::borrow::Cow::into_owned)
         }
     }?;
     (!text.is_empty())

@@ -11,6 +11,7 @@ use http::HeaderValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+use crate::context_id::ContextField;
 use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Placement};
 use crate::{BackendResponse, ContextIds, GatewayHeaderValues, RequestContext};
@@ -334,7 +335,7 @@ pub(crate) fn evaluate(
                     _ => None,
                 }
                 .map(Cow::Borrowed)
-                .or_else(|| context_value(&request.context, parts));
+                .or_else(|| context_value(request, parts));
                 let same = match (parts.as_slice(), &text) {
                     ([name], Some(Cow::Borrowed(t))) if !t.is_empty() => match name.as_str() {
                         "requestId" => shared.request_id.as_ref(),
@@ -365,13 +366,18 @@ pub(crate) fn evaluate(
     Ok(())
 }
 
-/// Walks a dotted path in `$context`; strings verbatim, other values as compact JSON.
+/// Walks a dotted path in `$context` (a typed id first: see
+/// [`RequestContext::request_id`]); strings verbatim, other values as compact JSON.
 pub(crate) fn context_value<'c>(
-    context: &'c Map<String, Value>,
+    request: &'c RequestContext,
     parts: &[String],
 ) -> Option<Cow<'c, str>> {
     let (first, rest) = parts.split_first()?;
-    let mut v = context.get(first)?;
+    let mut v = match request.context_field(first)? {
+        // A string has no members.
+        ContextField::Id(id) => return rest.is_empty().then_some(Cow::Borrowed(id)),
+        ContextField::Json(v) => v,
+    };
     for p in rest {
         v = v.get(p)?;
     }

@@ -30,7 +30,8 @@ fn next_random() -> u64 {
 }
 
 /// A request's `requestId` and `extendedRequestId`, kept on the stack: a `String` is made only
-/// where one is stored (in `$context`).
+/// where one is stored (in a full `$context`; otherwise they go into the request's typed ids,
+/// [`apigw_mapping::RequestContext::request_id`], without a heap allocation).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestIds {
     request_id: [u8; 36],
@@ -274,28 +275,6 @@ pub struct ContextInput<'a> {
     pub clock: Clock,
 }
 
-/// `$context` with only `requestId` and `extendedRequestId`: what the mapping reads outside
-/// templates and parameters (the `x-amzn-RequestId`, `x-amz-apigw-id` and `X-Amzn-Trace-Id`
-/// headers), for a method none of whose templates or parameters reads `$context`.
-///
-/// A clone of a map made once: cloning copies its hash table instead of hashing the two keys
-/// again (`serde_json`'s ordered map hashes with SipHash), and the values are set in order.
-pub fn id_context(request_id: &str, extended_request_id: &str) -> Map<String, Value> {
-    static TEMPLATE: OnceLock<Map<String, Value>> = OnceLock::new();
-    let mut m = TEMPLATE
-        .get_or_init(|| {
-            let mut m = Map::with_capacity(2);
-            m.insert("requestId".to_owned(), Value::Null);
-            m.insert("extendedRequestId".to_owned(), Value::Null);
-            m
-        })
-        .clone();
-    for (slot, id) in m.values_mut().zip([request_id, extended_request_id]) {
-        *slot = Value::from(id);
-    }
-    m
-}
-
 /// Builds `$context` as API Gateway fills it for a REST API without authorizers.
 pub fn context_object(c: &ContextInput<'_>) -> Map<String, Value> {
     let domain_prefix = c.domain_name.split('.').next().unwrap_or("");
@@ -342,17 +321,6 @@ mod tests {
         };
         assert_eq!(c.amz_date(), "20150830T123600Z");
         assert_eq!(c.clf(), "30/Aug/2015:12:36:00 +0000");
-    }
-
-    #[test]
-    fn id_context_in_order() {
-        let m = id_context("r-1", "e-1");
-        assert_eq!(m.len(), 2);
-        assert_eq!(m["requestId"], "r-1");
-        assert_eq!(m["extendedRequestId"], "e-1");
-        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["requestId", "extendedRequestId"]);
-        assert_eq!(m.get("requestId"), Some(&Value::from("r-1")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use apigw_control::{DeployedMethod, Snapshot, Store};
 use apigw_mapping::{
-    BackendResponse, BinaryMediaTypes, IntegrationKind, MethodResponse, RenderedRequest,
+    BackendResponse, BinaryMediaTypes, ContextId, IntegrationKind, MethodResponse, RenderedRequest,
     RequestContext,
 };
 use arc_swap::ArcSwap;
@@ -789,7 +789,11 @@ impl Shared {
                 query_string,
                 path_parameters,
                 stage_variables: f.stage_route.variables.clone(),
-                context: context::id_context(f.ids.0, f.ids.1),
+                // Only the ids (what API Gateway's headers carry), typed: no map entry, no
+                // heap allocation.
+                context: serde_json::Map::new(),
+                request_id: Some(ContextId::new(f.ids.0)),
+                extended_request_id: Some(ContextId::new(f.ids.1)),
                 body: Bytes::new(),
             };
         }
@@ -832,7 +836,10 @@ impl Shared {
             query_string,
             path_parameters,
             stage_variables: f.stage_route.variables.clone(),
+            // The ids are in `context`, in their place among its fields.
             context,
+            request_id: None,
+            extended_request_id: None,
             body: Bytes::new(),
         }
     }

@@ -234,10 +234,11 @@ impl Source {
             Source::Path(n) => find(&ctx.path_parameters, n),
             Source::Query(n) => find(&ctx.query_string, n),
             Source::Header(n) => ctx.header(n).map(Cow::Borrowed),
-            Source::Context(n) => ctx.context.get(n).map(|v| match v {
-                serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
-                other => Cow::Owned(other.to_string()),
-            }),
+            // A string field (a typed request id included), else the map's value printed.
+            Source::Context(n) => match ctx.context_str(n) {
+                Some(s) => Some(Cow::Borrowed(s)),
+                None => ctx.context.get(n).map(|v| Cow::Owned(v.to_string())),
+            },
         }
     }
 }
