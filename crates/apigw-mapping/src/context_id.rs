@@ -26,17 +26,24 @@ pub struct ContextId(Repr);
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Repr {
-    /// `bytes[..len]` is the id (valid UTF-8 by construction); the rest is zero.
+    /// `bytes.0[..len]` is the id (valid UTF-8 by construction); the rest is zero.
     Inline {
+        bytes: Aligned,
         len: u8,
-        bytes: [u8; ContextId::INLINE_CAPACITY],
     },
     Heap(Box<str>),
 }
 
+/// Inline bytes aligned to a machine word: [`ContextId::as_str`] checks them as UTF-8 every
+/// time, and `str::from_utf8` reads ASCII a word at a time only from an aligned address
+/// (byte by byte otherwise: about three times the instructions for a 36-byte id).
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[repr(C, align(8))]
+struct Aligned([u8; ContextId::INLINE_CAPACITY]);
+
 impl ContextId {
     /// The longest id (in bytes) kept without a heap allocation.
-    pub const INLINE_CAPACITY: usize = 38;
+    pub const INLINE_CAPACITY: usize = 40;
 
     /// The id `id` (inline when it fits, else on the heap).
     ///
@@ -49,9 +56,9 @@ impl ContextId {
         let src = id.as_bytes();
         match u8::try_from(src.len()) {
             Ok(len) if src.len() <= ContextId::INLINE_CAPACITY => {
-                let mut bytes = [0; ContextId::INLINE_CAPACITY];
-                bytes[..src.len()].copy_from_slice(src);
-                ContextId(Repr::Inline { len, bytes })
+                let mut bytes = Aligned([0; ContextId::INLINE_CAPACITY]);
+                bytes.0[..src.len()].copy_from_slice(src);
+                ContextId(Repr::Inline { bytes, len })
             }
             _ => ContextId(Repr::Heap(id.into())),
         }
@@ -61,8 +68,8 @@ impl ContextId {
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Copied from a `&str` whole: always valid (the fallback is never taken).
-            Repr::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            Repr::Inline { bytes, len } => {
+                std::str::from_utf8(&bytes.0[..usize::from(*len)]).unwrap_or_default()
             }
             Repr::Heap(s) => s,
         }
@@ -245,8 +252,12 @@ mod tests {
             format!("{:?} {}", ContextId::new("a\"b"), ContextId::new("c")),
             "\"a\\\"b\" c"
         );
-        // No larger than the 36-byte UUID needs, and no heap.
-        assert_eq!(std::mem::size_of::<ContextId>(), 40);
+        // Six words, the inline bytes aligned to a word.
+        assert_eq!(std::mem::size_of::<ContextId>(), 48);
+        for s in ["r", "c0ffee00-0000-4000-8000-000000000001"] {
+            let id = ContextId::new(s);
+            assert_eq!(id.as_str().as_ptr().align_offset(8), 0);
+        }
     }
 
     #[test]
