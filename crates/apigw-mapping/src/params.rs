@@ -273,6 +273,46 @@ fn render(result: QueryResult<'_>) -> Option<String> {
     }
 }
 
+impl crate::CompiledIntegration {
+    /// Whether mapping a response may read the backend header `name` (compared
+    /// case-insensitively): `Content-Type` (binary media types), any header for the proxy
+    /// kinds (their answers pass through whole), and the headers named by the
+    /// `integration.response.header.X` / `integration.response.multivalueheader.X` sources
+    /// of the `responseParameters`. A host may leave the other headers out of
+    /// [`BackendResponse::headers`] and get the same responses (and explanations).
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, IntegrationKind, IntegrationResponse, IntegrationSpec};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// let mut params = serde_json::Map::new();
+    /// params.insert(
+    ///     "method.response.header.X-Etag".into(),
+    ///     "integration.response.header.ETag".into(),
+    /// );
+    /// spec.integration_responses = vec![IntegrationResponse {
+    ///     status_code: "200".into(),
+    ///     response_parameters: Some(params),
+    ///     ..Default::default()
+    /// }];
+    /// spec.method_responses = vec!["200".into()];
+    /// let compiled = compile(&spec).unwrap();
+    /// assert!(compiled.reads_backend_header("etag"));
+    /// assert!(compiled.reads_backend_header("content-type"));
+    /// assert!(!compiled.reads_backend_header("date"));
+    /// ```
+    pub fn reads_backend_header(&self, name: &str) -> bool {
+        !self.kind.is_mapped()
+            || name.eq_ignore_ascii_case("content-type")
+            || self.responses.iter().any(|r| {
+                r.parameters.iter().any(|p| match &p.source {
+                    Source::Header(n) | Source::MultiHeader(n) => n.eq_ignore_ascii_case(name),
+                    _ => false,
+                })
+            })
+    }
+}
+
 /// Evaluates the parameters of the selected response, in order, handing each value to `emit`.
 /// Missing and empty values are skipped (SPEC §3.3, §3.6), as are values that are not valid
 /// header values (for example containing CR or LF): they can never be sent.
@@ -495,5 +535,70 @@ mod tests {
             e.detail(),
             "Invalid mapping expression specified: method.response.foo"
         );
+    }
+
+    #[test]
+    fn backend_headers_read_are_all_a_response_needs() {
+        use crate::{IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext};
+        let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+        let mut params = Map::new();
+        for (header, source) in [
+            ("X-A", "integration.response.header.X-A"),
+            ("X-B", "integration.response.multivalueheader.x-b"),
+        ] {
+            params.insert(format!("method.response.header.{header}"), source.into());
+        }
+        let mut templates = Map::new();
+        templates.insert("application/json".into(), "$input.body".into());
+        spec.integration_responses = vec![IntegrationResponse {
+            status_code: "200".into(),
+            response_parameters: Some(params),
+            response_templates: Some(templates),
+            ..Default::default()
+        }];
+        spec.method_responses = vec!["200".into()];
+        spec.binary_media_types = vec!["image/png".into()];
+        let compiled = crate::compile(&spec).unwrap();
+        for (name, read) in [
+            ("content-type", true),
+            ("Content-Type", true),
+            ("x-a", true),
+            ("X-B", true),
+            ("date", false),
+            ("x-c", false),
+        ] {
+            assert_eq!(compiled.reads_backend_header(name), read, "{name}");
+        }
+        let value = HeaderValue::from_static;
+        let mut backend = BackendResponse::new(200, "{\"k\": 1}");
+        for ct in ["application/json", "image/png"] {
+            backend.headers = vec![
+                ("Date".into(), value("Mon, 01 Jan 2024 00:00:00 GMT")),
+                ("Content-Type".into(), HeaderValue::from_str(ct).unwrap()),
+                ("X-A".into(), value("a")),
+                ("x-b".into(), value("1")),
+                ("X-C".into(), value("c")),
+                ("x-b".into(), value("2")),
+            ];
+            let mut pruned = backend.clone();
+            pruned
+                .headers
+                .retain(|(n, _)| compiled.reads_backend_header(n));
+            assert_eq!(pruned.headers.len(), 4);
+            let request = RequestContext::default();
+            let (a, b) = (
+                compiled.apply(&backend, &request),
+                compiled.apply(&pruned, &request),
+            );
+            assert_eq!(
+                (a.status, &a.headers, &a.body),
+                (b.status, &b.headers, &b.body)
+            );
+            assert_eq!(a.headers["x-a"], "a");
+            assert_eq!(a.headers["x-b"], "1,2");
+        }
+        // The proxy kinds pass every header through.
+        let proxy = crate::compile(&IntegrationSpec::new(IntegrationKind::HttpProxy)).unwrap();
+        assert!(proxy.reads_backend_header("date"));
     }
 }

@@ -969,7 +969,9 @@ impl Shared {
             .map_err(|_| IntegrationError::Timeout)??;
         let mut backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(std::mem::take(&mut parts.headers)),
+            headers: backend_headers(std::mem::take(&mut parts.headers), |n| {
+                inv.method.compiled.reads_backend_header(n)
+            }),
             body: Bytes::new(),
             function_error: false,
         };
@@ -1086,7 +1088,9 @@ impl Shared {
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(std::mem::take(&mut parts.headers)),
+            headers: backend_headers(std::mem::take(&mut parts.headers), |n| {
+                inv.method.compiled.reads_backend_header(n)
+            }),
             body: bytes,
             function_error,
         };
