@@ -49,6 +49,7 @@ mod gateway;
 mod headers;
 mod model;
 mod params;
+mod reads;
 mod render;
 pub mod select;
 mod templates;

@@ -273,46 +273,6 @@ fn render(result: QueryResult<'_>) -> Option<String> {
     }
 }
 
-impl crate::CompiledIntegration {
-    /// Whether mapping a response may read the backend header `name` (compared
-    /// case-insensitively): `Content-Type` (binary media types), any header for the proxy
-    /// kinds (their answers pass through whole), and the headers named by the
-    /// `integration.response.header.X` / `integration.response.multivalueheader.X` sources
-    /// of the `responseParameters`. A host may leave the other headers out of
-    /// [`BackendResponse::headers`] and get the same responses (and explanations).
-    ///
-    /// # Example
-    /// ```
-    /// use apigw_mapping::{compile, IntegrationKind, IntegrationResponse, IntegrationSpec};
-    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
-    /// let mut params = serde_json::Map::new();
-    /// params.insert(
-    ///     "method.response.header.X-Etag".into(),
-    ///     "integration.response.header.ETag".into(),
-    /// );
-    /// spec.integration_responses = vec![IntegrationResponse {
-    ///     status_code: "200".into(),
-    ///     response_parameters: Some(params),
-    ///     ..Default::default()
-    /// }];
-    /// spec.method_responses = vec!["200".into()];
-    /// let compiled = compile(&spec).unwrap();
-    /// assert!(compiled.reads_backend_header("etag"));
-    /// assert!(compiled.reads_backend_header("content-type"));
-    /// assert!(!compiled.reads_backend_header("date"));
-    /// ```
-    pub fn reads_backend_header(&self, name: &str) -> bool {
-        !self.kind.is_mapped()
-            || name.eq_ignore_ascii_case("content-type")
-            || self.responses.iter().any(|r| {
-                r.parameters.iter().any(|p| match &p.source {
-                    Source::Header(n) | Source::MultiHeader(n) => n.eq_ignore_ascii_case(name),
-                    _ => false,
-                })
-            })
-    }
-}
-
 /// Evaluates the parameters of the selected response, in order, handing each value to `emit`.
 /// Missing and empty values are skipped (SPEC §3.3, §3.6), as are values that are not valid
 /// header values (for example containing CR or LF): they can never be sent.
