@@ -150,8 +150,12 @@ const REQUEST_ID: &str = "requestId";
 const EXTENDED_REQUEST_ID: &str = "extendedRequestId";
 
 impl RequestContext {
-    /// The typed id named `name` (`requestId`, `extendedRequestId`), when set.
+    /// The typed id named `name` (`requestId`, `extendedRequestId`), when set (no name is
+    /// compared when none is).
     pub(crate) fn typed_id(&self, name: &str) -> Option<&str> {
+        if !self.has_typed_ids() {
+            return None;
+        }
         match name {
             REQUEST_ID => self.request_id.as_deref(),
             EXTENDED_REQUEST_ID => self.extended_request_id.as_deref(),
@@ -176,9 +180,8 @@ impl RequestContext {
     /// typed id replaces keeps its place), then the typed ids the map has no entry for
     /// (`requestId` first).
     pub(crate) fn context_fields(&self) -> impl Iterator<Item = (&str, ContextField<'_>)> {
-        let typed = self.has_typed_ids();
         let map = self.context.iter().map(move |(k, v)| {
-            let field = match typed.then(|| self.typed_id(k)).flatten() {
+            let field = match self.typed_id(k) {
                 Some(id) => ContextField::Id(id),
                 None => ContextField::Json(v),
             };
