@@ -236,6 +236,8 @@ fn build_request(r: &Value) -> Result<RequestContext, String> {
         path_parameters: header_pairs(r.get("pathParameters")),
         stage_variables: header_pairs(r.get("stageVariables")),
         context: Map::new(),
+        request_id: None,
+        extended_request_id: None,
         body: r
             .get("body")
             .and_then(Value::as_str)

@@ -101,6 +101,20 @@ impl CompiledGateway {
         })
     }
 
+    /// The templates of the customised response (none for API Gateway's default).
+    pub(crate) fn templates(&self) -> Option<&TemplateSet> {
+        self.custom.as_ref().map(|c| &c.templates)
+    }
+
+    /// Adds the method request headers the customised response's parameters read to `names`.
+    pub(crate) fn request_headers(&self, names: &mut Vec<String>) {
+        for (_, source) in self.custom.iter().flat_map(|c| &c.parameters) {
+            if let Source::RequestHeader(n) = source {
+                names.push(n.clone());
+            }
+        }
+    }
+
     /// The response for a configuration error.
     pub(crate) fn respond(&self, request: &RequestContext, failure: Failure) -> MethodResponse {
         let Some(custom) = &self.custom else {
@@ -268,7 +282,7 @@ fn evaluate(source: &Source, request: &RequestContext) -> Option<HeaderValue> {
         Source::RequestPath(n) => find(&request.path_parameters, n),
         Source::StageVariable(n) => find(&request.stage_variables, n),
         Source::Context(parts) => {
-            crate::params::context_value(&request.context, parts).map(std::borrow::Cow::into_owned)
+            crate::params::context_value(request, parts).map(std::borrow::Cow::into_owned)
         }
     }?;
     (!text.is_empty())

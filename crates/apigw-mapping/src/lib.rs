@@ -41,6 +41,7 @@
 
 mod compact;
 pub mod content;
+mod context_id;
 mod error;
 mod explain;
 mod fastjson;
@@ -48,6 +49,7 @@ mod gateway;
 mod headers;
 mod model;
 mod params;
+mod reads;
 mod render;
 pub mod select;
 mod templates;
@@ -60,6 +62,7 @@ use serde_json::{Map, Value};
 pub use apigw_javaregex::Limits as PatternLimits;
 pub use apigw_vtl::Limits as TemplateLimits;
 pub use content::BinaryMediaTypes;
+pub use context_id::ContextId;
 pub use error::{CompileError, CompileErrorKind, Failure};
 pub use explain::{Explanation, ParameterTrace, PatternTrial};
 pub use gateway::{GatewayResponse, HostError, HostGatewayResponse};
@@ -168,6 +171,33 @@ pub struct RequestContext {
     /// The `$context` object (`requestId`, `stage`, `httpMethod`, `resourcePath`,
     /// `identity`, …).
     pub context: Map<String, Value>,
+    /// `$context.requestId` (also `x-amzn-RequestId`), kept without a heap allocation.
+    ///
+    /// When set, it takes precedence over an entry `requestId` in
+    /// [`RequestContext::context`] everywhere (templates, `context.requestId` parameters,
+    /// API Gateway's headers, [`RequestContext::context_str`]); when `None`, that entry (if
+    /// any) is read as before. `$context` seen whole (printed by a template, or
+    /// [`RequestContext::context_map`]) is the map with the typed ids inserted as
+    /// [`Map::insert`] would: an entry of the same name keeps its place and shows the typed
+    /// value, otherwise the ids follow the map's entries, `requestId` first.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{ContextId, GatewayHeaderValues, RequestContext};
+    /// let mut request = RequestContext::default();
+    /// request.context.insert("requestId".into(), "from-the-map".into());
+    /// request.request_id = Some(ContextId::new("r-1"));
+    /// request.extended_request_id = Some(ContextId::new("Ab3dEf6hIj9lMn0="));
+    /// assert_eq!(request.context_str("requestId"), Some("r-1"));
+    /// let values = GatewayHeaderValues::from_request(&request);
+    /// assert_eq!(values.request_id.unwrap(), "r-1");
+    /// assert_eq!(values.apigw_id.unwrap(), "Ab3dEf6hIj9lMn0=");
+    /// ```
+    pub request_id: Option<ContextId>,
+    /// `$context.extendedRequestId` (also `x-amz-apigw-id`), kept without a heap
+    /// allocation; it takes precedence over an entry `extendedRequestId` in
+    /// [`RequestContext::context`] as [`RequestContext::request_id`] does over `requestId`.
+    pub extended_request_id: Option<ContextId>,
     /// The method request body (what a MOCK integration's request template reads).
     pub body: Bytes,
 }
@@ -181,9 +211,21 @@ impl RequestContext {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A top-level string field of `$context`.
+    /// A top-level string field of `$context` ([`RequestContext::request_id`] and
+    /// [`RequestContext::extended_request_id`] when set, else the map's entry).
+    ///
+    /// # Example
+    /// ```
+    /// let mut request = apigw_mapping::RequestContext::default();
+    /// request.context.insert("stage".into(), "prod".into());
+    /// request.extended_request_id = Some("Ab3dEf6hIj9lMn0=".into());
+    /// assert_eq!(request.context_str("stage"), Some("prod"));
+    /// assert_eq!(request.context_str("extendedRequestId"), Some("Ab3dEf6hIj9lMn0="));
+    /// assert_eq!(request.context_str("requestId"), None);
+    /// ```
     pub fn context_str(&self, name: &str) -> Option<&str> {
-        self.context.get(name).and_then(Value::as_str)
+        self.typed_id(name)
+            .or_else(|| self.context.get(name).and_then(Value::as_str))
     }
 }
 
@@ -1059,6 +1101,13 @@ impl<'a> ContextIds<'a> {
                 _ => continue,
             };
             *slot = value.as_str();
+        }
+        // The typed ids take precedence over the map's entries.
+        if let Some(id) = &request.request_id {
+            ids.request_id = Some(id.as_str());
+        }
+        if let Some(id) = &request.extended_request_id {
+            ids.extended_request_id = Some(id.as_str());
         }
         ids
     }

@@ -11,6 +11,7 @@ use http::HeaderValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+use crate::context_id::ContextField;
 use crate::error::{CompileError, CompileErrorKind, Failure};
 use crate::headers::{self, Placement};
 use crate::{BackendResponse, ContextIds, GatewayHeaderValues, RequestContext};
@@ -334,7 +335,7 @@ pub(crate) fn evaluate(
                     _ => None,
                 }
                 .map(Cow::Borrowed)
-                .or_else(|| context_value(&request.context, parts));
+                .or_else(|| context_value(request, parts));
                 let same = match (parts.as_slice(), &text) {
                     ([name], Some(Cow::Borrowed(t))) if !t.is_empty() => match name.as_str() {
                         "requestId" => shared.request_id.as_ref(),
@@ -365,13 +366,18 @@ pub(crate) fn evaluate(
     Ok(())
 }
 
-/// Walks a dotted path in `$context`; strings verbatim, other values as compact JSON.
+/// Walks a dotted path in `$context` (a typed id first: see
+/// [`RequestContext::request_id`]); strings verbatim, other values as compact JSON.
 pub(crate) fn context_value<'c>(
-    context: &'c Map<String, Value>,
+    request: &'c RequestContext,
     parts: &[String],
 ) -> Option<Cow<'c, str>> {
     let (first, rest) = parts.split_first()?;
-    let mut v = context.get(first)?;
+    let mut v = match request.context_field(first)? {
+        // A string has no members.
+        ContextField::Id(id) => return rest.is_empty().then_some(Cow::Borrowed(id)),
+        ContextField::Json(v) => v,
+    };
     for p in rest {
         v = v.get(p)?;
     }
@@ -489,5 +495,70 @@ mod tests {
             e.detail(),
             "Invalid mapping expression specified: method.response.foo"
         );
+    }
+
+    #[test]
+    fn backend_headers_read_are_all_a_response_needs() {
+        use crate::{IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext};
+        let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+        let mut params = Map::new();
+        for (header, source) in [
+            ("X-A", "integration.response.header.X-A"),
+            ("X-B", "integration.response.multivalueheader.x-b"),
+        ] {
+            params.insert(format!("method.response.header.{header}"), source.into());
+        }
+        let mut templates = Map::new();
+        templates.insert("application/json".into(), "$input.body".into());
+        spec.integration_responses = vec![IntegrationResponse {
+            status_code: "200".into(),
+            response_parameters: Some(params),
+            response_templates: Some(templates),
+            ..Default::default()
+        }];
+        spec.method_responses = vec!["200".into()];
+        spec.binary_media_types = vec!["image/png".into()];
+        let compiled = crate::compile(&spec).unwrap();
+        for (name, read) in [
+            ("content-type", true),
+            ("Content-Type", true),
+            ("x-a", true),
+            ("X-B", true),
+            ("date", false),
+            ("x-c", false),
+        ] {
+            assert_eq!(compiled.reads_backend_header(name), read, "{name}");
+        }
+        let value = HeaderValue::from_static;
+        let mut backend = BackendResponse::new(200, "{\"k\": 1}");
+        for ct in ["application/json", "image/png"] {
+            backend.headers = vec![
+                ("Date".into(), value("Mon, 01 Jan 2024 00:00:00 GMT")),
+                ("Content-Type".into(), HeaderValue::from_str(ct).unwrap()),
+                ("X-A".into(), value("a")),
+                ("x-b".into(), value("1")),
+                ("X-C".into(), value("c")),
+                ("x-b".into(), value("2")),
+            ];
+            let mut pruned = backend.clone();
+            pruned
+                .headers
+                .retain(|(n, _)| compiled.reads_backend_header(n));
+            assert_eq!(pruned.headers.len(), 4);
+            let request = RequestContext::default();
+            let (a, b) = (
+                compiled.apply(&backend, &request),
+                compiled.apply(&pruned, &request),
+            );
+            assert_eq!(
+                (a.status, &a.headers, &a.body),
+                (b.status, &b.headers, &b.body)
+            );
+            assert_eq!(a.headers["x-a"], "a");
+            assert_eq!(a.headers["x-b"], "1,2");
+        }
+        // The proxy kinds pass every header through.
+        let proxy = crate::compile(&IntegrationSpec::new(IntegrationKind::HttpProxy)).unwrap();
+        assert!(proxy.reads_backend_header("date"));
     }
 }

@@ -435,17 +435,17 @@ impl Reads {
         }
     }
 
-    /// The `$context` fields a render needs, as template values: those the template may read.
-    fn context(&self, context: &serde_json::Map<String, Json>) -> Vec<(String, Value)> {
+    /// The `$context` fields a render needs, as template values: those the template may read
+    /// (typed ids included: see [`RequestContext::request_id`]).
+    fn context(&self, request: &RequestContext) -> Vec<(String, Value)> {
         match &self.context_fields {
-            None => context
-                .iter()
-                .map(|(k, v)| (k.clone(), to_vtl(v)))
+            None => request
+                .context_fields()
+                .map(|(k, v)| (k.to_owned(), v.to_vtl()))
                 .collect(),
             Some(names) => names
                 .iter()
-                .filter_map(|n| context.get_key_value(n.as_str()))
-                .map(|(k, v)| (k.clone(), to_vtl(v)))
+                .filter_map(|n| Some((n.clone(), request.context_field(n)?.to_vtl())))
                 .collect(),
         }
     }
@@ -457,7 +457,7 @@ impl Host for Scope<'_> {
             "input" => Some(Value::object(self.input())),
             "util" => Some(util_value()),
             "context" => Some(Value::object(Rc::new(ContextObject {
-                fields: self.reads.context(&self.request.context),
+                fields: self.reads.context(self.request),
                 response_override: self.overrides.response().clone(),
                 request_override: self.overrides.request().clone(),
             }))),
@@ -555,7 +555,7 @@ pub(crate) fn render_with_context(
             if name != "context" {
                 return self.scope.lookup(name);
             }
-            let mut fields = self.scope.request.context.clone();
+            let mut fields = self.scope.request.context_map().into_owned();
             fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
             Some(Value::object(Rc::new(ContextObject {
                 fields: fields.iter().map(|(k, v)| (k.clone(), to_vtl(v))).collect(),

@@ -143,6 +143,15 @@ impl TemplateSet {
         Some(&self.entries[i].1)
     }
 
+    /// The static analyses of the set's compiled templates (passthrough and invalid entries
+    /// never render).
+    pub(crate) fn analyses(&self) -> impl Iterator<Item = &apigw_vtl::Analysis> {
+        self.entries.iter().filter_map(|(_, e)| match &e.template {
+            Mapping::Render(t) => Some(t.analysis()),
+            Mapping::Passthrough | Mapping::Invalid(_) => None,
+        })
+    }
+
     /// Whether some compiled template of the set may read the top-level name `name`
     /// (`#evaluate` may read anything; passthrough and invalid entries never render).
     pub(crate) fn may_read(&self, name: &str) -> bool {

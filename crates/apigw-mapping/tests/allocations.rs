@@ -9,8 +9,8 @@
 //! libtest harness (one measurement, no concurrent tests allocating beside it).
 
 use apigw_mapping::{
-    BackendResponse, GatewayHeaderValues, IntegrationKind, IntegrationResponse, IntegrationSpec,
-    MethodResponse, RequestContext, compile,
+    BackendResponse, ContextId, GatewayHeaderValues, IntegrationKind, IntegrationResponse,
+    IntegrationSpec, MethodResponse, RequestContext, compile,
 };
 use http::HeaderValue;
 
@@ -110,6 +110,36 @@ fn main() {
     );
     drop((reused, expected));
 
+    // The same ids typed (`RequestContext::request_id`): setting them allocates nothing, and
+    // `apply` allocates no more than with the ids in the `$context` map.
+    let before = dhat::HeapStats::get();
+    let mut typed = RequestContext {
+        request_id: Some(ContextId::new("c0ffee00-0000-4000-8000-000000000001")),
+        extended_request_id: Some(ContextId::new("AbCdEfGhIjKlMnO=")),
+        ..RequestContext::default()
+    };
+    let after = dhat::HeapStats::get();
+    let blocks = after.total_blocks - before.total_blocks;
+    println!("typed request ids: {blocks} heap blocks");
+    dhat::assert_eq!(blocks, 0, "typed request ids allocated {} blocks", blocks);
+    typed.context.insert(
+        "xrayTraceId".into(),
+        "Root=1-5f84c7a1-0123456789abcdef01234567".into(),
+    );
+    let before = dhat::HeapStats::get();
+    let response = compiled.apply(&backend, &typed);
+    let after = dhat::HeapStats::get();
+    assert_eq!(response.headers, compiled.apply(&backend, &request).headers);
+    let blocks = after.total_blocks - before.total_blocks;
+    println!("apply (passthrough, typed request ids): {blocks} heap blocks");
+    dhat::assert!(
+        blocks <= BLOCK_BUDGET,
+        "passthrough apply with typed ids allocated {} blocks (budget {})",
+        blocks,
+        BLOCK_BUDGET
+    );
+    drop(response);
+
     for (name, budget) in [("w1_small", W1_BLOCK_BUDGET), ("w2_list", W2_BLOCK_BUDGET)] {
         let blocks = workload_blocks(name);
         println!("apply ({name}): {blocks} heap blocks (budget {budget})");
@@ -129,7 +159,7 @@ fn main() {
     println!("apply (materializing template): {left} heap blocks left alive");
     dhat::assert_eq!(left, 0, "{} heap blocks leaked", left);
     drop(profiler);
-    println!("5 passed, 0 failed");
+    println!("7 passed, 0 failed");
 }
 
 /// W1 (`#set`, `$input.path`, `$util.escapeJavaScript`, one mapped header): measured 5 — the

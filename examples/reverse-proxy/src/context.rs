@@ -30,30 +30,37 @@ fn next_random() -> u64 {
 }
 
 /// A request's `requestId` and `extendedRequestId`, kept on the stack: a `String` is made only
-/// where one is stored (in `$context`).
+/// where one is stored (in a full `$context`; otherwise they go into the request's typed ids,
+/// [`apigw_mapping::RequestContext::request_id`], without a heap allocation).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestIds {
-    request_id: [u8; 36],
-    extended_request_id: [u8; 16],
+    request_id: Aligned<36>,
+    extended_request_id: Aligned<16>,
 }
+
+/// Bytes aligned to a machine word: `str::from_utf8` checks ASCII a word at a time only from
+/// an aligned address.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(8))]
+struct Aligned<const N: usize>([u8; N]);
 
 impl RequestIds {
     /// Fresh ids.
     pub fn new() -> RequestIds {
         RequestIds {
-            request_id: request_id_bytes(),
-            extended_request_id: extended_request_id_bytes(),
+            request_id: Aligned(uuid(next_random(), next_random())),
+            extended_request_id: Aligned(extended_request_id_bytes()),
         }
     }
 
     /// The request id (a version-4 style UUID).
     pub fn request_id(&self) -> &str {
-        std::str::from_utf8(&self.request_id).unwrap_or_default()
+        std::str::from_utf8(&self.request_id.0).unwrap_or_default()
     }
 
     /// The extended request id (16 characters, ends in `=`).
     pub fn extended_request_id(&self) -> &str {
-        std::str::from_utf8(&self.extended_request_id).unwrap_or_default()
+        std::str::from_utf8(&self.extended_request_id.0).unwrap_or_default()
     }
 }
 
@@ -68,29 +75,42 @@ pub fn request_id() -> String {
     RequestIds::new().request_id().to_owned()
 }
 
-fn request_id_bytes() -> [u8; 36] {
-    let (a, b) = (next_random(), next_random());
-    // `format!` with five hex fields costs more than the random numbers: hex by hand.
+/// The UUID of 128 random bits `a`, `b`: `a`'s top 32, next 16 and low 12 bits after a `4`,
+/// `b`'s top 14 bits after the variant bits `10`, `b`'s low 48 bits, in hex.
+fn uuid(a: u64, b: u64) -> [u8; 36] {
+    // Two hex digits per byte from a table (`format!` with five hex fields costs more than
+    // the random numbers).
     let mut s = [b'-'; 36];
-    put_hex::<8>(&mut s, 0, a >> 32);
-    put_hex::<4>(&mut s, 9, (a >> 16) & 0xffff);
+    let a = a.to_be_bytes();
+    let mut b = b.to_be_bytes();
+    b[0] = (b[0] & 0x3f) | 0x80;
+    for (at, bytes) in [
+        (0, &a[..4]),
+        (9, &a[4..6]),
+        (14, &a[6..]),
+        (19, &b[..2]),
+        (24, &b[2..]),
+    ] {
+        for (i, byte) in bytes.iter().enumerate() {
+            s[at + 2 * i..at + 2 * i + 2].copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
+        }
+    }
+    // The version digit replaces the high digit of `a`'s seventh byte.
     s[14] = b'4';
-    put_hex::<3>(&mut s, 15, a & 0x0fff);
-    put_hex::<4>(&mut s, 19, ((b >> 48) & 0x3fff) | 0x8000);
-    put_hex::<12>(&mut s, 24, b & 0xffff_ffff_ffff);
     s
 }
 
-/// Writes the low `N` hex digits of `v` into `out[at..at + N]` (lower case, zero-padded); the
-/// digit count is a constant, so the loop unrolls.
-fn put_hex<const N: usize>(out: &mut [u8; 36], at: usize, v: u64) {
+/// Every byte as two lowercase hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = [0u8; N];
-    for (i, c) in digits.iter_mut().enumerate() {
-        *c = HEX[((v >> (4 * (N - 1 - i))) & 0xf) as usize];
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
     }
-    out[at..at + N].copy_from_slice(&digits);
-}
+    t
+};
 
 /// An `extendedRequestId` / `x-amz-apigw-id` in API Gateway's shape (16 characters, ends in
 /// `=`).
@@ -274,28 +294,6 @@ pub struct ContextInput<'a> {
     pub clock: Clock,
 }
 
-/// `$context` with only `requestId` and `extendedRequestId`: what the mapping reads outside
-/// templates and parameters (the `x-amzn-RequestId`, `x-amz-apigw-id` and `X-Amzn-Trace-Id`
-/// headers), for a method none of whose templates or parameters reads `$context`.
-///
-/// A clone of a map made once: cloning copies its hash table instead of hashing the two keys
-/// again (`serde_json`'s ordered map hashes with SipHash), and the values are set in order.
-pub fn id_context(request_id: &str, extended_request_id: &str) -> Map<String, Value> {
-    static TEMPLATE: OnceLock<Map<String, Value>> = OnceLock::new();
-    let mut m = TEMPLATE
-        .get_or_init(|| {
-            let mut m = Map::with_capacity(2);
-            m.insert("requestId".to_owned(), Value::Null);
-            m.insert("extendedRequestId".to_owned(), Value::Null);
-            m
-        })
-        .clone();
-    for (slot, id) in m.values_mut().zip([request_id, extended_request_id]) {
-        *slot = Value::from(id);
-    }
-    m
-}
-
 /// Builds `$context` as API Gateway fills it for a REST API without authorizers.
 pub fn context_object(c: &ContextInput<'_>) -> Map<String, Value> {
     let domain_prefix = c.domain_name.split('.').next().unwrap_or("");
@@ -345,14 +343,16 @@ mod tests {
     }
 
     #[test]
-    fn id_context_in_order() {
-        let m = id_context("r-1", "e-1");
-        assert_eq!(m.len(), 2);
-        assert_eq!(m["requestId"], "r-1");
-        assert_eq!(m["extendedRequestId"], "e-1");
-        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["requestId", "extendedRequestId"]);
-        assert_eq!(m.get("requestId"), Some(&Value::from("r-1")));
+    fn uuid_layout() {
+        assert_eq!(
+            &uuid(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
+            b"01234567-89ab-4def-bedc-ba9876543210"
+        );
+        assert_eq!(&uuid(0, 0), b"00000000-0000-4000-8000-000000000000");
+        assert_eq!(
+            &uuid(u64::MAX, u64::MAX),
+            b"ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
     }
 
     #[test]

@@ -91,6 +91,8 @@ fn build_request(r: &Value) -> RequestContext {
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default(),
+        request_id: None,
+        extended_request_id: None,
         body: r
             .get("body")
             .and_then(Value::as_str)

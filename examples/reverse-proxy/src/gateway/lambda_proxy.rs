@@ -72,7 +72,7 @@ pub(super) fn proxy_event(inv: &Invocation<'_>, body: &Bytes) -> Value {
         "multiValueQueryStringParameters": multi_map(&ctx.query_string),
         "pathParameters": single_map(&ctx.path_parameters),
         "stageVariables": single_map(&ctx.stage_variables),
-        "requestContext": Value::Object(ctx.context.clone()),
+        "requestContext": Value::Object(ctx.context_map().into_owned()),
         "body": body,
         "isBase64Encoded": is_base64,
     })

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use apigw_control::{DeployedMethod, Snapshot, Store};
 use apigw_mapping::{
-    BackendResponse, BinaryMediaTypes, IntegrationKind, MethodResponse, RenderedRequest,
+    BackendResponse, BinaryMediaTypes, ContextId, IntegrationKind, MethodResponse, RenderedRequest,
     RequestContext,
 };
 use arc_swap::ArcSwap;
@@ -584,7 +584,7 @@ impl Shared {
                 )));
             }
         };
-        let headers: Vec<(String, String)> = header_pairs(&parts.headers);
+        let headers: Vec<(String, String)> = header_pairs(&parts.headers, None);
         let method = parts.method.as_str().to_owned();
         let path = parts.uri.path().to_owned();
         let query = parts.uri.query().unwrap_or("").to_owned();
@@ -690,7 +690,7 @@ impl Shared {
         });
         let (Some(routed), Some((plan, m))) = (routed, found) else {
             info!(%request_id, method = %http_method, path = %raw_path, "no such resource or method");
-            let ctx = self.request_context(&facts, None, Vec::new(), true);
+            let ctx = self.request_context(&facts, None, Vec::new(), true, None);
             return host_error(GatewayError::MissingAuthenticationToken, stage_route, &ctx);
         };
         let path_parameters = routed.path_parameters;
@@ -703,7 +703,15 @@ impl Shared {
                 kind,
                 Some(IntegrationKind::Http | IntegrationKind::HttpProxy | IntegrationKind::Mock)
             );
-        let ctx = self.request_context(&facts, Some(m), path_parameters, full_context);
+        // Only the headers something may read, unless `$context` is whole (a Lambda proxy
+        // event or a customised gateway response may read any).
+        let headers_read = if full_context {
+            None
+        } else {
+            plan.request_headers.as_deref()
+        };
+        let ctx =
+            self.request_context(&facts, Some(m), path_parameters, full_context, headers_read);
         // The error responses need the request after the integration consumed it, when the
         // API customises them.
         let error_ctx = (!stage_route.host_responses.is_empty()).then(|| ctx.clone());
@@ -769,16 +777,18 @@ impl Shared {
 
     /// The method request as the mapping sees it: headers, query string, path parameters,
     /// stage variables and `$context` (without a method: an unrouted request, for its
-    /// gateway response).
+    /// gateway response). `headers_read`: the only headers to copy besides those the proxy
+    /// reads ([`READ_BY_THE_PROXY`]); `None`: all.
     fn request_context(
         &self,
         f: &RequestFacts<'_>,
         method: Option<&DeployedMethod>,
         path_parameters: Vec<(String, String)>,
         full_context: bool,
+        headers_read: Option<&[String]>,
     ) -> RequestContext {
         let parts = f.parts;
-        let headers: Vec<(String, String)> = header_pairs(&parts.headers);
+        let headers: Vec<(String, String)> = header_pairs(&parts.headers, headers_read);
         let query_string = match parts.uri.query() {
             Some(q) => context::query_pairs(q),
             None => Vec::new(),
@@ -789,7 +799,11 @@ impl Shared {
                 query_string,
                 path_parameters,
                 stage_variables: f.stage_route.variables.clone(),
-                context: context::id_context(f.ids.0, f.ids.1),
+                // Only the ids (what API Gateway's headers carry), typed: no map entry, no
+                // heap allocation.
+                context: serde_json::Map::new(),
+                request_id: Some(ContextId::new(f.ids.0)),
+                extended_request_id: Some(ContextId::new(f.ids.1)),
                 body: Bytes::new(),
             };
         }
@@ -832,7 +846,10 @@ impl Shared {
             query_string,
             path_parameters,
             stage_variables: f.stage_route.variables.clone(),
+            // The ids are in `context`, in their place among its fields.
             context,
+            request_id: None,
+            extended_request_id: None,
             body: Bytes::new(),
         }
     }
@@ -962,7 +979,9 @@ impl Shared {
             .map_err(|_| IntegrationError::Timeout)??;
         let mut backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(std::mem::take(&mut parts.headers)),
+            headers: backend_headers(std::mem::take(&mut parts.headers), |n| {
+                inv.method.compiled.reads_backend_header(n)
+            }),
             body: Bytes::new(),
             function_error: false,
         };
@@ -1079,7 +1098,9 @@ impl Shared {
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(std::mem::take(&mut parts.headers)),
+            headers: backend_headers(std::mem::take(&mut parts.headers), |n| {
+                inv.method.compiled.reads_backend_header(n)
+            }),
             body: bytes,
             function_error,
         };
@@ -1381,11 +1402,24 @@ fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
     IntegrationError::config(format!("backend request failed: {e:?}"))
 }
 
+/// The method request headers the proxy reads itself (lower case), copied into the
+/// `RequestContext` whatever the mapping reads.
+const READ_BY_THE_PROXY: [&str; 3] = ["accept", "content-type", "x-apigw-explain"];
+
 /// A request's headers as name/value pairs in order (lower-case names; values decoded as
 /// UTF-8, invalid bytes as U+FFFD), as the admin protocol and `RequestContext` take them.
-fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(headers.len());
-    out.extend(headers.iter().map(|(n, v)| {
+/// `only`: copy only the headers it names (case-insensitively) and [`READ_BY_THE_PROXY`];
+/// `None`: all.
+fn header_pairs(headers: &http::HeaderMap, only: Option<&[String]>) -> Vec<(String, String)> {
+    let keep = |name: &HeaderName| {
+        only.is_none_or(|read| {
+            READ_BY_THE_PROXY.contains(&name.as_str())
+                || read.iter().any(|r| r.eq_ignore_ascii_case(name.as_str()))
+        })
+    };
+    // Room for every header when all are copied; a selection is usually none or one.
+    let mut out = Vec::with_capacity(if only.is_none() { headers.len() } else { 0 });
+    out.extend(headers.iter().filter(|(n, _)| keep(n)).map(|(n, v)| {
         let value = match v.to_str() {
             Ok(s) => s.to_owned(),
             Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
@@ -1642,6 +1676,54 @@ fn host_gateway_responses(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_pairs_keep_what_is_read() {
+        let mut h = http::HeaderMap::new();
+        for (n, v) in [
+            ("host", "example"),
+            ("accept", "text/plain"),
+            ("x-in", "1"),
+            ("content-type", "a/b"),
+            ("x-in", "2"),
+            ("x-apigw-explain", "1"),
+            ("x-other", "o"),
+        ] {
+            h.append(n, HeaderValue::from_static(v));
+        }
+        let pairs = |only: Option<&[String]>| -> Vec<String> {
+            header_pairs(&h, only)
+                .into_iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect()
+        };
+        assert_eq!(
+            pairs(None),
+            [
+                "host=example",
+                "accept=text/plain",
+                "x-in=1",
+                "x-in=2",
+                "content-type=a/b",
+                "x-apigw-explain=1",
+                "x-other=o"
+            ]
+        );
+        assert_eq!(
+            pairs(Some(&["X-In".to_owned()])),
+            [
+                "accept=text/plain",
+                "x-in=1",
+                "x-in=2",
+                "content-type=a/b",
+                "x-apigw-explain=1"
+            ]
+        );
+        assert_eq!(
+            pairs(Some(&[])),
+            ["accept=text/plain", "content-type=a/b", "x-apigw-explain=1"]
+        );
+    }
 
     fn with_length(n: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -51,6 +51,10 @@ pub(super) struct MethodPlan {
     pub(super) no_request_templates: bool,
     /// The backend request of HTTP and HTTP_PROXY integrations.
     pub(super) upstream: Option<UpstreamPlan>,
+    /// The method request headers its mapping and `requestParameters` may read besides
+    /// those the proxy itself reads (`Accept`, `Content-Type`, `X-Apigw-Explain`); `None`:
+    /// any ([`apigw_mapping::CompiledIntegration::request_headers_read`]).
+    pub(super) request_headers: Option<Box<[String]>>,
 }
 
 /// The router and the method plans of one deployed stage.
@@ -272,13 +276,73 @@ fn plan_method(
         timeout: Duration::from_millis(u64::try_from(m.timeout_in_millis).unwrap_or(29_000)),
         no_request_templates: m.request_templates.is_empty(),
         upstream,
+        request_headers: request_headers_read(m),
     }
+}
+
+/// [`MethodPlan::request_headers`]: what the mapping may read, and the headers
+/// `requestParameters` name.
+fn request_headers_read(m: &DeployedMethod) -> Option<Box<[String]>> {
+    let mut names = m.compiled.request_headers_read()?;
+    names.extend(
+        m.request_parameters
+            .values()
+            .filter_map(serde_json::Value::as_str)
+            .filter_map(|s| {
+                s.strip_prefix("method.request.header.")
+                    .or_else(|| s.strip_prefix("method.request.multivalueheader."))
+            })
+            .map(str::to_owned),
+    );
+    Some(names.into_boxed_slice())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The request headers a method may read: its templates' literal `$input.params` names
+    /// and its `requestParameters` header sources; any for `$input.params()`.
+    #[test]
+    fn request_headers_read() {
+        let op = |template: &str, params: serde_json::Value| {
+            json!({"responses": {"200": {"description": "ok"}},
+                   "x-amazon-apigateway-integration": {"type": "http", "httpMethod": "GET",
+                       "uri": "http://127.0.0.1:9/",
+                       "requestParameters": params,
+                       "responses": {"default": {"statusCode": "200",
+                           "responseTemplates": {"application/json": template}}}}})
+        };
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/a": {"get": op("$input.params('x-h') $input.path('$')",
+                json!({"integration.request.header.X-Out": "method.request.header.X-In"}))},
+            "/b": {"get": op("$input.params()", json!({}))},
+            "/c": {"get": op("$context.requestId", json!({}))},
+        }});
+        let store = apigw_control::Store::in_memory(apigw_control::Config::default());
+        let api = store
+            .import_rest_api(doc.to_string().as_bytes(), None)
+            .unwrap();
+        let id = api["id"].as_str().unwrap();
+        let stage = json!({"stageName": "dev"});
+        store
+            .create_deployment(id, stage.as_object().unwrap())
+            .unwrap();
+        let (snapshot, _) = store.stage_snapshot(id, "dev").unwrap();
+        let plan = StagePlan::new(&snapshot, &MethodTraitTable::new(), &[], id);
+        let read = |path: &str| {
+            let r = plan.route("GET", path).unwrap();
+            plan.method(r.index).unwrap().request_headers.clone()
+        };
+        assert_eq!(
+            read("/a").as_deref(),
+            Some(&["x-h".to_owned(), "X-In".to_owned()][..])
+        );
+        assert_eq!(read("/b"), None);
+        assert_eq!(read("/c").as_deref(), Some(&[][..]));
+    }
 
     /// The plan's router agrees with `Snapshot::route` (method and decoded parameters).
     #[test]

@@ -56,16 +56,31 @@ fn title_case(name: &str) -> String {
 
 /// The backend's headers as [`apigw_mapping::BackendResponse::headers`] takes them, in order,
 /// names spelled as backends send them ([`title_case`]); the values are moved, not copied.
-pub(super) fn backend_headers(headers: HeaderMap) -> Vec<(String, HeaderValue)> {
-    let mut out = Vec::with_capacity(headers.len());
-    let mut name: Option<HeaderName> = None;
+/// Only the headers whose (lower-case) name `keep` accepts: those the mapping may read
+/// ([`apigw_mapping::CompiledIntegration::reads_backend_header`]), so that no name is spelled
+/// out for a header nothing reads.
+pub(super) fn backend_headers(
+    headers: HeaderMap,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(String, HeaderValue)> {
+    let mut out: Vec<(String, HeaderValue)> = Vec::new();
+    // Whether the values of the current name are kept.
+    let mut keeping = false;
     for (next, value) in headers {
-        // `None`: another value of the previous name.
-        if next.is_some() {
-            name = next;
-        }
-        if let Some(n) = &name {
-            out.push((title_case(n.as_str()), value));
+        match next {
+            Some(n) => {
+                keeping = keep(n.as_str());
+                if keeping {
+                    out.push((title_case(n.as_str()), value));
+                }
+            }
+            // Another value of the previous name.
+            None => {
+                if keeping && let Some((n, _)) = out.last() {
+                    let n = n.clone();
+                    out.push((n, value));
+                }
+            }
         }
     }
     out
@@ -234,10 +249,11 @@ impl Source {
             Source::Path(n) => find(&ctx.path_parameters, n),
             Source::Query(n) => find(&ctx.query_string, n),
             Source::Header(n) => ctx.header(n).map(Cow::Borrowed),
-            Source::Context(n) => ctx.context.get(n).map(|v| match v {
-                serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
-                other => Cow::Owned(other.to_string()),
-            }),
+            // A string field (a typed request id included), else the map's value printed.
+            Source::Context(n) => match ctx.context_str(n) {
+                Some(s) => Some(Cow::Borrowed(s)),
+                None => ctx.context.get(n).map(|v| Cow::Owned(v.to_string())),
+            },
         }
     }
 }
@@ -601,7 +617,7 @@ mod tests {
         h.append("set-cookie", HeaderValue::from_static("1"));
         h.append("x-one", HeaderValue::from_static("x"));
         h.append("set-cookie", HeaderValue::from_static("2"));
-        let names: Vec<(String, String)> = backend_headers(h.clone())
+        let names: Vec<(String, String)> = backend_headers(h.clone(), |_| true)
             .into_iter()
             .map(|(n, v)| (n, v.to_str().unwrap().to_owned()))
             .collect();
@@ -612,6 +628,19 @@ mod tests {
         assert_eq!(names, expected);
         assert_eq!(names[1], ("Set-Cookie".to_owned(), "1".to_owned()));
         assert_eq!(names[2], ("Set-Cookie".to_owned(), "2".to_owned()));
+        // Only the names kept, every value of each.
+        let kept: Vec<(String, String)> = backend_headers(h, |n| n != "x-one")
+            .into_iter()
+            .map(|(n, v)| (n, v.to_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("Content-Type".to_owned(), "a/b".to_owned()),
+                ("Set-Cookie".to_owned(), "1".to_owned()),
+                ("Set-Cookie".to_owned(), "2".to_owned())
+            ]
+        );
     }
 
     #[test]

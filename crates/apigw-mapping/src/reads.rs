@@ -1,0 +1,157 @@
+//! What mapping may read of its inputs, for hosts that skip preparing the rest: the backend
+//! headers ([`CompiledIntegration::reads_backend_header`]) and the method request headers
+//! ([`CompiledIntegration::request_headers_read`]).
+
+use apigw_vtl::Analysis;
+
+use crate::CompiledIntegration;
+use crate::params::Source;
+use crate::templates::TemplateSet;
+
+impl CompiledIntegration {
+    /// Whether mapping a response may read the backend header `name` (compared
+    /// case-insensitively): `Content-Type` (binary media types), any header for the proxy
+    /// kinds (their answers pass through whole), and the headers named by the
+    /// `integration.response.header.X` / `integration.response.multivalueheader.X` sources
+    /// of the `responseParameters`. A host may leave the other headers out of
+    /// [`crate::BackendResponse::headers`] and get the same responses (and explanations).
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, IntegrationKind, IntegrationResponse, IntegrationSpec};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// let mut params = serde_json::Map::new();
+    /// params.insert(
+    ///     "method.response.header.X-Etag".into(),
+    ///     "integration.response.header.ETag".into(),
+    /// );
+    /// spec.integration_responses = vec![IntegrationResponse {
+    ///     status_code: "200".into(),
+    ///     response_parameters: Some(params),
+    ///     ..Default::default()
+    /// }];
+    /// spec.method_responses = vec!["200".into()];
+    /// let compiled = compile(&spec).unwrap();
+    /// assert!(compiled.reads_backend_header("etag"));
+    /// assert!(compiled.reads_backend_header("content-type"));
+    /// assert!(!compiled.reads_backend_header("date"));
+    /// ```
+    pub fn reads_backend_header(&self, name: &str) -> bool {
+        !self.kind.is_mapped()
+            || name.eq_ignore_ascii_case("content-type")
+            || self.responses.iter().any(|r| {
+                r.parameters.iter().any(|p| match &p.source {
+                    Source::Header(n) | Source::MultiHeader(n) => n.eq_ignore_ascii_case(name),
+                    _ => false,
+                })
+            })
+    }
+
+    /// The method request headers mapping may read besides `Accept` and `Content-Type`
+    /// (which it always may): `None` when it may read any of them, else their names
+    /// (compare them case-insensitively). Templates (request, response and the
+    /// configuration-error gateway response) read headers through `$input.params`: a call
+    /// with a literal name (`$input.params('id')`) may read that header, any other use of
+    /// `$input.params` (or of `$input` as a whole value, or `#evaluate`) any; a gateway
+    /// response parameter `method.request.header.X` reads `X`. A host may leave the other
+    /// headers out of [`crate::RequestContext::headers`] and get the same responses.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, IntegrationKind, IntegrationResponse, IntegrationSpec};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// let mut templates = serde_json::Map::new();
+    /// templates.insert("application/json".into(), "$input.params('id')".into());
+    /// spec.integration_responses = vec![IntegrationResponse {
+    ///     status_code: "200".into(),
+    ///     response_templates: Some(templates.clone()),
+    ///     ..Default::default()
+    /// }];
+    /// assert_eq!(compile(&spec).unwrap().request_headers_read(), Some(vec!["id".to_owned()]));
+    /// templates.insert("text/plain".into(), "$input.params()".into());
+    /// spec.integration_responses[0].response_templates = Some(templates);
+    /// assert_eq!(compile(&spec).unwrap().request_headers_read(), None);
+    /// ```
+    pub fn request_headers_read(&self) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        let sets = std::iter::once(&self.request_templates)
+            .chain(self.responses.iter().map(|r| &r.templates))
+            .chain(self.gateway.templates());
+        for set in sets {
+            header_reads(set, &mut names)?;
+        }
+        self.gateway.request_headers(&mut names);
+        names.sort_unstable();
+        names.dedup();
+        Some(names)
+    }
+}
+
+/// Adds the request headers the templates of `set` may read to `names`; `None` when they may
+/// read any.
+fn header_reads(set: &TemplateSet, names: &mut Vec<String>) -> Option<()> {
+    for analysis in set.analyses() {
+        template_header_reads(analysis, names)?;
+    }
+    Some(())
+}
+
+/// [`header_reads`] for one template.
+fn template_header_reads(a: &Analysis, names: &mut Vec<String>) -> Option<()> {
+    if !a.may_use_member("input", "params") {
+        return Some(());
+    }
+    if a.dynamic || a.whole.iter().any(|n| n == "input") {
+        return None;
+    }
+    for m in a
+        .members
+        .iter()
+        .filter(|m| m.root == "input" && m.member == "params")
+    {
+        match (m.is_method, &m.args) {
+            // `$input.params('name')`: a path, query or header parameter of that name.
+            (true, Some(args)) if args.len() == 1 => names.push(args[0].clone()),
+            // `$input.params()`, a computed name, the property: every header.
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(template: &str) -> Option<Vec<String>> {
+        let t = apigw_vtl::Template::compile(template, &apigw_vtl::Options::default()).unwrap();
+        let mut names = Vec::new();
+        template_header_reads(t.analysis(), &mut names).map(|()| names)
+    }
+
+    #[test]
+    fn header_reads_of_templates() {
+        let some = |n: &[&str]| Some(n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(reads("$input.path('$') $context.requestId"), some(&[]));
+        assert_eq!(
+            reads("$input.params('id') $input.params(\"x\")"),
+            some(&["id", "x"])
+        );
+        assert_eq!(
+            reads("#foreach($k in ['a'])$input.params('b')#end"),
+            some(&["b"])
+        );
+        for all in [
+            "$input.params()",
+            "$input.params().header.host",
+            "$input.params($name)",
+            "$input.params('a', 'b')",
+            "$input.params",
+            "#set($i = $input)$i.params('a')",
+            "#evaluate('$input.params(\"a\")')",
+            "#macro(m $x)$x.params('a')#end#m($input)",
+        ] {
+            assert_eq!(reads(all), None, "{all}");
+        }
+    }
+}
