@@ -95,6 +95,29 @@ fn load8(b: &[u8], p: usize) -> u64 {
     }
 }
 
+/// Sixteen bytes of `b` from `p` as two words, as [`load8`] reads them (one check of the end).
+#[inline(always)]
+fn load16(b: &[u8], p: usize) -> (u64, u64) {
+    let p = pos32(p);
+    match b.get(p..p + 16).and_then(|s| s.first_chunk::<16>()) {
+        Some(bytes) => {
+            let (x, y) = bytes.split_at(8);
+            (
+                x.try_into().map_or(0, u64::from_le_bytes),
+                y.try_into().map_or(0, u64::from_le_bytes),
+            )
+        }
+        None => load16_tail(b, p),
+    }
+}
+
+/// [`load16`] near the end of the input.
+#[cold]
+#[inline(never)]
+fn load16_tail(b: &[u8], p: usize) -> (u64, u64) {
+    (load8(b, p), load8(b, p + 8))
+}
+
 #[cold]
 #[inline(never)]
 fn load8_tail(b: &[u8], p: usize) -> u64 {
@@ -200,41 +223,99 @@ struct Sink<'o> {
     len: usize,
     /// Where the run of input not yet copied starts.
     run: usize,
-    /// The short keys seen (see [`Keys`]).
+    /// The keys seen (see [`Keys`]).
     keys: &'o mut Keys,
 }
 
-/// The short keys met, with their `": `: objects in an array mostly repeat the keys of the
-/// one before, and a key equal to one checked before needs no check of its own.
+/// The keys met, with their `": `: objects in an array mostly repeat the keys of the one
+/// before, and a key equal to one checked before needs no check of its own.
 ///
-/// A key's slot is chosen by its first two bytes (after its quote); it holds the word read
-/// there masked to the key, its quote, `:` and ` ` (three to seven bytes), the mask, and the
-/// key's length. A word equal to it under the mask holds the same bytes: the same valid key,
-/// followed by `: `.
-///
-/// Keys of five to twelve bytes have slots of their own, looked at when a short key is not
-/// found: their first word whole (zero when empty: a word of a key holds no NUL), and their
-/// second masked to the rest of the key, its quote, `:` and ` `.
+/// A key of up to [`KEY_MAX`] bytes is held as the sixteen bytes from its opening quote (two
+/// words), each word masked to the quote, the key, its closing quote, `:` and ` ` (`k + 4`
+/// bytes in all), with both masks and the key's length. Words equal to them under the masks
+/// hold the same bytes: the same valid key, followed by `: `. A slot is chosen by the key's
+/// first two bytes; an empty slot has a first word of 1 under a mask of 0, which no word
+/// matches.
 struct Keys {
-    words: [u64; KEY_SLOTS],
-    masks: [u64; KEY_SLOTS],
+    firsts: [u64; KEY_SLOTS],
+    first_masks: [u64; KEY_SLOTS],
+    seconds: [u64; KEY_SLOTS],
+    second_masks: [u64; KEY_SLOTS],
     lens: [u8; KEY_SLOTS],
-    long_firsts: [u64; KEY_SLOTS],
-    long_seconds: [u64; KEY_SLOTS],
-    long_masks: [u64; KEY_SLOTS],
-    long_lens: [u8; KEY_SLOTS],
 }
 
 /// The number of slots of [`Keys`] (a power of two).
 const KEY_SLOTS: usize = 32;
 
+/// The longest key [`Keys`] holds: with its quotes, `:` and ` `, sixteen bytes.
+const KEY_MAX: usize = 12;
+
 impl Keys {
-    /// The slot of the key whose word (after its opening quote) is `x`.
+    /// No key.
+    fn new() -> Self {
+        Keys {
+            firsts: [1; KEY_SLOTS],
+            first_masks: [0; KEY_SLOTS],
+            seconds: [0; KEY_SLOTS],
+            second_masks: [0; KEY_SLOTS],
+            lens: [0; KEY_SLOTS],
+        }
+    }
+
+    /// The slot of the key whose first word (from its opening quote) is `x`.
     #[inline(always)]
     fn slot(x: u64) -> usize {
-        (u32::from(x as u16).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros()))
-            as usize
+        (((x >> 8) as u32).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros())) as usize
             % KEY_SLOTS
+    }
+
+    /// The length of the key whose sixteen bytes from its opening quote are `x` and `y`, when it
+    /// is in its slot `slot`.
+    #[inline(always)]
+    fn find(&self, slot: usize, x: u64, y: u64) -> Option<usize> {
+        (x & self.first_masks[slot] == self.firsts[slot]
+            && y & self.second_masks[slot] == self.seconds[slot])
+            .then(|| usize::from(self.lens[slot]))
+    }
+
+    /// Exchanges the keys of slots `a` and `b`.
+    fn swap(&mut self, a: usize, b: usize) {
+        self.firsts.swap(a, b);
+        self.first_masks.swap(a, b);
+        self.seconds.swap(a, b);
+        self.second_masks.swap(a, b);
+        self.lens.swap(a, b);
+    }
+
+    /// Remembers the valid key of `k` bytes (at most [`KEY_MAX`]) followed by `: ` whose
+    /// sixteen bytes from its opening quote are `x` and `y`, in its slot `slot`. Slots come in
+    /// pairs (`slot` and `slot ^ 1`, where [`key_scan`] looks too): the key goes to its own
+    /// slot when that is empty, else to the other when that is, else the key in its own slot
+    /// moves to the other, so that two keys of one pair stay found.
+    #[inline(always)]
+    fn insert(&mut self, slot: usize, x: u64, y: u64, k: usize) {
+        let other = slot ^ 1;
+        let slot = if self.first_masks[slot] == 0 {
+            slot
+        } else if self.first_masks[other] == 0 {
+            other
+        } else {
+            self.swap(slot, other);
+            slot
+        };
+        let mask = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
+        let (m0, m1) = (mask(k + 4), mask((k + 4).saturating_sub(8)));
+        self.firsts[slot] = x & m0;
+        self.first_masks[slot] = m0;
+        self.seconds[slot] = y & m1;
+        self.second_masks[slot] = m1;
+        self.lens[slot] = k as u8;
     }
 }
 
@@ -271,6 +352,32 @@ impl Sink<'_> {
         }
     }
 
+    /// [`Self::flush`] up to `end`, then stages the first `n` bytes of `x` and `y` (sixteen
+    /// bytes the caller has in registers, `n` at most sixteen) after the run.
+    #[inline(always)]
+    fn flush_then(&mut self, b: &[u8], end: usize, x: u64, y: u64, n: usize) {
+        let start = self.run;
+        let run = end.wrapping_sub(start);
+        let len = self.len;
+        if run <= BLOCK
+            && len <= STAGE - BLOCK - 16
+            && let Some(block) = b.get(pos32(start)..pos32(start) + BLOCK)
+        {
+            self.stage[len..len + BLOCK].copy_from_slice(block);
+            let at = len + run;
+            self.stage[at..at + 8].copy_from_slice(&x.to_le_bytes());
+            self.stage[at + 8..at + 16].copy_from_slice(&y.to_le_bytes());
+            self.len = at + n;
+        } else {
+            // Near the end of the staging buffer or of the input, or after a long run.
+            self.flush(b, end);
+            self.put_word(x, n.min(8));
+            if n > 8 {
+                self.put_word(y, n - 8);
+            }
+        }
+    }
+
     /// Stages the first `n` bytes of `word` (at most eight), bytes the caller has in a
     /// register already (no copy from the input, no check of its end).
     #[inline(always)]
@@ -291,6 +398,7 @@ impl Sink<'_> {
     }
 
     /// Appends what is staged to `out`.
+    #[inline(always)]
     fn finish(&mut self) {
         self.out.extend_from_slice(&self.stage[..self.len]);
         self.len = 0;
@@ -363,16 +471,7 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
 fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
     out.reserve(b.len());
     let mut stage = [0u8; STAGE];
-    // Masks of 0 match no word: every slot starts empty.
-    let mut keys = Keys {
-        words: [0; KEY_SLOTS],
-        masks: [0; KEY_SLOTS],
-        lens: [0; KEY_SLOTS],
-        long_firsts: [0; KEY_SLOTS],
-        long_seconds: [0; KEY_SLOTS],
-        long_masks: [0; KEY_SLOTS],
-        long_lens: [0; KEY_SLOTS],
-    };
+    let mut keys = Keys::new();
     let mut sink = Sink {
         out,
         stage: &mut stage,
@@ -402,7 +501,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                 // `{`+2 is `}`, `[`+2 is `]`.
                 if at(b, pos) != c + 2 {
                     if object {
-                        pos = key(b, &mut sink, pos)?;
+                        pos = key::<false>(b, &mut sink, pos)?;
                     }
                     continue 'value;
                 }
@@ -412,18 +511,31 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
             b't' => pos = literal(b, pos, b"true")?,
             b'f' => pos = literal(b, pos, b"false")?,
             b'n' => pos = literal(b, pos, b"null")?,
+            // More whitespace after a separator whose one space was skipped already.
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                pos = sink.skip_ws(b, pos);
+                continue 'value;
+            }
             _ => return None,
         }
         // After a value: close containers or move to the next element.
         loop {
             let word = load8(b, pos);
-            // The next member after `, ` (the common separator, one space): no whitespace
-            // checks (`object` implies a depth above 0).
-            if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
-                sink.flush(b, pos + 1);
-                sink.run = pos + 2;
-                pos = key_rest::<true>(b, &mut sink, pos + 3)?;
-                continue 'value;
+            // The next element after `, ` (the common separator, one space): no whitespace
+            // checks (`object` implies a depth above 0; the value's match skips any more
+            // whitespace).
+            if word & 0xffff == u64::from(u16::from_le_bytes(*b", ")) {
+                if object {
+                    if (word >> 16) as u8 == b'"' {
+                        pos = key::<true>(b, &mut sink, pos + 2)?;
+                        continue 'value;
+                    }
+                } else if depth != 0 {
+                    sink.flush(b, pos + 1);
+                    sink.run = pos + 2;
+                    pos += 2;
+                    continue 'value;
+                }
             }
             let ws_before = is_ws(word as u8);
             pos = sink.skip_ws(b, pos);
@@ -439,7 +551,7 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
             if c == b',' {
                 pos = sink.skip_ws(b, pos + 1);
                 if object {
-                    pos = key(b, &mut sink, pos)?;
+                    pos = key::<false>(b, &mut sink, pos)?;
                 }
                 continue 'value;
             }
@@ -454,92 +566,32 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
     }
 }
 
-/// An object key at `p` and its colon: the position of the value (whitespace skipped).
+/// An object key at `q` (on its opening quote, or where one should be) and its colon: the
+/// position after them and the one space after the colon, if any (the value's match skips
+/// any more whitespace). `AFTER_COMMA` when `q` follows `, ` (checked by the caller, with the
+/// quote at `q`), whose space is to be skipped: the run not yet copied ends with the comma.
 #[inline(always)]
-fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
-    if at(b, p) != b'"' {
-        return None;
-    }
-    key_rest::<false>(b, sink, p + 1)
-}
-
-/// [`key`] after the opening quote; `QUOTE_ONLY` when the run not yet copied is that quote
-/// alone (after `, "`), so that a short key is staged from its word.
-#[inline(always)]
-fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
-    // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
-    // whitespace after it. First as one seen before.
-    let x = load8(b, p);
+fn key<const AFTER_COMMA: bool>(b: &[u8], sink: &mut Sink<'_>, q: usize) -> Option<usize> {
+    let (x, y) = load16(b, q);
     let slot = Keys::slot(x);
-    let mask = sink.keys.masks[slot];
-    if mask != 0 && x & mask == sink.keys.words[slot] {
-        let k = usize::from(sink.keys.lens[slot]);
-        if !is_ws((x >> (8 * k + 24)) as u8) {
-            let colon = p + k + 1;
-            if QUOTE_ONLY {
-                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
-            } else {
-                sink.flush(b, colon + 1);
-            }
-            sink.run = colon + 2;
-            return Some(colon + 2);
+    if let Some(k) = sink.keys.find(slot, x, y) {
+        // A key seen before, and its `: `: its quotes and colon are `k + 3` bytes.
+        if AFTER_COMMA {
+            sink.flush_then(b, q - 1, x, y, k + 3);
+        } else {
+            sink.flush(b, q + k + 3);
         }
+        sink.run = q + k + 4;
+        return Some(q + k + 4);
     }
-    if x != 0 && x == sink.keys.long_firsts[slot] {
-        // A long key seen before: its second word, and the byte after its `: `.
-        let k = usize::from(sink.keys.long_lens[slot]);
-        let y = load8(b, p + 8);
-        if y & sink.keys.long_masks[slot] == sink.keys.long_seconds[slot]
-            && !is_ws((y >> (8 * k - 40)) as u8)
-        {
-            let colon = p + k + 1;
-            if QUOTE_ONLY {
-                // The quote and seven bytes, then the rest up to the colon.
-                sink.put_word(x << 8 | u64::from(b'"'), 8);
-                sink.put_word(y << 8 | x >> 56, k - 5);
-            } else {
-                sink.flush(b, colon + 1);
-            }
-            sink.run = colon + 2;
-            return Some(colon + 2);
-        }
+    // Any other key, or a separator other than `: `.
+    if AFTER_COMMA {
+        sink.flush(b, q - 1);
+        sink.run = q;
     }
-    let flags = string_stops(x);
-    let k = first_flagged(flags);
-    if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
-    {
-        let next = (x >> (8 * k + 24)) as u8;
-        if !is_ws(next) {
-            let mask = (1u64 << (8 * k + 24)) - 1;
-            sink.keys.words[slot] = x & mask;
-            sink.keys.masks[slot] = mask;
-            sink.keys.lens[slot] = k as u8;
-            let colon = p + k + 1;
-            if QUOTE_ONLY {
-                // The quote, the key, its quote and the colon: `k + 3` bytes of at most 7.
-                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
-            } else {
-                sink.flush(b, colon + 1);
-            }
-            sink.run = colon + 2;
-            return Some(colon + 2);
-        }
-    }
-    let key_start = p;
-    let mut p = string_end(b, p)?;
+    let mut p = key_scan(b, sink.keys, q, x, y, slot)?;
     let word = load8(b, p);
-    // `: ` (the common separator, one space) or `:`, then not more whitespace.
-    if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) && !is_ws((word >> 16) as u8) {
-        let k = p - 1 - key_start;
-        if (5..=12).contains(&k) {
-            // Its second word holds the rest of the key, its quote and `: ` (`k - 5` bytes),
-            // then the byte after.
-            let mask = (1u64 << (8 * k - 40)) - 1;
-            sink.keys.long_firsts[slot] = x;
-            sink.keys.long_seconds[slot] = load8(b, key_start + 8) & mask;
-            sink.keys.long_masks[slot] = mask;
-            sink.keys.long_lens[slot] = k as u8;
-        }
+    if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) {
         sink.flush(b, p + 1);
         sink.run = p + 2;
         return Some(p + 2);
@@ -551,6 +603,28 @@ fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> 
         }
     }
     Some(sink.skip_ws(b, p + 1))
+}
+
+/// The position after the key at `q` (on its opening quote, or where one should be) that is
+/// not in its slot `slot` of `keys` (`x` and `y` its sixteen bytes); a key of up to
+/// [`KEY_MAX`] bytes followed by `: ` is remembered there.
+#[inline(never)]
+fn key_scan(b: &[u8], keys: &mut Keys, q: usize, x: u64, y: u64, slot: usize) -> Option<usize> {
+    if let Some(k) = keys.find(slot ^ 1, x, y) {
+        // Seen before, in the other slot of its pair: it moves to its own (found first next
+        // time), the key there to the other.
+        keys.swap(slot, slot ^ 1);
+        return Some(q + k + 2);
+    }
+    if x as u8 != b'"' {
+        return None;
+    }
+    let p = string_end(b, q + 1)?;
+    let k = p - 2 - q;
+    if k <= KEY_MAX && load8(b, p) & 0xffff == u64::from(u16::from_le_bytes(*b": ")) {
+        keys.insert(slot, x, y, k);
+    }
+    Some(p)
 }
 
 /// `word` at `p`, and the position after it.
@@ -1558,6 +1632,114 @@ mod block_tests {
                     agrees_with_serde_json(&inserted, accepted);
                 }
             }
+        }
+    }
+
+    /// Keys of one pair of slots of [`Keys`] (three or more, so that they push each other out)
+    /// and keys equal in their first bytes (one slot), of every length the table holds and
+    /// past it, repeated in objects in several orders, with `, ` and other separators after
+    /// their values and one space or more after their colons: every member is judged and
+    /// copied as the validator does, whichever slot its key is in.
+    #[test]
+    fn keys_sharing_slots_in_every_order() {
+        let mut pairs: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+        for i in 0..400 {
+            let key = format!("k{i}");
+            let mut bytes = format!("\"{key}\": ").into_bytes();
+            bytes.resize(8, 0);
+            let x = u64::from_le_bytes(bytes.try_into().unwrap());
+            pairs.entry(Keys::slot(x) / 2).or_default().push(key);
+        }
+        let crowded = pairs.values().find(|keys| keys.len() >= 4).unwrap();
+        let mut groups = vec![crowded[..4].to_vec()];
+        // One slot: the same first four bytes, told apart by the rest (or by the length).
+        groups.push((0..=14).map(|n| format!("abcd{}", "e".repeat(n))).collect());
+        groups.push(
+            (0..=14)
+                .map(|n| format!("abcd{}f", "e".repeat(n)))
+                .collect(),
+        );
+        groups.push(
+            (0..=9)
+                .map(|n| format!("abcd{}{n}", "x".repeat(n)))
+                .collect(),
+        );
+        for keys in &groups {
+            let orders: Vec<Vec<&String>> = vec![
+                keys.iter().collect(),
+                keys.iter().rev().collect(),
+                keys.iter()
+                    .step_by(2)
+                    .chain(keys.iter().skip(1).step_by(2))
+                    .collect(),
+                keys.iter().chain(keys.iter()).collect(),
+            ];
+            for after_colon in [" ", "  ", " \t", " \n ", ""] {
+                for comma in [", ", ",", " , ", ",  "] {
+                    let mut objects = Vec::new();
+                    for (i, order) in orders.iter().enumerate() {
+                        let members: Vec<String> = order
+                            .iter()
+                            .enumerate()
+                            .map(|(j, k)| {
+                                let v =
+                                    ["1", "\"v\"", "[2, 3]", "{\"in\": 4}", "true"][(i + j) % 5];
+                                format!("\"{k}\":{after_colon}{v}")
+                            })
+                            .collect();
+                        objects.push(format!("{{{}}}", members.join(comma)));
+                    }
+                    let text = format!("[{}]", objects.join(", "));
+                    assert!(check(text.as_bytes()), "{text}");
+                    let doubled = format!("[{}]", [&text[1..text.len() - 1]; 3].join(comma));
+                    assert!(check(doubled.as_bytes()), "{doubled}");
+                    // A member changed after the keys are known: the rest of its key, its
+                    // colon or its separator.
+                    for (from, to) in [
+                        ("\": ", "\" "),
+                        ("\": ", "\"; "),
+                        ("\", \"", "\" \""),
+                        (", \"", ", ]"),
+                    ] {
+                        if let Some(at) = text.rfind(from) {
+                            let changed =
+                                format!("{}{to}{}", &text[..at], &text[at + from.len()..]);
+                            let accepted = check(changed.as_bytes());
+                            agrees_with_serde_json(changed.as_bytes(), accepted);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `, ` between array elements and after a value at the root (not JSON), with more
+    /// whitespace after it, or no element.
+    #[test]
+    fn elements_after_comma_and_space() {
+        for text in [
+            "[1, 2]",
+            "[1, 2, 3]",
+            "[1,  2]",
+            "[1, \t2]",
+            "[1, \n]",
+            "[1, ]",
+            "[[1], [2]]",
+            "[{}, {}]",
+            "[\"a\", \"b\"]",
+            "[\"a\", \"b\": 1]",
+            "1, 2",
+            "\"a\", \"b\"",
+            "\"a\", \"b\": 1",
+            "{\"a\": 1, 2}",
+            "{\"a\": [1, 2], \"b\": 3}",
+            "[1, 2, ",
+            "[1, 2,",
+            "[true, false, null]",
+            "[1, \"k\": 2]",
+        ] {
+            let accepted = check(text.as_bytes());
+            agrees_with_serde_json(text.as_bytes(), accepted);
         }
     }
 
