@@ -537,8 +537,11 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                     continue 'value;
                 }
             }
-            let ws_before = is_ws(word as u8);
-            pos = sink.skip_ws(b, pos);
+            let mut c = word as u8;
+            if is_ws(c) {
+                pos = sink.skip_ws(b, pos);
+                c = at(b, pos);
+            }
             if depth == 0 {
                 if pos != b.len() {
                     return None;
@@ -547,7 +550,6 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                 sink.finish();
                 return Some(Compacted { plane16: false });
             }
-            let c = if ws_before { at(b, pos) } else { word as u8 };
             if c == b',' {
                 pos = sink.skip_ws(b, pos + 1);
                 if object {
@@ -561,9 +563,16 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
             }
             pos += 1;
             depth -= 1;
-            object = depth > 0 && kinds[(depth - 1) / 64] >> ((depth - 1) % 64) & 1 == 1;
+            object = depth > 0 && is_object(&kinds, depth - 1);
         }
     }
+}
+
+/// Whether the container at depth `d` (below [`MAX_DEPTH`]) of the bit stack `kinds` is an
+/// object.
+#[inline(always)]
+fn is_object(kinds: &[u64; MAX_DEPTH / 64], d: usize) -> bool {
+    kinds[d / 64 % (MAX_DEPTH / 64)] >> (d % 64) & 1 == 1
 }
 
 /// An object key at `q` (on its opening quote, or where one should be) and its colon: the
