@@ -115,7 +115,7 @@ fn load16(b: &[u8], p: usize) -> (u64, u64) {
 #[cold]
 #[inline(never)]
 fn load16_tail(b: &[u8], p: usize) -> (u64, u64) {
-    (load8(b, p), load8(b, p + 8))
+    (load8(b, p), b.get(p + 8..).map_or(0, |rest| load8(rest, 0)))
 }
 
 #[cold]
@@ -230,50 +230,59 @@ struct Sink<'o> {
 /// The keys met, with their `": `: objects in an array mostly repeat the keys of the one
 /// before, and a key equal to one checked before needs no check of its own.
 ///
-/// A key of up to [`KEY_MAX`] bytes is held as the sixteen bytes from its opening quote (two
-/// words), each word masked to the quote, the key, its closing quote, `:` and ` ` (`k + 4`
-/// bytes in all), with both masks and the key's length. Words equal to them under the masks
-/// hold the same bytes: the same valid key, followed by `: `. A slot is chosen by the key's
-/// first two bytes; an empty slot has a first word of 1 under a mask of 0, which no word
-/// matches.
+/// A key of up to [`KEY_MAX`] bytes is held as the sixteen bytes of `, "key": ` (the commonest
+/// separator before it, its quotes, `:` and ` `: `k + 6` bytes, then anything) in two words
+/// masked to those bytes, with both masks and the key's length; words equal to them under the
+/// masks hold the same bytes: `, ` and the same valid key, followed by `: `. It is also held as
+/// what the output gets of it, `"key":`, in two words from its opening quote. A slot is chosen
+/// by the key's first four bytes; an empty slot has a second word of 1 under a mask of 0,
+/// which no word matches.
 struct Keys {
     firsts: [u64; KEY_SLOTS],
     first_masks: [u64; KEY_SLOTS],
     seconds: [u64; KEY_SLOTS],
     second_masks: [u64; KEY_SLOTS],
+    /// The key's two words from its opening quote.
+    outputs: [[u64; 2]; KEY_SLOTS],
     lens: [u8; KEY_SLOTS],
 }
 
 /// The number of slots of [`Keys`] (a power of two).
 const KEY_SLOTS: usize = 32;
 
-/// The longest key [`Keys`] holds: with its quotes, `:` and ` `, sixteen bytes.
-const KEY_MAX: usize = 12;
+/// The longest key [`Keys`] holds: with `, ` before it, its quotes, `:` and ` `, sixteen
+/// bytes.
+const KEY_MAX: usize = 10;
+
+/// `, ` as the low bytes of a word.
+const COMMA_SPACE: u64 = 0x202c;
 
 impl Keys {
     /// No key.
     fn new() -> Self {
         Keys {
-            firsts: [1; KEY_SLOTS],
+            firsts: [0; KEY_SLOTS],
             first_masks: [0; KEY_SLOTS],
-            seconds: [0; KEY_SLOTS],
+            seconds: [1; KEY_SLOTS],
             second_masks: [0; KEY_SLOTS],
+            outputs: [[0; 2]; KEY_SLOTS],
             lens: [0; KEY_SLOTS],
         }
     }
 
-    /// The slot of the key whose first word (from its opening quote) is `x`.
+    /// The slot of the key whose first word (from the `, ` before it) is `x`.
     #[inline(always)]
     fn slot(x: u64) -> usize {
-        (((x >> 8) as u32).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros())) as usize
+        (((x >> 24) as u32).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros())) as usize
             % KEY_SLOTS
     }
 
-    /// The length of the key whose sixteen bytes from its opening quote are `x` and `y`, when it
-    /// is in its slot `slot`.
+    /// The length of the key whose sixteen bytes from the `, ` before it are `x` and `y`, when
+    /// it is in slot `slot`; `lead` masks out the bytes of `x` not to be compared (all of them
+    /// are, or all but the `, `).
     #[inline(always)]
-    fn find(&self, slot: usize, x: u64, y: u64) -> Option<usize> {
-        (x & self.first_masks[slot] == self.firsts[slot]
+    fn find(&self, slot: usize, x: u64, y: u64, lead: u64) -> Option<usize> {
+        ((x ^ self.firsts[slot]) & self.first_masks[slot] & lead == 0
             && y & self.second_masks[slot] == self.seconds[slot])
             .then(|| usize::from(self.lens[slot]))
     }
@@ -284,16 +293,19 @@ impl Keys {
         self.first_masks.swap(a, b);
         self.seconds.swap(a, b);
         self.second_masks.swap(a, b);
+        self.outputs.swap(a, b);
         self.lens.swap(a, b);
     }
 
     /// Remembers the valid key of `k` bytes (at most [`KEY_MAX`]) followed by `: ` whose
-    /// sixteen bytes from its opening quote are `x` and `y`, in its slot `slot`. Slots come in
-    /// pairs (`slot` and `slot ^ 1`, where [`key_scan`] looks too): the key goes to its own
-    /// slot when that is empty, else to the other when that is, else the key in its own slot
-    /// moves to the other, so that two keys of one pair stay found.
+    /// sixteen bytes from its opening quote are `x` and `y`. Slots come in pairs (the key's
+    /// own and its neighbour, `slot ^ 1`, where [`key_scan`] looks too): the key goes to its
+    /// own slot when that is empty, else to the other when that is, else the key in its own
+    /// slot moves to the other, so that two keys of one pair stay found.
     #[inline(always)]
-    fn insert(&mut self, slot: usize, x: u64, y: u64, k: usize) {
+    fn insert(&mut self, x: u64, y: u64, k: usize) {
+        let (first, second) = (x << 16 | COMMA_SPACE, y << 16 | x >> 48);
+        let slot = Keys::slot(first);
         let other = slot ^ 1;
         let slot = if self.first_masks[slot] == 0 {
             slot
@@ -310,11 +322,12 @@ impl Keys {
                 (1u64 << (8 * n)) - 1
             }
         };
-        let (m0, m1) = (mask(k + 4), mask((k + 4).saturating_sub(8)));
-        self.firsts[slot] = x & m0;
+        let (m0, m1) = (mask(k + 6), mask((k + 6).saturating_sub(8)));
+        self.firsts[slot] = first & m0;
         self.first_masks[slot] = m0;
-        self.seconds[slot] = y & m1;
+        self.seconds[slot] = second & m1;
         self.second_masks[slot] = m1;
+        self.outputs[slot] = [x, y];
         self.lens[slot] = k as u8;
     }
 }
@@ -520,7 +533,19 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
         }
         // After a value: close containers or move to the next element.
         loop {
-            let word = load8(b, pos);
+            let (word, next) = load16(b, pos);
+            // A key seen before after `, ` (the commonest separator, one space), and its `: `:
+            // no checks but the table's.
+            if object && word & 0xffff == COMMA_SPACE {
+                let slot = Keys::slot(word);
+                if let Some(k) = sink.keys.find(slot, word, next, u64::MAX) {
+                    let [x, y] = sink.keys.outputs[slot];
+                    sink.flush_then(b, pos + 1, x, y, k + 3);
+                    pos += k + 6;
+                    sink.run = pos;
+                    continue 'value;
+                }
+            }
             // The next element after `, ` (the common separator, one space): no whitespace
             // checks (`object` implies a depth above 0; the value's match skips any more
             // whitespace).
@@ -578,27 +603,26 @@ fn is_object(kinds: &[u64; MAX_DEPTH / 64], d: usize) -> bool {
 /// An object key at `q` (on its opening quote, or where one should be) and its colon: the
 /// position after them and the one space after the colon, if any (the value's match skips
 /// any more whitespace). `AFTER_COMMA` when `q` follows `, ` (checked by the caller, with the
-/// quote at `q`), whose space is to be skipped: the run not yet copied ends with the comma.
+/// quote at `q`, and the key not found in [`Keys`]), whose space is to be skipped: the run not
+/// yet copied ends with the comma.
 #[inline(always)]
 fn key<const AFTER_COMMA: bool>(b: &[u8], sink: &mut Sink<'_>, q: usize) -> Option<usize> {
-    let (x, y) = load16(b, q);
-    let slot = Keys::slot(x);
-    if let Some(k) = sink.keys.find(slot, x, y) {
-        // A key seen before, and its `: `: its quotes and colon are `k + 3` bytes.
-        if AFTER_COMMA {
-            sink.flush_then(b, q - 1, x, y, k + 3);
-        } else {
+    if !AFTER_COMMA {
+        // Whatever is before the key (`{` and maybe whitespace) left out of the comparison.
+        let (x, y) = load16(b, q.wrapping_sub(2));
+        let slot = Keys::slot(x);
+        if let Some(k) = sink.keys.find(slot, x, y, !0xffff) {
+            // A key seen before, and its `: `: its quotes and colon are `k + 3` bytes.
             sink.flush(b, q + k + 3);
+            sink.run = q + k + 4;
+            return Some(q + k + 4);
         }
-        sink.run = q + k + 4;
-        return Some(q + k + 4);
-    }
-    // Any other key, or a separator other than `: `.
-    if AFTER_COMMA {
+    } else {
         sink.flush(b, q - 1);
         sink.run = q;
     }
-    let mut p = key_scan(b, sink.keys, q, x, y, slot)?;
+    // Any other key, or a separator other than `: `.
+    let mut p = key_scan(b, sink.keys, q)?;
     let word = load8(b, p);
     if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) {
         sink.flush(b, p + 1);
@@ -614,24 +638,28 @@ fn key<const AFTER_COMMA: bool>(b: &[u8], sink: &mut Sink<'_>, q: usize) -> Opti
     Some(sink.skip_ws(b, p + 1))
 }
 
-/// The position after the key at `q` (on its opening quote, or where one should be) that is
-/// not in its slot `slot` of `keys` (`x` and `y` its sixteen bytes); a key of up to
-/// [`KEY_MAX`] bytes followed by `: ` is remembered there.
+/// The position after the key at `q` (on its opening quote, or where one should be) that
+/// [`key`] did not find in its slot of `keys`; a key of up to [`KEY_MAX`] bytes followed by
+/// `: ` is remembered.
 #[inline(never)]
-fn key_scan(b: &[u8], keys: &mut Keys, q: usize, x: u64, y: u64, slot: usize) -> Option<usize> {
-    if let Some(k) = keys.find(slot ^ 1, x, y) {
+fn key_scan(b: &[u8], keys: &mut Keys, q: usize) -> Option<usize> {
+    // The other slot of the pair, comparing all but what is before the key.
+    let (x, y) = load16(b, q.wrapping_sub(2));
+    let slot = Keys::slot(x) ^ 1;
+    if let Some(k) = keys.find(slot, x, y, !0xffff) {
         // Seen before, in the other slot of its pair: it moves to its own (found first next
         // time), the key there to the other.
         keys.swap(slot, slot ^ 1);
         return Some(q + k + 2);
     }
-    if x as u8 != b'"' {
+    if at(b, q) != b'"' {
         return None;
     }
     let p = string_end(b, q + 1)?;
     let k = p - 2 - q;
     if k <= KEY_MAX && load8(b, p) & 0xffff == u64::from(u16::from_le_bytes(*b": ")) {
-        keys.insert(slot, x, y, k);
+        let (x, y) = load16(b, q);
+        keys.insert(x, y, k);
     }
     Some(p)
 }
@@ -1654,7 +1682,7 @@ mod block_tests {
         let mut pairs: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
         for i in 0..400 {
             let key = format!("k{i}");
-            let mut bytes = format!("\"{key}\": ").into_bytes();
+            let mut bytes = format!(", \"{key}\": ").into_bytes();
             bytes.resize(8, 0);
             let x = u64::from_le_bytes(bytes.try_into().unwrap());
             pairs.entry(Keys::slot(x) / 2).or_default().push(key);
@@ -1702,15 +1730,21 @@ mod block_tests {
                     assert!(check(text.as_bytes()), "{text}");
                     let doubled = format!("[{}]", [&text[1..text.len() - 1]; 3].join(comma));
                     assert!(check(doubled.as_bytes()), "{doubled}");
-                    // A member changed after the keys are known: the rest of its key, its
-                    // colon or its separator.
+                    // A member changed after the keys are known (in every place): its opening
+                    // quote, its colon, the space after it, or its separator.
                     for (from, to) in [
                         ("\": ", "\" "),
                         ("\": ", "\"; "),
+                        ("\": ", "\":1"),
+                        ("\": ", "\":x"),
+                        ("\": ", "\":\t"),
                         ("\", \"", "\" \""),
                         (", \"", ", ]"),
+                        (", \"", ", x"),
+                        ("{\"", "{x"),
+                        ("{\"", "{ \""),
                     ] {
-                        if let Some(at) = text.rfind(from) {
+                        for (at, _) in text.match_indices(from) {
                             let changed =
                                 format!("{}{to}{}", &text[..at], &text[at + from.len()..]);
                             let accepted = check(changed.as_bytes());
