@@ -520,7 +520,8 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                 }
                 // Empty: closed below.
             }
-            b'-' | b'0'..=b'9' => pos = number_end(b, pos)?,
+            b'0'..=b'9' => pos = number_end(b, pos)?,
+            b'-' => pos = number_end(b, pos + 1)?,
             b't' => pos = literal(b, pos, b"true")?,
             b'f' => pos = literal(b, pos, b"false")?,
             b'n' => pos = literal(b, pos, b"null")?,
@@ -543,7 +544,33 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                     sink.flush_then(b, pos + 1, x, y, k + 3);
                     pos += k + 6;
                     sink.run = pos;
-                    continue 'value;
+                    // The members that follow, while their values are strings or numbers and
+                    // their keys are known, in a loop of their own.
+                    loop {
+                        let c = at(b, pos);
+                        if c == b'"' {
+                            pos = string_end(b, pos + 1)?;
+                        } else if c.wrapping_sub(b'0') < 10 {
+                            pos = number_end(b, pos)?;
+                        } else if c == b'-' {
+                            pos = number_end(b, pos + 1)?;
+                        } else {
+                            continue 'value;
+                        }
+                        let (word, next) = load16(b, pos);
+                        if word & 0xffff != COMMA_SPACE {
+                            break;
+                        }
+                        let slot = Keys::slot(word);
+                        let Some(k) = sink.keys.find(slot, word, next, u64::MAX) else {
+                            break;
+                        };
+                        let [x, y] = sink.keys.outputs[slot];
+                        sink.flush_then(b, pos + 1, x, y, k + 3);
+                        pos += k + 6;
+                        sink.run = pos;
+                    }
+                    continue;
                 }
             }
             // The next element after `, ` (the common separator, one space): no whitespace
@@ -744,11 +771,11 @@ fn non_digits(x: u64) -> u64 {
     (t.wrapping_add(TEN_UP) | t) & HIGH
 }
 
-/// The position after the number starting at `p`, checked against JSON's grammar: a number
-/// whose integer and fraction end within eight bytes, without exponent, from one word.
+/// The position after the number whose integer part starts at `p` (after its `-`, if any),
+/// checked against JSON's grammar: a number whose integer and fraction end within eight
+/// bytes, without exponent, from one word.
 #[inline(always)]
-fn number_end(b: &[u8], start: usize) -> Option<usize> {
-    let p = start + usize::from(at(b, start) == b'-');
+fn number_end(b: &[u8], p: usize) -> Option<usize> {
     let x = load8(b, p);
     let nd = non_digits(x);
     // The integer part: at least one digit, no leading zero.
@@ -769,15 +796,12 @@ fn number_end(b: &[u8], start: usize) -> Option<usize> {
             return Some(p + n);
         }
     }
-    number_end_long(b, start)
+    number_end_long(b, p)
 }
 
-/// [`number_end`] for any number, a part at a time.
+/// [`number_end`] for any number (from its integer part), a part at a time.
 #[inline(never)]
 fn number_end_long(b: &[u8], mut p: usize) -> Option<usize> {
-    if at(b, p) == b'-' {
-        p += 1;
-    }
     match at(b, p) {
         b'0' => p += 1,
         b'1'..=b'9' => p += 1 + digits(b, p + 1),
@@ -1672,13 +1696,25 @@ mod block_tests {
         }
     }
 
-    /// Keys of one pair of slots of [`Keys`] (three or more, so that they push each other out)
-    /// and keys equal in their first bytes (one slot), of every length the table holds and
-    /// past it, repeated in objects in several orders, with `, ` and other separators after
-    /// their values and one space or more after their colons: every member is judged and
-    /// copied as the validator does, whichever slot its key is in.
+    /// Keys remembered by [`Keys`]: keys each in a pair of slots of its own, keys of one pair
+    /// (four, so that they push each other out) and keys equal in their first bytes (one
+    /// slot), of every length the table holds and past it, repeated in objects in several
+    /// orders with values of every kind, with `, ` and other separators after their values and
+    /// one space or more after their colons; then every member changed in every place. Each is
+    /// judged and copied as the validator does, whichever path and slot its key takes.
     #[test]
     fn keys_sharing_slots_in_every_order() {
+        const VALUES: [&str; 9] = [
+            "1",
+            "\"v\"",
+            "-0.5",
+            "[2, 3]",
+            "12.25",
+            "{\"in\": 4}",
+            "-7",
+            "\"a \\\" b\"",
+            "true",
+        ];
         let mut pairs: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
         for i in 0..400 {
             let key = format!("k{i}");
@@ -1688,7 +1724,9 @@ mod block_tests {
             pairs.entry(Keys::slot(x) / 2).or_default().push(key);
         }
         let crowded = pairs.values().find(|keys| keys.len() >= 4).unwrap();
-        let mut groups = vec![crowded[..4].to_vec()];
+        // Keys of pairs of their own (all found in their slots), and those of one pair.
+        let spread: Vec<String> = pairs.values().take(9).map(|keys| keys[0].clone()).collect();
+        let mut groups = vec![spread, crowded[..4].to_vec()];
         // One slot: the same first four bytes, told apart by the rest (or by the length).
         groups.push((0..=14).map(|n| format!("abcd{}", "e".repeat(n))).collect());
         groups.push(
@@ -1719,8 +1757,7 @@ mod block_tests {
                             .iter()
                             .enumerate()
                             .map(|(j, k)| {
-                                let v =
-                                    ["1", "\"v\"", "[2, 3]", "{\"in\": 4}", "true"][(i + j) % 5];
+                                let v = VALUES[(i + j) % VALUES.len()];
                                 format!("\"{k}\":{after_colon}{v}")
                             })
                             .collect();
@@ -1741,8 +1778,13 @@ mod block_tests {
                         ("\", \"", "\" \""),
                         (", \"", ", ]"),
                         (", \"", ", x"),
+                        (", \"", "; \""),
+                        (", \"", "  \""),
                         ("{\"", "{x"),
                         ("{\"", "{ \""),
+                        ("-", "--"),
+                        ("-", "- "),
+                        (".", ".."),
                     ] {
                         for (at, _) in text.match_indices(from) {
                             let changed =
