@@ -181,17 +181,15 @@ fn string_specials(x: u64) -> u64 {
 
 /// [`string_specials`] and every byte above ASCII too: the high bit of the first byte of `x`
 /// that a string scan must look at (and maybe of bytes after it: only the lowest flag is
-/// exact). Flagging the bytes above ASCII costs nothing more: for a byte below 0x80 the
-/// `& !q` and `& !b` of [`string_specials`] are no-ops, and `| x` replaces its `& !x`.
+/// exact). A byte below 0x80 is flagged when `byte ^ 2` is below 0x21 (the control characters,
+/// whose bit 1 it flips, and `"`, which becomes 0x20) or `byte ^ '\\'` is 0: the borrow of the
+/// subtraction sets its high bit, and reaches no byte below it, which borrows nothing itself.
+/// `| x` flags the bytes above ASCII (which borrow nothing).
 #[inline(always)]
 fn string_stops(x: u64) -> u64 {
-    const QUOTES: u64 = ONES * b'"' as u64;
+    const TWOS: u64 = ONES * 2;
     const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    ((x ^ QUOTES).wrapping_sub(ONES)
-        | (x ^ BACKSLASHES).wrapping_sub(ONES)
-        | x.wrapping_sub(ONES * 0x20)
-        | x)
-        & HIGH
+    ((x ^ TWOS).wrapping_sub(ONES * 0x21) | (x ^ BACKSLASHES).wrapping_sub(ONES) | x) & HIGH
 }
 
 /// The number of ASCII digits at `b[p..]`, eight bytes at a time.
@@ -242,8 +240,8 @@ struct Keys {
     first_masks: [u64; KEY_SLOTS],
     seconds: [u64; KEY_SLOTS],
     second_masks: [u64; KEY_SLOTS],
-    /// The key's two words from its opening quote.
-    outputs: [[u64; 2]; KEY_SLOTS],
+    /// The key's sixteen bytes from its opening quote.
+    outputs: [[u8; 16]; KEY_SLOTS],
     lens: [u8; KEY_SLOTS],
 }
 
@@ -265,7 +263,7 @@ impl Keys {
             first_masks: [0; KEY_SLOTS],
             seconds: [1; KEY_SLOTS],
             second_masks: [0; KEY_SLOTS],
-            outputs: [[0; 2]; KEY_SLOTS],
+            outputs: [[0; 16]; KEY_SLOTS],
             lens: [0; KEY_SLOTS],
         }
     }
@@ -327,7 +325,7 @@ impl Keys {
         self.first_masks[slot] = m0;
         self.seconds[slot] = second & m1;
         self.second_masks[slot] = m1;
-        self.outputs[slot] = [x, y];
+        self.outputs[slot] = (u128::from(y) << 64 | u128::from(x)).to_le_bytes();
         self.lens[slot] = k as u8;
     }
 }
@@ -365,10 +363,10 @@ impl Sink<'_> {
         }
     }
 
-    /// [`Self::flush`] up to `end`, then stages the first `n` bytes of `x` and `y` (sixteen
-    /// bytes the caller has in registers, `n` at most sixteen) after the run.
+    /// [`Self::flush`] up to `end`, then stages the first `n` bytes (at most sixteen) of
+    /// `bytes` after the run.
     #[inline(always)]
-    fn flush_then(&mut self, b: &[u8], end: usize, x: u64, y: u64, n: usize) {
+    fn flush_then(&mut self, b: &[u8], end: usize, bytes: &[u8; 16], n: usize) {
         let start = self.run;
         let run = end.wrapping_sub(start);
         let len = self.len;
@@ -378,15 +376,16 @@ impl Sink<'_> {
         {
             self.stage[len..len + BLOCK].copy_from_slice(block);
             let at = len + run;
-            self.stage[at..at + 8].copy_from_slice(&x.to_le_bytes());
-            self.stage[at + 8..at + 16].copy_from_slice(&y.to_le_bytes());
+            self.stage[at..at + 16].copy_from_slice(bytes);
             self.len = at + n;
         } else {
             // Near the end of the staging buffer or of the input, or after a long run.
             self.flush(b, end);
-            self.put_word(x, n.min(8));
+            let (x, y) = bytes.split_at(8);
+            let word = |half: &[u8]| half.try_into().map_or(0, u64::from_le_bytes);
+            self.put_word(word(x), n.min(8));
             if n > 8 {
-                self.put_word(y, n - 8);
+                self.put_word(word(y), n - 8);
             }
         }
     }
@@ -540,8 +539,8 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
             if object && word & 0xffff == COMMA_SPACE {
                 let slot = Keys::slot(word);
                 if let Some(k) = sink.keys.find(slot, word, next, u64::MAX) {
-                    let [x, y] = sink.keys.outputs[slot];
-                    sink.flush_then(b, pos + 1, x, y, k + 3);
+                    let key = sink.keys.outputs[slot];
+                    sink.flush_then(b, pos + 1, &key, k + 3);
                     pos += k + 6;
                     sink.run = pos;
                     // The members that follow, while their values are strings or numbers and
@@ -565,8 +564,8 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                         let Some(k) = sink.keys.find(slot, word, next, u64::MAX) else {
                             break;
                         };
-                        let [x, y] = sink.keys.outputs[slot];
-                        sink.flush_then(b, pos + 1, x, y, k + 3);
+                        let key = sink.keys.outputs[slot];
+                        sink.flush_then(b, pos + 1, &key, k + 3);
                         pos += k + 6;
                         sink.run = pos;
                     }
@@ -1126,6 +1125,30 @@ mod tests {
             let ours: serde_json::Value = serde_json::from_str(&c(good).unwrap()).unwrap();
             let theirs: serde_json::Value = serde_json::from_str(good).unwrap();
             assert_eq!(ours, theirs);
+        }
+    }
+
+    /// `string_stops` flags first the first byte that is `"`, `\\`, a control character or
+    /// above ASCII, whatever the bytes around it.
+    #[test]
+    fn string_stops_flag_the_first_byte_to_look_at() {
+        let stops = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
+        for at in 0..8 {
+            for c in 0..=255u8 {
+                for fill in [b'a', b' ', b'!', b'#', b'[', b']', b'~', 0x7f] {
+                    for after in [0u8, b'"', b'\\', 0x21, 0x80, 0xff, b'a'] {
+                        let mut bytes = [fill; 8];
+                        bytes[at] = c;
+                        if at < 7 {
+                            bytes[at + 1] = after;
+                        }
+                        let flags = string_stops(u64::from_le_bytes(bytes));
+                        let expected = bytes.iter().position(|&b| stops(b));
+                        let got = (flags != 0).then(|| first_flagged(flags));
+                        assert_eq!(got, expected, "{bytes:?}");
+                    }
+                }
+            }
         }
     }
 
