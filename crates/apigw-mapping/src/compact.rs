@@ -589,28 +589,32 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                 }
             }
             let mut c = word as u8;
-            if is_ws(c) {
-                pos = sink.skip_ws(b, pos);
-                c = at(b, pos);
-            }
-            if depth == 0 {
-                if pos != b.len() {
+            // `}` closes an object, `]` an array (`object` is false at depth 0).
+            let close = if object { b'}' } else { b']' };
+            // Right after the value (the common case), or else after whitespace.
+            if c != close || depth == 0 {
+                if is_ws(c) {
+                    pos = sink.skip_ws(b, pos);
+                    c = at(b, pos);
+                }
+                if depth == 0 {
+                    if pos != b.len() {
+                        return None;
+                    }
+                    sink.flush(b, pos);
+                    sink.finish();
+                    return Some(Compacted { plane16: false });
+                }
+                if c == b',' {
+                    pos = sink.skip_ws(b, pos + 1);
+                    if object {
+                        pos = key::<false>(b, &mut sink, pos)?;
+                    }
+                    continue 'value;
+                }
+                if c != close {
                     return None;
                 }
-                sink.flush(b, pos);
-                sink.finish();
-                return Some(Compacted { plane16: false });
-            }
-            if c == b',' {
-                pos = sink.skip_ws(b, pos + 1);
-                if object {
-                    pos = key::<false>(b, &mut sink, pos)?;
-                }
-                continue 'value;
-            }
-            // `}` closes an object, `]` an array.
-            if c != if object { b'}' } else { b']' } {
-                return None;
             }
             pos += 1;
             depth -= 1;
