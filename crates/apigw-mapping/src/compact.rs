@@ -543,8 +543,8 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                     sink.flush_then(b, pos + 1, &key, k + 3);
                     pos += k + 6;
                     sink.run = pos;
-                    // The members that follow, while their values are strings or numbers and
-                    // their keys are known, in a loop of their own.
+                    // The members that follow, while their values are strings, numbers or
+                    // literals and their keys are known, in a loop of their own.
                     loop {
                         let c = at(b, pos);
                         if c == b'"' {
@@ -553,6 +553,12 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                             pos = number_end(b, pos)?;
                         } else if c == b'-' {
                             pos = number_end(b, pos + 1)?;
+                        } else if c == b't' {
+                            pos = literal(b, pos, b"true")?;
+                        } else if c == b'n' {
+                            pos = literal(b, pos, b"null")?;
+                        } else if c == b'f' {
+                            pos = literal(b, pos, b"false")?;
                         } else {
                             continue 'value;
                         }
@@ -1731,7 +1737,7 @@ mod block_tests {
     /// judged and copied as the validator does, whichever path and slot its key takes.
     #[test]
     fn keys_sharing_slots_in_every_order() {
-        const VALUES: [&str; 9] = [
+        const VALUES: [&str; 11] = [
             "1",
             "\"v\"",
             "-0.5",
@@ -1741,6 +1747,8 @@ mod block_tests {
             "-7",
             "\"a \\\" b\"",
             "true",
+            "null",
+            "false",
         ];
         let mut pairs: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
         for i in 0..400 {
@@ -1812,6 +1820,9 @@ mod block_tests {
                         ("-", "--"),
                         ("-", "- "),
                         (".", ".."),
+                        ("true", "tru"),
+                        ("null", "nul"),
+                        ("false", "falsy"),
                     ] {
                         for (at, _) in text.match_indices(from) {
                             let changed =
