@@ -512,10 +512,18 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                 pos = sink.skip_ws(b, pos + 1);
                 // `{`+2 is `}`, `[`+2 is `]`.
                 if at(b, pos) != c + 2 {
-                    if object {
-                        pos = key::<false>(b, &mut sink, pos)?;
+                    if !object {
+                        continue 'value;
                     }
-                    continue 'value;
+                    pos = key::<false>(b, &mut sink, pos)?;
+                    match members(b, &mut sink, pos)? {
+                        Stop::Value(p) => {
+                            pos = p;
+                            continue 'value;
+                        }
+                        // After a value: below.
+                        Stop::After(p) => pos = p,
+                    }
                 }
                 // Empty: closed below.
             }
@@ -543,37 +551,12 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                     sink.flush_then(b, pos + 1, &key, k + 3);
                     pos += k + 6;
                     sink.run = pos;
-                    // The members that follow, while their values are strings, numbers or
-                    // literals and their keys are known, in a loop of their own.
-                    loop {
-                        let c = at(b, pos);
-                        if c == b'"' {
-                            pos = string_end(b, pos + 1)?;
-                        } else if c.wrapping_sub(b'0') < 10 {
-                            pos = number_end(b, pos)?;
-                        } else if c == b'-' {
-                            pos = number_end(b, pos + 1)?;
-                        } else if c == b't' {
-                            pos = literal(b, pos, b"true")?;
-                        } else if c == b'n' {
-                            pos = literal(b, pos, b"null")?;
-                        } else if c == b'f' {
-                            pos = literal(b, pos, b"false")?;
-                        } else {
+                    match members(b, &mut sink, pos)? {
+                        Stop::Value(p) => {
+                            pos = p;
                             continue 'value;
                         }
-                        let (word, next) = load16(b, pos);
-                        if word & 0xffff != COMMA_SPACE {
-                            break;
-                        }
-                        let slot = Keys::slot(word);
-                        let Some(k) = sink.keys.find(slot, word, next, u64::MAX) else {
-                            break;
-                        };
-                        let key = sink.keys.outputs[slot];
-                        sink.flush_then(b, pos + 1, &key, k + 3);
-                        pos += k + 6;
-                        sink.run = pos;
+                        Stop::After(p) => pos = p,
                     }
                     continue;
                 }
@@ -626,6 +609,48 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
             depth -= 1;
             object = depth > 0 && is_object(&kinds, depth - 1);
         }
+    }
+}
+
+/// Where [`members`] stops: at a value it leaves to the value's match, or after one.
+enum Stop {
+    Value(usize),
+    After(usize),
+}
+
+/// The members of an object from the value at `pos` (after its key), while their values are
+/// strings, numbers or literals and their keys are known after `, `, in a loop of their own.
+#[inline(always)]
+fn members(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
+    loop {
+        let c = at(b, pos);
+        if c == b'"' {
+            pos = string_end(b, pos + 1)?;
+        } else if c.wrapping_sub(b'0') < 10 {
+            pos = number_end(b, pos)?;
+        } else if c == b'-' {
+            pos = number_end(b, pos + 1)?;
+        } else if c == b't' {
+            pos = literal(b, pos, b"true")?;
+        } else if c == b'n' {
+            pos = literal(b, pos, b"null")?;
+        } else if c == b'f' {
+            pos = literal(b, pos, b"false")?;
+        } else {
+            return Some(Stop::Value(pos));
+        }
+        let (word, next) = load16(b, pos);
+        if word & 0xffff != COMMA_SPACE {
+            return Some(Stop::After(pos));
+        }
+        let slot = Keys::slot(word);
+        let Some(k) = sink.keys.find(slot, word, next, u64::MAX) else {
+            return Some(Stop::After(pos));
+        };
+        let key = sink.keys.outputs[slot];
+        sink.flush_then(b, pos + 1, &key, k + 3);
+        pos += k + 6;
+        sink.run = pos;
     }
 }
 
