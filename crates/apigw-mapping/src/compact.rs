@@ -819,6 +819,10 @@ fn number_end(b: &[u8], p: usize) -> Option<usize> {
     }
     if n < 7 {
         let after = (x >> (8 * n)) as u8;
+        // A comma after the integer: the commonest end.
+        if after == b',' {
+            return Some(p + n);
+        }
         if after == b'.' {
             // The flags past the point.
             let rest = nd & (u64::MAX << (8 * n + 8));
