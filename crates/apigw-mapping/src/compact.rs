@@ -639,10 +639,8 @@ fn members(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
         } else {
             return Some(Stop::Value(pos));
         }
+        // `, ` and the key, compared by the table.
         let (word, next) = load16(b, pos);
-        if word & 0xffff != COMMA_SPACE {
-            return Some(Stop::After(pos));
-        }
         let slot = Keys::slot(word);
         let Some(k) = sink.keys.find(slot, word, next, u64::MAX) else {
             return Some(Stop::After(pos));
