@@ -2,8 +2,10 @@
 //! own text with insignificant whitespace removed, strings and numbers exactly as written, and
 //! no DOM built. It is the hot path of large passthrough templates, so the fast path reads
 //! eight bytes at a time (SWAR on `u64` words: string bodies, digits, indentation, the `, "`
-//! and `": "` separators) and copies the runs between removed whitespace in whole 16-byte
-//! blocks; anything it does not accept goes to a plain validator for the error and its offset.
+//! and `": "` separators), matches keys met before as the sixteen bytes of `, "key": ` (see
+//! `Keys`), takes the scalar members of an object and elements of an array in loops of their
+//! own, and copies the runs between removed whitespace in whole 32-byte blocks; anything it
+//! does not accept goes to a plain validator for the error and its offset.
 
 /// Nesting deeper than this is rejected (as `serde_json` does at 128).
 const MAX_DEPTH: usize = 512;
@@ -95,6 +97,29 @@ fn load8(b: &[u8], p: usize) -> u64 {
     }
 }
 
+/// Sixteen bytes of `b` from `p` as two words, as [`load8`] reads them (one check of the end).
+#[inline(always)]
+fn load16(b: &[u8], p: usize) -> (u64, u64) {
+    let p = pos32(p);
+    match b.get(p..p + 16).and_then(|s| s.first_chunk::<16>()) {
+        Some(bytes) => {
+            let (x, y) = bytes.split_at(8);
+            (
+                x.try_into().map_or(0, u64::from_le_bytes),
+                y.try_into().map_or(0, u64::from_le_bytes),
+            )
+        }
+        None => load16_tail(b, p),
+    }
+}
+
+/// [`load16`] near the end of the input.
+#[cold]
+#[inline(never)]
+fn load16_tail(b: &[u8], p: usize) -> (u64, u64) {
+    (load8(b, p), b.get(p + 8..).map_or(0, |rest| load8(rest, 0)))
+}
+
 #[cold]
 #[inline(never)]
 fn load8_tail(b: &[u8], p: usize) -> u64 {
@@ -158,17 +183,15 @@ fn string_specials(x: u64) -> u64 {
 
 /// [`string_specials`] and every byte above ASCII too: the high bit of the first byte of `x`
 /// that a string scan must look at (and maybe of bytes after it: only the lowest flag is
-/// exact). Flagging the bytes above ASCII costs nothing more: for a byte below 0x80 the
-/// `& !q` and `& !b` of [`string_specials`] are no-ops, and `| x` replaces its `& !x`.
+/// exact). A byte below 0x80 is flagged when `byte ^ 2` is below 0x21 (the control characters,
+/// whose bit 1 it flips, and `"`, which becomes 0x20) or `byte ^ '\\'` is 0: the borrow of the
+/// subtraction sets its high bit, and reaches no byte below it, which borrows nothing itself.
+/// `| x` flags the bytes above ASCII (which borrow nothing).
 #[inline(always)]
 fn string_stops(x: u64) -> u64 {
-    const QUOTES: u64 = ONES * b'"' as u64;
+    const TWOS: u64 = ONES * 2;
     const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    ((x ^ QUOTES).wrapping_sub(ONES)
-        | (x ^ BACKSLASHES).wrapping_sub(ONES)
-        | x.wrapping_sub(ONES * 0x20)
-        | x)
-        & HIGH
+    ((x ^ TWOS).wrapping_sub(ONES * 0x21) | (x ^ BACKSLASHES).wrapping_sub(ONES) | x) & HIGH
 }
 
 /// The number of ASCII digits at `b[p..]`, eight bytes at a time.
@@ -200,41 +223,112 @@ struct Sink<'o> {
     len: usize,
     /// Where the run of input not yet copied starts.
     run: usize,
-    /// The short keys seen (see [`Keys`]).
+    /// The keys seen (see [`Keys`]).
     keys: &'o mut Keys,
 }
 
-/// The short keys met, with their `": `: objects in an array mostly repeat the keys of the
-/// one before, and a key equal to one checked before needs no check of its own.
+/// The keys met, with their `": `: objects in an array mostly repeat the keys of the one
+/// before, and a key equal to one checked before needs no check of its own.
 ///
-/// A key's slot is chosen by its first two bytes (after its quote); it holds the word read
-/// there masked to the key, its quote, `:` and ` ` (three to seven bytes), the mask, and the
-/// key's length. A word equal to it under the mask holds the same bytes: the same valid key,
-/// followed by `: `.
-///
-/// Keys of five to twelve bytes have slots of their own, looked at when a short key is not
-/// found: their first word whole (zero when empty: a word of a key holds no NUL), and their
-/// second masked to the rest of the key, its quote, `:` and ` `.
+/// A key of up to [`KEY_MAX`] bytes is held as the sixteen bytes of `, "key": ` (the commonest
+/// separator before it, its quotes, `:` and ` `: `k + 6` bytes, then anything) in two words
+/// masked to those bytes, with both masks and the key's length; words equal to them under the
+/// masks hold the same bytes: `, ` and the same valid key, followed by `: `. It is also held as
+/// what the output gets of it, `"key":`, in two words from its opening quote. A slot is chosen
+/// by the key's first four bytes; an empty slot has a second word of 1 under a mask of 0,
+/// which no word matches.
 struct Keys {
-    words: [u64; KEY_SLOTS],
-    masks: [u64; KEY_SLOTS],
+    firsts: [u64; KEY_SLOTS],
+    first_masks: [u64; KEY_SLOTS],
+    seconds: [u64; KEY_SLOTS],
+    second_masks: [u64; KEY_SLOTS],
+    /// The key's sixteen bytes from its opening quote.
+    outputs: [[u8; 16]; KEY_SLOTS],
     lens: [u8; KEY_SLOTS],
-    long_firsts: [u64; KEY_SLOTS],
-    long_seconds: [u64; KEY_SLOTS],
-    long_masks: [u64; KEY_SLOTS],
-    long_lens: [u8; KEY_SLOTS],
 }
 
 /// The number of slots of [`Keys`] (a power of two).
 const KEY_SLOTS: usize = 32;
 
+/// The longest key [`Keys`] holds: with `, ` before it, its quotes, `:` and ` `, sixteen
+/// bytes.
+const KEY_MAX: usize = 10;
+
+/// `, ` as the low bytes of a word.
+const COMMA_SPACE: u64 = 0x202c;
+
 impl Keys {
-    /// The slot of the key whose word (after its opening quote) is `x`.
+    /// No key.
+    fn new() -> Self {
+        Keys {
+            firsts: [0; KEY_SLOTS],
+            first_masks: [0; KEY_SLOTS],
+            seconds: [1; KEY_SLOTS],
+            second_masks: [0; KEY_SLOTS],
+            outputs: [[0; 16]; KEY_SLOTS],
+            lens: [0; KEY_SLOTS],
+        }
+    }
+
+    /// The slot of the key whose first word (from the `, ` before it) is `x`.
     #[inline(always)]
     fn slot(x: u64) -> usize {
-        (u32::from(x as u16).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros()))
-            as usize
+        (((x >> 24) as u32).wrapping_mul(0x9e37_79b9) >> (32 - KEY_SLOTS.trailing_zeros())) as usize
             % KEY_SLOTS
+    }
+
+    /// The length of the key whose sixteen bytes from the `, ` before it are `x` and `y`, when
+    /// it is in slot `slot`; `lead` masks out the bytes of `x` not to be compared (all of them
+    /// are, or all but the `, `).
+    #[inline(always)]
+    fn find(&self, slot: usize, x: u64, y: u64, lead: u64) -> Option<usize> {
+        ((x ^ self.firsts[slot]) & self.first_masks[slot] & lead == 0
+            && y & self.second_masks[slot] == self.seconds[slot])
+            .then(|| usize::from(self.lens[slot]))
+    }
+
+    /// Exchanges the keys of slots `a` and `b`.
+    fn swap(&mut self, a: usize, b: usize) {
+        self.firsts.swap(a, b);
+        self.first_masks.swap(a, b);
+        self.seconds.swap(a, b);
+        self.second_masks.swap(a, b);
+        self.outputs.swap(a, b);
+        self.lens.swap(a, b);
+    }
+
+    /// Remembers the valid key of `k` bytes (at most [`KEY_MAX`]) followed by `: ` whose
+    /// sixteen bytes from its opening quote are `x` and `y`. Slots come in pairs (the key's
+    /// own and its neighbour, `slot ^ 1`, where [`key_scan`] looks too): the key goes to its
+    /// own slot when that is empty, else to the other when that is, else the key in its own
+    /// slot moves to the other, so that two keys of one pair stay found.
+    #[inline(always)]
+    fn insert(&mut self, x: u64, y: u64, k: usize) {
+        let (first, second) = (x << 16 | COMMA_SPACE, y << 16 | x >> 48);
+        let slot = Keys::slot(first);
+        let other = slot ^ 1;
+        let slot = if self.first_masks[slot] == 0 {
+            slot
+        } else if self.first_masks[other] == 0 {
+            other
+        } else {
+            self.swap(slot, other);
+            slot
+        };
+        let mask = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
+        let (m0, m1) = (mask(k + 6), mask((k + 6).saturating_sub(8)));
+        self.firsts[slot] = first & m0;
+        self.first_masks[slot] = m0;
+        self.seconds[slot] = second & m1;
+        self.second_masks[slot] = m1;
+        self.outputs[slot] = (u128::from(y) << 64 | u128::from(x)).to_le_bytes();
+        self.lens[slot] = k as u8;
     }
 }
 
@@ -271,6 +365,33 @@ impl Sink<'_> {
         }
     }
 
+    /// [`Self::flush`] up to `end`, then stages the first `n` bytes (at most sixteen) of
+    /// `bytes` after the run.
+    #[inline(always)]
+    fn flush_then(&mut self, b: &[u8], end: usize, bytes: &[u8; 16], n: usize) {
+        let start = self.run;
+        let run = end.wrapping_sub(start);
+        let len = self.len;
+        if run <= BLOCK
+            && len <= STAGE - BLOCK - 16
+            && let Some(block) = b.get(pos32(start)..pos32(start) + BLOCK)
+        {
+            self.stage[len..len + BLOCK].copy_from_slice(block);
+            let at = len + run;
+            self.stage[at..at + 16].copy_from_slice(bytes);
+            self.len = at + n;
+        } else {
+            // Near the end of the staging buffer or of the input, or after a long run.
+            self.flush(b, end);
+            let (x, y) = bytes.split_at(8);
+            let word = |half: &[u8]| half.try_into().map_or(0, u64::from_le_bytes);
+            self.put_word(word(x), n.min(8));
+            if n > 8 {
+                self.put_word(word(y), n - 8);
+            }
+        }
+    }
+
     /// Stages the first `n` bytes of `word` (at most eight), bytes the caller has in a
     /// register already (no copy from the input, no check of its end).
     #[inline(always)]
@@ -291,6 +412,7 @@ impl Sink<'_> {
     }
 
     /// Appends what is staged to `out`.
+    #[inline(always)]
     fn finish(&mut self) {
         self.out.extend_from_slice(&self.stage[..self.len]);
         self.len = 0;
@@ -363,16 +485,7 @@ fn fast(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
 fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
     out.reserve(b.len());
     let mut stage = [0u8; STAGE];
-    // Masks of 0 match no word: every slot starts empty.
-    let mut keys = Keys {
-        words: [0; KEY_SLOTS],
-        masks: [0; KEY_SLOTS],
-        lens: [0; KEY_SLOTS],
-        long_firsts: [0; KEY_SLOTS],
-        long_seconds: [0; KEY_SLOTS],
-        long_masks: [0; KEY_SLOTS],
-        long_lens: [0; KEY_SLOTS],
-    };
+    let mut keys = Keys::new();
     let mut sink = Sink {
         out,
         stage: &mut stage,
@@ -401,145 +514,211 @@ fn fast_in(b: &[u8], out: &mut Vec<u8>) -> Option<Compacted> {
                 pos = sink.skip_ws(b, pos + 1);
                 // `{`+2 is `}`, `[`+2 is `]`.
                 if at(b, pos) != c + 2 {
-                    if object {
-                        pos = key(b, &mut sink, pos)?;
+                    let stop = if object {
+                        pos = key::<false>(b, &mut sink, pos)?;
+                        members(b, &mut sink, pos)?
+                    } else {
+                        elements(b, &mut sink, pos)?
+                    };
+                    match stop {
+                        Stop::Value(p) => {
+                            pos = p;
+                            continue 'value;
+                        }
+                        // After a value: below.
+                        Stop::After(p) => pos = p,
                     }
-                    continue 'value;
                 }
                 // Empty: closed below.
             }
-            b'-' | b'0'..=b'9' => pos = number_end(b, pos)?,
+            b'0'..=b'9' => pos = number_end(b, pos)?,
+            b'-' => pos = number_end(b, pos + 1)?,
             b't' => pos = literal(b, pos, b"true")?,
             b'f' => pos = literal(b, pos, b"false")?,
             b'n' => pos = literal(b, pos, b"null")?,
+            // More whitespace after a separator whose one space was skipped already.
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                pos = sink.skip_ws(b, pos);
+                continue 'value;
+            }
             _ => return None,
         }
         // After a value: close containers or move to the next element.
         loop {
-            let word = load8(b, pos);
-            // The next member after `, ` (the common separator, one space): no whitespace
-            // checks (`object` implies a depth above 0).
-            if object && word & 0xff_ffff == u64::from_le_bytes(*b", \"\0\0\0\0\0") {
-                sink.flush(b, pos + 1);
-                sink.run = pos + 2;
-                pos = key_rest::<true>(b, &mut sink, pos + 3)?;
-                continue 'value;
+            let (word, next) = load16(b, pos);
+            // A key seen before after `, ` (the commonest separator, one space), and its `: `:
+            // no checks but the table's.
+            if object && word & 0xffff == COMMA_SPACE {
+                let slot = Keys::slot(word);
+                if let Some(k) = sink.keys.find(slot, word, next, u64::MAX) {
+                    let key = sink.keys.outputs[slot];
+                    sink.flush_then(b, pos + 1, &key, k + 3);
+                    pos += k + 6;
+                    sink.run = pos;
+                    match members(b, &mut sink, pos)? {
+                        Stop::Value(p) => {
+                            pos = p;
+                            continue 'value;
+                        }
+                        Stop::After(p) => pos = p,
+                    }
+                    continue;
+                }
             }
-            let ws_before = is_ws(word as u8);
-            pos = sink.skip_ws(b, pos);
-            if depth == 0 {
-                if pos != b.len() {
+            // The next element after `, ` (the common separator, one space): no whitespace
+            // checks (`object` implies a depth above 0; the value's match skips any more
+            // whitespace).
+            if word & 0xffff == u64::from(u16::from_le_bytes(*b", ")) {
+                if object {
+                    if (word >> 16) as u8 == b'"' {
+                        pos = key::<true>(b, &mut sink, pos + 2)?;
+                        continue 'value;
+                    }
+                } else if depth != 0 {
+                    sink.flush(b, pos + 1);
+                    sink.run = pos + 2;
+                    pos += 2;
+                    continue 'value;
+                }
+            }
+            let mut c = word as u8;
+            // `}` closes an object, `]` an array (`object` is false at depth 0).
+            let close = if object { b'}' } else { b']' };
+            // Right after the value (the common case), or else after whitespace.
+            if c != close || depth == 0 {
+                if is_ws(c) {
+                    pos = sink.skip_ws(b, pos);
+                    c = at(b, pos);
+                }
+                if depth == 0 {
+                    if pos != b.len() {
+                        return None;
+                    }
+                    sink.flush(b, pos);
+                    sink.finish();
+                    return Some(Compacted { plane16: false });
+                }
+                if c == b',' {
+                    pos = sink.skip_ws(b, pos + 1);
+                    if object {
+                        pos = key::<false>(b, &mut sink, pos)?;
+                    }
+                    continue 'value;
+                }
+                if c != close {
                     return None;
                 }
-                sink.flush(b, pos);
-                sink.finish();
-                return Some(Compacted { plane16: false });
-            }
-            let c = if ws_before { at(b, pos) } else { word as u8 };
-            if c == b',' {
-                pos = sink.skip_ws(b, pos + 1);
-                if object {
-                    pos = key(b, &mut sink, pos)?;
-                }
-                continue 'value;
-            }
-            // `}` closes an object, `]` an array.
-            if c != if object { b'}' } else { b']' } {
-                return None;
             }
             pos += 1;
             depth -= 1;
-            object = depth > 0 && kinds[(depth - 1) / 64] >> ((depth - 1) % 64) & 1 == 1;
+            object = depth > 0 && is_object(&kinds, depth - 1);
         }
     }
 }
 
-/// An object key at `p` and its colon: the position of the value (whitespace skipped).
-#[inline(always)]
-fn key(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
-    if at(b, p) != b'"' {
-        return None;
-    }
-    key_rest::<false>(b, sink, p + 1)
+/// Where [`members`] and [`elements`] stop: at a value they leave to the value's match, or
+/// after one.
+enum Stop {
+    Value(usize),
+    After(usize),
 }
 
-/// [`key`] after the opening quote; `QUOTE_ONLY` when the run not yet copied is that quote
-/// alone (after `, "`), so that a short key is staged from its word.
+/// The members of an object from the value at `pos` (after its key), while their values are
+/// strings, numbers or literals and their keys are known after `, `, in a loop of their own.
 #[inline(always)]
-fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> Option<usize> {
-    // A short key and its `: ` in one word: `"` at byte `k`, `: ` and a byte that is not
-    // whitespace after it. First as one seen before.
-    let x = load8(b, p);
-    let slot = Keys::slot(x);
-    let mask = sink.keys.masks[slot];
-    if mask != 0 && x & mask == sink.keys.words[slot] {
-        let k = usize::from(sink.keys.lens[slot]);
-        if !is_ws((x >> (8 * k + 24)) as u8) {
-            let colon = p + k + 1;
-            if QUOTE_ONLY {
-                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
-            } else {
-                sink.flush(b, colon + 1);
-            }
-            sink.run = colon + 2;
-            return Some(colon + 2);
+fn members(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
+    loop {
+        let c = at(b, pos);
+        if c == b'"' {
+            pos = string_end(b, pos + 1)?;
+        } else if c.wrapping_sub(b'0') < 10 {
+            pos = number_end(b, pos)?;
+        } else if c == b'-' {
+            pos = number_end(b, pos + 1)?;
+        } else if c == b't' {
+            pos = literal(b, pos, b"true")?;
+        } else if c == b'n' {
+            pos = literal(b, pos, b"null")?;
+        } else if c == b'f' {
+            pos = literal(b, pos, b"false")?;
+        } else {
+            return Some(Stop::Value(pos));
         }
+        // `, ` and the key, compared by the table.
+        let (word, next) = load16(b, pos);
+        let slot = Keys::slot(word);
+        let Some(k) = sink.keys.find(slot, word, next, u64::MAX) else {
+            return Some(Stop::After(pos));
+        };
+        let key = sink.keys.outputs[slot];
+        sink.flush_then(b, pos + 1, &key, k + 3);
+        pos += k + 6;
+        sink.run = pos;
     }
-    if x != 0 && x == sink.keys.long_firsts[slot] {
-        // A long key seen before: its second word, and the byte after its `: `.
-        let k = usize::from(sink.keys.long_lens[slot]);
-        let y = load8(b, p + 8);
-        if y & sink.keys.long_masks[slot] == sink.keys.long_seconds[slot]
-            && !is_ws((y >> (8 * k - 40)) as u8)
-        {
-            let colon = p + k + 1;
-            if QUOTE_ONLY {
-                // The quote and seven bytes, then the rest up to the colon.
-                sink.put_word(x << 8 | u64::from(b'"'), 8);
-                sink.put_word(y << 8 | x >> 56, k - 5);
-            } else {
-                sink.flush(b, colon + 1);
-            }
-            sink.run = colon + 2;
-            return Some(colon + 2);
+}
+
+/// The elements of an array from its first, while they are strings, numbers or literals
+/// followed by `, `, in a loop of their own.
+#[inline(always)]
+fn elements(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
+    loop {
+        let c = at(b, pos);
+        if c == b'"' {
+            pos = string_end(b, pos + 1)?;
+        } else if c.wrapping_sub(b'0') < 10 {
+            pos = number_end(b, pos)?;
+        } else if c == b'-' {
+            pos = number_end(b, pos + 1)?;
+        } else if c == b't' {
+            pos = literal(b, pos, b"true")?;
+        } else if c == b'n' {
+            pos = literal(b, pos, b"null")?;
+        } else if c == b'f' {
+            pos = literal(b, pos, b"false")?;
+        } else {
+            return Some(Stop::Value(pos));
         }
-    }
-    let flags = string_stops(x);
-    let k = first_flagged(flags);
-    if flags != 0 && k <= 4 && (x >> (8 * k)) & 0xff_ffff == u64::from_le_bytes(*b"\": \0\0\0\0\0")
-    {
-        let next = (x >> (8 * k + 24)) as u8;
-        if !is_ws(next) {
-            let mask = (1u64 << (8 * k + 24)) - 1;
-            sink.keys.words[slot] = x & mask;
-            sink.keys.masks[slot] = mask;
-            sink.keys.lens[slot] = k as u8;
-            let colon = p + k + 1;
-            if QUOTE_ONLY {
-                // The quote, the key, its quote and the colon: `k + 3` bytes of at most 7.
-                sink.put_word(x << 8 | u64::from(b'"'), k + 3);
-            } else {
-                sink.flush(b, colon + 1);
-            }
-            sink.run = colon + 2;
-            return Some(colon + 2);
+        if load8(b, pos) & 0xffff != COMMA_SPACE {
+            return Some(Stop::After(pos));
         }
+        sink.flush(b, pos + 1);
+        pos += 2;
+        sink.run = pos;
     }
-    let key_start = p;
-    let mut p = string_end(b, p)?;
+}
+
+/// Whether the container at depth `d` (below [`MAX_DEPTH`]) of the bit stack `kinds` is an
+/// object.
+#[inline(always)]
+fn is_object(kinds: &[u64; MAX_DEPTH / 64], d: usize) -> bool {
+    kinds[d / 64 % (MAX_DEPTH / 64)] >> (d % 64) & 1 == 1
+}
+
+/// An object key at `q` (on its opening quote, or where one should be) and its colon: the
+/// position after them and the one space after the colon, if any (the value's match skips
+/// any more whitespace). `AFTER_COMMA` when `q` follows `, ` (checked by the caller, with the
+/// quote at `q`, and the key not found in [`Keys`]), whose space is to be skipped: the run not
+/// yet copied ends with the comma.
+#[inline(always)]
+fn key<const AFTER_COMMA: bool>(b: &[u8], sink: &mut Sink<'_>, q: usize) -> Option<usize> {
+    if !AFTER_COMMA {
+        // Whatever is before the key (`{` and maybe whitespace) left out of the comparison.
+        let (x, y) = load16(b, q.wrapping_sub(2));
+        let slot = Keys::slot(x);
+        if let Some(k) = sink.keys.find(slot, x, y, !0xffff) {
+            // A key seen before, and its `: `: its quotes and colon are `k + 3` bytes.
+            sink.flush(b, q + k + 3);
+            sink.run = q + k + 4;
+            return Some(q + k + 4);
+        }
+    } else {
+        sink.flush(b, q - 1);
+        sink.run = q;
+    }
+    // Any other key, or a separator other than `: `.
+    let mut p = key_scan(b, sink.keys, q)?;
     let word = load8(b, p);
-    // `: ` (the common separator, one space) or `:`, then not more whitespace.
-    if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) && !is_ws((word >> 16) as u8) {
-        let k = p - 1 - key_start;
-        if (5..=12).contains(&k) {
-            // Its second word holds the rest of the key, its quote and `: ` (`k - 5` bytes),
-            // then the byte after.
-            let mask = (1u64 << (8 * k - 40)) - 1;
-            sink.keys.long_firsts[slot] = x;
-            sink.keys.long_seconds[slot] = load8(b, key_start + 8) & mask;
-            sink.keys.long_masks[slot] = mask;
-            sink.keys.long_lens[slot] = k as u8;
-        }
+    if word & 0xffff == u64::from(u16::from_le_bytes(*b": ")) {
         sink.flush(b, p + 1);
         sink.run = p + 2;
         return Some(p + 2);
@@ -551,6 +730,32 @@ fn key_rest<const QUOTE_ONLY: bool>(b: &[u8], sink: &mut Sink<'_>, p: usize) -> 
         }
     }
     Some(sink.skip_ws(b, p + 1))
+}
+
+/// The position after the key at `q` (on its opening quote, or where one should be) that
+/// [`key`] did not find in its slot of `keys`; a key of up to [`KEY_MAX`] bytes followed by
+/// `: ` is remembered.
+#[inline(never)]
+fn key_scan(b: &[u8], keys: &mut Keys, q: usize) -> Option<usize> {
+    // The other slot of the pair, comparing all but what is before the key.
+    let (x, y) = load16(b, q.wrapping_sub(2));
+    let slot = Keys::slot(x) ^ 1;
+    if let Some(k) = keys.find(slot, x, y, !0xffff) {
+        // Seen before, in the other slot of its pair: it moves to its own (found first next
+        // time), the key there to the other.
+        keys.swap(slot, slot ^ 1);
+        return Some(q + k + 2);
+    }
+    if at(b, q) != b'"' {
+        return None;
+    }
+    let p = string_end(b, q + 1)?;
+    let k = p - 2 - q;
+    if k <= KEY_MAX && load8(b, p) & 0xffff == u64::from(u16::from_le_bytes(*b": ")) {
+        let (x, y) = load16(b, q);
+        keys.insert(x, y, k);
+    }
+    Some(p)
 }
 
 /// `word` at `p`, and the position after it.
@@ -633,11 +838,11 @@ fn non_digits(x: u64) -> u64 {
     (t.wrapping_add(TEN_UP) | t) & HIGH
 }
 
-/// The position after the number starting at `p`, checked against JSON's grammar: a number
-/// whose integer and fraction end within eight bytes, without exponent, from one word.
+/// The position after the number whose integer part starts at `p` (after its `-`, if any),
+/// checked against JSON's grammar: a number whose integer and fraction end within eight
+/// bytes, without exponent, from one word.
 #[inline(always)]
-fn number_end(b: &[u8], start: usize) -> Option<usize> {
-    let p = start + usize::from(at(b, start) == b'-');
+fn number_end(b: &[u8], p: usize) -> Option<usize> {
     let x = load8(b, p);
     let nd = non_digits(x);
     // The integer part: at least one digit, no leading zero.
@@ -647,6 +852,10 @@ fn number_end(b: &[u8], start: usize) -> Option<usize> {
     }
     if n < 7 {
         let after = (x >> (8 * n)) as u8;
+        // A comma after the integer: the commonest end.
+        if after == b',' {
+            return Some(p + n);
+        }
         if after == b'.' {
             // The flags past the point.
             let rest = nd & (u64::MAX << (8 * n + 8));
@@ -658,15 +867,12 @@ fn number_end(b: &[u8], start: usize) -> Option<usize> {
             return Some(p + n);
         }
     }
-    number_end_long(b, start)
+    number_end_long(b, p)
 }
 
-/// [`number_end`] for any number, a part at a time.
+/// [`number_end`] for any number (from its integer part), a part at a time.
 #[inline(never)]
 fn number_end_long(b: &[u8], mut p: usize) -> Option<usize> {
-    if at(b, p) == b'-' {
-        p += 1;
-    }
     match at(b, p) {
         b'0' => p += 1,
         b'1'..=b'9' => p += 1 + digits(b, p + 1),
@@ -991,6 +1197,30 @@ mod tests {
             let ours: serde_json::Value = serde_json::from_str(&c(good).unwrap()).unwrap();
             let theirs: serde_json::Value = serde_json::from_str(good).unwrap();
             assert_eq!(ours, theirs);
+        }
+    }
+
+    /// `string_stops` flags first the first byte that is `"`, `\\`, a control character or
+    /// above ASCII, whatever the bytes around it.
+    #[test]
+    fn string_stops_flag_the_first_byte_to_look_at() {
+        let stops = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
+        for at in 0..8 {
+            for c in 0..=255u8 {
+                for fill in [b'a', b' ', b'!', b'#', b'[', b']', b'~', 0x7f] {
+                    for after in [0u8, b'"', b'\\', 0x21, 0x80, 0xff, b'a'] {
+                        let mut bytes = [fill; 8];
+                        bytes[at] = c;
+                        if at < 7 {
+                            bytes[at + 1] = after;
+                        }
+                        let flags = string_stops(u64::from_le_bytes(bytes));
+                        let expected = bytes.iter().position(|&b| stops(b));
+                        let got = (flags != 0).then(|| first_flagged(flags));
+                        assert_eq!(got, expected, "{bytes:?}");
+                    }
+                }
+            }
         }
     }
 
@@ -1558,6 +1788,189 @@ mod block_tests {
                     agrees_with_serde_json(&inserted, accepted);
                 }
             }
+        }
+    }
+
+    /// Keys remembered by [`Keys`]: keys each in a pair of slots of its own, keys of one pair
+    /// (four, so that they push each other out) and keys equal in their first bytes (one
+    /// slot), of every length the table holds and past it, repeated in objects in several
+    /// orders with values of every kind, with `, ` and other separators after their values and
+    /// one space or more after their colons; then every member changed in every place. Each is
+    /// judged and copied as the validator does, whichever path and slot its key takes.
+    #[test]
+    fn keys_sharing_slots_in_every_order() {
+        const VALUES: [&str; 11] = [
+            "1",
+            "\"v\"",
+            "-0.5",
+            "[2, 3]",
+            "12.25",
+            "{\"in\": 4}",
+            "-7",
+            "\"a \\\" b\"",
+            "true",
+            "null",
+            "false",
+        ];
+        let mut pairs: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+        for i in 0..400 {
+            let key = format!("k{i}");
+            let mut bytes = format!(", \"{key}\": ").into_bytes();
+            bytes.resize(8, 0);
+            let x = u64::from_le_bytes(bytes.try_into().unwrap());
+            pairs.entry(Keys::slot(x) / 2).or_default().push(key);
+        }
+        let crowded = pairs.values().find(|keys| keys.len() >= 4).unwrap();
+        // Keys of pairs of their own (all found in their slots), and those of one pair.
+        let spread: Vec<String> = pairs.values().take(9).map(|keys| keys[0].clone()).collect();
+        let mut groups = vec![spread, crowded[..4].to_vec()];
+        // One slot: the same first four bytes, told apart by the rest (or by the length).
+        groups.push((0..=14).map(|n| format!("abcd{}", "e".repeat(n))).collect());
+        groups.push(
+            (0..=14)
+                .map(|n| format!("abcd{}f", "e".repeat(n)))
+                .collect(),
+        );
+        groups.push(
+            (0..=9)
+                .map(|n| format!("abcd{}{n}", "x".repeat(n)))
+                .collect(),
+        );
+        for keys in &groups {
+            let orders: Vec<Vec<&String>> = vec![
+                keys.iter().collect(),
+                keys.iter().rev().collect(),
+                keys.iter()
+                    .step_by(2)
+                    .chain(keys.iter().skip(1).step_by(2))
+                    .collect(),
+                keys.iter().chain(keys.iter()).collect(),
+            ];
+            for after_colon in [" ", "  ", " \t", " \n ", ""] {
+                for comma in [", ", ",", " , ", ",  "] {
+                    let mut objects = Vec::new();
+                    for (i, order) in orders.iter().enumerate() {
+                        let members: Vec<String> = order
+                            .iter()
+                            .enumerate()
+                            .map(|(j, k)| {
+                                let v = VALUES[(i + j) % VALUES.len()];
+                                format!("\"{k}\":{after_colon}{v}")
+                            })
+                            .collect();
+                        objects.push(format!("{{{}}}", members.join(comma)));
+                    }
+                    let text = format!("[{}]", objects.join(", "));
+                    assert!(check(text.as_bytes()), "{text}");
+                    let doubled = format!("[{}]", [&text[1..text.len() - 1]; 3].join(comma));
+                    assert!(check(doubled.as_bytes()), "{doubled}");
+                    // A member changed after the keys are known (in every place): its opening
+                    // quote, its colon, the space after it, or its separator.
+                    for (from, to) in [
+                        ("\": ", "\" "),
+                        ("\": ", "\"; "),
+                        ("\": ", "\":1"),
+                        ("\": ", "\":x"),
+                        ("\": ", "\":\t"),
+                        ("\", \"", "\" \""),
+                        (", \"", ", ]"),
+                        (", \"", ", x"),
+                        (", \"", "; \""),
+                        (", \"", "  \""),
+                        ("{\"", "{x"),
+                        ("{\"", "{ \""),
+                        ("-", "--"),
+                        ("-", "- "),
+                        (".", ".."),
+                        ("true", "tru"),
+                        ("null", "nul"),
+                        ("false", "falsy"),
+                    ] {
+                        for (at, _) in text.match_indices(from) {
+                            let changed =
+                                format!("{}{to}{}", &text[..at], &text[at + from.len()..]);
+                            let accepted = check(changed.as_bytes());
+                            agrees_with_serde_json(changed.as_bytes(), accepted);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Arrays of scalars of every kind (the elements loop), with every separator, in objects
+    /// and arrays, then with each separator and each scalar broken in every place.
+    #[test]
+    fn arrays_of_scalars() {
+        let scalars = [
+            "1",
+            "-2.5",
+            "\"a\"",
+            "true",
+            "null",
+            "false",
+            "\"\\u0041\"",
+            "0",
+            "12e3",
+        ];
+        for comma in [", ", ",", " , ", ",  ", ",\n"] {
+            for n in 1..=scalars.len() {
+                let array = format!("[{}]", scalars[..n].join(comma));
+                for text in [
+                    array.clone(),
+                    format!("{{\"k\": {array}, \"j\": {array}}}"),
+                    format!("[{array}, {array}]"),
+                ] {
+                    assert!(check(text.as_bytes()), "{text}");
+                    for (from, to) in [
+                        (", ", "; "),
+                        (", ", ",, "),
+                        (", ", ", ]"),
+                        ("true", "trux"),
+                        ("null", "nulx"),
+                        ("false", "falsy"),
+                        ("-2.5", "-.5"),
+                        ("\"a\"", "\"a"),
+                    ] {
+                        for (at, _) in text.match_indices(from) {
+                            let changed =
+                                format!("{}{to}{}", &text[..at], &text[at + from.len()..]);
+                            let accepted = check(changed.as_bytes());
+                            agrees_with_serde_json(changed.as_bytes(), accepted);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `, ` between array elements and after a value at the root (not JSON), with more
+    /// whitespace after it, or no element.
+    #[test]
+    fn elements_after_comma_and_space() {
+        for text in [
+            "[1, 2]",
+            "[1, 2, 3]",
+            "[1,  2]",
+            "[1, \t2]",
+            "[1, \n]",
+            "[1, ]",
+            "[[1], [2]]",
+            "[{}, {}]",
+            "[\"a\", \"b\"]",
+            "[\"a\", \"b\": 1]",
+            "1, 2",
+            "\"a\", \"b\"",
+            "\"a\", \"b\": 1",
+            "{\"a\": 1, 2}",
+            "{\"a\": [1, 2], \"b\": 3}",
+            "[1, 2, ",
+            "[1, 2,",
+            "[true, false, null]",
+            "[1, \"k\": 2]",
+        ] {
+            let accepted = check(text.as_bytes());
+            agrees_with_serde_json(text.as_bytes(), accepted);
         }
     }
 
