@@ -815,15 +815,17 @@ impl CompiledIntegration {
         }
 
         // MOCK integrations have no integration body (SPEC §2.5).
+        // Borrowed: a clone would cost an atomic count up and down per response.
+        let no_body = Bytes::new();
         let raw_body = if self.kind == IntegrationKind::Mock {
-            Bytes::new()
+            &no_body
         } else {
-            backend.body.clone()
+            &backend.body
         };
         // Parameters read the raw integration response, before conversion (SPEC §1 step 4).
         let mut assembly = LaidOut::new(std::mem::take(headers), chosen.layout.as_ref());
         let mut body_json = params::LazyBody::new(
-            &raw_body,
+            raw_body,
             self.kind == IntegrationKind::Lambda && backend.function_error,
         );
         let with_trace = self.kind.sends_trace_id();
@@ -870,7 +872,7 @@ impl CompiledIntegration {
         let mime = accept.map_or("application/json", content::first_accept_media_type);
         let accept_binary = accept.is_some() && self.binary_media_types.matches(mime);
         let converted = match content::convert(
-            &raw_body,
+            raw_body,
             payload_binary,
             accept_binary,
             chosen.content_handling,
