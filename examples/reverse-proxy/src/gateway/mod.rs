@@ -1673,6 +1673,23 @@ fn host_gateway_responses(
     out
 }
 
+/// For tests: `doc` (an OpenAPI document) imported into an in-memory store and deployed to
+/// stage `dev`; the store, the API's id and the stage's snapshot.
+#[cfg(test)]
+fn deployed_for_tests(doc: &serde_json::Value) -> (Store, String, Arc<Snapshot>) {
+    let store = Store::in_memory(apigw_control::Config::default());
+    let api = store
+        .import_rest_api(doc.to_string().as_bytes(), None)
+        .unwrap();
+    let id = api["id"].as_str().unwrap().to_owned();
+    let stage = serde_json::json!({"stageName": "dev"});
+    store
+        .create_deployment(&id, stage.as_object().unwrap())
+        .unwrap();
+    let (snapshot, _) = store.stage_snapshot(&id, "dev").unwrap();
+    (store, id, snapshot)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

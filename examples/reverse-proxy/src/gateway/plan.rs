@@ -321,16 +321,8 @@ mod tests {
             "/b": {"get": op("$input.params()", json!({}))},
             "/c": {"get": op("$context.requestId", json!({}))},
         }});
-        let store = apigw_control::Store::in_memory(apigw_control::Config::default());
-        let api = store
-            .import_rest_api(doc.to_string().as_bytes(), None)
-            .unwrap();
-        let id = api["id"].as_str().unwrap();
-        let stage = json!({"stageName": "dev"});
-        store
-            .create_deployment(id, stage.as_object().unwrap())
-            .unwrap();
-        let (snapshot, _) = store.stage_snapshot(id, "dev").unwrap();
+        let (_, id, snapshot) = crate::gateway::deployed_for_tests(&doc);
+        let id = id.as_str();
         let plan = StagePlan::new(&snapshot, &MethodTraitTable::new(), &[], id);
         let read = |path: &str| {
             let r = plan.route("GET", path).unwrap();
@@ -376,16 +368,8 @@ mod tests {
         }
         let doc = json!({"openapi": "3.0.1", "info": {"title": "t", "version": "1"},
                          "paths": paths});
-        let store = apigw_control::Store::in_memory(apigw_control::Config::default());
-        let api = store
-            .import_rest_api(doc.to_string().as_bytes(), None)
-            .unwrap();
-        let id = api["id"].as_str().unwrap();
-        let stage = json!({"stageName": "dev"});
-        store
-            .create_deployment(id, stage.as_object().unwrap())
-            .unwrap();
-        let (snapshot, _) = store.stage_snapshot(id, "dev").unwrap();
+        let (_, id, snapshot) = crate::gateway::deployed_for_tests(&doc);
+        let id = id.as_str();
         let plan = StagePlan::new(&snapshot, &MethodTraitTable::new(), &[], id);
         let mut routed = 0;
         for path in [

@@ -816,16 +816,8 @@ mod tests {
                     "integration.request.header.context": "method.request.header.context"}})),
             }
         }});
-        let store = apigw_control::Store::in_memory(apigw_control::Config::default());
-        let api = store
-            .import_rest_api(doc.to_string().as_bytes(), None)
-            .unwrap();
-        let id = api["id"].as_str().unwrap();
-        let stage = json!({"stageName": "dev"});
-        store
-            .create_deployment(id, stage.as_object().unwrap())
-            .unwrap();
-        let (snapshot, _) = store.stage_snapshot(id, "dev").unwrap();
+        let (store, id, snapshot) = crate::gateway::deployed_for_tests(&doc);
+        let id = id.as_str();
         let export = store
             .get_export(id, "dev", "oas30", Some("integrations"))
             .unwrap();
