@@ -623,27 +623,37 @@ enum Stop {
     After(usize),
 }
 
+/// Where the string, number or literal at `pos` ends (`Some(None)`: no scalar starts there;
+/// `None`: a malformed one).
+#[inline(always)]
+fn scalar_end(b: &[u8], pos: usize) -> Option<Option<usize>> {
+    let c = at(b, pos);
+    Some(Some(if c == b'"' {
+        string_end(b, pos + 1)?
+    } else if c.wrapping_sub(b'0') < 10 {
+        number_end(b, pos)?
+    } else if c == b'-' {
+        number_end(b, pos + 1)?
+    } else if c == b't' {
+        literal(b, pos, b"true")?
+    } else if c == b'n' {
+        literal(b, pos, b"null")?
+    } else if c == b'f' {
+        literal(b, pos, b"false")?
+    } else {
+        return Some(None);
+    }))
+}
+
 /// The members of an object from the value at `pos` (after its key), while their values are
 /// strings, numbers or literals and their keys are known after `, `, in a loop of their own.
 #[inline(always)]
 fn members(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
     loop {
-        let c = at(b, pos);
-        if c == b'"' {
-            pos = string_end(b, pos + 1)?;
-        } else if c.wrapping_sub(b'0') < 10 {
-            pos = number_end(b, pos)?;
-        } else if c == b'-' {
-            pos = number_end(b, pos + 1)?;
-        } else if c == b't' {
-            pos = literal(b, pos, b"true")?;
-        } else if c == b'n' {
-            pos = literal(b, pos, b"null")?;
-        } else if c == b'f' {
-            pos = literal(b, pos, b"false")?;
-        } else {
-            return Some(Stop::Value(pos));
-        }
+        pos = match scalar_end(b, pos)? {
+            Some(end) => end,
+            None => return Some(Stop::Value(pos)),
+        };
         // `, ` and the key, compared by the table.
         let (word, next) = load16(b, pos);
         let slot = Keys::slot(word);
@@ -662,22 +672,10 @@ fn members(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
 #[inline(always)]
 fn elements(b: &[u8], sink: &mut Sink<'_>, mut pos: usize) -> Option<Stop> {
     loop {
-        let c = at(b, pos);
-        if c == b'"' {
-            pos = string_end(b, pos + 1)?;
-        } else if c.wrapping_sub(b'0') < 10 {
-            pos = number_end(b, pos)?;
-        } else if c == b'-' {
-            pos = number_end(b, pos + 1)?;
-        } else if c == b't' {
-            pos = literal(b, pos, b"true")?;
-        } else if c == b'n' {
-            pos = literal(b, pos, b"null")?;
-        } else if c == b'f' {
-            pos = literal(b, pos, b"false")?;
-        } else {
-            return Some(Stop::Value(pos));
-        }
+        pos = match scalar_end(b, pos)? {
+            Some(end) => end,
+            None => return Some(Stop::Value(pos)),
+        };
         if load8(b, pos) & 0xffff != COMMA_SPACE {
             return Some(Stop::After(pos));
         }
