@@ -220,15 +220,17 @@ impl RequestContext {
         if !self.has_typed_ids() {
             return Cow::Borrowed(&self.context);
         }
-        let mut map = self.context.clone();
-        for (name, id) in [
-            (REQUEST_ID, &self.request_id),
-            (EXTENDED_REQUEST_ID, &self.extended_request_id),
-        ] {
-            if let Some(id) = id {
-                map.insert(name.to_owned(), Value::from(id.as_str()));
-            }
-        }
+        // The same fields, in the same order, as a template reading `$context` sees them.
+        let map = self
+            .context_fields()
+            .map(|(name, field)| {
+                let value = match field {
+                    ContextField::Json(v) => v.clone(),
+                    ContextField::Id(id) => Value::from(id),
+                };
+                (name.to_owned(), value)
+            })
+            .collect();
         Cow::Owned(map)
     }
 }

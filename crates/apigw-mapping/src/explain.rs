@@ -182,7 +182,7 @@ impl CompiledIntegration {
             &crate::ContextIds::of(request),
             &mut body_json,
             &crate::GatewayHeaderValues::default(),
-            |placement, value| {
+            |_, placement, value| {
                 let header = match placement {
                     headers::Placement::Keep(n) | headers::Placement::Remapped(n) => {
                         n.as_str().to_owned()

@@ -840,8 +840,6 @@ impl CompiledIntegration {
                 &built
             }
         };
-        // Which parameter emits: `evaluate` goes through them in order, once each.
-        let mut index = 0;
         if let Err(failure) = params::evaluate(
             &chosen.parameters,
             backend,
@@ -849,16 +847,7 @@ impl CompiledIntegration {
             &ids,
             &mut body_json,
             gateway_values,
-            |placement, value| {
-                while chosen
-                    .parameters
-                    .get(index)
-                    .is_some_and(|p| !std::ptr::eq(&p.placement, placement))
-                {
-                    index += 1;
-                }
-                assembly.mapped(index, placement, value);
-            },
+            |index, placement, value| assembly.mapped(index, placement, value),
         ) {
             return Err(Box::new(self.gateway.respond(request, failure)));
         }

@@ -273,7 +273,8 @@ fn render(result: QueryResult<'_>) -> Option<String> {
     }
 }
 
-/// Evaluates the parameters of the selected response, in order, handing each value to `emit`.
+/// Evaluates the parameters of the selected response, in order, handing each value to `emit`
+/// with the parameter's index in `params` and its placement.
 /// Missing and empty values are skipped (SPEC §3.3, §3.6), as are values that are not valid
 /// header values (for example containing CR or LF): they can never be sent.
 ///
@@ -286,17 +287,17 @@ pub(crate) fn evaluate(
     ids: &ContextIds<'_>,
     body: &mut LazyBody<'_>,
     shared: &GatewayHeaderValues,
-    mut emit: impl FnMut(&Placement, HeaderValue),
+    mut emit: impl FnMut(usize, &Placement, HeaderValue),
 ) -> Result<(), Failure> {
-    for p in params {
+    for (i, p) in params.iter().enumerate() {
         let text: Option<Cow<'_, str>> = match &p.source {
             Source::Static(v) => {
-                emit(&p.placement, v.clone());
+                emit(i, &p.placement, v.clone());
                 continue;
             }
             Source::Header(name) => {
                 if let Some(v) = backend.header_exact(name).filter(|v| !v.is_empty()) {
-                    emit(&p.placement, v.clone());
+                    emit(i, &p.placement, v.clone());
                 }
                 continue;
             }
@@ -313,7 +314,7 @@ pub(crate) fn evaluate(
                 if let Ok(v) = HeaderValue::from_bytes(&joined)
                     && !v.is_empty()
                 {
-                    emit(&p.placement, v);
+                    emit(i, &p.placement, v);
                 }
                 continue;
             }
@@ -346,7 +347,7 @@ pub(crate) fn evaluate(
                     _ => None,
                 };
                 if let Some(v) = same {
-                    emit(&p.placement, v.clone());
+                    emit(i, &p.placement, v.clone());
                     continue;
                 }
                 text
@@ -360,7 +361,7 @@ pub(crate) fn evaluate(
         if let Some(t) = text.filter(|t| !t.is_empty())
             && let Ok(v) = HeaderValue::from_str(&t)
         {
-            emit(&p.placement, v);
+            emit(i, &p.placement, v);
         }
     }
     Ok(())
