@@ -1,6 +1,6 @@
 //! Final header assembly (SPEC §3.8, §7.3).
 
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{CONNECTION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 /// Names that API Gateway owns: a mapped or overridden header with one of these names is
 /// renamed `x-amzn-Remapped-<Name>` (SPEC §3.8 step 4).
@@ -85,20 +85,29 @@ impl Assembly {
     }
 }
 
+/// Adds `Connection: keep-alive` unless the map has a `Connection` header (only a proxy
+/// integration's backend can give it one: a mapped `Connection` is remapped).
+pub(crate) fn add_keep_alive(map: &mut HeaderMap) {
+    map.entry(CONNECTION)
+        .or_insert_with(|| HeaderValue::from_static("keep-alive"));
+}
+
 /// Most mapped headers a [`Layout`] takes (more: the headers are inserted one by one).
 const MAX_LAID_OUT: usize = 8;
 
 /// A response's headers laid out once at compile time: its mapped headers (one per
 /// `responseParameters` entry that is not dropped), the default `Content-Type` unless a
-/// parameter maps it, and API Gateway's own headers, in the order of SPEC §3.8, in prototype
-/// maps with placeholder values. A response whose every mapped header has a value and that no
+/// parameter maps it, API Gateway's own headers, in the order of SPEC §3.8, and the
+/// transport's `Connection: keep-alive` when asked for, in prototype maps with placeholder
+/// values. A response whose every mapped header has a value and that no
 /// `responseOverride` header touches clones the prototype and writes the values in place:
 /// no hashing or probing per header (a `HeaderMap` insert costs more than the copy).
 #[derive(Debug)]
 pub(crate) struct Layout {
-    /// By which of API Gateway's optional ids the request has: index `request id present +
-    /// 2 × extended request id present`.
-    prototypes: [HeaderMap; 4],
+    /// By which of API Gateway's optional ids the request has and whether `Connection:
+    /// keep-alive` ends the headers: index `request id present + 2 × extended request id
+    /// present + 4 × keep-alive`.
+    prototypes: [HeaderMap; 8],
     /// Each parameter's slot among the mapped headers (`None`: its header is dropped).
     slots: Box<[Option<u8>]>,
     /// The mapped headers' names, by slot (for the header-by-header fallback).
@@ -131,9 +140,9 @@ impl Layout {
         if names.len() > MAX_LAID_OUT {
             return None;
         }
-        let prototype = |request_id: bool, apigw_id: bool| {
+        let prototype = |request_id: bool, apigw_id: bool, keep_alive: bool| {
             let placeholder = HeaderValue::from_static("");
-            let mut map = HeaderMap::with_capacity(names.len() + 4);
+            let mut map = HeaderMap::with_capacity(names.len() + 5);
             for n in &names {
                 map.insert(n.clone(), placeholder.clone());
             }
@@ -148,15 +157,14 @@ impl Layout {
                     map.insert(name.clone(), placeholder.clone());
                 }
             }
+            if keep_alive {
+                // Keeps its value.
+                map.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+            }
             map
         };
         Some(Layout {
-            prototypes: [
-                prototype(false, false),
-                prototype(true, false),
-                prototype(false, true),
-                prototype(true, true),
-            ],
+            prototypes: std::array::from_fn(|i| prototype(i & 1 != 0, i & 2 != 0, i & 4 != 0)),
             slots: slots.into_boxed_slice(),
             default_content_type: !names.contains(&CONTENT_TYPE),
             names: names.into_boxed_slice(),
@@ -218,11 +226,13 @@ impl<'l> LaidOut<'l> {
     }
 
     /// Steps 3 and 4: the default `Content-Type`, then API Gateway's own headers (the trace
-    /// id when `with_trace`); the finished map.
+    /// id when `with_trace`), then `Connection: keep-alive` when `keep_alive`; the finished
+    /// map.
     pub(crate) fn finish(
         mut self,
         gateway: &crate::GatewayHeaderValues,
         with_trace: bool,
+        keep_alive: bool,
     ) -> HeaderMap {
         if let Some((layout, values)) = &mut self.laid
             && layout.with_trace == with_trace
@@ -230,7 +240,8 @@ impl<'l> LaidOut<'l> {
             && (!with_trace || gateway.trace_id.is_some())
         {
             let which = usize::from(gateway.request_id.is_some())
-                + 2 * usize::from(gateway.apigw_id.is_some());
+                + 2 * usize::from(gateway.apigw_id.is_some())
+                + 4 * usize::from(keep_alive);
             let mut map = layout.prototypes[which].clone();
             let mut slots = map.values_mut();
             let mapped = layout.names.len();
@@ -258,6 +269,9 @@ impl<'l> LaidOut<'l> {
         self.assembly.default_content_type();
         let mut map = self.assembly.map;
         gateway.insert_into(&mut map, with_trace);
+        if keep_alive {
+            add_keep_alive(&mut map);
+        }
         map
     }
 }

@@ -620,7 +620,40 @@ impl CompiledIntegration {
 
     /// Maps a backend answer to what the client receives.
     pub fn apply(&self, backend: &BackendResponse, request: &RequestContext) -> MethodResponse {
-        self.apply_inner(backend, request, None)
+        self.apply_inner(backend, request, None, false)
+    }
+
+    /// [`CompiledIntegration::apply`] (or, with `rendered`,
+    /// [`CompiledIntegration::apply_rendered`]) for an HTTP/1.1 connection that stays open: a
+    /// mapped response (`failure` is `None`) ends with `Connection: keep-alive`, as API
+    /// Gateway answers HTTP/1.1 clients (a mapped `Connection` header is renamed
+    /// `x-amzn-Remapped-Connection`; a proxy integration's backend `Connection` is kept
+    /// instead); a gateway response (`failure` set) gets none. The header is
+    /// laid out at compile time with API Gateway's own, so it costs no header-map insert
+    /// (an insert would also grow the map: a laid-out map has no spare room).
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, BackendResponse, IntegrationKind, IntegrationResponse,
+    ///                     IntegrationSpec, RequestContext};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// spec.integration_responses =
+    ///     vec![IntegrationResponse { status_code: "200".into(), ..Default::default() }];
+    /// spec.method_responses = vec!["200".into()];
+    /// let compiled = compile(&spec).unwrap();
+    /// let request = RequestContext::default();
+    /// let out = compiled.apply_with_keep_alive(&BackendResponse::new(200, "hi"), &request, None);
+    /// let names: Vec<&str> = out.headers.keys().map(|n| n.as_str()).collect();
+    /// assert_eq!(names.last(), Some(&"connection"));
+    /// assert_eq!(out.headers["connection"], "keep-alive");
+    /// ```
+    pub fn apply_with_keep_alive(
+        &self,
+        backend: &BackendResponse,
+        request: &RequestContext,
+        rendered: Option<&RenderedRequest>,
+    ) -> MethodResponse {
+        self.apply_inner(backend, request, rendered, true)
     }
 
     /// [`CompiledIntegration::apply`] into caller-owned storage: `response` is overwritten
@@ -653,7 +686,14 @@ impl CompiledIntegration {
         response: &mut MethodResponse,
     ) {
         response.headers.clear();
-        match self.apply_core(backend, request, None, Some(gateway), &mut response.headers) {
+        match self.apply_core(
+            backend,
+            request,
+            None,
+            Some(gateway),
+            false,
+            &mut response.headers,
+        ) {
             Ok((status, body)) => {
                 response.status = status;
                 response.body = body;
@@ -672,7 +712,7 @@ impl CompiledIntegration {
         request: &RequestContext,
         rendered: &RenderedRequest,
     ) -> MethodResponse {
-        self.apply_inner(backend, request, Some(rendered))
+        self.apply_inner(backend, request, Some(rendered), false)
     }
 
     /// Renders the integration request template chosen by the method request's
@@ -760,9 +800,10 @@ impl CompiledIntegration {
         backend: &BackendResponse,
         request: &RequestContext,
         rendered: Option<&RenderedRequest>,
+        keep_alive: bool,
     ) -> MethodResponse {
         let mut headers = HeaderMap::new();
-        match self.apply_core(backend, request, rendered, None, &mut headers) {
+        match self.apply_core(backend, request, rendered, None, keep_alive, &mut headers) {
             Ok((status, body)) => MethodResponse {
                 status,
                 headers,
@@ -774,17 +815,23 @@ impl CompiledIntegration {
     }
 
     /// The whole of `apply`: on success the status and body, the headers written to `headers`
-    /// (which the caller passes empty); otherwise the gateway response to send.
+    /// (which the caller passes empty), ending with `Connection: keep-alive` when
+    /// `keep_alive` (see [`CompiledIntegration::apply_with_keep_alive`]); otherwise the
+    /// gateway response to send.
     fn apply_core(
         &self,
         backend: &BackendResponse,
         request: &RequestContext,
         rendered: Option<&RenderedRequest>,
         gateway_values: Option<&GatewayHeaderValues>,
+        keep_alive: bool,
         headers: &mut HeaderMap,
     ) -> Result<(u16, Bytes), Box<MethodResponse>> {
         if !self.kind.is_mapped() {
             passthrough_proxy(backend, headers);
+            if keep_alive {
+                crate::headers::add_keep_alive(headers);
+            }
             return Ok((backend.status, backend.body.clone()));
         }
         // Created only when a template renders (a passthrough allocates none of it).
@@ -954,7 +1001,7 @@ impl CompiledIntegration {
             }
         }
 
-        *headers = assembly.finish(gateway_values, with_trace);
+        *headers = assembly.finish(gateway_values, with_trace, keep_alive);
         Ok((status, body))
     }
 
@@ -1343,6 +1390,7 @@ mod tests {
             &[("X-A", "'a'"), ("x-a", "'b'")],
             &[("X-Amzn-RequestId", "'mine'"), ("X-A", "'a'")],
             &[("X-Amzn-Trace-Id", "'t'")],
+            &[("Connection", "'close'"), ("X-A", "'a'")],
             &[
                 ("X-Id", "context.requestId"),
                 ("X-Ext", "context.extendedRequestId"),
@@ -1436,6 +1484,18 @@ mod tests {
                         );
                         assert_eq!(laid.status, inserted.status);
                         assert_eq!(laid.body, inserted.body);
+                        // With the transport's `Connection: keep-alive`: laid out, it is the
+                        // header added last to what `apply` gives.
+                        let kept = compiled.apply_with_keep_alive(&backend, &request, None);
+                        let mut added = laid.headers.clone();
+                        headers::add_keep_alive(&mut added);
+                        assert_eq!(
+                            list(&kept.headers),
+                            list(&added),
+                            "keep-alive: {kind:?} {params:?} {template:?} {fields:?}"
+                        );
+                        assert_eq!(kept.headers.keys().last(), Some(&http::header::CONNECTION));
+                        assert_eq!((kept.status, &kept.body), (laid.status, &laid.body));
                         checked += 1;
                     }
                 }

@@ -451,6 +451,9 @@ struct Invocation<'a> {
     plan: &'a MethodPlan,
     peer: SocketAddr,
     stage: &'a StageRoute,
+    /// The connection stays open after the answer: a mapped response ends with
+    /// `Connection: keep-alive` ([`apigw_mapping::CompiledIntegration::apply_with_keep_alive`]).
+    keep_alive: bool,
 }
 
 impl Shared {
@@ -625,11 +628,17 @@ impl Shared {
 
     /// The data plane: the mapped response plus `Connection: keep-alive`.
     async fn serve(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        let version = req.version();
-        let client_closes = client_closes(req.headers());
-        let mut resp = Arc::clone(&self).route_and_invoke(req, peer).await;
+        // Whether the connection stays open after this answer, as known now: a mapped
+        // response then gets `Connection: keep-alive` laid out with its other headers.
+        let stays_open = req.version() == Version::HTTP_11
+            && !client_closes(req.headers())
+            && !self.draining.load(Ordering::Acquire);
+        let mut resp = Arc::clone(&self)
+            .route_and_invoke(req, peer, stays_open)
+            .await;
+        // Shutdown may have started meanwhile.
         let draining = self.draining.load(Ordering::Acquire);
-        keep_alive(resp.headers_mut(), client_closes, version, draining);
+        keep_alive(resp.headers_mut(), stays_open && !draining);
         resp
     }
 
@@ -638,6 +647,7 @@ impl Shared {
         self: Arc<Self>,
         req: Request<Incoming>,
         peer: SocketAddr,
+        keep_alive: bool,
     ) -> Response<Body> {
         let request_ids = RequestIds::new();
         let request_id = request_ids.request_id();
@@ -736,6 +746,7 @@ impl Shared {
             plan,
             peer,
             stage: stage_route,
+            keep_alive,
         };
         if kind.is_some_and(IntegrationKind::is_mapped) && rejects_media_type(m, plan, &inv.ctx) {
             info!(%request_id, content_type = ?inv.ctx.header("content-type"),
@@ -865,11 +876,16 @@ impl Shared {
         share: Option<OwnedSemaphorePermit>,
     ) -> Response<Body> {
         let compiled = &inv.method.compiled;
+        let explain = self.config.explain && inv.ctx.header("x-apigw-explain").is_some();
+        if inv.keep_alive && !explain {
+            let out = compiled.apply_with_keep_alive(backend, &inv.ctx, rendered);
+            return held_response(out, &inv.ctx, share);
+        }
         let out = match rendered {
             Some(r) => compiled.apply_rendered(backend, &inv.ctx, r),
             None => compiled.apply(backend, &inv.ctx),
         };
-        if !(self.config.explain && inv.ctx.header("x-apigw-explain").is_some()) {
+        if !explain {
             return held_response(out, &inv.ctx, share);
         }
         let (_, why) = compiled.apply_explained(backend, &inv.ctx);
@@ -1515,14 +1531,27 @@ fn add_request_ids(headers: &mut HeaderMap, ctx: &RequestContext) {
 
 /// API Gateway answers HTTP/1.1 with `Connection: keep-alive`; hyper itself writes
 /// `close` when the client asked for it or the server is draining, so the header is only
-/// added when the connection really stays open (and not over a `Connection: close` the
-/// response already carries).
-fn keep_alive(headers: &mut HeaderMap, client_closes: bool, version: Version, draining: bool) {
-    if version == Version::HTTP_11 && !client_closes && !draining {
-        // One lookup: added only when the response has no `Connection` yet.
-        headers
-            .entry(header::CONNECTION)
-            .or_insert(HeaderValue::from_static("keep-alive"));
+/// there when the connection really stays open (`stays_open`), and never over a
+/// `Connection` the response already carries. A mapped response has it already, laid out
+/// last ([`apigw_mapping::CompiledIntegration::apply_with_keep_alive`]): seen at the end of the map, no
+/// lookup. Without `stays_open` (shutdown started while the request was served) a
+/// trailing `Connection: keep-alive` is taken out again.
+fn keep_alive(headers: &mut HeaderMap, stays_open: bool) {
+    let ends_with_connection = headers.keys().last() == Some(&header::CONNECTION);
+    if stays_open {
+        if !ends_with_connection {
+            // One lookup: added only when the response has no `Connection` yet.
+            headers
+                .entry(header::CONNECTION)
+                .or_insert(HeaderValue::from_static("keep-alive"));
+        }
+    } else if ends_with_connection
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .eq([&HeaderValue::from_static("keep-alive")])
+    {
+        headers.remove(header::CONNECTION);
     }
 }
 
