@@ -8,6 +8,15 @@ use std::rc::Rc;
 use apigw_mapping::{IntegrationKind, IntegrationResponse, IntegrationSpec};
 use apigw_vtl::{Call, Error, Host, Object, Value};
 
+/// The benchmarks' heap allocator: the one `apigw-proxy` ships with (mimalloc; see
+/// examples/reverse-proxy/README.md, "Allocator"), so that the figures are those of the
+/// engine inside the gateway. Every target of this package that uses the library (the
+/// benches, `report`'s children, `callgrind_probe`) runs with it, baselines included;
+/// `--no-default-features` (without the `mimalloc` feature) runs them with the system's.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The directory holding the workload files.
 pub fn workloads_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads")
