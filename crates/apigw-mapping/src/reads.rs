@@ -47,6 +47,47 @@ impl CompiledIntegration {
             })
     }
 
+    /// The backend headers mapping a response may read, the names in lower case, sorted,
+    /// once each: `None` for the proxy kinds (any), else `content-type` and the headers of
+    /// the `integration.response.header.X` / `multivalueheader.X` sources: exactly the names
+    /// [`CompiledIntegration::reads_backend_header`] accepts, for a host that picks them out
+    /// of a backend answer by name instead of asking about every header it got.
+    ///
+    /// # Example
+    /// ```
+    /// use apigw_mapping::{compile, IntegrationKind, IntegrationResponse, IntegrationSpec};
+    /// let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    /// let mut params = serde_json::Map::new();
+    /// params.insert(
+    ///     "method.response.header.X-Etag".into(),
+    ///     "integration.response.header.ETag".into(),
+    /// );
+    /// spec.integration_responses = vec![IntegrationResponse {
+    ///     status_code: "200".into(),
+    ///     response_parameters: Some(params),
+    ///     ..Default::default()
+    /// }];
+    /// spec.method_responses = vec!["200".into()];
+    /// let names = compile(&spec).unwrap().backend_headers_read();
+    /// assert_eq!(names, Some(vec!["content-type".to_owned(), "etag".to_owned()]));
+    /// ```
+    pub fn backend_headers_read(&self) -> Option<Vec<String>> {
+        if !self.kind.is_mapped() {
+            return None;
+        }
+        let mut names = vec!["content-type".to_owned()];
+        for r in &self.responses {
+            for p in &r.parameters {
+                if let Source::Header(n) | Source::MultiHeader(n) = &p.source {
+                    names.push(n.to_ascii_lowercase());
+                }
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        Some(names)
+    }
+
     /// The method request headers mapping may read besides `Accept` and `Content-Type`
     /// (which it always may): `None` when it may read any of them, else their names
     /// (compare them case-insensitively). Templates (request, response and the
@@ -152,6 +193,83 @@ mod tests {
             "#macro(m $x)$x.params('a')#end#m($input)",
         ] {
             assert_eq!(reads(all), None, "{all}");
+        }
+    }
+
+    /// `backend_headers_read` lists exactly the names `reads_backend_header` accepts.
+    #[test]
+    fn backend_headers_read_agrees_with_reads_backend_header() {
+        use crate::{IntegrationKind, IntegrationResponse, IntegrationSpec, compile};
+        let candidates = [
+            "content-type",
+            "Content-Type",
+            "etag",
+            "x-multi",
+            "X-Multi",
+            "x-other",
+            "date",
+            "set-cookie",
+        ];
+        for kind in [
+            IntegrationKind::Http,
+            IntegrationKind::Lambda,
+            IntegrationKind::Mock,
+            IntegrationKind::HttpProxy,
+            IntegrationKind::AwsProxy,
+        ] {
+            let mut spec = IntegrationSpec::new(kind);
+            let mut first = serde_json::Map::new();
+            first.insert(
+                "method.response.header.A".into(),
+                "integration.response.header.ETag".into(),
+            );
+            first.insert(
+                "method.response.header.B".into(),
+                "integration.response.multivalueheader.X-Multi".into(),
+            );
+            let mut second = serde_json::Map::new();
+            second.insert(
+                "method.response.header.C".into(),
+                "integration.response.header.etag".into(),
+            );
+            second.insert(
+                "method.response.header.D".into(),
+                "integration.response.body.x".into(),
+            );
+            spec.integration_responses = vec![
+                IntegrationResponse {
+                    status_code: "200".into(),
+                    response_parameters: Some(first),
+                    ..Default::default()
+                },
+                IntegrationResponse {
+                    status_code: "500".into(),
+                    selection_pattern: Some("5\\d{2}".into()),
+                    response_parameters: Some(second),
+                    ..Default::default()
+                },
+            ];
+            spec.method_responses = vec!["200".into(), "500".into()];
+            let compiled = compile(&spec).unwrap();
+            let listed = compiled.backend_headers_read();
+            if kind.is_mapped() {
+                assert_eq!(
+                    listed.as_deref(),
+                    Some(&["content-type".to_owned(), "etag".into(), "x-multi".into()][..])
+                );
+            } else {
+                assert_eq!(listed, None, "{kind:?}");
+            }
+            for name in candidates {
+                let in_list = listed
+                    .as_ref()
+                    .is_none_or(|l| l.iter().any(|n| n.eq_ignore_ascii_case(name)));
+                assert_eq!(
+                    compiled.reads_backend_header(name),
+                    in_list,
+                    "{kind:?} {name}"
+                );
+            }
         }
     }
 }

@@ -995,9 +995,10 @@ impl Shared {
             .map_err(|_| IntegrationError::Timeout)??;
         let mut backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(std::mem::take(&mut parts.headers), |n| {
-                inv.method.compiled.reads_backend_header(n)
-            }),
+            headers: backend_headers(
+                std::mem::take(&mut parts.headers),
+                inv.plan.backend_headers.as_ref(),
+            ),
             body: Bytes::new(),
             function_error: false,
         };
@@ -1114,9 +1115,10 @@ impl Shared {
         let function_error = parts.headers.contains_key("x-amz-function-error");
         let backend = BackendResponse {
             status: parts.status.as_u16(),
-            headers: backend_headers(std::mem::take(&mut parts.headers), |n| {
-                inv.method.compiled.reads_backend_header(n)
-            }),
+            headers: backend_headers(
+                std::mem::take(&mut parts.headers),
+                inv.plan.backend_headers.as_ref(),
+            ),
             body: bytes,
             function_error,
         };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use apigw_control::{DeployedMethod, Snapshot};
 use apigw_mapping::IntegrationKind;
 
-use super::upstream::{MethodTraitTable, MethodTraits, UpstreamPlan};
+use super::upstream::{BackendHeaders, MethodTraitTable, MethodTraits, UpstreamPlan};
 use crate::context;
 
 /// One segment of a resource path template.
@@ -55,6 +55,8 @@ pub(super) struct MethodPlan {
     /// those the proxy itself reads (`Accept`, `Content-Type`, `X-Apigw-Explain`); `None`:
     /// any ([`apigw_mapping::CompiledIntegration::request_headers_read`]).
     pub(super) request_headers: Option<Box<[String]>>,
+    /// The backend headers its mapping may read; `None`: any.
+    pub(super) backend_headers: Option<BackendHeaders>,
 }
 
 /// The router and the method plans of one deployed stage.
@@ -277,6 +279,7 @@ fn plan_method(
         no_request_templates: m.request_templates.is_empty(),
         upstream,
         request_headers: request_headers_read(m),
+        backend_headers: BackendHeaders::of(&m.compiled),
     }
 }
 

@@ -54,36 +54,55 @@ fn title_case(name: &str) -> String {
     out
 }
 
-/// The backend's headers as [`apigw_mapping::BackendResponse::headers`] takes them, in order,
-/// names spelled as backends send them ([`title_case`]); the values are moved, not copied.
-/// Only the headers whose (lower-case) name `keep` accepts: those the mapping may read
-/// ([`apigw_mapping::CompiledIntegration::reads_backend_header`]), so that no name is spelled
-/// out for a header nothing reads.
+/// The backend's headers as [`apigw_mapping::BackendResponse::headers`] takes them, names
+/// spelled as backends send them ([`title_case`]). With `read` (the method's
+/// [`BackendHeaders`]: what its mapping may read), only those, picked by name, every value
+/// of each in order; without, all of them in order (the values moved, not copied).
 pub(super) fn backend_headers(
     headers: HeaderMap,
-    keep: impl Fn(&str) -> bool,
+    read: Option<&BackendHeaders>,
 ) -> Vec<(String, HeaderValue)> {
-    let mut out: Vec<(String, HeaderValue)> = Vec::new();
-    // Whether the values of the current name are kept.
-    let mut keeping = false;
+    if let Some(read) = read {
+        let mut out = Vec::new();
+        for (name, spelled) in &read.0 {
+            for value in headers.get_all(name) {
+                out.push((spelled.clone(), value.clone()));
+            }
+        }
+        return out;
+    }
+    let mut out: Vec<(String, HeaderValue)> = Vec::with_capacity(headers.len());
+    let mut last: Option<String> = None;
     for (next, value) in headers {
-        match next {
-            Some(n) => {
-                keeping = keep(n.as_str());
-                if keeping {
-                    out.push((title_case(n.as_str()), value));
-                }
-            }
-            // Another value of the previous name.
-            None => {
-                if keeping && let Some((n, _)) = out.last() {
-                    let n = n.clone();
-                    out.push((n, value));
-                }
-            }
+        // `None`: another value of the previous name.
+        if let Some(n) = next {
+            last = Some(title_case(n.as_str()));
+        }
+        if let Some(n) = &last {
+            out.push((n.clone(), value));
         }
     }
     out
+}
+
+/// The backend headers a method's mapping may read
+/// ([`apigw_mapping::CompiledIntegration::backend_headers_read`]), each with its
+/// [`title_case`] spelling, made once per deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct BackendHeaders(Box<[(HeaderName, String)]>);
+
+impl BackendHeaders {
+    /// `None` when the mapping may read any header (proxy kinds).
+    pub(super) fn of(compiled: &apigw_mapping::CompiledIntegration) -> Option<BackendHeaders> {
+        let names = compiled.backend_headers_read()?;
+        Some(BackendHeaders(
+            names
+                .iter()
+                // A name that is not a header name matches no header of an answer.
+                .filter_map(|n| Some((HeaderName::from_bytes(n.as_bytes()).ok()?, title_case(n))))
+                .collect(),
+        ))
+    }
 }
 
 /// What the routes know about one method from the stage's export, to skip per-request work no
@@ -617,7 +636,7 @@ mod tests {
         h.append("set-cookie", HeaderValue::from_static("1"));
         h.append("x-one", HeaderValue::from_static("x"));
         h.append("set-cookie", HeaderValue::from_static("2"));
-        let names: Vec<(String, String)> = backend_headers(h.clone(), |_| true)
+        let names: Vec<(String, String)> = backend_headers(h.clone(), None)
             .into_iter()
             .map(|(n, v)| (n, v.to_str().unwrap().to_owned()))
             .collect();
@@ -628,8 +647,19 @@ mod tests {
         assert_eq!(names, expected);
         assert_eq!(names[1], ("Set-Cookie".to_owned(), "1".to_owned()));
         assert_eq!(names[2], ("Set-Cookie".to_owned(), "2".to_owned()));
-        // Only the names kept, every value of each.
-        let kept: Vec<(String, String)> = backend_headers(h, |n| n != "x-one")
+        // Only the names read, every value of each, in order.
+        let read = BackendHeaders(
+            [
+                (
+                    HeaderName::from_static("content-type"),
+                    "Content-Type".into(),
+                ),
+                (HeaderName::from_static("set-cookie"), "Set-Cookie".into()),
+                (HeaderName::from_static("x-absent"), "X-Absent".into()),
+            ]
+            .into(),
+        );
+        let kept: Vec<(String, String)> = backend_headers(h, Some(&read))
             .into_iter()
             .map(|(n, v)| (n, v.to_str().unwrap().to_owned()))
             .collect();
