@@ -37,6 +37,7 @@ mod connector;
 mod drain;
 mod lambda_proxy;
 mod plan;
+mod pool;
 mod upstream;
 
 use crate::context::{self, Clock, ContextInput, RequestIds};
@@ -46,7 +47,8 @@ use connector::BackendConnector;
 use lambda_proxy::{proxy_event, proxy_result};
 use plan::{MethodPlan, StagePlan};
 use upstream::{
-    backend_headers, build_http_request, hop_by_hop, method_traits, substitute_stage_variables,
+    UpstreamPlan, backend_headers, build_http_request, hop_by_hop, method_traits,
+    substitute_stage_variables,
 };
 
 /// The error type of response and request bodies.
@@ -67,6 +69,9 @@ pub const UNKNOWN_LENGTH_CHARGE: usize = 64 * 1024;
 
 /// The most a backend connection's read buffer grows to (hyper's minimum is 8 KiB).
 const CLIENT_READ_BUFFER_BYTES: usize = 16 * 1024;
+
+/// How long an idle backend connection is kept for the next request.
+const BACKEND_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The smallest accepted [`GatewayConfig::max_header_bytes`] (hyper's minimum HTTP/1.1
 /// buffer size).
@@ -183,6 +188,9 @@ struct Shared {
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
     client: Client<HttpsConnector<BackendConnector>, Body>,
+    /// Keep-alive connections to the planned plain-HTTP origins (the other backends go
+    /// through `client`).
+    pools: pool::Pools,
     /// [`GatewayConfig::integration_buffer_bytes`] as permits (bytes); `None` when disabled.
     buffer_budget: Option<BufferBudget>,
     config: GatewayConfig,
@@ -225,6 +233,11 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(10)));
     connector.enforce_http(false);
+    let pools = pool::Pools::new(
+        connector.clone(),
+        BACKEND_IDLE_TIMEOUT,
+        CLIENT_READ_BUFFER_BYTES,
+    );
     let tls = tls_config(config.backend_ca_pem.as_deref())?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
@@ -233,7 +246,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         .wrap_connector(BackendConnector(connector));
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_idle_timeout(BACKEND_IDLE_TIMEOUT)
         // A backend response waiting for the buffering budget holds at most this much of its
         // body in the connection's read buffer (hyper's default grows to ~408 KiB).
         .http1_max_buf_size(CLIENT_READ_BUFFER_BYTES)
@@ -243,6 +256,7 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         routes: ArcSwap::from_pointee(Routes::default()),
         refresh_lock: Mutex::new(None),
         client,
+        pools,
         buffer_budget: BufferBudget::new(config.integration_buffer_bytes),
         config: config.clone(),
         draining: AtomicBool::new(false),
@@ -543,10 +557,12 @@ impl Shared {
             let host_responses =
                 host_gateway_responses(&snapshot, stage, &self.store.config().engine_limits);
             let traits = method_traits(&export, snapshot.methods());
+            let mut plan = StagePlan::new(&snapshot, &traits, &variables, api);
+            plan.attach_pools(&self.pools);
             return Ok(StageRoute {
                 host_responses,
                 binary_media_types: BinaryMediaTypes::new(&snapshot.binary_media_types),
-                plan: StagePlan::new(&snapshot, &traits, &variables, api),
+                plan,
                 snapshot,
                 variables,
             });
@@ -972,14 +988,14 @@ impl Shared {
             apply_request_override(upstream.headers_mut(), r);
         }
         let limit = self.config.max_payload_bytes;
-        let pending = self.client.request(upstream);
+        let pending = self.send_upstream(plan, upstream);
         let streams = |parts: &http::response::Parts| self.streams_untouched(&inv, parts);
         let budget = self.buffer_budget.as_ref();
         let fetch = async move {
-            let resp = pending.await.map_err(backend_failure)?;
+            let (resp, lease) = pending.await?;
             let (parts, body) = resp.into_parts();
             if streams(&parts) {
-                return Ok((parts, Fetched::Streamed(body)));
+                return Ok((parts, Fetched::Streamed(pool::LeasedBody::new(body, lease))));
             }
             // The share is taken once the head is in (a slow backend holds none); a response
             // waiting for it holds only its head and at most the client's read buffer.
@@ -988,6 +1004,9 @@ impl Shared {
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
+            if let Some(lease) = lease {
+                lease.release();
+            }
             Ok::<_, IntegrationError>((parts, Fetched::Buffered(bytes, share)))
         };
         let (mut parts, fetched) = tokio::time::timeout(timeout, fetch)
@@ -1064,11 +1083,11 @@ impl Shared {
     ) -> Result<Response<Body>, IntegrationError> {
         let plan = inv.plan.upstream.as_ref().ok_or_else(no_upstream_plan)?;
         let upstream = build_http_request(&inv, plan, true, self.limited(body), None)?;
-        let resp = tokio::time::timeout(timeout, self.client.request(upstream))
+        let (resp, lease) = tokio::time::timeout(timeout, self.send_upstream(plan, upstream))
             .await
-            .map_err(|_| IntegrationError::Timeout)?
-            .map_err(backend_failure)?;
+            .map_err(|_| IntegrationError::Timeout)??;
         let (parts, body) = resp.into_parts();
+        let body = pool::LeasedBody::new(body, lease);
         let mut out = Response::new(body.map_err(BoxError::from).boxed());
         *out.status_mut() = parts.status;
         for (n, v) in &parts.headers {
@@ -1078,6 +1097,29 @@ impl Shared {
         }
         add_request_ids(out.headers_mut(), &inv.ctx);
         Ok(out)
+    }
+
+    /// Sends a backend request of an HTTP or HTTP_PROXY integration: on its origin's pool
+    /// when the plan has one (the lease goes back once the response body is read), else
+    /// with the general client.
+    async fn send_upstream(
+        &self,
+        plan: &UpstreamPlan,
+        req: Request<Body>,
+    ) -> Result<(Response<Incoming>, Option<pool::Lease>), IntegrationError> {
+        match plan.pool() {
+            Some(p) => p
+                .send(req)
+                .await
+                .map(|(resp, lease)| (resp, Some(lease)))
+                .map_err(|e| backend_failure(&*e)),
+            None => self
+                .client
+                .request(req)
+                .await
+                .map(|resp| (resp, None))
+                .map_err(|e| backend_failure(&e)),
+        }
     }
 
     /// A method request body limited to the payload size, for streaming upstream (an empty
@@ -1269,7 +1311,7 @@ impl Shared {
 enum Fetched {
     /// With its share of the buffering budget.
     Buffered(Bytes, Option<OwnedSemaphorePermit>),
-    Streamed(Incoming),
+    Streamed(pool::LeasedBody),
 }
 
 /// [`GatewayConfig::integration_buffer_bytes`]: a semaphore whose permits are bytes.
@@ -1393,13 +1435,9 @@ fn hold_until_sent(resp: Response<Body>, share: Option<OwnedSemaphorePermit>) ->
 /// A failed backend call: the method request body streamed to it went over the payload limit
 /// (413) or could not be read from the client (400), or the backend could not be reached or
 /// reset the connection (500).
-fn backend_failure(e: hyper_util::client::legacy::Error) -> IntegrationError {
-    let chain = || {
-        std::iter::successors(
-            Some(&e as &(dyn std::error::Error + 'static)),
-            |s: &&(dyn std::error::Error + 'static)| s.source(),
-        )
-    };
+fn backend_failure(e: &(dyn std::error::Error + 'static)) -> IntegrationError {
+    let chain =
+        || std::iter::successors(Some(e), |s: &&(dyn std::error::Error + 'static)| s.source());
     if chain().any(|s| s.is::<http_body_util::LengthLimitError>()) {
         return IntegrationError::Gateway(
             GatewayError::RequestTooLarge,

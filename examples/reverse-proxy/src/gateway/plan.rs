@@ -158,6 +158,16 @@ impl StagePlan {
         })
     }
 
+    /// Gives the backend requests of the plan whose origin is plain HTTP their origin's
+    /// connection pool from `pools` (see [`super::pool`]).
+    pub(super) fn attach_pools(&mut self, pools: &super::pool::Pools) {
+        for m in &mut self.methods {
+            if let Some(u) = &mut m.upstream {
+                u.attach_pool(pools);
+            }
+        }
+    }
+
     /// The plan of a routed method.
     pub(super) fn method(&self, index: usize) -> Option<&MethodPlan> {
         self.methods.get(index)

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use apigw_control::DeployedMethod;
 use apigw_mapping::RequestContext;
@@ -12,6 +13,7 @@ use http::header::{self, HeaderName};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 
+use super::pool::{OriginPool, Pools};
 use super::{Body, IntegrationError, Invocation};
 use crate::context;
 
@@ -319,6 +321,9 @@ pub(crate) struct UpstreamPlan {
     /// `x-amzn-apigateway-api-id`. Cloned per request: a clone copies the hash table instead
     /// of hashing and inserting three names.
     http_headers: HeaderMap,
+    /// The connection pool of a planned `http://` origin ([`UpstreamPlan::attach_pool`]):
+    /// the request then goes out in origin form on one of its connections.
+    pool: Option<Arc<OriginPool>>,
 }
 
 /// The fixed start of an integration URI (`http://backend:8080`), parsed at deployment.
@@ -426,7 +431,22 @@ impl UpstreamPlan {
             method,
             api_id,
             http_headers,
+            pool: None,
         }
+    }
+
+    /// Takes the pool of its origin from `pools` when the origin is planned and plain HTTP.
+    pub(crate) fn attach_pool(&mut self, pools: &Pools) {
+        if let Some(o) = &self.origin
+            && o.scheme == Scheme::HTTP
+        {
+            self.pool = Some(pools.origin(&o.authority));
+        }
+    }
+
+    /// The pool its requests go out on, if any.
+    pub(crate) fn pool(&self) -> Option<&Arc<OriginPool>> {
+        self.pool.as_ref()
     }
 }
 
@@ -545,7 +565,7 @@ pub(super) fn build_http_request(
         separator = '&';
     }
     let uri = match &plan.origin {
-        Some(origin) => origin_uri(origin, url)?,
+        Some(origin) => origin_uri(origin, url, plan.pool.is_none())?,
         None => absolute_uri(url)?,
     };
     let method = match &plan.method {
@@ -587,14 +607,19 @@ pub(super) fn build_http_request(
     Ok(req)
 }
 
-/// The backend URI from a planned origin and the request's path (and query).
-fn origin_uri(origin: &Origin, path: String) -> Result<Uri, IntegrationError> {
+/// The backend URI from a planned origin and the request's path (and query): absolute (for
+/// hyper-util's client), or in origin form (`/path?query`).
+fn origin_uri(origin: &Origin, path: String, absolute: bool) -> Result<Uri, IntegrationError> {
     let pq = PathAndQuery::from_maybe_shared(Bytes::from(path)).map_err(|e| {
         IntegrationError::config(format!(
             "Invalid endpoint address {}://{}: {e}",
             origin.scheme, origin.authority
         ))
     })?;
+    if !absolute {
+        // Origin form, for a connection of the origin's pool.
+        return Ok(Uri::from(pq));
+    }
     let mut parts = http::uri::Parts::default();
     parts.scheme = Some(origin.scheme.clone());
     parts.authority = Some(origin.authority.clone());
