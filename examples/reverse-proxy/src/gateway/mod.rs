@@ -29,10 +29,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+mod budget;
 mod connector;
 mod drain;
 mod lambda_proxy;
@@ -42,6 +43,7 @@ mod upstream;
 use crate::context::{self, Clock, ContextInput, RequestIds};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
+use budget::{ByteBudget, Share};
 use connector::BackendConnector;
 use lambda_proxy::{proxy_event, proxy_result};
 use plan::{MethodPlan, StagePlan};
@@ -183,7 +185,7 @@ struct Shared {
     /// the served REST API once known.
     refresh_lock: Mutex<Option<String>>,
     client: Client<HttpsConnector<BackendConnector>, Body>,
-    /// [`GatewayConfig::integration_buffer_bytes`] as permits (bytes); `None` when disabled.
+    /// [`GatewayConfig::integration_buffer_bytes`]; `None` when disabled.
     buffer_budget: Option<BufferBudget>,
     config: GatewayConfig,
     /// Set when shutdown starts.
@@ -862,7 +864,7 @@ impl Shared {
         inv: &Invocation<'_>,
         backend: &BackendResponse,
         rendered: Option<&RenderedRequest>,
-        share: Option<OwnedSemaphorePermit>,
+        share: Option<Share>,
     ) -> Response<Body> {
         let compiled = &inv.method.compiled;
         let out = match rendered {
@@ -968,7 +970,7 @@ impl Shared {
             // The share is taken once the head is in (a slow backend holds none); a response
             // waiting for it holds only its head and at most the client's read buffer.
             let share = match budget {
-                Some(b) => b.reserve(&parts.headers).await,
+                Some(b) => Some(b.reserve(&parts.headers).await),
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
@@ -1157,8 +1159,7 @@ impl Shared {
         inv: &Invocation<'_>,
         payload: Bytes,
         timeout: Duration,
-    ) -> Result<(http::response::Parts, Bytes, Option<OwnedSemaphorePermit>), IntegrationError>
-    {
+    ) -> Result<(http::response::Parts, Bytes, Option<Share>), IntegrationError> {
         let Some(endpoint) = &self.config.lambda_endpoint else {
             return Err(IntegrationError::config(
                 "Lambda integration without --lambda-endpoint",
@@ -1230,7 +1231,7 @@ impl Shared {
                 .map_err(|e| IntegrationError::config(format!("Lambda Invoke failed: {e:?}")))?;
             let (parts, body) = resp.into_parts();
             let share = match budget {
-                Some(b) => b.reserve(&parts.headers).await,
+                Some(b) => Some(b.reserve(&parts.headers).await),
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
@@ -1250,31 +1251,31 @@ impl Shared {
 /// An integration response body, buffered or left to stream.
 enum Fetched {
     /// With its share of the buffering budget.
-    Buffered(Bytes, Option<OwnedSemaphorePermit>),
+    Buffered(Bytes, Option<Share>),
     Streamed(Incoming),
 }
 
-/// [`GatewayConfig::integration_buffer_bytes`]: a semaphore whose permits are bytes.
+/// [`GatewayConfig::integration_buffer_bytes`]: a [`ByteBudget`] (taking a share that fits
+/// while nobody waits costs one compare-and-swap, giving it back one atomic subtraction;
+/// waiting responses are served in turn).
 #[derive(Debug)]
 struct BufferBudget {
-    permits: Arc<Semaphore>,
-    /// The budget in bytes (at most `u32::MAX`, the most one acquisition can take).
-    total: u32,
+    bytes: ByteBudget,
 }
 
 impl BufferBudget {
-    /// `None` for a budget of 0 (disabled).
+    /// `None` for a budget of 0 (disabled); at most `u32::MAX` bytes.
     fn new(bytes: usize) -> Option<BufferBudget> {
         let total = u32::try_from(bytes).unwrap_or(u32::MAX);
         (total > 0).then(|| BufferBudget {
-            permits: Arc::new(Semaphore::new(total as usize)),
-            total,
+            bytes: ByteBudget::new(total),
         })
     }
 
     /// Waits for the share of a response with these headers: its `Content-Length`, else
-    /// [`UNKNOWN_LENGTH_CHARGE`], at least 1 byte and at most the whole budget.
-    async fn reserve(&self, headers: &HeaderMap) -> Option<OwnedSemaphorePermit> {
+    /// [`UNKNOWN_LENGTH_CHARGE`], at least 1 byte and at most the whole budget. Taken at once
+    /// when it fits and no other response waits, else in turn.
+    async fn reserve(&self, headers: &HeaderMap) -> Share {
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -1282,17 +1283,8 @@ impl BufferBudget {
             .unwrap_or(UNKNOWN_LENGTH_CHARGE as u64);
         let share = u32::try_from(declared)
             .unwrap_or(u32::MAX)
-            .clamp(1, self.total);
-        // Taken at once when free (the semaphore's own first step, without building and
-        // polling its waiting future), else waited for in turn.
-        match Arc::clone(&self.permits).try_acquire_many_owned(share) {
-            Ok(permit) => Some(permit),
-            Err(tokio::sync::TryAcquireError::Closed) => None,
-            Err(tokio::sync::TryAcquireError::NoPermits) => Arc::clone(&self.permits)
-                .acquire_many_owned(share)
-                .await
-                .ok(),
-        }
+            .clamp(1, self.bytes.total());
+        self.bytes.take(share).await
     }
 }
 
@@ -1300,7 +1292,7 @@ impl BufferBudget {
 /// dropped).
 struct HeldBody {
     inner: Body,
-    share: Option<OwnedSemaphorePermit>,
+    share: Option<Share>,
 }
 
 impl hyper::body::Body for HeldBody {
@@ -1331,7 +1323,7 @@ impl hyper::body::Body for HeldBody {
 /// (or dropped): one allocation for the boxed body, however the response was produced.
 struct MappedBody {
     data: Option<Bytes>,
-    share: Option<OwnedSemaphorePermit>,
+    share: Option<Share>,
 }
 
 impl hyper::body::Body for MappedBody {
@@ -1359,7 +1351,7 @@ impl hyper::body::Body for MappedBody {
 }
 
 /// `resp` with `share` released only when its body has been sent.
-fn hold_until_sent(resp: Response<Body>, share: Option<OwnedSemaphorePermit>) -> Response<Body> {
+fn hold_until_sent(resp: Response<Body>, share: Option<Share>) -> Response<Body> {
     match share {
         None => resp,
         Some(share) => resp.map(|inner| {
@@ -1544,7 +1536,7 @@ fn mapped_response(out: MethodResponse, ctx: &RequestContext) -> Response<Body> 
 fn held_response(
     out: MethodResponse,
     ctx: &RequestContext,
-    share: Option<OwnedSemaphorePermit>,
+    share: Option<Share>,
 ) -> Response<Body> {
     if let Some(f) = &out.failure {
         warn!(request_id = ?ctx.context_str("requestId"), failure = %f, "Execution failed due to configuration error");
@@ -1751,12 +1743,12 @@ mod tests {
     #[tokio::test]
     async fn budget_shares_follow_content_length() {
         let budget = BufferBudget::new(1000).unwrap();
-        let a = budget.reserve(&with_length("600")).await.unwrap();
-        assert_eq!(a.num_permits(), 600);
+        let a = budget.reserve(&with_length("600")).await;
+        assert_eq!(a.bytes(), 600);
         // Without Content-Length: the fixed charge, capped at the budget.
         let none = BufferBudget::new(UNKNOWN_LENGTH_CHARGE * 2).unwrap();
-        let b = none.reserve(&HeaderMap::new()).await.unwrap();
-        assert_eq!(b.num_permits(), UNKNOWN_LENGTH_CHARGE);
+        let b = none.reserve(&HeaderMap::new()).await;
+        assert_eq!(b.bytes() as usize, UNKNOWN_LENGTH_CHARGE);
         // Larger than the budget: the whole budget, once the others are done.
         let huge = with_length("5000");
         let big = budget.reserve(&huge);
@@ -1768,25 +1760,25 @@ mod tests {
             "must wait while 600 bytes are taken"
         );
         drop(a);
-        let all = big.await.unwrap();
-        assert_eq!(all.num_permits(), 1000);
+        let all = big.await;
+        assert_eq!(all.bytes(), 1000);
         assert!(BufferBudget::new(0).is_none());
     }
 
     #[tokio::test]
     async fn a_share_is_held_until_the_body_is_sent() {
         let budget = BufferBudget::new(100).unwrap();
-        let share = budget.reserve(&with_length("100")).await;
+        let share = Some(budget.reserve(&with_length("100")).await);
         let resp = hold_until_sent(Response::new(full(Bytes::from_static(b"mapped"))), share);
-        assert_eq!(budget.permits.available_permits(), 0);
+        assert_eq!(budget.bytes.available(), 0);
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"mapped");
-        assert_eq!(budget.permits.available_permits(), 100);
+        assert_eq!(budget.bytes.available(), 100);
         // A response dropped before it is sent gives its share back too.
-        let share = budget.reserve(&with_length("40")).await;
+        let share = Some(budget.reserve(&with_length("40")).await);
         let resp = hold_until_sent(Response::new(full(Bytes::new())), share);
-        assert_eq!(budget.permits.available_permits(), 60);
+        assert_eq!(budget.bytes.available(), 60);
         drop(resp);
-        assert_eq!(budget.permits.available_permits(), 100);
+        assert_eq!(budget.bytes.available(), 100);
     }
 }
