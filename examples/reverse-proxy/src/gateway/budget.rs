@@ -111,6 +111,7 @@ impl ByteBudget {
 
 impl Inner {
     /// Takes `bytes` when they fit and nobody waits.
+    #[inline]
     fn try_take(&self, bytes: u32) -> bool {
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -134,12 +135,19 @@ impl Inner {
     }
 
     /// Gives `bytes` back; serves the waiters if there are any.
+    #[inline]
     fn release(&self, bytes: u32) {
         let before = self.state.fetch_sub(u64::from(bytes), Ordering::AcqRel);
         if before & WAITING != 0 {
-            let wakers = self.serve(&mut self.lock());
-            wake_all(wakers);
+            self.serve_after_release();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn serve_after_release(&self) {
+        let wakers = self.serve(&mut self.lock());
+        wake_all(wakers);
     }
 
     /// Under the queue's lock: takes the shares of the waiters at the front that fit, in
@@ -194,6 +202,7 @@ impl Share {
 }
 
 impl Drop for Share {
+    #[inline]
     fn drop(&mut self) {
         self.inner.release(self.bytes);
     }
@@ -220,15 +229,26 @@ enum TakeState {
 impl Future for Take<'_> {
     type Output = Share;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Share> {
+        if self.state == TakeState::Start && self.budget.inner.try_take(self.bytes) {
+            self.state = TakeState::Done;
+            return Poll::Ready(self.budget.share(self.bytes));
+        }
+        self.poll_slow(cx)
+    }
+}
+
+impl Take<'_> {
+    /// [`Take::poll`] when the share was not taken at once: queues, or looks whether a
+    /// release granted it.
+    #[cold]
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Share> {
         let inner = &self.budget.inner;
         let bytes = self.bytes;
         match self.state {
             TakeState::Start => {
-                if inner.try_take(bytes) {
-                    self.state = TakeState::Done;
-                    return Poll::Ready(self.budget.share(bytes));
-                }
                 let mut queue = inner.lock();
                 // Under the lock WAITING changes only here and in `serve`: with nobody
                 // waiting the share is taken if it fits now (a release may have come in
@@ -290,13 +310,12 @@ impl Future for Take<'_> {
             TakeState::Done => panic!("`Take` polled after completion"),
         }
     }
-}
 
-impl Drop for Take<'_> {
-    fn drop(&mut self) {
-        let TakeState::Queued(id) = self.state else {
-            return;
-        };
+    /// [`Take`]'s drop while queued: leaves the queue, or gives back a share granted but not
+    /// seen.
+    #[cold]
+    #[inline(never)]
+    fn cancel(&mut self, id: u64) {
         let inner = &self.budget.inner;
         let mut queue = inner.lock();
         match queue.waiters.binary_search_by_key(&id, |w| w.id) {
@@ -315,6 +334,15 @@ impl Drop for Take<'_> {
         let wakers = inner.serve(&mut queue);
         drop(queue);
         wake_all(wakers);
+    }
+}
+
+impl Drop for Take<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let TakeState::Queued(id) = self.state {
+            self.cancel(id);
+        }
     }
 }
 

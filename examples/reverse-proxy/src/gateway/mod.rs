@@ -970,7 +970,7 @@ impl Shared {
             // The share is taken once the head is in (a slow backend holds none); a response
             // waiting for it holds only its head and at most the client's read buffer.
             let share = match budget {
-                Some(b) => Some(b.reserve(&parts.headers).await),
+                Some(b) => Some(b.reserve(hyper::body::Body::size_hint(&body).exact()).await),
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
@@ -1231,7 +1231,7 @@ impl Shared {
                 .map_err(|e| IntegrationError::config(format!("Lambda Invoke failed: {e:?}")))?;
             let (parts, body) = resp.into_parts();
             let share = match budget {
-                Some(b) => Some(b.reserve(&parts.headers).await),
+                Some(b) => Some(b.reserve(hyper::body::Body::size_hint(&body).exact()).await),
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
@@ -1272,19 +1272,16 @@ impl BufferBudget {
         })
     }
 
-    /// Waits for the share of a response with these headers: its `Content-Length`, else
-    /// [`UNKNOWN_LENGTH_CHARGE`], at least 1 byte and at most the whole budget. Taken at once
-    /// when it fits and no other response waits, else in turn.
-    async fn reserve(&self, headers: &HeaderMap) -> Share {
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(UNKNOWN_LENGTH_CHARGE as u64);
+    /// The share of a response whose body declares `declared` bytes (its `Content-Length`,
+    /// as hyper's exact size hint of the body gives it), else [`UNKNOWN_LENGTH_CHARGE`]; at
+    /// least 1 byte and at most the whole budget. Taken at once when it fits and no other
+    /// response waits, else waited for in turn.
+    fn reserve(&self, declared: Option<u64>) -> budget::Take<'_> {
+        let declared = declared.unwrap_or(UNKNOWN_LENGTH_CHARGE as u64);
         let share = u32::try_from(declared)
             .unwrap_or(u32::MAX)
             .clamp(1, self.bytes.total());
-        self.bytes.take(share).await
+        self.bytes.take(share)
     }
 }
 
@@ -1734,24 +1731,47 @@ mod tests {
         );
     }
 
-    fn with_length(n: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_str(n).unwrap());
-        h
+    /// The body of the response `raw` (a whole HTTP/1.1 response) as hyper's client reads
+    /// it.
+    async fn incoming(raw: &'static str) -> Incoming {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            s.write_all(raw.as_bytes()).await.unwrap();
+        });
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let req = Request::get("/").body(full(Bytes::new())).unwrap();
+        send.send_request(req).await.unwrap().into_body()
     }
 
     #[tokio::test]
     async fn budget_shares_follow_content_length() {
         let budget = BufferBudget::new(1000).unwrap();
-        let a = budget.reserve(&with_length("600")).await;
+        // The length a backend declares reaches the budget through the body's size hint.
+        let declared = incoming("HTTP/1.1 200 OK\r\nContent-Length: 600\r\n\r\n").await;
+        let declared = hyper::body::Body::size_hint(&declared).exact();
+        assert_eq!(declared, Some(600));
+        let a = budget.reserve(declared).await;
         assert_eq!(a.bytes(), 600);
-        // Without Content-Length: the fixed charge, capped at the budget.
+        // Without Content-Length (chunked): the fixed charge, capped at the budget.
+        let chunked =
+            incoming("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").await;
+        let unknown = hyper::body::Body::size_hint(&chunked).exact();
+        assert_eq!(unknown, None);
         let none = BufferBudget::new(UNKNOWN_LENGTH_CHARGE * 2).unwrap();
-        let b = none.reserve(&HeaderMap::new()).await;
+        let b = none.reserve(unknown).await;
         assert_eq!(b.bytes() as usize, UNKNOWN_LENGTH_CHARGE);
+        assert_eq!(budget.reserve(Some(0)).await.bytes(), 1, "at least 1 byte");
         // Larger than the budget: the whole budget, once the others are done.
-        let huge = with_length("5000");
-        let big = budget.reserve(&huge);
+        let big = budget.reserve(Some(5000));
         tokio::pin!(big);
         assert!(
             tokio::time::timeout(Duration::from_millis(50), &mut big)
@@ -1768,14 +1788,14 @@ mod tests {
     #[tokio::test]
     async fn a_share_is_held_until_the_body_is_sent() {
         let budget = BufferBudget::new(100).unwrap();
-        let share = Some(budget.reserve(&with_length("100")).await);
+        let share = Some(budget.reserve(Some(100)).await);
         let resp = hold_until_sent(Response::new(full(Bytes::from_static(b"mapped"))), share);
         assert_eq!(budget.bytes.available(), 0);
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"mapped");
         assert_eq!(budget.bytes.available(), 100);
         // A response dropped before it is sent gives its share back too.
-        let share = Some(budget.reserve(&with_length("40")).await);
+        let share = Some(budget.reserve(Some(40)).await);
         let resp = hold_until_sent(Response::new(full(Bytes::new())), share);
         assert_eq!(budget.bytes.available(), 60);
         drop(resp);
