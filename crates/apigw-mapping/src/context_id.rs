@@ -4,13 +4,16 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use arrayvec::ArrayString;
 use serde_json::{Map, Value};
 
 use crate::RequestContext;
 
 /// A `$context` id (`requestId`, `extendedRequestId`): a string kept inside the value (no heap
 /// allocation) when it has at most [`ContextId::INLINE_CAPACITY`] bytes, as API Gateway's ids
-/// do (36 and 16 bytes); a longer one is kept on the heap.
+/// do (36 and 16 bytes); a longer one is kept on the heap. Reading it ([`ContextId::as_str`])
+/// costs no UTF-8 check: the inline bytes are an [`arrayvec::ArrayString`], valid UTF-8 by
+/// construction.
 ///
 /// # Example
 /// ```
@@ -26,20 +29,10 @@ pub struct ContextId(Repr);
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Repr {
-    /// `bytes.0[..len]` is the id (valid UTF-8 by construction); the rest is zero.
-    Inline {
-        bytes: Aligned,
-        len: u8,
-    },
+    /// At most [`ContextId::INLINE_CAPACITY`] bytes.
+    Inline(ArrayString<{ ContextId::INLINE_CAPACITY }>),
     Heap(Box<str>),
 }
-
-/// Inline bytes aligned to a machine word: [`ContextId::as_str`] checks them as UTF-8 every
-/// time, and `str::from_utf8` reads ASCII a word at a time only from an aligned address
-/// (byte by byte otherwise: about three times the instructions for a 36-byte id).
-#[derive(Clone, PartialEq, Eq, Hash)]
-#[repr(C, align(8))]
-struct Aligned([u8; ContextId::INLINE_CAPACITY]);
 
 impl ContextId {
     /// The longest id (in bytes) kept without a heap allocation.
@@ -53,24 +46,16 @@ impl ContextId {
     /// assert_eq!(id.len(), 16);
     /// ```
     pub fn new(id: &str) -> ContextId {
-        let src = id.as_bytes();
-        match u8::try_from(src.len()) {
-            Ok(len) if src.len() <= ContextId::INLINE_CAPACITY => {
-                let mut bytes = Aligned([0; ContextId::INLINE_CAPACITY]);
-                bytes.0[..src.len()].copy_from_slice(src);
-                ContextId(Repr::Inline { bytes, len })
-            }
-            _ => ContextId(Repr::Heap(id.into())),
+        match ArrayString::from(id) {
+            Ok(inline) => ContextId(Repr::Inline(inline)),
+            Err(_) => ContextId(Repr::Heap(id.into())),
         }
     }
 
-    /// The id.
+    /// The id (no check or copy: a slice of the value or of its heap string).
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // Copied from a `&str` whole: always valid (the fallback is never taken).
-            Repr::Inline { bytes, len } => {
-                std::str::from_utf8(&bytes.0[..usize::from(*len)]).unwrap_or_default()
-            }
+            Repr::Inline(s) => s.as_str(),
             Repr::Heap(s) => s,
         }
     }
@@ -257,12 +242,38 @@ mod tests {
             format!("{:?} {}", ContextId::new("a\"b"), ContextId::new("c")),
             "\"a\\\"b\" c"
         );
-        // Six words, the inline bytes aligned to a word.
+        // Six words: the inline bytes, their length and the variant.
         assert_eq!(std::mem::size_of::<ContextId>(), 48);
-        for s in ["r", "c0ffee00-0000-4000-8000-000000000001"] {
-            let id = ContextId::new(s);
-            assert_eq!(id.as_str().as_ptr().align_offset(8), 0);
+        // A clone is the same id (inline or not).
+        for s in ["r".to_owned(), long] {
+            let id = ContextId::new(&s);
+            assert_eq!(id.clone(), id);
+            assert_eq!(id.clone().as_str(), s);
         }
+    }
+
+    /// An id whose last character would cross the inline capacity is kept whole on the
+    /// heap; equal ids are equal (and hash alike) however long.
+    #[test]
+    fn multibyte_ids_at_the_capacity_and_equality() {
+        use std::collections::HashSet;
+        let cap = ContextId::INLINE_CAPACITY;
+        // 39 ASCII bytes and one 2-byte character: 41 bytes.
+        let over = "a".repeat(cap - 1) + "é";
+        let id = ContextId::new(&over);
+        assert!(!id.is_inline());
+        assert_eq!(id.as_str(), over);
+        let at = "a".repeat(cap - 2) + "é";
+        assert!(ContextId::new(&at).is_inline());
+        assert_eq!(ContextId::new(&at).as_str(), at);
+        let ids: HashSet<ContextId> = [&at, &over, &at, &over]
+            .into_iter()
+            .map(|s| ContextId::new(s))
+            .collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&ContextId::new(&at)));
+        assert_eq!(&*ContextId::new("r-1"), "r-1");
+        assert_eq!(ContextId::new("").as_str(), "");
     }
 
     #[test]

@@ -29,10 +29,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+mod budget;
 mod connector;
 mod drain;
 mod lambda_proxy;
@@ -43,6 +44,7 @@ mod upstream;
 use crate::context::{self, Clock, ContextInput, RequestIds};
 use crate::errors::GatewayError;
 use crate::sigv4::{self, AwsCredentials, SigningInput};
+use budget::{ByteBudget, Share};
 use connector::BackendConnector;
 use lambda_proxy::{proxy_event, proxy_result};
 use plan::{MethodPlan, StagePlan};
@@ -191,7 +193,7 @@ struct Shared {
     /// Keep-alive connections to the planned plain-HTTP origins (the other backends go
     /// through `client`).
     pools: pool::Pools,
-    /// [`GatewayConfig::integration_buffer_bytes`] as permits (bytes); `None` when disabled.
+    /// [`GatewayConfig::integration_buffer_bytes`]; `None` when disabled.
     buffer_budget: Option<BufferBudget>,
     config: GatewayConfig,
     /// Set when shutdown starts.
@@ -889,7 +891,7 @@ impl Shared {
         inv: &Invocation<'_>,
         backend: &BackendResponse,
         rendered: Option<&RenderedRequest>,
-        share: Option<OwnedSemaphorePermit>,
+        share: Option<Share>,
     ) -> Response<Body> {
         let compiled = &inv.method.compiled;
         let explain = self.config.explain && inv.ctx.header("x-apigw-explain").is_some();
@@ -1000,7 +1002,7 @@ impl Shared {
             // The share is taken once the head is in (a slow backend holds none); a response
             // waiting for it holds only its head and at most the client's read buffer.
             let share = match budget {
-                Some(b) => b.reserve(&parts.headers).await,
+                Some(b) => Some(b.reserve(hyper::body::Body::size_hint(&body).exact()).await),
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
@@ -1217,8 +1219,7 @@ impl Shared {
         inv: &Invocation<'_>,
         payload: Bytes,
         timeout: Duration,
-    ) -> Result<(http::response::Parts, Bytes, Option<OwnedSemaphorePermit>), IntegrationError>
-    {
+    ) -> Result<(http::response::Parts, Bytes, Option<Share>), IntegrationError> {
         let Some(endpoint) = &self.config.lambda_endpoint else {
             return Err(IntegrationError::config(
                 "Lambda integration without --lambda-endpoint",
@@ -1290,7 +1291,7 @@ impl Shared {
                 .map_err(|e| IntegrationError::config(format!("Lambda Invoke failed: {e:?}")))?;
             let (parts, body) = resp.into_parts();
             let share = match budget {
-                Some(b) => b.reserve(&parts.headers).await,
+                Some(b) => Some(b.reserve(hyper::body::Body::size_hint(&body).exact()).await),
                 None => None,
             };
             let bytes = collect_limited(body, limit).await?;
@@ -1310,49 +1311,37 @@ impl Shared {
 /// An integration response body, buffered or left to stream.
 enum Fetched {
     /// With its share of the buffering budget.
-    Buffered(Bytes, Option<OwnedSemaphorePermit>),
+    Buffered(Bytes, Option<Share>),
     Streamed(pool::LeasedBody),
 }
 
-/// [`GatewayConfig::integration_buffer_bytes`]: a semaphore whose permits are bytes.
+/// [`GatewayConfig::integration_buffer_bytes`]: a [`ByteBudget`] (taking a share that fits
+/// while nobody waits costs one compare-and-swap, giving it back one atomic subtraction;
+/// waiting responses are served in turn).
 #[derive(Debug)]
 struct BufferBudget {
-    permits: Arc<Semaphore>,
-    /// The budget in bytes (at most `u32::MAX`, the most one acquisition can take).
-    total: u32,
+    bytes: ByteBudget,
 }
 
 impl BufferBudget {
-    /// `None` for a budget of 0 (disabled).
+    /// `None` for a budget of 0 (disabled); at most `u32::MAX` bytes.
     fn new(bytes: usize) -> Option<BufferBudget> {
         let total = u32::try_from(bytes).unwrap_or(u32::MAX);
         (total > 0).then(|| BufferBudget {
-            permits: Arc::new(Semaphore::new(total as usize)),
-            total,
+            bytes: ByteBudget::new(total),
         })
     }
 
-    /// Waits for the share of a response with these headers: its `Content-Length`, else
-    /// [`UNKNOWN_LENGTH_CHARGE`], at least 1 byte and at most the whole budget.
-    async fn reserve(&self, headers: &HeaderMap) -> Option<OwnedSemaphorePermit> {
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(UNKNOWN_LENGTH_CHARGE as u64);
+    /// The share of a response whose body declares `declared` bytes (its `Content-Length`,
+    /// as hyper's exact size hint of the body gives it), else [`UNKNOWN_LENGTH_CHARGE`]; at
+    /// least 1 byte and at most the whole budget. Taken at once when it fits and no other
+    /// response waits, else waited for in turn.
+    fn reserve(&self, declared: Option<u64>) -> budget::Take<'_> {
+        let declared = declared.unwrap_or(UNKNOWN_LENGTH_CHARGE as u64);
         let share = u32::try_from(declared)
             .unwrap_or(u32::MAX)
-            .clamp(1, self.total);
-        // Taken at once when free (the semaphore's own first step, without building and
-        // polling its waiting future), else waited for in turn.
-        match Arc::clone(&self.permits).try_acquire_many_owned(share) {
-            Ok(permit) => Some(permit),
-            Err(tokio::sync::TryAcquireError::Closed) => None,
-            Err(tokio::sync::TryAcquireError::NoPermits) => Arc::clone(&self.permits)
-                .acquire_many_owned(share)
-                .await
-                .ok(),
-        }
+            .clamp(1, self.bytes.total());
+        self.bytes.take(share)
     }
 }
 
@@ -1360,7 +1349,7 @@ impl BufferBudget {
 /// dropped).
 struct HeldBody {
     inner: Body,
-    share: Option<OwnedSemaphorePermit>,
+    share: Option<Share>,
 }
 
 impl hyper::body::Body for HeldBody {
@@ -1391,7 +1380,7 @@ impl hyper::body::Body for HeldBody {
 /// (or dropped): one allocation for the boxed body, however the response was produced.
 struct MappedBody {
     data: Option<Bytes>,
-    share: Option<OwnedSemaphorePermit>,
+    share: Option<Share>,
 }
 
 impl hyper::body::Body for MappedBody {
@@ -1419,7 +1408,7 @@ impl hyper::body::Body for MappedBody {
 }
 
 /// `resp` with `share` released only when its body has been sent.
-fn hold_until_sent(resp: Response<Body>, share: Option<OwnedSemaphorePermit>) -> Response<Body> {
+fn hold_until_sent(resp: Response<Body>, share: Option<Share>) -> Response<Body> {
     match share {
         None => resp,
         Some(share) => resp.map(|inner| {
@@ -1613,7 +1602,7 @@ fn mapped_response(out: MethodResponse, ctx: &RequestContext) -> Response<Body> 
 fn held_response(
     out: MethodResponse,
     ctx: &RequestContext,
-    share: Option<OwnedSemaphorePermit>,
+    share: Option<Share>,
 ) -> Response<Body> {
     if let Some(f) = &out.failure {
         warn!(request_id = ?ctx.context_str("requestId"), failure = %f, "Execution failed due to configuration error");
@@ -1811,24 +1800,47 @@ mod tests {
         );
     }
 
-    fn with_length(n: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_str(n).unwrap());
-        h
+    /// The body of the response `raw` (a whole HTTP/1.1 response) as hyper's client reads
+    /// it.
+    async fn incoming(raw: &'static str) -> Incoming {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            s.write_all(raw.as_bytes()).await.unwrap();
+        });
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let req = Request::get("/").body(full(Bytes::new())).unwrap();
+        send.send_request(req).await.unwrap().into_body()
     }
 
     #[tokio::test]
     async fn budget_shares_follow_content_length() {
         let budget = BufferBudget::new(1000).unwrap();
-        let a = budget.reserve(&with_length("600")).await.unwrap();
-        assert_eq!(a.num_permits(), 600);
-        // Without Content-Length: the fixed charge, capped at the budget.
+        // The length a backend declares reaches the budget through the body's size hint.
+        let declared = incoming("HTTP/1.1 200 OK\r\nContent-Length: 600\r\n\r\n").await;
+        let declared = hyper::body::Body::size_hint(&declared).exact();
+        assert_eq!(declared, Some(600));
+        let a = budget.reserve(declared).await;
+        assert_eq!(a.bytes(), 600);
+        // Without Content-Length (chunked): the fixed charge, capped at the budget.
+        let chunked =
+            incoming("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").await;
+        let unknown = hyper::body::Body::size_hint(&chunked).exact();
+        assert_eq!(unknown, None);
         let none = BufferBudget::new(UNKNOWN_LENGTH_CHARGE * 2).unwrap();
-        let b = none.reserve(&HeaderMap::new()).await.unwrap();
-        assert_eq!(b.num_permits(), UNKNOWN_LENGTH_CHARGE);
+        let b = none.reserve(unknown).await;
+        assert_eq!(b.bytes() as usize, UNKNOWN_LENGTH_CHARGE);
+        assert_eq!(budget.reserve(Some(0)).await.bytes(), 1, "at least 1 byte");
         // Larger than the budget: the whole budget, once the others are done.
-        let huge = with_length("5000");
-        let big = budget.reserve(&huge);
+        let big = budget.reserve(Some(5000));
         tokio::pin!(big);
         assert!(
             tokio::time::timeout(Duration::from_millis(50), &mut big)
@@ -1837,25 +1849,25 @@ mod tests {
             "must wait while 600 bytes are taken"
         );
         drop(a);
-        let all = big.await.unwrap();
-        assert_eq!(all.num_permits(), 1000);
+        let all = big.await;
+        assert_eq!(all.bytes(), 1000);
         assert!(BufferBudget::new(0).is_none());
     }
 
     #[tokio::test]
     async fn a_share_is_held_until_the_body_is_sent() {
         let budget = BufferBudget::new(100).unwrap();
-        let share = budget.reserve(&with_length("100")).await;
+        let share = Some(budget.reserve(Some(100)).await);
         let resp = hold_until_sent(Response::new(full(Bytes::from_static(b"mapped"))), share);
-        assert_eq!(budget.permits.available_permits(), 0);
+        assert_eq!(budget.bytes.available(), 0);
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"mapped");
-        assert_eq!(budget.permits.available_permits(), 100);
+        assert_eq!(budget.bytes.available(), 100);
         // A response dropped before it is sent gives its share back too.
-        let share = budget.reserve(&with_length("40")).await;
+        let share = Some(budget.reserve(Some(40)).await);
         let resp = hold_until_sent(Response::new(full(Bytes::new())), share);
-        assert_eq!(budget.permits.available_permits(), 60);
+        assert_eq!(budget.bytes.available(), 60);
         drop(resp);
-        assert_eq!(budget.permits.available_permits(), 100);
+        assert_eq!(budget.bytes.available(), 100);
     }
 }
