@@ -264,6 +264,18 @@ pub async fn start(store: Arc<Store>, config: GatewayConfig) -> io::Result<Runni
         draining: AtomicBool::new(false),
     });
     shared.refresh_routes();
+    // Closes idle backend connections of origins that get no traffic (a pool only looks at
+    // its connections when a request takes or returns one); ends with the gateway.
+    let sweeping = Arc::downgrade(&shared);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(pool::Pools::SWEEP_EVERY).await;
+            let Some(shared) = sweeping.upgrade() else {
+                break;
+            };
+            shared.pools.sweep();
+        }
+    });
 
     let (tx, rx) = watch::channel(false);
     let listener = TcpListener::bind(config.listen).await?;

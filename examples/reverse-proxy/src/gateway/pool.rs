@@ -59,6 +59,27 @@ impl Pools {
         }
     }
 
+    /// Closes the idle connections that closed or idled out in every pool, and forgets the
+    /// pools that no plan uses any more and that hold no connection. The gateway runs it every
+    /// [`Pools::SWEEP_EVERY`]: a pool only looks at its own connections when a request takes
+    /// or returns one, and an origin that gets no more traffic would keep its sockets open
+    /// until the backend closes them.
+    pub(crate) fn sweep(&self) {
+        let now = Instant::now();
+        let mut pools = self
+            .by_origin
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        pools.retain(|_, pool| {
+            let mut idle = pool.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            idle.retain(|i| !pool.expired(i, now));
+            !idle.is_empty() || Arc::strong_count(pool) > 1
+        });
+    }
+
+    /// How often the gateway runs [`Pools::sweep`].
+    pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
     /// The pool of `http://{authority}` (made on first use).
     pub(crate) fn origin(&self, authority: &Authority) -> Arc<OriginPool> {
         let mut pools = self
@@ -140,29 +161,34 @@ impl OriginPool {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         while let Some(i) = idle.pop_back() {
-            if !i.sender.is_closed() && now.saturating_duration_since(i.since) < self.idle_timeout {
+            if !self.expired(&i, now) {
                 return Some(i.sender);
             }
         }
         None
     }
 
-    /// Keeps `sender` for the next request (unless closed, or the pool is full), closing
-    /// connections that idled out meanwhile (the oldest are at the front).
+    /// Whether an idle connection closed or has been idle too long.
+    fn expired(&self, i: &Idle, now: Instant) -> bool {
+        i.sender.is_closed() || now.saturating_duration_since(i.since) >= self.idle_timeout
+    }
+
+    /// Keeps `sender` (ready for a request) for the next request unless it closed, closing
+    /// connections that idled out meanwhile (the oldest are at the front), and the oldest one
+    /// when the pool is full.
     fn put(&self, sender: http1::SendRequest<Body>) {
         if sender.is_closed() {
             return;
         }
         let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        while idle.front().is_some_and(|i| {
-            i.sender.is_closed() || now.saturating_duration_since(i.since) >= self.idle_timeout
-        }) {
+        while idle.front().is_some_and(|i| self.expired(i, now)) {
             idle.pop_front();
         }
-        if idle.len() < MAX_IDLE_PER_ORIGIN {
-            idle.push_back(Idle { sender, since: now });
+        if idle.len() >= MAX_IDLE_PER_ORIGIN {
+            idle.pop_front();
         }
+        idle.push_back(Idle { sender, since: now });
     }
 
     /// A new connection, its I/O driven by a task of its own.
@@ -199,10 +225,23 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// The exchange is over (its response body read to the end): the connection can take the
-    /// next request. Dropping a lease instead closes the connection once the exchange ends.
+    /// The response body has been read to the end: the connection goes back to its pool as
+    /// soon as hyper is done with the exchange. That is at once, usually; a backend that
+    /// answered before it read the whole request body (an early 4xx during an upload) has
+    /// hyper still sending it, and the connection goes back only when that is over (a task
+    /// waits for it), so that no request queues behind another client's upload. Dropping a
+    /// lease instead closes the connection once the exchange ends.
     pub(crate) fn release(self) {
-        self.pool.put(self.sender);
+        let Lease { pool, mut sender } = self;
+        if sender.is_ready() {
+            pool.put(sender);
+        } else if !sender.is_closed() {
+            tokio::spawn(async move {
+                if sender.ready().await.is_ok() {
+                    pool.put(sender);
+                }
+            });
+        }
     }
 }
 
@@ -419,6 +458,130 @@ mod tests {
         assert_eq!(pool.idle_count(), 1);
         assert_eq!(text(&pool, "/x").await, "ok 1");
         assert_eq!(*accepted.lock().unwrap(), 1);
+    }
+
+    /// Reads from `s` into `buf` until `end` is in it; where it ends.
+    async fn read_until(
+        s: &mut tokio::net::TcpStream,
+        buf: &mut Vec<u8>,
+        end: &[u8],
+    ) -> Option<usize> {
+        let mut chunk = [0u8; 1024];
+        loop {
+            if let Some(at) = buf.windows(end.len()).position(|w| w == end) {
+                return Some(at + end.len());
+            }
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(k) => buf.extend_from_slice(&chunk[..k]),
+            }
+        }
+    }
+
+    /// A backend that answers every request at once, before it reads the request's (chunked)
+    /// body, then reads the body to its end before the next request.
+    async fn early_answering_backend() -> (std::net::SocketAddr, Arc<Mutex<usize>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(Mutex::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                *count.lock().unwrap() += 1;
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    while let Some(head) = read_until(&mut s, &mut buf, b"\r\n\r\n").await {
+                        let chunked = String::from_utf8_lossy(&buf[..head])
+                            .to_ascii_lowercase()
+                            .contains("transfer-encoding: chunked");
+                        buf.drain(..head);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if s.write_all(answer).await.is_err() {
+                            return;
+                        }
+                        if chunked {
+                            let Some(end) = read_until(&mut s, &mut buf, b"0\r\n\r\n").await else {
+                                return;
+                            };
+                            buf.drain(..end);
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    /// A request body whose chunks come from a channel (an upload in progress).
+    struct Uploading(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl hyper::body::Body for Uploading {
+        type Data = Bytes;
+        type Error = BoxError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            self.0.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b))))
+        }
+    }
+
+    /// A backend that answers before it has read the request body: the connection goes back
+    /// to the pool only once hyper has sent the whole body, and a request meanwhile gets
+    /// another connection instead of waiting behind the upload.
+    #[tokio::test]
+    async fn a_connection_still_uploading_is_not_handed_out() {
+        let (addr, accepted) = early_answering_backend().await;
+        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let upload = Request::builder()
+            .method("POST")
+            .uri("/up")
+            .header("host", "backend")
+            .body(Uploading(rx).boxed())
+            .unwrap();
+        tx.send(Bytes::from_static(b"first part")).await.unwrap();
+        let (resp, lease) = pool.send(upload).await.unwrap();
+        assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
+        lease.release();
+        // The upload goes on: the connection is not idle yet.
+        assert_eq!(pool.idle_count(), 0);
+        let quick = tokio::time::timeout(Duration::from_secs(2), text(&pool, "/quick"))
+            .await
+            .expect("a request queued behind the upload");
+        assert_eq!(quick, "ok");
+        assert_eq!(*accepted.lock().unwrap(), 2);
+        // The upload ends: its connection comes back too.
+        tx.send(Bytes::from_static(b"last part")).await.unwrap();
+        drop(tx);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while pool.idle_count() < 2 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(pool.idle_count(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_sweep_closes_idle_connections_and_forgets_unused_pools() {
+        let (addr, _) = counting_backend(100).await;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let pools = Pools::new(connector, Duration::from_millis(50), 16 * 1024);
+        let authority = Authority::try_from(addr.to_string()).unwrap();
+        let pool = pools.origin(&authority);
+        assert_eq!(text(&pool, "/x").await, "ok 1");
+        // In use by a plan (here: `pool`) and holding a fresh connection: both kept.
+        pools.sweep();
+        assert_eq!(pool.idle_count(), 1);
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        pools.sweep();
+        assert_eq!(pool.idle_count(), 0);
+        assert_eq!(pools.by_origin.lock().unwrap().len(), 1);
+        // No plan uses it any more: forgotten.
+        drop(pool);
+        pools.sweep();
+        assert!(pools.by_origin.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
