@@ -322,9 +322,19 @@ mod tests {
     }
 
     fn pools() -> Pools {
+        pools_idling(Duration::from_secs(30))
+    }
+
+    /// Pools closing connections idle for `idle`.
+    fn pools_idling(idle: Duration) -> Pools {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        Pools::new(connector, Duration::from_secs(30), 16 * 1024)
+        Pools::new(connector, idle, 16 * 1024)
+    }
+
+    /// The pool of the origin at `addr`.
+    fn pool_at(pools: &Pools, addr: std::net::SocketAddr) -> Arc<OriginPool> {
+        pools.origin(&Authority::try_from(addr.to_string()).unwrap())
     }
 
     /// A backend that answers every request on a connection with `ok <n>` (n: the
@@ -380,21 +390,21 @@ mod tests {
     async fn connections_are_reused_after_release() {
         let (addr, accepted) = counting_backend(100).await;
         let pools = pools();
-        let pool = pools.origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools, addr);
         for _ in 0..5 {
             assert_eq!(text(&pool, "/x").await, "ok 1");
         }
         assert_eq!(*accepted.lock().unwrap(), 1);
         assert_eq!(pool.idle_count(), 1);
         // The same origin, the same pool.
-        let again = pools.origin(&Authority::try_from(addr.to_string()).unwrap());
+        let again = pool_at(&pools, addr);
         assert!(Arc::ptr_eq(&pool, &again));
     }
 
     #[tokio::test]
     async fn a_dropped_lease_closes_its_connection() {
         let (addr, accepted) = counting_backend(100).await;
-        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools(), addr);
         let (resp, lease) = pool.send(get("/x")).await.unwrap();
         drop(lease);
         let _ = resp.into_body().collect().await;
@@ -408,7 +418,7 @@ mod tests {
         // One answer per connection: the pooled connection is closed by the backend before
         // the next request.
         let (addr, accepted) = counting_backend(1).await;
-        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools(), addr);
         for n in 1..=4 {
             assert_eq!(text(&pool, "/x").await, format!("ok {n}"));
             // Let the connection's task see the close.
@@ -420,10 +430,8 @@ mod tests {
     #[tokio::test]
     async fn idle_connections_expire() {
         let (addr, accepted) = counting_backend(100).await;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let pools = Pools::new(connector, Duration::from_millis(50), 16 * 1024);
-        let pool = pools.origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pools = pools_idling(Duration::from_millis(50));
+        let pool = pool_at(&pools, addr);
         assert_eq!(text(&pool, "/x").await, "ok 1");
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(text(&pool, "/x").await, "ok 2");
@@ -433,7 +441,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_requests_get_their_own_connections() {
         let (addr, accepted) = counting_backend(100).await;
-        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools(), addr);
         let (a, b) = tokio::join!(pool.send(get("/a")), pool.send(get("/b")));
         let ((ra, la), (rb, lb)) = (a.unwrap(), b.unwrap());
         let mut bodies = vec![
@@ -451,7 +459,7 @@ mod tests {
     #[tokio::test]
     async fn a_leased_body_releases_at_its_end() {
         let (addr, accepted) = counting_backend(100).await;
-        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools(), addr);
         let (resp, lease) = pool.send(get("/x")).await.unwrap();
         let body = LeasedBody::new(resp.into_body(), Some(lease));
         assert_eq!(body.collect().await.unwrap().to_bytes(), "ok 1");
@@ -533,7 +541,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_still_uploading_is_not_handed_out() {
         let (addr, accepted) = early_answering_backend().await;
-        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools(), addr);
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let upload = Request::builder()
             .method("POST")
@@ -565,11 +573,8 @@ mod tests {
     #[tokio::test]
     async fn the_sweep_closes_idle_connections_and_forgets_unused_pools() {
         let (addr, _) = counting_backend(100).await;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let pools = Pools::new(connector, Duration::from_millis(50), 16 * 1024);
-        let authority = Authority::try_from(addr.to_string()).unwrap();
-        let pool = pools.origin(&authority);
+        let pools = pools_idling(Duration::from_millis(50));
+        let pool = pool_at(&pools, addr);
         assert_eq!(text(&pool, "/x").await, "ok 1");
         // In use by a plan (here: `pool`) and holding a fresh connection: both kept.
         pools.sweep();
@@ -589,7 +594,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let pool = pools().origin(&Authority::try_from(addr.to_string()).unwrap());
+        let pool = pool_at(&pools(), addr);
         assert!(pool.send(get("/x")).await.is_err());
         assert_eq!(pool.idle_count(), 0);
     }
