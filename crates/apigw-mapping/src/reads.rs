@@ -37,14 +37,22 @@ impl CompiledIntegration {
     /// assert!(!compiled.reads_backend_header("date"));
     /// ```
     pub fn reads_backend_header(&self, name: &str) -> bool {
-        !self.kind.is_mapped()
-            || name.eq_ignore_ascii_case("content-type")
-            || self.responses.iter().any(|r| {
-                r.parameters.iter().any(|p| match &p.source {
-                    Source::Header(n) | Source::MultiHeader(n) => n.eq_ignore_ascii_case(name),
-                    _ => false,
-                })
-            })
+        self.backend_header_names()
+            .is_none_or(|mut names| names.any(|n| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// The rule of [`CompiledIntegration::reads_backend_header`] and
+    /// [`CompiledIntegration::backend_headers_read`]: `None` for the proxy kinds (any header),
+    /// else `Content-Type` and the headers the `integration.response.header.X` /
+    /// `multivalueheader.X` sources name, as written (repeats included).
+    fn backend_header_names(&self) -> Option<impl Iterator<Item = &str>> {
+        self.kind.is_mapped().then(|| {
+            let sources = self.responses.iter().flat_map(|r| &r.parameters);
+            std::iter::once("content-type").chain(sources.filter_map(|p| match &p.source {
+                Source::Header(n) | Source::MultiHeader(n) => Some(n.as_str()),
+                _ => None,
+            }))
+        })
     }
 
     /// The backend headers mapping a response may read, the names in lower case, sorted,
@@ -72,17 +80,10 @@ impl CompiledIntegration {
     /// assert_eq!(names, Some(vec!["content-type".to_owned(), "etag".to_owned()]));
     /// ```
     pub fn backend_headers_read(&self) -> Option<Vec<String>> {
-        if !self.kind.is_mapped() {
-            return None;
-        }
-        let mut names = vec!["content-type".to_owned()];
-        for r in &self.responses {
-            for p in &r.parameters {
-                if let Source::Header(n) | Source::MultiHeader(n) = &p.source {
-                    names.push(n.to_ascii_lowercase());
-                }
-            }
-        }
+        let mut names: Vec<String> = self
+            .backend_header_names()?
+            .map(str::to_ascii_lowercase)
+            .collect();
         names.sort_unstable();
         names.dedup();
         Some(names)
