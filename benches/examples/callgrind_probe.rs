@@ -12,7 +12,8 @@
 //! `apply-w1`, `apply-w2`, `apply-w3` (the workloads with the apply bench's spec),
 //! `apply-passthrough` (no template, one mapped header, the W1 body), `apply-paths` (ten
 //! `$input.path('$.name')` lines over the W1 body), `apply-context` (three `$context` fields
-//! read, of a typical `$context`), `render-w1`,
+//! read, of a typical `$context`), `apply-custom` (the template in `PROBE_TEMPLATE` over the
+//! W1 body), `render-w1`,
 //! `render-w2` (the render bench's host), `json-w1`, `json-w2` (the body read lazily).
 
 use std::hint::black_box;
@@ -42,6 +43,11 @@ fn apply(workload: &str, n: usize) -> usize {
         "w3" => (
             Some(read("w3_passthrough.vtl")),
             read("w3_passthrough.body.json"),
+        ),
+        // Any template, from the environment (for comparing variants of a template).
+        "custom" => (
+            Some(std::env::var("PROBE_TEMPLATE").expect("PROBE_TEMPLATE holds the template")),
+            read("w1_small.body.json"),
         ),
         _ => (None, read("w1_small.body.json")),
     };
