@@ -1321,6 +1321,21 @@ impl Object for Util {
         })
     }
 
+    /// `$util.escapeJavaScript($doc.field)` and `$util.urlEncode($doc.field)` printed
+    /// straight from the document's text: what printing `call_method`'s result writes.
+    fn write_call_str(&self, name: &str, arg: &str, out: &mut String) -> Option<Result<(), Error>> {
+        // Text with 0xF4 lead bytes takes the general path, as in `call_method`.
+        if arg.as_bytes().contains(&0xF4) {
+            return None;
+        }
+        match name {
+            "escapeJavaScript" => util::escape_javascript_into(arg, out),
+            "urlEncode" => util::url_encode_into(arg, out),
+            _ => return None,
+        }
+        Some(Ok(()))
+    }
+
     fn write_string(&self, out: &mut String) {
         out.push_str("$util");
     }

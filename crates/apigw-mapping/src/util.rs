@@ -19,7 +19,28 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 /// ```
 pub fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
+    escape_javascript_into(s, &mut out);
+    out
+}
+
+/// [`escape_javascript`] appended to `out` (what printing `$util.escapeJavaScript(…)` writes).
+///
+/// # Example
+/// ```
+/// let mut out = String::from("name: ");
+/// apigw_mapping::util::escape_javascript_into("O'Neil", &mut out);
+/// assert_eq!(out, r"name: O\'Neil");
+/// ```
+pub fn escape_javascript_into(s: &str, out: &mut String) {
+    // The leading run that needs no escape (printable ASCII but quotes, `\` and `/`, and
+    // DEL, which Commons Lang leaves as it is) is copied at once.
+    let plain = s
+        .bytes()
+        .take_while(|&b| (0x20..=0x7f).contains(&b) && !matches!(b, b'\'' | b'"' | b'\\' | b'/'))
+        .count();
+    // (An ASCII prefix ends on a character boundary.)
+    out.push_str(&s[..plain]);
+    for c in s[plain..].chars() {
         match c {
             '\'' => out.push_str("\\'"),
             '"' => out.push_str("\\\""),
@@ -39,7 +60,6 @@ pub fn escape_javascript(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// `URLEncoder.encode(s, "UTF-8")`: `a-z A-Z 0-9 . - * _` unchanged, space → `+`, every other
@@ -53,6 +73,19 @@ pub fn escape_javascript(s: &str) -> String {
 /// ```
 pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    url_encode_into(s, &mut out);
+    out
+}
+
+/// [`url_encode`] appended to `out` (what printing `$util.urlEncode(…)` writes).
+///
+/// # Example
+/// ```
+/// let mut out = String::from("q=");
+/// apigw_mapping::util::url_encode_into("a b/c", &mut out);
+/// assert_eq!(out, "q=a+b%2Fc");
+/// ```
+pub fn url_encode_into(s: &str, out: &mut String) {
     for b in s.bytes() {
         match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
@@ -64,7 +97,6 @@ pub fn url_encode(s: &str) -> String {
             }
         }
     }
-    out
 }
 
 /// `URLDecoder.decode(s, "UTF-8")`: `+` → space, `%XX` runs decoded as UTF-8 (malformed

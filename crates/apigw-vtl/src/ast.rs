@@ -114,6 +114,11 @@ pub(crate) struct RefNode {
     /// No escape, no prefix, not a runt, at least one part, and every part a tape step:
     /// printable straight from a JSON tape when the root holds a document.
     pub tape_print: bool,
+    /// No escape, no prefix, not a runt, and exactly one part: a method call whose one
+    /// argument is a [`RefNode::tape_print`] reference (`$util.escapeJavaScript($r.name)`):
+    /// printable by the receiver itself from a string on a JSON tape
+    /// ([`crate::Object::write_call_str`]).
+    pub print_call: bool,
 }
 
 /// The properties of a `$foreach` scope read without a method call.
@@ -130,7 +135,8 @@ pub(crate) enum LoopProp {
 }
 
 impl RefNode {
-    /// Fills in the fields derived from the others (`loop_prop`, `plain`, `prop0`).
+    /// Fills in the fields derived from the others (`loop_prop`, `plain`, `prop0`,
+    /// `tape_steps`, `tape_print`, `print_call`).
     pub fn classified(mut self) -> RefNode {
         let first_prop = match self.parts.first() {
             Some(Part::Prop(name, _)) => Some(&**name),
@@ -166,6 +172,12 @@ impl RefNode {
             && self.more_prefix.is_empty()
             && !self.parts.is_empty()
             && usize::from(self.tape_steps) == self.parts.len();
+        self.print_call = self.kind != RefKind::Runt
+            && !self.escaped
+            && self.esc_prefix.is_empty()
+            && self.more_prefix.is_empty()
+            && matches!(&self.parts[..], [Part::Method(_, args, _)]
+                if matches!(&args[..], [Expr::Ref(a)] if a.tape_print));
         self
     }
 }

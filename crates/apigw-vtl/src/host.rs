@@ -95,6 +95,59 @@ pub trait Object: fmt::Debug {
         Ok(Call::NotFound)
     }
 
+    /// Prints `$obj.name(arg)`, a call with one string argument, straight into `out`,
+    /// without making the result a value: the engine asks when a printed reference is such
+    /// a call on a string read from a JSON document (`$util.escapeJavaScript($r.name)`).
+    /// `None` (the default) when the object leaves it to [`Object::call_method`], whose
+    /// result the engine then prints. An object answering `Some(Ok(()))` must have written
+    /// exactly what printing that result would, and may do so only when the result is
+    /// not null.
+    ///
+    /// # Errors
+    ///
+    /// An error aborts the render, as from [`Object::call_method`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use apigw_vtl::{Call, Context, Host, JsonText, Object, Options, Template, Value};
+    /// #[derive(Debug)]
+    /// struct Shout;
+    /// impl Object for Shout {
+    ///     fn call_method(&self, name: &str, args: &[Value]) -> Result<Call, apigw_vtl::Error> {
+    ///         Ok(match (name, args) {
+    ///             ("up", [s]) => Call::Value(Value::string(s.to_string().to_uppercase())),
+    ///             _ => Call::NotFound,
+    ///         })
+    ///     }
+    ///     fn write_call_str(
+    ///         &self,
+    ///         name: &str,
+    ///         arg: &str,
+    ///         out: &mut String,
+    ///     ) -> Option<Result<(), apigw_vtl::Error>> {
+    ///         (name == "up").then(|| out.push_str(&arg.to_uppercase())).map(Ok)
+    ///     }
+    /// }
+    /// struct H;
+    /// impl Host for H {
+    ///     fn lookup(&self, name: &str) -> Option<Value> {
+    ///         (name == "s").then(|| Value::object(std::rc::Rc::new(Shout)))
+    ///     }
+    /// }
+    /// let t = Template::compile("$s.up($doc.a) $s.up('b')", &Options::default()).unwrap();
+    /// let text = JsonText::parse(br#"{"a": "x"}"#).unwrap();
+    /// let mut ctx = Context::new().with_host(&H);
+    /// ctx.insert("doc", text.value(Value::list));
+    /// let mut out = String::new();
+    /// t.render(&ctx, &mut out).unwrap();
+    /// assert_eq!(out, "X B");
+    /// ```
+    fn write_call_str(&self, name: &str, arg: &str, out: &mut String) -> Option<Result<(), Error>> {
+        let _ = (name, arg, out);
+        None
+    }
+
     /// Handles `#set($obj.name = value)`; returns `false` when the property
     /// cannot be set (the assignment is then ignored, as in Velocity).
     ///

@@ -1549,6 +1549,20 @@ impl Doc {
         true
     }
 
+    /// The text of node `v` when it is a string without escapes (as written between its
+    /// quotes).
+    #[inline]
+    pub(crate) fn plain_str(&self, v: u32) -> Option<&str> {
+        match self.tape.nodes[v as usize] {
+            Node::Str {
+                start,
+                end,
+                escaped: false,
+            } => self.tape.text.get(start as usize..end as usize),
+            _ => None,
+        }
+    }
+
     /// Whether container node `i` has been materialized.
     #[inline(always)]
     pub(crate) fn is_made(&self, i: u32) -> bool {

@@ -621,6 +621,7 @@ impl<'s, 'n> Parser<'s, 'n> {
                 prop0: false,
                 tape_steps: 0,
                 tape_print: false,
+                print_call: false,
             }
             .classified());
         }
@@ -657,6 +658,7 @@ impl<'s, 'n> Parser<'s, 'n> {
             prop0: false,
             tape_steps: 0,
             tape_print: false,
+            print_call: false,
         }
         .classified())
     }

@@ -271,6 +271,19 @@ fn tape_walk(doc: &Doc, mut node: u32, steps: &[Part]) -> TapeWalk {
     TapeWalk::At(node, steps.len())
 }
 
+/// A host object's error as the render's: placed at the call `sp` unless it has a place.
+fn host_error(e: Error, sp: Span) -> Flow {
+    if e.has_pos() {
+        Flow::Err(e)
+    } else {
+        Flow::Err(Error::pending(
+            e.kind(),
+            e.detail().to_string(),
+            sp.start as usize,
+        ))
+    }
+}
+
 fn is_constant(e: &Expr) -> bool {
     !matches!(
         e,
@@ -567,6 +580,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
         {
             return Ok(());
         }
+        if r.print_call && env.caller.is_none() && self.print_call(r, env, out)? {
+            return Ok(());
+        }
         if r.kind == RefKind::Runt {
             out.push_str(&r.root_name);
             return Ok(());
@@ -625,6 +641,41 @@ impl<'p, 'c> Renderer<'p, 'c> {
             out.push_str(&r.more_prefix);
         }
         self.write_value(&v, env, r.span.start, out)
+    }
+
+    /// Prints a [`RefNode::print_call`] reference, `$obj.method($doc.a.b)`, through
+    /// [`crate::Object::write_call_str`] when the receiver is a host object and the argument a
+    /// string without escapes still on a JSON tape: no argument or result value is made.
+    /// `false` when it does not apply (nothing written; the general path then evaluates
+    /// the reference, with the same result).
+    #[inline]
+    fn print_call(&mut self, r: &RefNode, env: &Env<'_>, out: &mut String) -> R<bool> {
+        let [Part::Method(name, args, sp)] = &r.parts[..] else {
+            return Ok(false);
+        };
+        let [Expr::Ref(a)] = &args[..] else {
+            return Ok(false);
+        };
+        // The receiver first, as the general path evaluates it (a global is looked up once
+        // per render either way).
+        let receiver = self.get_var(r.root, env)?;
+        let V::Object(o) = &receiver.0 else {
+            return Ok(false);
+        };
+        let Some(Slot::Val(Value(V::Json(doc, i)))) = self.slots.get(a.root as usize) else {
+            return Ok(false);
+        };
+        let TapeWalk::At(node, n) = tape_walk(doc, *i, &a.parts) else {
+            return Ok(false);
+        };
+        let Some(arg) = doc.plain_str(node).filter(|_| n == a.parts.len()) else {
+            return Ok(false);
+        };
+        match o.write_call_str(name, arg, out) {
+            None => Ok(false),
+            Some(Ok(())) => Ok(true),
+            Some(Err(e)) => Err(host_error(e, *sp)),
+        }
     }
 
     fn write_value(&mut self, v: &Value, env: &Env<'_>, offset: u32, out: &mut String) -> R<()> {
@@ -776,17 +827,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                 Ok(Call::NotFound) => {
                     Ok(methods::call_common(v, name, args).unwrap_or_else(Value::null))
                 }
-                Err(e) => {
-                    if e.has_pos() {
-                        Err(Flow::Err(e))
-                    } else {
-                        Err(Flow::Err(Error::pending(
-                            e.kind(),
-                            e.detail().to_string(),
-                            sp.start as usize,
-                        )))
-                    }
-                }
+                Err(e) => Err(host_error(e, sp)),
             };
         }
         match methods::call(v, name, args) {

@@ -1,0 +1,93 @@
+//! `$util.escapeJavaScript($r.x)` and `$util.urlEncode($r.x)` on a body read with
+//! `$input.path('$')` are printed straight from the body's text (`Object::write_call_str`);
+//! they must print exactly what the general path prints for the same string (the argument
+//! made a string value first, `"$r.x"`), for every kind of character.
+
+use apigw_mapping::{
+    BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext,
+    compile, util,
+};
+use serde_json::Map;
+
+/// Strings as JSON writes them (`\"` and `\\` escaped: those take the general path on both
+/// sides) and as decoded.
+const STRINGS: &[&str] = &[
+    "rex",
+    "",
+    "O'Neil",
+    "a/b",
+    "tab\there",
+    "del\u{7f}",
+    "é",
+    "€ euro",
+    "😀 emoji",
+    "\u{100000} plane 16",
+    "\u{10FFFF}",
+    "mixed 'é' / € \u{1}",
+    "space and+plus&amp=",
+    "~*._-",
+];
+
+fn apply(template: &str, body: &str) -> String {
+    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
+    let mut templates = Map::new();
+    templates.insert("application/json".into(), template.into());
+    spec.integration_responses = vec![IntegrationResponse {
+        status_code: "200".into(),
+        response_templates: Some(templates),
+        ..Default::default()
+    }];
+    spec.method_responses = vec!["200".into()];
+    let compiled = compile(&spec).expect("compiles");
+    let backend = BackendResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: body.to_owned().into(),
+        function_error: false,
+    };
+    let response = compiled.apply(&backend, &RequestContext::default());
+    assert_eq!(response.status, 200, "{template}: {:?}", response.failure);
+    String::from_utf8(response.body.to_vec()).expect("UTF-8")
+}
+
+#[test]
+fn printed_util_calls_match_the_general_path() {
+    for s in STRINGS {
+        let body = serde_json::json!({ "x": s, "n": 7 }).to_string();
+        for f in ["escapeJavaScript", "urlEncode"] {
+            let template = format!(
+                "#set($r = $input.path('$'))$util.{f}($r.x)|$util.{f}(\"$r.x\")|$util.{f}($r.n)"
+            );
+            let out = apply(&template, &body);
+            let (direct, rest) = out.split_once('|').expect("three parts");
+            let (general, number) = rest.split_once('|').expect("three parts");
+            assert_eq!(direct, general, "{f}({s:?})");
+            let expected = match f {
+                "escapeJavaScript" => util::escape_javascript(s),
+                _ => util::url_encode(s),
+            };
+            // (U+10F800–U+10FFFF stand for lone surrogates inside the engine and print as
+            // `?`: COMPATIBILITY.md.)
+            if !s.chars().any(|c| c >= '\u{10F800}') {
+                assert_eq!(direct, expected, "{f}({s:?})");
+            }
+            assert_eq!(number, "7", "{f} of a number");
+        }
+    }
+}
+
+#[test]
+fn escape_javascript_into_appends() {
+    for s in STRINGS {
+        let mut out = String::from("x");
+        util::escape_javascript_into(s, &mut out);
+        assert_eq!(out, format!("x{}", util::escape_javascript(s)));
+        let mut out = String::from("y");
+        util::url_encode_into(s, &mut out);
+        assert_eq!(out, format!("y{}", util::url_encode(s)));
+    }
+    assert_eq!(
+        util::escape_javascript("a'b\"c\\d/e\u{7f}é"),
+        "a\\'b\\\"c\\\\d\\/e\u{7f}\\u00E9"
+    );
+}
