@@ -5,8 +5,9 @@
 //! `$doc.key`, `$doc.list[0]`, `#foreach($x in $doc.list)` and printing a member read the tape
 //! directly, and strings are decoded only when read. Any other use of a container (a method
 //! call, `#set($doc.k = …)`, equality, printing the container itself) *materializes* it once —
-//! a real `LinkedHashMap`-like map, or the caller's array object — kept in the document, so
-//! every later use, fast or not, sees that one object and its changes (Java identity).
+//! a real `LinkedHashMap`-like map, or the caller's array object — kept on the tape under
+//! the reading (one `$input.path(…)` call), so every later use of that reading, fast or not,
+//! sees that one object and its changes (Java identity), and no other reading does.
 //! Materialization is shallow: the members of a materialized container stay on the tape.
 //!
 //! The reader is partial by design: whatever it cannot settle exactly as a `serde_json`-based
