@@ -74,8 +74,9 @@ pub(crate) struct Doc {
 /// render: a materialized container holds its members' handles on the tape, which holds the
 /// container, and dropping the last `JsonText` handle releases those links (otherwise they
 /// would keep each other alive). Values used after that still read correctly, but a
-/// container materialized then is a new object, not the one materialized before (and it is
-/// kept until the tape goes, so its handles keep the tape: materialize while a handle lives).
+/// container materialized then is a new object, not the one materialized before (and,
+/// nothing releasing it any more, a container with containers inside keeps itself and the
+/// tape alive: materialize while a handle lives).
 ///
 /// # Example
 ///
