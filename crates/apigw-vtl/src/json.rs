@@ -5,8 +5,9 @@
 //! `$doc.key`, `$doc.list[0]`, `#foreach($x in $doc.list)` and printing a member read the tape
 //! directly, and strings are decoded only when read. Any other use of a container (a method
 //! call, `#set($doc.k = …)`, equality, printing the container itself) *materializes* it once —
-//! a real `LinkedHashMap`-like map, or the caller's array object — kept in the document, so
-//! every later use, fast or not, sees that one object and its changes (Java identity).
+//! a real `LinkedHashMap`-like map, or the caller's array object — kept on the tape under
+//! the reading (one `$input.path(…)` call), so every later use of that reading, fast or not,
+//! sees that one object and its changes (Java identity), and no other reading does.
 //! Materialization is shallow: the members of a materialized container stay on the tape.
 //!
 //! The reader is partial by design: whatever it cannot settle exactly as a `serde_json`-based
@@ -17,7 +18,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::value::{V, Value};
@@ -29,42 +30,53 @@ mod reference;
 /// Containers nested deeper than this make the reader answer `None`.
 pub(crate) const MAX_DEPTH: u32 = 100;
 
-/// A checked JSON text and its tape: immutable, shared by every document read from it, and
-/// the readings made from it (to release their materialized containers when the last
-/// [`JsonText`] handle goes).
+/// Builds the array object a caller wants JSON arrays materialized as.
+type ArrayFn = fn(Vec<Value>) -> Value;
+
+/// A checked JSON text and its tape, shared by every reading of it, with what the readings
+/// materialized (released when the last [`JsonText`] handle goes).
 pub(crate) struct Tape {
     nodes: Vec<Node>,
     /// The text (a copy: strings are then read without checking UTF-8 again).
     text: String,
     /// The [`JsonText`] handles on this tape.
     handles: Cell<usize>,
-    /// The first reading (most documents are read once), then the others.
-    first: RefCell<Option<Weak<Doc>>>,
-    more: RefCell<Vec<Weak<Doc>>>,
+    /// The readings made so far: the next one's number.
+    readings: Cell<u64>,
+    /// The array builder of reading 0 and of every later one until `other_arrays` says
+    /// otherwise (a caller passes the same builder every time, so that is the common case).
+    first_array: Cell<Option<ArrayFn>>,
+    /// Where the array builder changed: from which reading on, which builder.
+    other_arrays: RefCell<Vec<(u64, ArrayFn)>>,
+    /// The containers materialized so far, by reading and node. Emptied (its capacity kept,
+    /// within bounds) when the last handle goes, and kept with the tape for the thread's
+    /// next text.
+    made: RefCell<HashMap<(u64, u32), Value, BuildHasherDefault<NodeHasher>>>,
+    /// Whether `made` may hold anything: while not, every container is on the tape, told
+    /// without a look at `made`.
+    any_made: Cell<bool>,
 }
 
-/// One reading of a tape: the values a template gets from one `$input.path(…)` call, with
-/// their materialized containers (so two readings never share mutable objects).
+/// One reading of a tape (the values a template gets from one `$input.path(…)` call): the
+/// tape and the reading's number, under which its materialized containers are kept in the
+/// tape, so two readings never share mutable objects, and a reading costs no allocation.
+#[derive(Clone)]
 pub(crate) struct Doc {
     tape: Rc<Tape>,
-    /// Builds the array object the caller wants arrays materialized as.
-    array: fn(Vec<Value>) -> Value,
-    /// Containers materialized so far, by node.
-    made: RefCell<HashMap<u32, Value, BuildHasherDefault<NodeHasher>>>,
-    /// Whether any container has been materialized (`made` may have been emptied since):
-    /// while not, every container is on the tape, told without a look at `made`.
-    any_made: Cell<bool>,
+    reading: u64,
 }
 
 /// JSON text checked and laid out on a tape once, read any number of times: each reading
 /// ([`JsonText::value`], [`JsonText::value_at`]) gives fresh template values, as if the text
-/// were parsed again, at the cost of a small allocation.
+/// were parsed again (without an allocation: a reading is a number on the tape).
 ///
 /// Keep the `JsonText` (or a clone) as long as its values are in use, typically for one
-/// render: a materialized container holds its members' handles on the document, which holds
-/// the container, and dropping the last `JsonText` handle releases those links (otherwise
-/// they would keep each other alive). Values used after that still read correctly, but a
-/// container materialized then is a new object, not the one materialized before.
+/// render: a materialized container holds its members' handles on the tape, which holds the
+/// container, and dropping the last `JsonText` handle releases those links (otherwise they
+/// would keep each other alive). Values used after that still read correctly, but a
+/// container materialized then is a new object, not the one materialized before (and,
+/// nothing releasing it any more, a container with containers inside keeps itself and the
+/// tape alive: materialize while a handle lives).
 ///
 /// # Example
 ///
@@ -132,17 +144,12 @@ impl Drop for JsonText {
         if handles > 0 {
             return;
         }
-        // The last handle: the readings' containers are released. The lists are taken out
-        // first: dropping the containers may drop other documents.
-        let first = tape.first.take();
-        let more = tape.more.take();
-        for doc in first.into_iter().chain(more) {
-            if let Some(doc) = doc.upgrade() {
-                let made = std::mem::take(&mut *doc.made.borrow_mut());
-                drop(made);
-            }
+        // The last handle: the readings' containers are released.
+        if tape.any_made.get() {
+            tape.release_made();
         }
-        // No reading left either: the tape is kept whole for the thread's next text.
+        // No value left either: the tape is kept whole for the thread's next text, its
+        // readings forgotten.
         let mut rc = self.0.take();
         if let Some(tape) = rc.as_mut().and_then(Rc::get_mut)
             && tape.text.capacity() <= Spare::MAX_TEXT
@@ -150,6 +157,13 @@ impl Drop for JsonText {
         {
             tape.nodes.clear();
             tape.text.clear();
+            tape.readings.set(0);
+            tape.first_array.set(None);
+            let others = tape.other_arrays.get_mut();
+            if others.capacity() > Tape::MAX_KEPT {
+                *others = Vec::new();
+            }
+            others.clear();
             // During thread teardown the spare is gone: the tape is then simply freed.
             let _ = SPARE_TAPE.try_with(|spare| spare.set(rc));
         }
@@ -285,33 +299,23 @@ impl JsonText {
         Some(node)
     }
 
-    fn reading(&self, array: fn(Vec<Value>) -> Value) -> Rc<Doc> {
-        let doc = Rc::new(Doc {
-            tape: self.rc().clone(),
-            array,
-            made: RefCell::default(),
-            any_made: Cell::new(false),
-        });
-        let weak = Rc::downgrade(&doc);
-        let mut first = self.rc().first.borrow_mut();
-        if first.is_none() {
-            *first = Some(weak);
-        } else {
-            self.rc().more.borrow_mut().push(weak);
+    /// A new reading: a number on the tape (its materialized containers are kept under it).
+    #[inline]
+    fn reading(&self, array: ArrayFn) -> Doc {
+        let tape = self.rc();
+        let reading = tape.readings.get();
+        tape.readings.set(reading + 1);
+        tape.note_array(reading, array);
+        Doc {
+            tape: tape.clone(),
+            reading,
         }
-        doc
     }
 
     /// The whole document built in full (no tape references inside): for values that may
     /// outlive any `JsonText`.
-    pub(crate) fn value_built(&self, array: fn(Vec<Value>) -> Value) -> Value {
-        let doc = Rc::new(Doc {
-            tape: self.rc().clone(),
-            array,
-            made: RefCell::default(),
-            any_made: Cell::new(false),
-        });
-        doc.built(0)
+    pub(crate) fn value_built(&self, array: ArrayFn) -> Value {
+        self.rc().built(0, array)
     }
 }
 
@@ -359,13 +363,14 @@ enum Node {
     Null,
 }
 
-/// Node numbers are already well spread: the hash is the number.
+/// Reading and node numbers are already well spread: the hash mixes them with a multiply.
 #[derive(Default)]
 pub(crate) struct NodeHasher(u64);
 
 impl Hasher for NodeHasher {
     fn finish(&self) -> u64 {
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        let x = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^ (x >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
@@ -373,7 +378,10 @@ impl Hasher for NodeHasher {
         }
     }
     fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n);
+        self.0 = self.0.rotate_left(32) ^ u64::from(n);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = self.0.rotate_left(32) ^ n;
     }
 }
 
@@ -402,8 +410,11 @@ fn tape_str(checked: &str) -> Option<Tape> {
         nodes,
         text,
         handles: Cell::new(1),
-        first: RefCell::default(),
-        more: RefCell::default(),
+        readings: Cell::new(0),
+        first_array: Cell::new(None),
+        other_arrays: RefCell::default(),
+        made: RefCell::default(),
+        any_made: Cell::new(false),
     })
 }
 
@@ -1432,10 +1443,83 @@ impl Tape {
     }
 }
 
+impl Tape {
+    /// Capacity (in entries) of the materialized containers' map and of the array builders'
+    /// changes kept with a tape for the thread's next text; larger ones are freed.
+    const MAX_KEPT: usize = 64;
+
+    /// Records `array` as the array builder of reading `reading` (the newest).
+    #[inline]
+    fn note_array(&self, reading: u64, array: ArrayFn) {
+        let Some(first) = self.first_array.get() else {
+            self.first_array.set(Some(array));
+            return;
+        };
+        let mut others = self.other_arrays.borrow_mut();
+        let current = others.last().map_or(first, |&(_, f)| f);
+        // (Compared as addresses: two builders at one address are the same code.)
+        if current as usize != array as usize {
+            others.push((reading, array));
+        }
+    }
+
+    /// The array builder of reading `reading`.
+    fn array_of(&self, reading: u64) -> ArrayFn {
+        let others = self.other_arrays.borrow();
+        match others.iter().rev().find(|&&(from, _)| from <= reading) {
+            Some(&(_, f)) => f,
+            None => self.first_array.get().unwrap_or(Value::list),
+        }
+    }
+
+    /// Releases the containers materialized so far (they hold handles on this tape: a
+    /// cycle), keeping the map's buffer when small. The map is taken out first: dropping the
+    /// containers may drop other documents.
+    #[inline(never)]
+    fn release_made(&self) {
+        let mut made = self.made.take();
+        made.clear();
+        self.any_made.set(false);
+        let mut slot = self.made.borrow_mut();
+        if slot.is_empty() && slot.capacity() == 0 && made.capacity() <= Tape::MAX_KEPT {
+            *slot = made;
+        } else if !slot.is_empty() {
+            // (Something materialized while the containers were dropped.)
+            self.any_made.set(true);
+        }
+    }
+
+    /// Node `i` built in full: containers as maps and arrays (`array`) whose members are
+    /// built too.
+    fn built(&self, i: u32, array: ArrayFn) -> Value {
+        match self.nodes[i as usize] {
+            Node::Object { end, .. } => {
+                let mut entries = Vec::new();
+                let mut k = i + 1;
+                while k < end {
+                    entries.push((Value(V::Str(self.string_at(k))), self.built(k + 1, array)));
+                    k = self.after(k + 1);
+                }
+                Value::map_with_keys(entries)
+            }
+            Node::Array { end, len } => {
+                let mut items = Vec::with_capacity(len as usize);
+                let mut e = i + 1;
+                while e < end {
+                    items.push(self.built(e, array));
+                    e = self.after(e);
+                }
+                array(items)
+            }
+            _ => self.scalar_value(i),
+        }
+    }
+}
+
 impl Doc {
     /// The template value of node `i`: scalars as values, containers as tape references.
     #[inline]
-    pub(crate) fn value_at(self: &Rc<Self>, i: u32) -> Value {
+    pub(crate) fn value_at(&self, i: u32) -> Value {
         match self.tape.nodes[i as usize] {
             Node::Object { .. } | Node::Array { .. } => Value(V::Json(self.clone(), i)),
             _ => self.tape.scalar_value(i),
@@ -1464,7 +1548,7 @@ impl Doc {
     }
 
     /// The elements of array `arr`, unless it has been materialized or is no array.
-    pub(crate) fn elements(self: &Rc<Self>, arr: u32) -> Option<Vec<Value>> {
+    pub(crate) fn elements(&self, arr: u32) -> Option<Vec<Value>> {
         let Node::Array { end, len } = self.tape.nodes[arr as usize] else {
             return None;
         };
@@ -1563,41 +1647,21 @@ impl Doc {
         }
     }
 
-    /// Whether container node `i` has been materialized.
+    /// Whether container node `i` has been materialized in this reading.
     #[inline(always)]
     pub(crate) fn is_made(&self, i: u32) -> bool {
-        self.any_made.get() && self.made.borrow().contains_key(&i)
+        self.tape.any_made.get() && self.tape.made.borrow().contains_key(&(self.reading, i))
     }
 
-    /// Node `i` built in full: containers as maps and arrays whose members are built too.
-    fn built(self: &Rc<Self>, i: u32) -> Value {
-        let tape = &*self.tape;
-        match tape.nodes[i as usize] {
-            Node::Object { end, .. } => {
-                let mut entries = Vec::new();
-                let mut k = i + 1;
-                while k < end {
-                    entries.push((Value(V::Str(tape.string_at(k))), self.built(k + 1)));
-                    k = tape.after(k + 1);
-                }
-                Value::map_with_keys(entries)
-            }
-            Node::Array { end, len } => {
-                let mut items = Vec::with_capacity(len as usize);
-                let mut e = i + 1;
-                while e < end {
-                    items.push(self.built(e));
-                    e = tape.after(e);
-                }
-                (self.array)(items)
-            }
-            _ => self.value_at(i),
-        }
+    /// Whether `other` is this same reading of the same tape.
+    #[inline(always)]
+    pub(crate) fn same(&self, other: &Doc) -> bool {
+        self.reading == other.reading && Rc::ptr_eq(&self.tape, &other.tape)
     }
 
     /// The materialized container of node `i` (made on first use, then always the same).
-    pub(crate) fn materialize(self: &Rc<Self>, i: u32) -> Value {
-        if let Some(v) = self.made.borrow().get(&i) {
+    pub(crate) fn materialize(&self, i: u32) -> Value {
+        if let Some(v) = self.tape.made.borrow().get(&(self.reading, i)) {
             return v.clone();
         }
         let tape = &*self.tape;
@@ -1611,11 +1675,13 @@ impl Doc {
                 }
                 Value::map_with_keys(entries)
             }
-            Node::Array { .. } => (self.array)(self.elements(i).unwrap_or_default()),
+            Node::Array { .. } => {
+                (tape.array_of(self.reading))(self.elements(i).unwrap_or_default())
+            }
             _ => self.value_at(i),
         };
-        self.made.borrow_mut().insert(i, v.clone());
-        self.any_made.set(true);
+        tape.made.borrow_mut().insert((self.reading, i), v.clone());
+        tape.any_made.set(true);
         v
     }
 }
@@ -1630,7 +1696,12 @@ pub(crate) enum Lookup {
 
 impl std::fmt::Debug for Doc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JsonDoc({} nodes)", self.tape.nodes.len())
+        write!(
+            f,
+            "JsonDoc({} nodes, reading {})",
+            self.tape.nodes.len(),
+            self.reading
+        )
     }
 }
 
@@ -1721,5 +1792,127 @@ mod spare_tests {
         let text = JsonText::parse(large.as_bytes()).unwrap();
         drop(text);
         assert!(spare_capacity().is_none_or(|c| c <= Spare::MAX_TEXT));
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+    use crate::{Context, Options, Template};
+
+    /// `template` rendered with the values `vars` (named `a`, `b`, … in order). (Velocity
+    /// drops the spaces before a `#set` on its line.)
+    fn render(template: &str, vars: &[&Value]) -> String {
+        let mut ctx = Context::new();
+        for (name, v) in ["a", "b", "c"].iter().zip(vars) {
+            ctx.insert(*name, (*v).clone());
+        }
+        let t = Template::compile(template, &Options::default()).unwrap();
+        let mut out = String::new();
+        t.render(&ctx, &mut out).unwrap();
+        out
+    }
+
+    fn reversed(mut items: Vec<Value>) -> Value {
+        items.reverse();
+        Value::list(items)
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_tape_reference_keeps_template_values_at_32_bytes() {
+        assert_eq!(std::mem::size_of::<V>(), 32);
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+    }
+
+    #[test]
+    fn each_reading_has_its_own_containers_and_keeps_them() {
+        let text = JsonText::parse(br#"{"list": [1, 2], "obj": {"x": 1}}"#).unwrap();
+        let (a, b) = (text.value(Value::list), text.value(Value::list));
+        let c = text
+            .value_at(&[JsonStep::Key("list")], Value::list)
+            .unwrap();
+        // A change through one reading's container shows in every later use of that
+        // reading's container (one object), and in no other reading.
+        assert_eq!(
+            render(
+                "#set($l = $a.list)#set($_ = $l.add(9))#set($_ = $a.obj.put('k', 2))\
+                 $a.list $b.list $c $a.obj $b.obj #foreach($x in $a.list)$x#end",
+                &[&a, &b, &c]
+            ),
+            "[1, 2, 9] [1, 2] [1, 2] {x=1, k=2} {x=1} 129"
+        );
+        assert_eq!(
+            render("#set($_ = $c.add(3))$c $b.list $a.list", &[&a, &b, &c]),
+            "[1, 2, 3] [1, 2] [1, 2, 9]"
+        );
+    }
+
+    #[test]
+    fn many_readings_of_one_node_stay_apart() {
+        let text = JsonText::parse(br#"[[0]]"#).unwrap();
+        let readings: Vec<Value> = (0..200).map(|_| text.value(Value::list)).collect();
+        for (i, r) in readings.iter().enumerate() {
+            assert_eq!(
+                render(&format!("#set($_ = $a[0].add({i})) $a[0]"), &[r]),
+                format!(" [0, {i}]")
+            );
+        }
+        for (i, r) in readings.iter().enumerate() {
+            assert_eq!(render("$a[0]", &[r]), format!("[0, {i}]"));
+        }
+    }
+
+    #[test]
+    fn each_reading_materializes_arrays_with_its_own_builder() {
+        let text = JsonText::parse(br#"{"l": [1, 2, 3]}"#).unwrap();
+        let builders: [ArrayFn; 4] = [Value::list, reversed, reversed, Value::list];
+        let values: Vec<Value> = builders.iter().map(|&f| text.value(f)).collect();
+        let shown: Vec<String> = values.iter().map(|v| render("$a.l", &[v])).collect();
+        assert_eq!(shown, ["[1, 2, 3]", "[3, 2, 1]", "[3, 2, 1]", "[1, 2, 3]"]);
+        // (A whole array, read at a path, too.)
+        let at = text.value_at(&[JsonStep::Key("l")], reversed).unwrap();
+        assert_eq!(render("$a", &[&at]), "[3, 2, 1]");
+    }
+
+    #[test]
+    fn values_kept_after_the_text_dropped_still_read_and_stay_apart() {
+        let text = JsonText::parse(br#"{"list": [1, 2]}"#).unwrap();
+        let (a, b) = (text.value(Value::list), text.value(Value::list));
+        assert_eq!(render("#set($_ = $a.list.add(7))", &[&a]), "");
+        drop(text);
+        // The container materialized before the drop was released: the next one is new,
+        // then the same for every later use of that reading.
+        assert_eq!(
+            render(
+                "$a.list #set($l = $a.list)#set($_ = $l.add(9))$a.list $b.list",
+                &[&a, &b]
+            ),
+            "[1, 2][1, 2, 9] [1, 2]"
+        );
+    }
+
+    #[test]
+    fn a_recycled_tape_forgets_the_containers_of_the_text_before() {
+        let text = JsonText::parse(br#"{"list": [1, 2]}"#).unwrap();
+        let tape = Rc::as_ptr(text.rc());
+        let a = text.value(Value::list);
+        assert_eq!(
+            render("#set($_ = $a.list.add(9))$a.list", &[&a]),
+            "[1, 2, 9]"
+        );
+        drop(a);
+        drop(text);
+        // The same layout on the same tape: reading 0, node 2 again.
+        let next = JsonText::parse(br#"{"list": [3, 4]}"#).unwrap();
+        assert_eq!(Rc::as_ptr(next.rc()), tape, "the tape is recycled");
+        let (a, b) = (next.value(reversed), next.value(Value::list));
+        assert_eq!(
+            render(
+                "$a.list #set($l = $a.list)#set($_ = $l.add(5))$a.list $b.list",
+                &[&a, &b]
+            ),
+            "[4, 3][4, 3, 5] [3, 4]"
+        );
     }
 }

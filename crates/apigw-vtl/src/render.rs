@@ -69,7 +69,7 @@ enum Items {
     /// A JSON array on its tape: the next element's node and the array's length; `watch`
     /// while the array may yet be materialized into a list.
     Tape {
-        doc: Rc<crate::json::Doc>,
+        doc: crate::json::Doc,
         arr: u32,
         next: u32,
         len: usize,
@@ -1032,7 +1032,7 @@ impl<'p, 'c> Renderer<'p, 'c> {
                         && root
                         && let Some(Slot::Val(Value(V::Json(d, n)))) =
                             self.slots.get_mut(f.var as usize)
-                        && Rc::ptr_eq(d, doc)
+                        && d.same(doc)
                     {
                         *n = node;
                         true

@@ -61,7 +61,7 @@ pub(crate) enum V {
     Iter(Rc<RefCell<(Vec<Value>, usize)>>),
     /// An object or array still on a lazily read JSON document's tape (see `json.rs`):
     /// anything but the fast paths works on [`Value::resolved`].
-    Json(Rc<Doc>, u32),
+    Json(Doc, u32),
 }
 
 /// Which view of a map.
