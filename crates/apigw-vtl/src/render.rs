@@ -656,8 +656,14 @@ impl<'p, 'c> Renderer<'p, 'c> {
         let [Expr::Ref(a)] = &args[..] else {
             return Ok(false);
         };
-        // The receiver first, as the general path evaluates it (a global is looked up once
-        // per render either way).
+        // Only an argument whose variable holds a document on its tape can take this path.
+        if !matches!(
+            self.slots.get(a.root as usize),
+            Some(Slot::Val(Value(V::Json(..))))
+        ) {
+            return Ok(false);
+        }
+        // The receiver (a global is looked up once per render, here or on the general path).
         let receiver = self.get_var(r.root, env)?;
         let V::Object(o) = &receiver.0 else {
             return Ok(false);
