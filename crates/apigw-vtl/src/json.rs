@@ -55,6 +55,9 @@ pub(crate) struct Tape {
     /// Whether `made` may hold anything: while not, every container is on the tape, told
     /// without a look at `made`.
     any_made: Cell<bool>,
+    /// Members and elements of the containers kept in `made` for readings after the first
+    /// (bounded by [`Tape::MAX_LATER_MADE`]).
+    later_made: Cell<usize>,
 }
 
 /// One reading of a tape (the values a template gets from one `$input.path(…)` call): the
@@ -415,6 +418,7 @@ fn tape_str(checked: &str) -> Option<Tape> {
         other_arrays: RefCell::default(),
         made: RefCell::default(),
         any_made: Cell::new(false),
+        later_made: Cell::new(0),
     })
 }
 
@@ -1448,6 +1452,15 @@ impl Tape {
     /// changes kept with a tape for the thread's next text; larger ones are freed.
     const MAX_KEPT: usize = 64;
 
+    /// How many members and elements the containers materialized by readings after the
+    /// first may hold in all, kept for the rest of the render (the first reading's are
+    /// always kept). Beyond it a later reading's container is made anew at each use: a
+    /// template that reads the text again and again (`$input.path('$')` in a loop) and uses
+    /// its containers as objects holds at most this many values (a few tens of MiB), at
+    /// the price of Java identity for those containers (a change made through one use is
+    /// not seen by the next; COMPATIBILITY.md).
+    pub(crate) const MAX_LATER_MADE: usize = 1 << 20;
+
     /// Records `array` as the array builder of reading `reading` (the newest).
     #[inline]
     fn note_array(&self, reading: u64, array: ArrayFn) {
@@ -1480,6 +1493,7 @@ impl Tape {
         let mut made = self.made.take();
         made.clear();
         self.any_made.set(false);
+        self.later_made.set(0);
         let mut slot = self.made.borrow_mut();
         if slot.is_empty() && slot.capacity() == 0 && made.capacity() <= Tape::MAX_KEPT {
             *slot = made;
@@ -1665,7 +1679,8 @@ impl Doc {
             return v.clone();
         }
         let tape = &*self.tape;
-        let v = match tape.nodes[i as usize] {
+        // The value, and how many values it holds.
+        let (v, size) = match tape.nodes[i as usize] {
             Node::Object { end, .. } => {
                 let mut entries = Vec::new();
                 let mut k = i + 1;
@@ -1673,13 +1688,24 @@ impl Doc {
                     entries.push((Value(V::Str(tape.string_at(k))), self.value_at(k + 1)));
                     k = tape.after(k + 1);
                 }
-                Value::map_with_keys(entries)
+                let size = entries.len();
+                (Value::map_with_keys(entries), size)
             }
-            Node::Array { .. } => {
-                (tape.array_of(self.reading))(self.elements(i).unwrap_or_default())
-            }
-            _ => self.value_at(i),
+            Node::Array { len, .. } => (
+                (tape.array_of(self.reading))(self.elements(i).unwrap_or_default()),
+                len as usize,
+            ),
+            _ => return self.value_at(i),
         };
+        if self.reading != 0 {
+            // A later reading's container counts against the bound (its members or
+            // elements, and itself).
+            let kept = tape.later_made.get().saturating_add(size + 1);
+            if kept > Tape::MAX_LATER_MADE {
+                return v;
+            }
+            tape.later_made.set(kept);
+        }
         tape.made.borrow_mut().insert((self.reading, i), v.clone());
         tape.any_made.set(true);
         v
@@ -1845,6 +1871,40 @@ mod reading_tests {
         assert_eq!(
             render("#set($_ = $c.add(3))$c $b.list $a.list", &[&a, &b, &c]),
             "[1, 2, 3] [1, 2] [1, 2, 9]"
+        );
+    }
+
+    /// Readings after the first keep at most `Tape::MAX_LATER_MADE` values in their
+    /// materialized containers; beyond, their containers are made anew at each use. The first
+    /// reading always keeps its own.
+    #[test]
+    fn later_readings_keep_a_bounded_number_of_materialized_values() {
+        let n = 1000;
+        let body = format!("[{}]", vec!["0"; n].join(","));
+        let text = JsonText::parse(body.as_bytes()).unwrap();
+        let first = text.value(Value::list);
+        let kept_readings = Tape::MAX_LATER_MADE / (n + 1);
+        for r in 0..kept_readings + 20 {
+            let later = text.value(Value::list);
+            let expected = if r < kept_readings { n + 1 } else { n };
+            assert_eq!(
+                render("#set($_ = $a.add(1))$a.size()", &[&later]),
+                expected.to_string(),
+                "reading {r}"
+            );
+        }
+        assert!(text.rc().later_made.get() <= Tape::MAX_LATER_MADE);
+        assert_eq!(text.rc().made.borrow().len(), kept_readings);
+        // The first reading keeps its containers past the bound.
+        assert_eq!(render("#set($_ = $a.add(1))", &[&first]), "");
+        assert_eq!(render("$a.size()", &[&first]), (n + 1).to_string());
+        // Released with the last handle: a new text starts from nothing.
+        drop((first, text));
+        let text = JsonText::parse(body.as_bytes()).unwrap();
+        let (_first, later) = (text.value(Value::list), text.value(Value::list));
+        assert_eq!(
+            render("#set($_ = $a.add(1))$a.size()", &[&later]),
+            (n + 1).to_string()
         );
     }
 
