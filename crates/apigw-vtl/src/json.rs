@@ -1456,10 +1456,10 @@ impl Tape {
     /// first may hold in all, kept for the rest of the render (the first reading's are
     /// always kept). Beyond it a later reading's container is made anew at each use: a
     /// template that reads the text again and again (`$input.path('$')` in a loop) and uses
-    /// its containers as objects holds at most this many values (a few tens of MiB), at
+    /// its containers as objects holds at most this many values (a few MiB), at
     /// the price of Java identity for those containers (a change made through one use is
     /// not seen by the next; COMPATIBILITY.md).
-    pub(crate) const MAX_LATER_MADE: usize = 1 << 20;
+    pub(crate) const MAX_LATER_MADE: usize = 1 << 17;
 
     /// Records `array` as the array builder of reading `reading` (the newest).
     #[inline]
