@@ -8,6 +8,8 @@
 //! dhat needs its own global allocator, so this test runs in its own binary without the
 //! libtest harness (one measurement, no concurrent tests allocating beside it).
 
+mod common;
+
 use apigw_mapping::{
     BackendResponse, ContextId, GatewayHeaderValues, IntegrationKind, IntegrationResponse,
     IntegrationSpec, MethodResponse, RequestContext, compile,
@@ -240,6 +242,13 @@ fn workload_blocks(name: &str) -> u64 {
     after.total_blocks - before.total_blocks
 }
 
+/// `template` compiled as the 200 of an HTTP integration, and a backend answering W2's body.
+fn over_w2_body(template: &str) -> (apigw_mapping::CompiledIntegration, BackendResponse) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/workloads");
+    let body = std::fs::read_to_string(dir.join("w2_list.body.json")).expect("workload file");
+    (common::templated(template), common::backend(body))
+}
+
 /// How much higher than with 2000 readings the heap may peak with 4000 (without the bound on
 /// later readings' values: ~6.6 MB more).
 const REREAD_GROWTH_BUDGET: u64 = 512 * 1024;
@@ -248,24 +257,7 @@ const REREAD_GROWTH_BUDGET: u64 = 512 * 1024;
 /// far: dhat keeps one peak), and the heap in use before it; the body printed must be
 /// `len` bytes long.
 fn peak_of(template: &str, len: usize) -> (u64, u64) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/workloads");
-    let body = std::fs::read_to_string(dir.join("w2_list.body.json")).expect("workload file");
-    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
-    let mut templates = serde_json::Map::new();
-    templates.insert("application/json".into(), template.into());
-    spec.integration_responses = vec![IntegrationResponse {
-        status_code: "200".into(),
-        response_templates: Some(templates),
-        ..Default::default()
-    }];
-    spec.method_responses = vec!["200".into()];
-    let compiled = compile(&spec).expect("compiles");
-    let backend = BackendResponse {
-        status: 200,
-        headers: Vec::new(),
-        body: body.into(),
-        function_error: false,
-    };
+    let (compiled, backend) = over_w2_body(template);
     let before = dhat::HeapStats::get();
     let response = compiled.apply(&backend, &RequestContext::default());
     let after = dhat::HeapStats::get();
@@ -277,24 +269,7 @@ fn peak_of(template: &str, len: usize) -> (u64, u64) {
 /// Heap blocks still alive after one `apply` of `template` over W2's body and the drop of its
 /// response (after a warm-up call, so per-thread caches are already in place).
 fn live_blocks_left_by(template: &str) -> i64 {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/workloads");
-    let body = std::fs::read_to_string(dir.join("w2_list.body.json")).expect("workload file");
-    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
-    let mut templates = serde_json::Map::new();
-    templates.insert("application/json".into(), template.into());
-    spec.integration_responses = vec![IntegrationResponse {
-        status_code: "200".into(),
-        response_templates: Some(templates),
-        ..Default::default()
-    }];
-    spec.method_responses = vec!["200".into()];
-    let compiled = compile(&spec).expect("compiles");
-    let backend = BackendResponse {
-        status: 200,
-        headers: Vec::new(),
-        body: body.into(),
-        function_error: false,
-    };
+    let (compiled, backend) = over_w2_body(template);
     let request = RequestContext::default();
     let warm = compiled.apply(&backend, &request);
     assert_eq!(warm.status, 200, "{:?}", warm.failure);

@@ -3,11 +3,9 @@
 //! they must print exactly what the general path prints for the same string (the argument
 //! made a string value first, `"$r.x"`), for every kind of character.
 
-use apigw_mapping::{
-    BackendResponse, IntegrationKind, IntegrationResponse, IntegrationSpec, RequestContext,
-    compile, util,
-};
-use serde_json::Map;
+mod common;
+
+use apigw_mapping::{RequestContext, util};
 
 /// Strings as JSON writes them (`\"` and `\\` escaped: those take the general path on both
 /// sides) and as decoded.
@@ -29,22 +27,10 @@ const STRINGS: &[&str] = &[
 ];
 
 fn apply(template: &str, body: &str) -> String {
-    let mut spec = IntegrationSpec::new(IntegrationKind::Http);
-    let mut templates = Map::new();
-    templates.insert("application/json".into(), template.into());
-    spec.integration_responses = vec![IntegrationResponse {
-        status_code: "200".into(),
-        response_templates: Some(templates),
-        ..Default::default()
-    }];
-    spec.method_responses = vec!["200".into()];
-    let compiled = compile(&spec).expect("compiles");
-    let backend = BackendResponse {
-        status: 200,
-        headers: Vec::new(),
-        body: body.to_owned().into(),
-        function_error: false,
-    };
+    let (compiled, backend) = (
+        common::templated(template),
+        common::backend(body.to_owned()),
+    );
     let response = compiled.apply(&backend, &RequestContext::default());
     assert_eq!(response.status, 200, "{template}: {:?}", response.failure);
     String::from_utf8(response.body.to_vec()).expect("UTF-8")

@@ -271,7 +271,8 @@ fn tape_walk(doc: &Doc, mut node: u32, steps: &[Part]) -> TapeWalk {
     TapeWalk::At(node, steps.len())
 }
 
-/// A host object's error as the render's: placed at the call `sp` unless it has a place.
+/// A host object's error as the render's: placed at `sp` (the call or the property set)
+/// unless it has a place.
 fn host_error(e: Error, sp: Span) -> Flow {
     if e.has_pos() {
         Flow::Err(e)
@@ -891,17 +892,9 @@ impl<'p, 'c> Renderer<'p, 'c> {
             return Ok(());
         }
         match &lhs.parts[n - 1] {
-            Part::Prop(name, sp) => methods::set_property(&base, name, v).map_err(|e| {
-                if e.has_pos() {
-                    Flow::Err(e)
-                } else {
-                    Flow::Err(Error::pending(
-                        e.kind(),
-                        e.detail().to_string(),
-                        sp.start as usize,
-                    ))
-                }
-            })?,
+            Part::Prop(name, sp) => {
+                methods::set_property(&base, name, v).map_err(|e| host_error(e, *sp))?
+            }
             Part::Index(e, sp) => {
                 let k = self.value(e, env)?;
                 methods::set_index(&base, k, v).map_err(|m| rerr(sp.start, m))?;
