@@ -77,3 +77,29 @@ fn escape_javascript_into_appends() {
         "a\\'b\\\"c\\\\d\\/e\u{7f}\\u00E9"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any string (any characters but the engine's stand-ins for lone surrogates,
+    /// U+10F800–U+10FFFF), member of a body read with `$input.path('$')`: the printed call
+    /// writes what the general path prints, and what the pure function gives.
+    #[test]
+    fn printed_util_calls_match_for_any_string(s in "[\\PC\\u{0}-\\u{1f}'\"\\\\/]{0,24}") {
+        proptest::prop_assume!(!s.chars().any(|c| c >= '\u{10F800}'));
+        let body = serde_json::json!({ "x": s }).to_string();
+        for (f, pure) in [
+            ("escapeJavaScript", util::escape_javascript(&s)),
+            ("urlEncode", util::url_encode(&s)),
+        ] {
+            let out = apply(
+                &format!("#set($r = $input.path('$'))$util.{f}($r.x)\u{1}$util.{f}(\"$r.x\")"),
+                &body,
+            );
+            // (Both functions escape U+0001: the separator cannot come from `s`.)
+            let (direct, general) = out.split_once('\u{1}').expect("two parts");
+            proptest::prop_assert_eq!(direct, general);
+            proptest::prop_assert_eq!(direct, pure.as_str());
+        }
+    }
+}
