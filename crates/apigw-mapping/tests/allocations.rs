@@ -160,6 +160,12 @@ fn main() {
     );
     println!("apply (materializing template): {left} heap blocks left alive");
     dhat::assert_eq!(left, 0, "{} heap blocks leaked", left);
+    // Nor does one whose own containers refer to each other (collected when the render ends).
+    let left = live_blocks_left_by(
+        "$input.body #set($m = {})#set($_ = $m.put('self', $m))#set($a = [$m])#set($_ = $m.put('a', $a))$m.size()",
+    );
+    println!("apply (template-made cycles): {left} heap blocks left alive");
+    dhat::assert_eq!(left, 0, "{} heap blocks leaked", left);
     // Reading the body again and again, each reading materializing the array of 100 objects:
     // the later readings' containers are kept to the end of the render, but within a fixed
     // number of values (`MAX_LATER_MADE`, 131,072: 1,297 of these readings), so twice as
@@ -185,7 +191,7 @@ fn main() {
         REREAD_GROWTH_BUDGET
     );
     drop(profiler);
-    println!("8 passed, 0 failed");
+    println!("9 passed, 0 failed");
 }
 
 /// W1 (`#set`, `$input.path`, `$util.escapeJavaScript`, one mapped header): measured 4 — the

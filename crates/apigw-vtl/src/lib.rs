@@ -71,6 +71,7 @@
 
 mod analysis;
 mod ast;
+mod cycles;
 mod error;
 mod host;
 mod jdouble;

@@ -164,6 +164,9 @@ pub(crate) fn render(
     ctx: &Context<'_>,
     out: &mut String,
 ) -> Result<(), Error> {
+    // Lists and maps made from here on are noted: the cycles among them are collected when
+    // the outermost render ends (see `cycles.rs`), after its own values are dropped.
+    let running = crate::cycles::RenderGuard::enter();
     // The variable slots come from a per-thread pool (a render inside a render, from a host
     // object, simply gets a new vector).
     let mut slots = SLOTS.with(std::cell::Cell::take);
@@ -193,6 +196,8 @@ pub(crate) fn render(
     if slots.capacity() <= MAX_POOLED_SLOTS {
         SLOTS.with(|pool| pool.set(slots));
     }
+    drop(env);
+    drop(running);
     let r = result;
     crate::value::fix_output(out, base);
     match r {

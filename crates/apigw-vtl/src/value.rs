@@ -185,7 +185,9 @@ impl Value {
 
     /// Returns an `ArrayList` with these elements.
     pub fn list(items: Vec<Value>) -> Value {
-        Value(V::List(Rc::new(RefCell::new(items))))
+        let l = Rc::new(RefCell::new(items));
+        crate::cycles::note_list(&l);
+        Value(V::List(l))
     }
 
     /// Returns a `LinkedHashMap` with these entries, in this order (a later
@@ -198,7 +200,7 @@ impl Value {
         for (k, v) in entries {
             m.put(Value::string(k), v);
         }
-        Value(V::Map(Rc::new(RefCell::new(m))))
+        Value::jmap(m)
     }
 
     /// Returns a `LinkedHashMap` whose keys are given as values (typically strings shared
@@ -247,13 +249,13 @@ impl Value {
                 m.put(k, v);
             }
             m.modcount = m.entries.len() as u64;
-            return Value(V::Map(Rc::new(RefCell::new(m))));
+            return Value::jmap(m);
         }
         let m = JMap {
             modcount: entries.len() as u64,
             entries,
         };
-        Value(V::Map(Rc::new(RefCell::new(m))))
+        Value::jmap(m)
     }
 
     /// Returns a host object (see [`Object`]).
@@ -262,7 +264,9 @@ impl Value {
     }
 
     pub(crate) fn jmap(m: JMap) -> Value {
-        Value(V::Map(Rc::new(RefCell::new(m))))
+        let m = Rc::new(RefCell::new(m));
+        crate::cycles::note_map(&m);
+        Value(V::Map(m))
     }
 
     /// Reads JSON text into template values, built in full: objects as insertion-ordered
