@@ -38,31 +38,31 @@ const MAX_KEPT: usize = 1024;
 /// Notes a list made while a render runs.
 #[inline]
 pub(crate) fn note_list(l: &Rc<RefCell<Vec<Value>>>) {
-    if DEPTH.try_with(Cell::get).unwrap_or(0) > 0 {
-        let _ = NOTED.try_with(|n| {
-            if let Ok(mut n) = n.try_borrow_mut() {
-                if n.lists.len() == n.lists.capacity() && n.lists.len() >= 64 {
-                    n.lists.retain(|w| w.strong_count() > 0);
-                }
-                n.lists.push(Rc::downgrade(l));
-            }
-        });
-    }
+    note(l, |n| &mut n.lists);
 }
 
 /// Notes a map made while a render runs.
 #[inline]
 pub(crate) fn note_map(m: &Rc<RefCell<JMap>>) {
-    if DEPTH.try_with(Cell::get).unwrap_or(0) > 0 {
-        let _ = NOTED.try_with(|n| {
-            if let Ok(mut n) = n.try_borrow_mut() {
-                if n.maps.len() == n.maps.capacity() && n.maps.len() >= 64 {
-                    n.maps.retain(|w| w.strong_count() > 0);
-                }
-                n.maps.push(Rc::downgrade(m));
-            }
-        });
+    note(m, |n| &mut n.maps);
+}
+
+/// Notes `rc` in the list `which` picks, while a render runs (the dead ones are dropped
+/// from the list when it is full, before it grows).
+#[inline]
+fn note<T>(rc: &Rc<T>, which: impl FnOnce(&mut Noted) -> &mut Vec<Weak<T>>) {
+    if DEPTH.try_with(Cell::get).unwrap_or(0) == 0 {
+        return;
     }
+    let _ = NOTED.try_with(|n| {
+        if let Ok(mut n) = n.try_borrow_mut() {
+            let list = which(&mut n);
+            if list.len() == list.capacity() && list.len() >= 64 {
+                list.retain(|w| w.strong_count() > 0);
+            }
+            list.push(Rc::downgrade(rc));
+        }
+    });
 }
 
 /// Marks a render as running until the guard drops; the outermost one collects the cycles
