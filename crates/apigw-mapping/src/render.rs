@@ -1278,11 +1278,7 @@ impl Object for Util {
             // sharing it is invisible); one holding surrogate stand-ins (0xF4 lead bytes) is
             // printed first, as any other value.
             ("escapeJavaScript", [s])
-                if s.as_str().is_some_and(|t| {
-                    t.bytes().all(|b| {
-                        (0x20..0x7f).contains(&b) && !matches!(b, b'\'' | b'"' | b'\\' | b'/')
-                    })
-                }) =>
+                if s.as_str().is_some_and(|t| t.bytes().all(util::js_plain)) =>
             {
                 Call::Value(s.clone())
             }

@@ -23,6 +23,13 @@ pub fn escape_javascript(s: &str) -> String {
     out
 }
 
+/// Whether `escapeJavaScript` leaves byte `b` as it is, and it is a character of its own:
+/// printable ASCII but quotes, `\` and `/`, and DEL (which Commons Lang does not escape).
+#[inline]
+pub(crate) fn js_plain(b: u8) -> bool {
+    (0x20..=0x7f).contains(&b) && !matches!(b, b'\'' | b'"' | b'\\' | b'/')
+}
+
 /// [`escape_javascript`] appended to `out` (what printing `$util.escapeJavaScript(…)` writes).
 ///
 /// # Example
@@ -32,12 +39,8 @@ pub fn escape_javascript(s: &str) -> String {
 /// assert_eq!(out, r"name: O\'Neil");
 /// ```
 pub fn escape_javascript_into(s: &str, out: &mut String) {
-    // The leading run that needs no escape (printable ASCII but quotes, `\` and `/`, and
-    // DEL, which Commons Lang leaves as it is) is copied at once.
-    let plain = s
-        .bytes()
-        .take_while(|&b| (0x20..=0x7f).contains(&b) && !matches!(b, b'\'' | b'"' | b'\\' | b'/'))
-        .count();
+    // The leading run that needs no escape is copied at once.
+    let plain = s.bytes().take_while(|&b| js_plain(b)).count();
     // (An ASCII prefix ends on a character boundary.)
     out.push_str(&s[..plain]);
     for c in s[plain..].chars() {

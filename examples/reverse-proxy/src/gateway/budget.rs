@@ -354,7 +354,19 @@ mod tests {
 
     /// Polls `f` once (with a waker that does nothing).
     fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-        Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+        poll_with(f, Waker::noop())
+    }
+
+    /// Polls `f` once with `waker`.
+    fn poll_with<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
+        Pin::new(f).poll(&mut Context::from_waker(waker))
+    }
+
+    /// A waker that counts its wakes (`CountingWaker::wakes`).
+    fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
     }
 
     #[test]
@@ -377,20 +389,15 @@ mod tests {
     fn a_waiter_is_woken_by_a_release() {
         let b = ByteBudget::new(100);
         let a = b.try_take(70).unwrap();
-        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&counter));
+        let (counter, waker) = counting_waker();
         let mut t = b.take(50);
-        assert!(
-            Pin::new(&mut t)
-                .poll(&mut Context::from_waker(&waker))
-                .is_pending()
-        );
-        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        assert!(poll_with(&mut t, &waker).is_pending());
+        assert_eq!(counter.wakes(), 0);
         drop(a);
         // The release took the bytes for the waiter and woke it.
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(counter.wakes(), 1);
         assert_eq!(b.available(), 50);
-        let Poll::Ready(s) = Pin::new(&mut t).poll(&mut Context::from_waker(&waker)) else {
+        let Poll::Ready(s) = poll_with(&mut t, &waker) else {
             panic!("granted");
         };
         assert_eq!(s.bytes(), 50);
@@ -402,6 +409,11 @@ mod tests {
     impl std::task::Wake for CountingWaker {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    impl CountingWaker {
+        fn wakes(&self) -> usize {
+            self.0.load(Ordering::SeqCst)
         }
     }
 
@@ -468,24 +480,15 @@ mod tests {
         let held = b.try_take(100).unwrap();
         let mut first = b.take(100);
         assert!(poll_once(&mut first).is_pending());
-        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&counter));
+        let (counter, waker) = counting_waker();
         let mut second = b.take(100);
-        assert!(
-            Pin::new(&mut second)
-                .poll(&mut Context::from_waker(&waker))
-                .is_pending()
-        );
+        assert!(poll_with(&mut second, &waker).is_pending());
         drop(held);
         assert_eq!(b.available(), 0, "granted to the first waiter");
-        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        assert_eq!(counter.wakes(), 0);
         drop(first);
-        assert_eq!(
-            counter.0.load(Ordering::SeqCst),
-            1,
-            "the second waiter is woken"
-        );
-        let Poll::Ready(s) = Pin::new(&mut second).poll(&mut Context::from_waker(&waker)) else {
+        assert_eq!(counter.wakes(), 1, "the second waiter is woken");
+        let Poll::Ready(s) = poll_with(&mut second, &waker) else {
             panic!("granted to the second");
         };
         drop(s);
